@@ -1,0 +1,3 @@
+from smtui.cli import main
+
+main()

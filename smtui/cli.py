@@ -1,0 +1,72 @@
+"""The `smtui` command line.
+
+Subcommands live in the modules that own them and are imported only when invoked, so that
+`smtui --help` never loads aiobotocore, Textual or the emulator.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+# name -> "module:attribute" of a click.Command; listed here so `--help` can show them without importing.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("smtui.tui.launch:demo_command", "Open the monitor on an embedded emulator with demo traffic."),
+    "emulator": ("smtui.emulator.cli:emulator_command", "Run the local SageMaker Pipelines endpoint."),
+    "ls": ("smtui.headless.ls:ls_command", "List executions across pipelines, newest first."),
+    "show": ("smtui.headless.show:show_command", "Print an execution's step tree."),
+    "wait": ("smtui.headless.wait:wait_command", "Wait for executions to finish, printing progress."),
+    "start": ("smtui.headless.actions:start_command", "Start a pipeline execution."),
+    "stop": ("smtui.headless.actions:stop_command", "Stop executions."),
+    "retry": ("smtui.headless.actions:retry_command", "Retry failed executions (same ARN)."),
+    "launch": ("smtui.headless.launch:launch_command", "Start many runs from a file, resumably."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target[0].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module_name.startswith(exc.name):
+                return None
+            raise
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in sorted(_COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
+@click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")
+@click.option("--region", envvar=["SMTUI_REGION"], help="AWS region (default: from the profile/environment).")
+@click.option("--endpoint-url", envvar="SMTUI_ENDPOINT_URL", help="SageMaker endpoint (e.g. an emulator).")
+@click.option("--read-only", is_flag=True, envvar="SMTUI_READ_ONLY", help="Hide every mutating action.")
+@click.version_option(package_name="smtui")
+@click.pass_context
+def main(
+    ctx: click.Context, profile: str | None, region: str | None, endpoint_url: str | None, read_only: bool
+) -> None:
+    """smtui — a terminal monitor for Amazon SageMaker Pipelines.
+
+    Without a subcommand it opens the monitor against AWS.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(profile=profile, region=region, endpoint_url=endpoint_url, read_only=read_only)
+    if ctx.invoked_subcommand is None:
+        run_tui: Any = importlib.import_module("smtui.tui.launch").run_tui
+        run_tui(profile=profile, region=region, endpoint_url=endpoint_url, read_only=read_only)
