@@ -1,0 +1,164 @@
+"""TUI benchmark: first paint of the demo, key press → repaint with 5,000 executions while polling, idle CPU.
+
+    uv run --no-sync python benchmarks/tui_bench.py [--executions 5000] [--idle 10] [--presses 200]
+
+Phases (each prints its figures):
+1. Demo first paint: `smtui demo` in-process (embedded emulator with demo traffic, headless app) — time from
+   launch to the first frame, and to the first execution rows on screen. Imports are counted.
+2. A table of N executions: an emulator *in a subprocess* (so its CPU is not counted) backfilled with N
+   finished executions plus live demo traffic; the app loads them all, then key presses are timed while the
+   monitor keeps polling (p50/p95/max of press → processed and repainted).
+3. Idle: nobody touches the keyboard for `--idle` seconds; the TUI process's CPU time over wall time, and
+   how many rows were added or rebuilt meanwhile (a refresh must only update cells).
+"""
+
+from __future__ import annotations
+
+import time
+
+T0 = time.perf_counter()  # before the heavy imports: they are part of the first paint
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+EMULATOR_SCRIPT = """
+import asyncio, sys
+from smtui.emulator.cli import EmulatorOptions, start_emulator
+from smtui.emulator.demo import run_demo_traffic, seed_demo
+
+async def main():
+    running = await start_emulator(EmulatorOptions(time_scale=30, seed=11))
+    b = running.backend
+    seed_demo(b.engine, b.store, b.clock, history=int(sys.argv[1]))
+    task = asyncio.ensure_future(run_demo_traffic(b.engine, b.store, b.clock))
+    print(running.url, flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def demo_first_paint() -> None:
+    from smtui.emulator.cli import EmulatorOptions, start_emulator
+    from smtui.tui.app import SmtuiApp
+    from smtui.tui.launch import emulator_clock
+    from smtui.tui.screens.executions import ExecutionsScreen
+    from smtui.tui.session import open_session
+
+    running = await start_emulator(EmulatorOptions(demo=True, time_scale=30, seed=7))
+    emulator_up = time.perf_counter() - T0
+    try:
+        async with open_session(endpoint_url=running.url, region="us-east-1", now=emulator_clock(running)) as s:
+            app = SmtuiApp(s)
+            async with app.run_test(size=(120, 40)) as pilot:
+                while not isinstance(app.screen, ExecutionsScreen):
+                    await pilot.pause(0.01)
+                first_frame = time.perf_counter() - T0
+                screen = app.screen
+                while screen.table.row_count == 0:
+                    await pilot.pause(0.01)
+                first_rows = time.perf_counter() - T0
+                running_rows = sum(1 for r in screen.table.rows_shown.values() if r.status.is_active)
+    finally:
+        await running.stop()
+    print("== demo first paint (in-process, imports included)")
+    print(f"   emulator listening (demo seeded) {emulator_up:6.2f} s")
+    print(f"   first frame                      {first_frame:6.2f} s")
+    print(f"   first execution rows             {first_rows:6.2f} s  ({running_rows} running on screen)")
+
+
+async def big_table(executions: int, presses: int, idle: float) -> None:
+    from smtui.tui.app import SmtuiApp
+    from smtui.tui.screens.executions import ExecutionsScreen
+    from smtui.tui.session import open_session
+    from smtui.tui.widgets.execution_table import ExecutionTable
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", EMULATOR_SCRIPT, str(executions)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        pages = executions // 100 + 2  # let the monitor load the whole history, not just the newest page
+        options = {"history_pages": pages, "rate": 50.0}
+        async with open_session(endpoint_url=url, region="us-east-1", monitor_options=options) as session:
+            app = SmtuiApp(session)
+            async with app.run_test(size=(160, 50)) as pilot:
+                t = time.perf_counter()
+                while not isinstance(app.screen, ExecutionsScreen):
+                    await pilot.pause(0.01)
+                screen = app.screen
+                while screen.table.row_count < executions:
+                    await pilot.pause(0.05)
+                    if time.perf_counter() - t > 120:
+                        break
+                loaded = time.perf_counter() - t
+                rows = screen.table.row_count
+                print(f"== {rows} executions in the table")
+                print(f"   all rows loaded after            {loaded:6.2f} s")
+
+                latencies: list[float] = []
+                keys = ["down"] * (presses // 2) + ["pagedown", "pageup"] * 5 + ["up"] * (presses // 2 - 10)
+                for key in keys:
+                    start = time.perf_counter()
+                    await pilot.press(key)
+                    latencies.append((time.perf_counter() - start) * 1000)
+                for key in ("S", "T"):  # a full re-sort of every row
+                    start = time.perf_counter()
+                    await pilot.press(key)
+                    print(f"   sort key {key!r} → repaint           {(time.perf_counter() - start) * 1000:6.1f} ms")
+                latencies.sort()
+                p95 = latencies[int(len(latencies) * 0.95) - 1]
+                print(f"   key press → repaint ({len(latencies)} presses, polling on)")
+                print(
+                    f"     p50 {statistics.median(latencies):5.1f} ms   p95 {p95:5.1f} ms   max {latencies[-1]:5.1f} ms"
+                )
+
+                counts = {"clear": 0, "add_row": 0, "update_cell": 0}
+                originals: dict[str, Any] = {}
+                for name in counts:
+                    original = getattr(ExecutionTable, name)
+                    originals[name] = original
+
+                    def counting(self: Any, *a: Any, _name: str = name, _orig: Any = original, **k: Any) -> Any:
+                        counts[_name] += 1
+                        return _orig(self, *a, **k)
+
+                    setattr(ExecutionTable, name, counting)
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                await asyncio.sleep(idle)
+                cpu = time.process_time() - cpu0
+                wall = time.perf_counter() - wall0
+                for name, original in originals.items():
+                    setattr(ExecutionTable, name, original)
+                print(f"== idle {wall:.0f} s with {rows} rows, live traffic, polling on")
+                print(f"   TUI process CPU                  {100 * cpu / wall:6.2f} % of a core")
+                print(
+                    f"   table: {counts['clear']} rebuilds, {counts['add_row']} rows added, "
+                    f"{counts['update_cell']} cells updated"
+                )
+                print(f"   API calls/s (monitor)            {session.monitor.health.calls_per_s:6.2f}")
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--executions", type=int, default=5000)
+    parser.add_argument("--presses", type=int, default=200)
+    parser.add_argument("--idle", type=float, default=10.0)
+    args = parser.parse_args()
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    asyncio.run(demo_first_paint())
+    asyncio.run(big_table(args.executions, args.presses, args.idle))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,330 @@
+"""The SageMaker client: one aiobotocore session and client per account/region, typed pages, mapped errors.
+
+Endpoint and credentials resolve as in every AWS tool: an explicit `endpoint_url`, else botocore's own
+`AWS_ENDPOINT_URL_SAGEMAKER` / `AWS_ENDPOINT_URL` handling; the standard credential chain (profile, SSO,
+environment, instance role) with botocore refreshing expiring credentials itself.
+
+Every attempt that reaches the wire is counted (`calls`, `throttles`) through botocore's
+`response-received` event, so retries botocore makes on its own still count against the monitor's budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from smtui.core import convert
+from smtui.core.definition import parse_definition
+from smtui.core.errors import THROTTLING_CODES, AwsError, map_error
+from smtui.core.model import Execution, Parameter, Pipeline, StepRun
+
+PAGE = 100  # MaxResults: the largest page every List operation allows
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where to connect: a profile, a region and an optional endpoint (e.g. an emulator)."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+CallListener = Callable[[str, str | None], None]  # (operation, error code or None) per attempt
+
+
+class SageMakerClient:
+    """Async context manager around one aiobotocore SageMaker client. Methods return domain objects."""
+
+    def __init__(self, target: AwsTarget, *, max_attempts: int = 3, max_pool: int = 16) -> None:
+        self.target = target
+        self._max_attempts = max_attempts
+        self._max_pool = max_pool
+        self._stack: AsyncExitStack | None = None
+        self._client: Any = None
+        self.calls = 0  # attempts that reached the wire (or failed to connect)
+        self.throttles = 0
+        self.account: str | None = None  # learned from the first ARN seen: no STS call needed
+        self.region: str | None = target.region
+        self._listeners: list[CallListener] = []
+
+    @classmethod
+    def create(cls, target: AwsTarget, *, max_attempts: int = 3) -> SageMakerClient:
+        return cls(target, max_attempts=max_attempts)
+
+    async def __aenter__(self) -> SageMakerClient:
+        from aiobotocore.config import AioConfig
+        from aiobotocore.session import AioSession
+
+        self._stack = AsyncExitStack()
+        try:
+            session = AioSession(profile=self.target.profile)
+            config = AioConfig(
+                retries={"mode": "standard", "total_max_attempts": self._max_attempts},
+                max_pool_connections=self._max_pool,
+                connect_timeout=5,
+                read_timeout=30,
+            )
+            kwargs: dict[str, Any] = {"config": config}
+            if self.target.region:
+                kwargs["region_name"] = self.target.region
+            if self.target.endpoint_url:
+                kwargs["endpoint_url"] = self.target.endpoint_url
+            self._client = await self._stack.enter_async_context(session.create_client("sagemaker", **kwargs))
+        except Exception as exc:
+            await self._stack.aclose()
+            raise map_error(exc, profile=self.target.profile) from exc
+        self.region = self._client.meta.region_name
+        self._client.meta.events.register("response-received.sagemaker", self._on_response)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+            self._stack = None
+
+    def add_listener(self, listener: CallListener) -> Callable[[], None]:
+        """Call `listener(operation, error_code)` after every attempt; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _on_response(
+        self, parsed_response: Any = None, exception: Any = None, context: Any = None, **_: Any
+    ) -> None:
+        self.calls += 1
+        code: str | None = None
+        if exception is not None:
+            code = "ConnectionError"
+        elif isinstance(parsed_response, dict) and "Error" in parsed_response:
+            code = str(parsed_response["Error"].get("Code"))
+        if code in THROTTLING_CODES:
+            self.throttles += 1
+        operation = ""
+        if isinstance(context, dict):
+            operation = str(context.get("operation_name", ""))
+        for listener in list(self._listeners):
+            listener(operation, code)
+
+    @property
+    def endpoint_label(self) -> str:
+        """`us-east-1 · 123456789012`, or the endpoint URL when one was given."""
+        if self.target.endpoint_url:
+            return self.target.endpoint_url
+        region = self.region or "?"
+        return f"{region} · {self.account}" if self.account else region
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """One API call by its Python name (`list_pipelines`); errors become `AwsError`."""
+        if self._client is None:
+            raise RuntimeError("SageMakerClient used outside `async with`")
+        try:
+            result: dict[str, Any] = await getattr(self._client, operation)(**params)
+        except Exception as exc:
+            raise map_error(exc, operation=_camel(operation), profile=self.target.profile) from exc
+        return result
+
+    def _learn(self, arn: str) -> None:
+        if self.account is None:
+            parts = arn.split(":")
+            if len(parts) > 4 and parts[4].isdigit():
+                self.account = parts[4]
+
+    # -- pipelines --------------------------------------------------------------------------------------
+
+    async def list_pipelines(self) -> list[Pipeline]:
+        out: list[Pipeline] = []
+        token: str | None = None
+        while True:
+            page = await self.call("list_pipelines", MaxResults=PAGE, **_next(token))
+            out.extend(convert.pipeline(s) for s in page.get("PipelineSummaries", []))
+            token = page.get("NextToken")
+            if not token:
+                break
+        if out:
+            self._learn(out[0].arn)
+        return out
+
+    async def pipeline_definition(self, pipeline_name: str) -> str:
+        resp = await self.call("describe_pipeline", PipelineName=pipeline_name)
+        self._learn(resp.get("PipelineArn", ""))
+        return str(resp.get("PipelineDefinition") or "{}")
+
+    async def describe_pipeline(self, pipeline_name: str) -> tuple[Pipeline, str]:
+        """The pipeline and its current definition JSON."""
+        resp = await self.call("describe_pipeline", PipelineName=pipeline_name)
+        self._learn(resp.get("PipelineArn", ""))
+        return convert.pipeline({**resp, "LastExecutionTime": resp.get("LastRunTime")}), str(
+            resp.get("PipelineDefinition") or "{}"
+        )
+
+    async def pipeline_parameters(self, pipeline_name: str) -> list[Parameter]:
+        return list(parse_definition(await self.pipeline_definition(pipeline_name)).parameters)
+
+    # -- executions -------------------------------------------------------------------------------------
+
+    async def list_executions(
+        self,
+        pipeline_name: str,
+        *,
+        created_after: datetime | None = None,
+        stop: Callable[[list[Execution]], bool] | None = None,
+        max_pages: int | None = None,
+        page_size: int = PAGE,
+    ) -> list[Execution]:
+        """Executions of one pipeline, newest first. `stop(page)` true → no further pages."""
+        out: list[Execution] = []
+        token: str | None = None
+        pages = 0
+        extra: dict[str, Any] = {"CreatedAfter": created_after} if created_after else {}
+        while True:
+            resp = await self.call(
+                "list_pipeline_executions",
+                PipelineName=pipeline_name,
+                SortBy="CreationTime",
+                SortOrder="Descending",
+                MaxResults=page_size,
+                **extra,
+                **_next(token),
+            )
+            page = [
+                convert.execution_from_summary(s, pipeline_name)
+                for s in resp.get("PipelineExecutionSummaries", [])
+            ]
+            out.extend(page)
+            pages += 1
+            token = resp.get("NextToken")
+            if (
+                not token
+                or (stop is not None and stop(page))
+                or (max_pages is not None and pages >= max_pages)
+            ):
+                break
+        if out:
+            self._learn(out[0].arn)
+        return out
+
+    async def describe_execution(self, execution_arn: str, pipeline_name: str | None = None) -> Execution:
+        resp = await self.call("describe_pipeline_execution", PipelineExecutionArn=execution_arn)
+        self._learn(execution_arn)
+        return convert.execution_from_describe(resp, pipeline_name)
+
+    async def list_steps(
+        self, execution_arn: str, *, stop: Callable[[list[StepRun]], bool] | None = None
+    ) -> list[StepRun]:
+        """Steps that started, newest first. `stop(page)` true → no further pages."""
+        out: list[StepRun] = []
+        token: str | None = None
+        while True:
+            resp = await self.call(
+                "list_pipeline_execution_steps",
+                PipelineExecutionArn=execution_arn,
+                SortOrder="Descending",
+                MaxResults=PAGE,
+                **_next(token),
+            )
+            page = [convert.step_run(s) for s in resp.get("PipelineExecutionSteps", [])]
+            out.extend(page)
+            token = resp.get("NextToken")
+            if not token or (stop is not None and stop(page)):
+                break
+        return out
+
+    async def definition(self, execution_arn: str) -> str:
+        resp = await self.call(
+            "describe_pipeline_definition_for_execution", PipelineExecutionArn=execution_arn
+        )
+        return str(resp.get("PipelineDefinition") or "{}")
+
+    async def parameters(self, execution_arn: str) -> tuple[tuple[str, str], ...]:
+        out: list[tuple[str, str]] = []
+        token: str | None = None
+        while True:
+            resp = await self.call(
+                "list_pipeline_parameters_for_execution",
+                PipelineExecutionArn=execution_arn,
+                MaxResults=PAGE,
+                **_next(token),
+            )
+            out.extend((p["Name"], p["Value"]) for p in resp.get("PipelineParameters", []))
+            token = resp.get("NextToken")
+            if not token:
+                break
+        return tuple(out)
+
+    # -- actions ----------------------------------------------------------------------------------------
+
+    async def start_execution(
+        self,
+        pipeline_name: str,
+        parameters: Mapping[str, str],
+        *,
+        token: str,
+        display_name: str | None = None,
+        description: str | None = None,
+    ) -> str:
+        extra: dict[str, Any] = {}
+        if display_name:
+            extra["PipelineExecutionDisplayName"] = display_name
+        if description:
+            extra["PipelineExecutionDescription"] = description
+        resp = await self.call(
+            "start_pipeline_execution",
+            PipelineName=pipeline_name,
+            ClientRequestToken=token,
+            PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
+            **extra,
+        )
+        return str(resp["PipelineExecutionArn"])
+
+    async def stop_execution(self, execution_arn: str, *, token: str) -> None:
+        await self.call(
+            "stop_pipeline_execution", PipelineExecutionArn=execution_arn, ClientRequestToken=token
+        )
+
+    async def retry_execution(self, execution_arn: str, *, token: str) -> None:
+        await self.call(
+            "retry_pipeline_execution", PipelineExecutionArn=execution_arn, ClientRequestToken=token
+        )
+
+    async def resolve_execution(self, ref: str) -> str:
+        """An execution ARN from a full ARN, `PIPELINE/EXECUTION_ID` or `PIPELINE@latest`."""
+        ref = ref.strip()
+        if ref.startswith("arn:"):
+            if not convert.EXECUTION_ARN.match(ref):
+                raise AwsError("InvalidExecution", ref, hint=f"not a pipeline execution ARN: {ref!r}")
+            return ref
+        if ref.endswith("@latest") and "/" not in ref and len(ref) > len("@latest"):
+            name = ref[: -len("@latest")]
+            found = await self.list_executions(name, max_pages=1, page_size=1)
+            if not found:
+                raise AwsError("ResourceNotFound", name, hint=f"pipeline {name!r} has no executions")
+            return found[0].arn
+        parts = ref.split("/")
+        if len(parts) == 2 and all(parts) and "@" not in ref:
+            pipeline, _ = await self.describe_pipeline(parts[0])
+            return f"{pipeline.arn}/execution/{parts[1]}"
+        raise AwsError(
+            "InvalidExecution",
+            ref,
+            hint=f"cannot read execution {ref!r}: use a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest",
+        )
+
+
+def _next(token: str | None) -> dict[str, str]:
+    return {"NextToken": token} if token else {}
+
+
+def _camel(operation: str) -> str:
+    return "".join(part.title() for part in operation.split("_"))
+
+
+def pipeline_of(execution_arn: str) -> str:
+    """The pipeline segment of an execution ARN (lower-cased by the service)."""
+    match = convert.EXECUTION_ARN.match(execution_arn)
+    return match.group("pipeline") if match else ""
+
+
+__all__ = ["AwsError", "AwsTarget", "SageMakerClient", "pipeline_of"]

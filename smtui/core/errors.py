@@ -1,0 +1,154 @@
+"""AWS failures turned into one actionable line each.
+
+`AwsError.message` is what the service (or botocore) said, verbatim; `str(error)` is the line to show a user:
+what went wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Codes that mean the credentials are no longer valid; the fix is the same for all of them.
+_EXPIRED = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "TokenRefreshRequired",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+}
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NotAuthorized"}
+THROTTLING_CODES = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+}
+# Our own codes for failures that never reached the service.
+NO_CREDENTIALS = "NoCredentials"
+NO_REGION = "NoRegion"
+NO_PROFILE = "ProfileNotFound"
+CONNECTION = "ConnectionError"
+SSO_EXPIRED = "SSOTokenExpired"
+
+
+class AwsError(Exception):
+    """A failed AWS call. `code` is the service's error code (or one of ours for local failures)."""
+
+    def __init__(
+        self, code: str, message: str, *, operation: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.operation = operation
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.hint or f"{self.code}: {self.message}"
+
+    @property
+    def is_throttling(self) -> bool:
+        return self.code in THROTTLING_CODES
+
+    @property
+    def is_connection(self) -> bool:
+        """The endpoint could not be reached, or answered with a server error: worth retrying later."""
+        return self.code == CONNECTION or self.code in (
+            "InternalFailure",
+            "ServiceUnavailable",
+            "InternalError",
+        )
+
+    @property
+    def is_credentials(self) -> bool:
+        """Only the user can fix this (credentials, region, profile, permissions)."""
+        return self.code in {NO_CREDENTIALS, NO_REGION, NO_PROFILE, SSO_EXPIRED} | _EXPIRED | _DENIED
+
+    @property
+    def is_not_found(self) -> bool:
+        return self.code in ("ResourceNotFound", "ResourceNotFoundException")
+
+
+def map_error(exc: BaseException, *, operation: str | None = None, profile: str | None = None) -> AwsError:
+    """Turn a botocore/aiohttp exception into an `AwsError` with a one-line hint."""
+    from botocore import exceptions as bex  # imported here: keep `smtui --help` light
+
+    login = f"aws sso login --profile {profile}" if profile else "aws sso login"
+    if isinstance(exc, AwsError):
+        return exc
+    if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
+        return AwsError(
+            NO_CREDENTIALS,
+            str(exc),
+            operation=operation,
+            hint=(
+                "no AWS credentials found: set AWS_PROFILE or pass --profile, run `aws configure`, "
+                "or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+            ),
+        )
+    if isinstance(exc, bex.NoRegionError):
+        return AwsError(
+            NO_REGION,
+            str(exc),
+            operation=operation,
+            hint=("no AWS region: pass --region, set AWS_REGION, or set `region` in your AWS profile"),
+        )
+    if isinstance(exc, bex.ProfileNotFound):
+        return AwsError(
+            NO_PROFILE,
+            str(exc),
+            operation=operation,
+            hint=(f"{exc} — check ~/.aws/config, or list profiles with `aws configure list-profiles`"),
+        )
+    if isinstance(exc, bex.SSOTokenLoadError | bex.UnauthorizedSSOTokenError | bex.TokenRetrievalError):
+        return AwsError(
+            SSO_EXPIRED,
+            str(exc),
+            operation=operation,
+            hint=f"the AWS SSO session has expired or is missing: run `{login}`",
+        )
+    if isinstance(exc, bex.ClientError):
+        return _client_error(exc.response, operation or exc.operation_name, login)
+    if isinstance(
+        exc,
+        bex.EndpointConnectionError
+        | bex.ConnectionClosedError
+        | bex.ReadTimeoutError
+        | bex.ConnectTimeoutError
+        | bex.HTTPClientError
+        | OSError
+        | TimeoutError,
+    ):
+        return AwsError(
+            CONNECTION,
+            str(exc) or type(exc).__name__,
+            operation=operation,
+            hint=f"cannot reach the SageMaker endpoint: {exc or type(exc).__name__}",
+        )
+    if isinstance(exc, bex.ParamValidationError):
+        return AwsError(
+            "ValidationException", str(exc), operation=operation, hint=str(exc).replace("\n", " ")
+        )
+    return AwsError(type(exc).__name__, str(exc), operation=operation)
+
+
+def _client_error(response: dict[str, Any], operation: str | None, login: str) -> AwsError:
+    err = response.get("Error") or {}
+    code = str(err.get("Code") or "Unknown")
+    message = str(err.get("Message") or response.get("Message") or "")
+    op = f" ({operation})" if operation else ""
+    hint: str | None
+    if code in _EXPIRED:
+        hint = f"AWS credentials expired or invalid{op}: refresh them (for SSO: `{login}`) — {message}"
+    elif code in _DENIED:
+        hint = f"access denied{op}: your role needs sagemaker:{operation or '...'} — {message}"
+    elif code in THROTTLING_CODES:
+        hint = (
+            f"throttled by SageMaker{op}: {message or 'Rate exceeded'} — retry later or lower the call rate"
+        )
+    else:
+        hint = f"{code}{op}: {message}"
+    return AwsError(code, message, operation=operation, hint=hint)

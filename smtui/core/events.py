@@ -1,0 +1,46 @@
+"""What the monitor publishes: health, and change events (small frozen dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """How the connection to SageMaker is doing, for the header."""
+
+    connected: bool = True
+    throttled: bool = False
+    last_refresh: datetime | None = None  # the last successful call
+    error: str | None = None  # the last failure, one line; None once calls succeed again
+    calls_per_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionsChanged:
+    """Executions added or changed (status, display name, failure reason, end time, parameters)."""
+
+    arns: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class StepsChanged:
+    """The step tree (or its runs) of one execution changed."""
+
+    execution_arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class PipelinesChanged:
+    """Pipelines added, removed or changed (last execution time)."""
+
+    names: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChanged:
+    health: Health
+
+
+MonitorEvent = ExecutionsChanged | StepsChanged | PipelinesChanged | HealthChanged

@@ -1,0 +1,448 @@
+"""The monitor: owns all polling, keeps what is known, publishes change events.
+
+The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
+- An execution's *status* comes from its pipeline's ListPipelineExecutions page: one call covers every
+  active execution of a pipeline, so per-execution DescribePipelineExecution is never polled.
+- A pipeline is listed only while it has unfinished executions, or when ListPipelines shows its
+  LastExecutionTime moved (a new run). Idle pipelines cost one shared ListPipelines every discovery interval.
+- ListPipelineExecutionSteps runs only for unfinished executions (plus one final poll when they end),
+  and pages only until every step known to be unfinished has been seen again (newest first).
+- Finished executions loaded as history cost nothing: their definition, steps and end time (Describe) are
+  fetched once, and only when they are shown (watched or visible) or needed for an estimate.
+- Three speeds: the watched execution (`watched_interval`), visible rows (`active_interval`), the rest
+  (`background_interval`, default 3 × active). Until `set_visible` is first called, all count as visible.
+- A poll that ends the steps of an execution (nothing active or pending) nudges its pipeline at once,
+  so the end of the watched execution is known without waiting for the pipeline's next turn.
+- One global budget (`CallBudget`): a token bucket, a cap on calls in flight, AIMD on throttling; botocore's
+  own retries are charged to it too. Each target is polled by at most one task at a time, and schedules its
+  next poll only after it finished, so polls never overlap.
+
+Deviations from the brief's API: `Monitor(..., background_interval=None, history_pages=1, max_in_flight=8)`
+extra keyword arguments; extra methods `steps_refreshed`, `runs`, `graph`, `nudge_pipeline`,
+`nudge_execution`; an extra event `PipelinesChanged`. Events are in `smtui.core.events` (re-exported here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from smtui.core.budget import CallBudget
+from smtui.core.client import SageMakerClient
+from smtui.core.definition import DefinitionError, StepGraph, parse_definition
+from smtui.core.errors import AwsError
+from smtui.core.events import (
+    ExecutionsChanged,
+    Health,
+    HealthChanged,
+    MonitorEvent,
+    PipelinesChanged,
+    StepsChanged,
+)
+from smtui.core.model import Execution, Pipeline, StepRun, StepTree
+from smtui.core.store import Store
+from smtui.core.timing import HISTORY_RUNS, estimate_remaining, utcnow
+
+__all__ = [
+    "ExecutionsChanged",
+    "Health",
+    "HealthChanged",
+    "Monitor",
+    "MonitorEvent",
+    "PipelinesChanged",
+    "StepsChanged",
+]
+
+# One cell per in-flight call: lets the client's per-attempt listener tell first attempts from retries.
+_ATTEMPTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("smtui_attempts", default=None)
+
+Key = tuple[str, str]  # (kind, subject): ("discover", ""), ("pipeline", name), ("steps", arn), ...
+WATCHED, VISIBLE, REST = 0, 1, 2
+
+
+class Monitor:
+    """Polls a SageMaker account/region and publishes what changed. Runs in the caller's event loop."""
+
+    def __init__(
+        self,
+        client: SageMakerClient,
+        *,
+        rate: float = 10.0,
+        active_interval: float = 5.0,
+        watched_interval: float = 1.0,
+        discovery_interval: float = 30.0,
+        background_interval: float | None = None,
+        history_pages: int = 1,
+        max_in_flight: int = 8,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.client = client
+        self.active_interval = active_interval
+        self.watched_interval = watched_interval
+        self.discovery_interval = discovery_interval
+        self.background_interval = background_interval or 3 * active_interval
+        self.history_pages = history_pages
+        self.clock = clock
+        self.budget = CallBudget(rate, max_in_flight=max_in_flight)
+        self.store = Store(clock)
+        self._subscribers: list[Callable[[MonitorEvent], None]] = []
+        self._due: dict[Key, float] = {}
+        self._in_flight: set[Key] = set()
+        self._failures: dict[Key, int] = {}
+        self._watched: set[str] = set()
+        self._visible: set[str] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._workers: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._health = Health()
+        self._unlisten = client.add_listener(self._on_attempt)
+
+    # -- public API ---------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._due[("discover", "")] = 0.0
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="smtui-monitor")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for worker in list(self._workers):
+            worker.cancel()
+        if self._workers:
+            await asyncio.gather(*self._workers, return_exceptions=True)
+        self._unlisten()
+
+    def subscribe(self, callback: Callable[[MonitorEvent], None]) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    async def refresh_now(self) -> None:
+        """Everything unfinished (and discovery) due now; returns once those polls ran."""
+        for key in list(self._due):
+            self._due[key] = 0.0
+        for name in self.store.pipelines:
+            self._due[("pipeline", name)] = 0.0
+        self._kick()
+        await self.settle()
+
+    async def settle(self, limit: float = 30.0) -> None:
+        """Wait until nothing is due now or in flight (used by tests, benchmarks and `refresh_now`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while loop.time() < deadline:
+            now = loop.time()
+            if not self._in_flight and not any(d <= now for d in self._due.values()):
+                return
+            await asyncio.sleep(0.01)
+
+    @property
+    def executions(self) -> Mapping[str, Execution]:
+        return self.store.executions
+
+    @property
+    def pipelines(self) -> Mapping[str, Pipeline]:
+        return self.store.pipelines
+
+    @property
+    def health(self) -> Health:
+        return self._health
+
+    def tree(self, execution_arn: str) -> StepTree | None:
+        return self.store.tree(execution_arn)
+
+    def graph(self, execution_arn: str) -> StepGraph | None:
+        return self.store.graphs.get(execution_arn)
+
+    def runs(self, execution_arn: str) -> tuple[StepRun, ...]:
+        return tuple(self.store.runs.get(execution_arn, {}).values())
+
+    def progress(self, execution_arn: str) -> tuple[int, int] | None:
+        tree = self.tree(execution_arn)
+        return tree.progress if tree is not None else None
+
+    def running_steps(self, execution_arn: str) -> tuple[str, ...]:
+        tree = self.tree(execution_arn)
+        if tree is None:
+            return tuple(r.name for r in self.runs(execution_arn) if r.status.is_active)
+        return tuple(n.name for _, n in tree.walk() if n.status.is_active and not n.children)
+
+    def watch(self, execution_arn: str) -> None:
+        self._watched.add(execution_arn)
+        self._want_details(execution_arn, urgent=True)
+
+    def unwatch(self, execution_arn: str) -> None:
+        self._watched.discard(execution_arn)
+
+    def set_visible(self, arns: Iterable[str]) -> None:
+        visible = set(arns)
+        new = visible - (self._visible or set())
+        self._visible = visible
+        for arn in new:
+            self._want_details(arn, urgent=False)
+
+    def last_refreshed(self, arn: str) -> datetime | None:
+        """When the status of this execution (or this pipeline's list) was last confirmed."""
+        return self.store.refreshed.get(arn)
+
+    def steps_refreshed(self, execution_arn: str) -> datetime | None:
+        return self.store.steps_refreshed.get(execution_arn)
+
+    def estimate_remaining(self, execution_arn: str) -> timedelta | None:
+        execution = self.store.executions.get(execution_arn)
+        if execution is None:
+            return None
+        return estimate_remaining(execution, self.store.by_pipeline(execution.pipeline_name), self.clock())
+
+    def nudge_pipeline(self, pipeline_name: str) -> None:
+        """Something happened to this pipeline (we started a run): list it now."""
+        self._due[("pipeline", pipeline_name)] = 0.0
+        self._kick()
+
+    def nudge_execution(self, execution_arn: str) -> None:
+        execution = self.store.executions.get(execution_arn)
+        if execution is not None:
+            self.nudge_pipeline(execution.pipeline_name)
+        self._due[("steps", execution_arn)] = 0.0
+        self._kick()
+
+    # -- scheduling ----------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        self._wake.set()
+
+    def _priority(self, key: Key) -> int:
+        kind, subject = key
+        if kind == "pipeline":
+            arns = self.store.active_of(subject)
+            return min((self._exec_priority(a) for a in arns), default=VISIBLE)
+        if kind == "discover":
+            return VISIBLE
+        return self._exec_priority(subject)
+
+    def _exec_priority(self, arn: str) -> int:
+        if arn in self._watched:
+            return WATCHED
+        if self._visible is None or arn in self._visible:
+            return VISIBLE
+        return REST
+
+    def _interval(self, priority: int) -> float:
+        return (self.watched_interval, self.active_interval, self.background_interval)[priority]
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            due = [k for k, t in self._due.items() if t <= now and k not in self._in_flight]
+            due.sort(key=lambda k: (self._priority(k), self._due[k]))
+            for key in due:
+                if not self.budget.try_acquire():
+                    break
+                self._in_flight.add(key)
+                del self._due[key]
+                worker = loop.create_task(self._poll(key), name=f"smtui-poll-{key[0]}")
+                self._workers.add(worker)
+                worker.add_done_callback(self._workers.discard)
+            upcoming = [t for k, t in self._due.items() if k not in self._in_flight]
+            delay = min(upcoming, default=now + 1.0) - loop.time()
+            if due and self.budget.in_flight < self.budget.max_in_flight:
+                delay = min(delay, self.budget.wait_time())
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=min(max(delay, 0.005), 1.0))
+
+    async def _poll(self, key: Key) -> None:
+        loop = asyncio.get_running_loop()
+        cell: list[int] = [0]
+        token = _ATTEMPTS.set(cell)
+        next_in: float | None
+        try:
+            next_in = await self._dispatch(key)
+            self._failures.pop(key, None)
+            self._set_health(connected=True, error=None, last_refresh=self.clock())
+        except AwsError as exc:
+            next_in = self._on_error(key, exc)
+        except Exception as exc:  # a bug in one poll must not stop the monitor
+            next_in = self._on_error(key, AwsError(type(exc).__name__, str(exc)))
+        finally:
+            _ATTEMPTS.reset(token)
+            self.budget.release()
+            self._in_flight.discard(key)
+        if next_in is not None:
+            previous = self._due.get(key)
+            target = loop.time() + next_in
+            self._due[key] = target if previous is None else min(previous, target)
+        self._kick()
+
+    def _on_error(self, key: Key, exc: AwsError) -> float | None:
+        if exc.is_not_found and key[0] != "discover":
+            return None  # deleted: stop polling it
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
+        if exc.is_throttling:
+            self._set_health()
+            return min(self._interval(self._priority(key)), 2.0)
+        self._set_health(connected=not exc.is_connection, error=str(exc))
+        cap = 30.0 if exc.is_credentials else 5.0
+        return min(cap, 0.25 * 2.0 ** min(failures, 8))
+
+    def _on_attempt(self, operation: str, code: str | None) -> None:
+        cell = _ATTEMPTS.get()
+        if cell is not None:
+            cell[0] += 1
+            if cell[0] > 1:
+                self.budget.charge()
+        self.budget.note_attempt()
+        if code is not None and code.startswith("Throttl"):
+            self.budget.on_throttle()
+            self._set_health()
+
+    def _set_health(self, **changes: Any) -> None:
+        base = self._health
+        health = Health(
+            connected=changes.get("connected", base.connected),
+            throttled=self.budget.throttled,
+            last_refresh=changes.get("last_refresh", base.last_refresh),
+            error=changes.get("error", base.error),
+            calls_per_s=round(self.budget.calls_per_s, 1),
+        )
+        if (health.connected, health.throttled, health.error) != (base.connected, base.throttled, base.error):
+            self._health = health
+            self._emit(HealthChanged(health))
+        else:
+            self._health = health
+
+    def _emit(self, event: MonitorEvent) -> None:
+        for callback in list(self._subscribers):
+            callback(event)
+
+    # -- polls ---------------------------------------------------------------------------
+
+    async def _dispatch(self, key: Key) -> float | None:
+        kind, subject = key
+        if kind == "discover":
+            return await self._discover()
+        if kind == "pipeline":
+            return await self._poll_pipeline(subject)
+        if kind == "steps":
+            return await self._poll_steps(subject)
+        if kind == "definition":
+            text = await self.client.definition(subject)
+            try:
+                graph = parse_definition(text)
+            except DefinitionError:
+                graph = StepGraph()  # unreadable: the tree falls back to the listed steps
+            self.store.set_graph(subject, graph)
+            self._emit(StepsChanged(subject))
+            return None
+        if kind == "params":
+            params = await self.client.parameters(subject)
+            if self.store.update_execution(subject, parameters=params):
+                self._emit(ExecutionsChanged(frozenset({subject})))
+            return None
+        if kind == "describe":
+            known = self.store.executions.get(subject)
+            described = await self.client.describe_execution(subject, known.pipeline_name if known else None)
+            if described.is_active:
+                return None  # the pipeline list will see it end; the end time is read then
+            if self.store.update_execution(
+                subject,
+                ended=described.ended,
+                failure_reason=described.failure_reason,
+                status=described.status,
+            ):
+                self._emit(ExecutionsChanged(frozenset({subject})))
+            return None
+        raise ValueError(f"unknown poll {key}")
+
+    async def _discover(self) -> float:
+        pipelines = await self.client.list_pipelines()
+        changed, moved = self.store.set_pipelines(pipelines)
+        for name in moved:
+            self._due[("pipeline", name)] = 0.0
+        for name in changed - set(self.store.pipelines):
+            self._due.pop(("pipeline", name), None)
+        if changed:
+            self._emit(PipelinesChanged(frozenset(changed)))
+        return self.discovery_interval
+
+    async def _poll_pipeline(self, name: str) -> float | None:
+        first = not self.store.loaded(name)
+        pending = set(self.store.active_of(name))
+        known = self.store.known_of(name)
+
+        def stop(page: list[Execution]) -> bool:
+            pending.difference_update(e.arn for e in page)
+            return not pending and any(e.arn in known for e in page)
+
+        pages = self.history_pages if first else None
+        listed = await self.client.list_executions(name, stop=None if first else stop, max_pages=pages)
+        changed, ended, started = self.store.merge_executions(name, listed, initial=first)
+        for arn in started:
+            self._want_details(arn, urgent=False, active=True)
+        for arn in ended:
+            # The final look: end time and failure reason once, the last state of its steps once.
+            self._due.setdefault(("describe", arn), 0.0)
+            if arn in self.store.runs or arn in self._watched:
+                self._due[("steps", arn)] = 0.0
+        if changed:
+            self._emit(ExecutionsChanged(frozenset(changed)))
+        active = self.store.active_of(name)
+        if active:
+            self._want_history(name)
+            return self._interval(min(self._exec_priority(a) for a in active))
+        return None
+
+    async def _poll_steps(self, arn: str) -> float | None:
+        previous = self.store.runs.get(arn)
+        unfinished = {r.name for r in (previous or {}).values() if not r.status.is_done}
+
+        def stop(page: list[StepRun]) -> bool:
+            unfinished.difference_update(r.name for r in page)
+            return not unfinished
+
+        runs = await self.client.list_steps(arn, stop=None if previous is None else stop)
+        if self.store.merge_runs(arn, runs, full=previous is None):
+            self._emit(StepsChanged(arn))
+        execution = self.store.executions.get(arn)
+        if execution is None or execution.status.is_terminal:
+            return None
+        tree = self.store.tree(arn)
+        if tree is not None and all(n.status.is_done for _, n in tree.walk()):
+            self.nudge_pipeline(execution.pipeline_name)  # every step is done: the end is near
+        return self._interval(self._exec_priority(arn))
+
+    def _want_details(self, arn: str, *, urgent: bool, active: bool | None = None) -> None:
+        """Schedule what showing this execution needs and we do not have yet (each fetched once)."""
+        execution = self.store.executions.get(arn)
+        if execution is None:
+            return
+        at = 0.0
+        if arn not in self.store.graphs:
+            self._due.setdefault(("definition", arn), at)
+        # Parameters of rows on screen too (once each): the TUI's `/` filter matches parameter values.
+        shown = arn in self._watched or (self._visible is not None and arn in self._visible)
+        if shown and execution.parameters is None:
+            self._due.setdefault(("params", arn), at)
+        if execution.is_active or arn not in self.store.runs:
+            if urgent:
+                self._due[("steps", arn)] = at
+            else:
+                self._due.setdefault(("steps", arn), at)
+        if execution.status.is_terminal and execution.ended is None:
+            self._due.setdefault(("describe", arn), at)
+        self._kick()
+
+    def _want_history(self, pipeline_name: str) -> None:
+        """End times of the last few successful runs, for the estimate of the time left (once each)."""
+        for execution in self.store.recent_successes(pipeline_name, HISTORY_RUNS):
+            if execution.ended is None:
+                self._due.setdefault(("describe", execution.arn), 0.0)

@@ -1,0 +1,71 @@
+"""Elapsed times (running ones tick against `now`) and the estimate of the time left.
+
+The estimate is the median duration of the same pipeline's most recent successful executions minus the
+elapsed time: the median, not the mean, so one stuck run in the history does not skew it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from smtui.core.model import Execution, ExecutionStatus, StepNode
+
+HISTORY_RUNS = 5  # how many earlier successful runs the estimate looks at
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC (the clock every core component uses by default)."""
+    return datetime.now(UTC)
+
+
+def elapsed(started: datetime | None, ended: datetime | None, now: datetime) -> timedelta | None:
+    """Time between start and end, or start and now while it runs; None before it started."""
+    if started is None:
+        return None
+    return max(timedelta(0), (ended or now) - started)
+
+
+def execution_elapsed(execution: Execution, now: datetime) -> timedelta | None:
+    """Elapsed time of an execution. A finished one whose end is unknown yet has no elapsed time."""
+    if execution.status.is_terminal and execution.ended is None:
+        return None
+    return elapsed(execution.started, execution.ended, now)
+
+
+def step_elapsed(node: StepNode, now: datetime) -> timedelta | None:
+    """Elapsed time of a step node that ran (or runs); None for pending/skipped ones."""
+    if node.run is None:
+        return None
+    ended = node.run.ended
+    if ended is None and node.status.is_done:
+        return None  # ended but the API gave no EndTime: do not let it tick
+    return elapsed(node.run.started, ended, now)
+
+
+def typical_duration(history: Iterable[Execution], pipeline_name: str) -> timedelta | None:
+    """Median duration of the pipeline's last `HISTORY_RUNS` successful executions with known times."""
+    runs = [
+        e
+        for e in history
+        if e.pipeline_name == pipeline_name
+        and e.status is ExecutionStatus.SUCCEEDED
+        and e.started is not None
+        and e.ended is not None
+    ]
+    runs.sort(key=lambda e: e.started or datetime.min.replace(tzinfo=UTC), reverse=True)
+    durations = [(e.ended - e.started).total_seconds() for e in runs[:HISTORY_RUNS] if e.ended and e.started]
+    if not durations:
+        return None
+    return timedelta(seconds=statistics.median(durations))
+
+
+def estimate_remaining(execution: Execution, history: Iterable[Execution], now: datetime) -> timedelta | None:
+    """Time left for an active execution, from earlier successful runs; None if unknown or finished."""
+    if not execution.is_active or execution.started is None:
+        return None
+    typical = typical_duration((e for e in history if e.arn != execution.arn), execution.pipeline_name)
+    if typical is None:
+        return None
+    return max(timedelta(0), typical - (now - execution.started))

@@ -1,0 +1,195 @@
+"""`smtui emulator`, and the API that embeds the emulator in a running asyncio loop (`smtui demo`).
+
+options = EmulatorOptions(port=0, time_scale=10, demo=True)
+running = await start_emulator(options)   # listening once this returns
+... running.url ...
+await running.stop()                      # state flushed
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import signal
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from smtui.emulator.ops_common import Backend
+    from smtui.emulator.server import Protocol
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """How to run an emulator."""
+
+    host: str = "127.0.0.1"
+    """Interface to bind; loopback unless told otherwise."""
+    port: int = 0
+    """TCP port; 0 picks a free one (read it from `RunningEmulator.url`)."""
+    time_scale: float = 1.0
+    """Simulated seconds per real second; 0 stands the clock still until `/_emulator/clock` advances it."""
+    seed: int = 0
+    """Seeds the scenario's draws and the fault injection: the same seed gives the same run."""
+    scenario: str | None = None
+    """A scenario TOML file layered over the bundled default."""
+    demo: bool = False
+    """Create the demo pipelines and keep traffic going."""
+    state: str | None = None
+    """SQLite file: load state from it at start, persist every change to it."""
+    region: str = "us-east-1"
+    """Region for ARNs when a request is not SigV4-signed with one."""
+    account: str = "123456789012"
+    """Account id in every ARN."""
+
+
+@dataclass
+class RunningEmulator:
+    """A started emulator: its URL, its backend (for in-process use) and `stop()`."""
+
+    url: str
+    backend: Backend
+    protocol: Protocol
+    _runner: web.AppRunner
+    _tasks: list[asyncio.Task[Any]]
+
+    async def stop(self) -> None:
+        """Stop serving, end background traffic, flush and close the state."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._runner.cleanup()
+        self.backend.store.close()
+
+
+async def start_emulator(options: EmulatorOptions) -> RunningEmulator:
+    """Build the emulator and start listening; returns once it accepts connections."""
+    from aiohttp import web
+
+    from smtui.emulator.clock import Clock
+    from smtui.emulator.engine import Engine
+    from smtui.emulator.ops_common import Backend
+    from smtui.emulator.scenario import Scenario
+    from smtui.emulator.server import Protocol, build_app
+    from smtui.emulator.shapes import service_shapes
+    from smtui.emulator.store import Store
+
+    store = Store(options.state)
+    # A restart resumes the simulated clock where the state left it, so running executions carry on.
+    saved_now = store.meta.get("clock")
+    clock = Clock(start=float(saved_now) if saved_now is not None else None, time_scale=options.time_scale)
+    store.now_source = clock.now
+    if options.scenario:
+        scenario = Scenario.load(options.scenario, seed=options.seed)
+    else:
+        scenario = Scenario.default(seed=options.seed)
+    engine = Engine(store, clock, scenario, region=options.region, account=options.account)
+    backend = Backend(store=store, engine=engine, clock=clock, account=options.account, region=options.region)
+    # Load both service models now, not on the first request (botocore takes a moment to parse them).
+    service_shapes("sagemaker")
+    service_shapes("logs")
+    protocol = Protocol(backend, seed=options.seed)
+    runner = web.AppRunner(build_app(protocol), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, options.host, options.port)
+    await site.start()
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    port = sockets[0].getsockname()[1] if sockets else options.port
+    host = options.host if ":" not in options.host else f"[{options.host}]"
+    tasks: list[asyncio.Task[Any]] = []
+    if options.demo:
+        tasks.extend(_start_demo(backend))
+    return RunningEmulator(
+        url=f"http://{host}:{port}", backend=backend, protocol=protocol, _runner=runner, _tasks=tasks
+    )
+
+
+def _start_demo(backend: Backend) -> list[asyncio.Task[Any]]:
+    """Seed the demo pipelines and start the traffic task (the engine's `demo` module does the work)."""
+    # Imported by name: the demo module belongs to the engine side and may be absent in a trimmed build.
+    demo: Any = importlib.import_module("smtui.emulator.demo")
+    started = demo.start(backend)
+    return [asyncio.ensure_future(started)] if started is not None else []
+
+
+async def _serve(options: EmulatorOptions) -> None:
+    running = await start_emulator(options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    # The first line on stdout is the URL, printed only once the socket accepts connections.
+    print(running.url, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await running.stop()
+
+
+@click.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=0, type=int, show_default=True, help="TCP port; 0 picks a free one.")
+@click.option(
+    "--time-scale", default=1.0, type=float, show_default=True, help="Simulated seconds per second."
+)
+@click.option(
+    "--seed", default=0, type=int, show_default=True, help="Seed: the same seed gives the same run."
+)
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False), help="Scenario TOML file.")
+@click.option("--demo", is_flag=True, help="Create demo pipelines and keep live traffic going.")
+@click.option(
+    "--state", type=click.Path(dir_okay=False), help="SQLite file to load state from and persist to."
+)
+@click.option("--region", default="us-east-1", show_default=True, help="Region for unsigned requests' ARNs.")
+@click.option("--account", default="123456789012", show_default=True, help="Account id in ARNs.")
+def emulator_command(
+    host: str,
+    port: int,
+    time_scale: float,
+    seed: int,
+    scenario: str | None,
+    demo: bool,
+    state: str | None,
+    region: str,
+    account: str,
+) -> None:
+    """Run the local SageMaker Pipelines endpoint (SageMaker + CloudWatch Logs on one port).
+
+    Prints its URL as the first line on stdout once it accepts connections; stops on SIGINT/SIGTERM.
+    Point any AWS client at it with --endpoint-url and any credentials.
+    """
+    if time_scale < 0:
+        raise click.BadParameter("must be >= 0", param_hint="--time-scale")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    options = EmulatorOptions(
+        host=host,
+        port=port,
+        time_scale=time_scale,
+        seed=seed,
+        scenario=scenario,
+        demo=demo,
+        state=state,
+        region=region,
+        account=account,
+    )
+    import sqlite3
+
+    from smtui.emulator.scenario import ScenarioError
+
+    try:
+        asyncio.run(_serve(options))
+    except ScenarioError as exc:
+        raise click.ClickException(f"invalid scenario {scenario}: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise click.ClickException(f"cannot use the state file {state}: {exc}") from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc

@@ -1,0 +1,99 @@
+"""The control endpoints under `/_emulator/`: outside the AWS protocol, for tests, benchmarks and drills.
+
+- `GET  /_emulator/health` → `{"status": "ok", "now": <simulated epoch seconds>, ...}`
+- `GET  /_emulator/stats` → `{"calls": {"SageMaker.ListPipelines": n, ...}}`, every request by target
+  since start (throttled and failed ones included); `POST /_emulator/reset-stats` zeroes it.
+- `GET|POST /_emulator/faults` → `{"throttle": {"ListPipelineExecutionSteps": 0.2}, "latency_ms": 50,
+  "error_rate": 0.01}`; posting `{}` clears every fault.
+- `GET|POST /_emulator/clock` → `{"advance": seconds}` and/or `{"time_scale": x}`;
+  answers `{"now", "time_scale"}`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from smtui.emulator.server import Protocol
+
+
+def _json(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(text=json.dumps({"message": "body is not JSON"})) from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=json.dumps({"message": "body must be a JSON object"}))
+    return body
+
+
+def add_routes(app: web.Application, protocol: Protocol) -> None:
+    """Register the control endpoints for one emulator."""
+    backend = protocol.backend
+
+    def clock_state() -> dict[str, Any]:
+        return {"now": backend.clock.now(), "time_scale": backend.clock.time_scale}
+
+    async def health(request: web.Request) -> web.Response:
+        return _json(
+            {
+                "status": "ok",
+                **clock_state(),
+                "pipelines": len(backend.store.pipelines()),
+                "active_executions": len(backend.store.active_executions()),
+            }
+        )
+
+    async def stats(request: web.Request) -> web.Response:
+        return _json({"calls": dict(protocol.calls)})
+
+    async def reset_stats(request: web.Request) -> web.Response:
+        protocol.calls.clear()
+        return _json({"calls": {}})
+
+    async def get_faults(request: web.Request) -> web.Response:
+        return _json(protocol.faults.describe())
+
+    async def set_faults(request: web.Request) -> web.Response:
+        try:
+            protocol.faults.configure(await _body(request))
+        except (TypeError, ValueError) as exc:
+            return _json({"message": str(exc)}, 400)
+        return _json(protocol.faults.describe())
+
+    async def get_clock(request: web.Request) -> web.Response:
+        return _json(clock_state())
+
+    async def set_clock(request: web.Request) -> web.Response:
+        body = await _body(request)
+        try:
+            if body.get("time_scale") is not None:
+                backend.clock.set_time_scale(float(body["time_scale"]))
+            if body.get("advance") is not None:
+                backend.clock.advance(float(body["advance"]))
+        except (TypeError, ValueError) as exc:
+            return _json({"message": str(exc)}, 400)
+        # A jump may make many things due at once: settle the running executions now, in order.
+        backend.engine.advance_all()
+        for execution in backend.store.active_executions():
+            backend.store.touch(execution)
+        backend.store.flush()
+        return _json(clock_state())
+
+    app.router.add_get("/_emulator/health", health)
+    app.router.add_get("/_emulator/stats", stats)
+    app.router.add_post("/_emulator/reset-stats", reset_stats)
+    app.router.add_get("/_emulator/faults", get_faults)
+    app.router.add_post("/_emulator/faults", set_faults)
+    app.router.add_get("/_emulator/clock", get_clock)
+    app.router.add_post("/_emulator/clock", set_clock)

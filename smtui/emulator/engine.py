@@ -1,0 +1,324 @@
+"""The execution engine: starts, stops, retries and lazily advances pipeline executions.
+
+Nothing runs in the background: `advance(execution)` replays the events due up to `clock.now()` (see
+`engine_run.Run`), and returns at once when the execution's next event is still in the future, so
+thousands of idle executions cost nothing. Outcomes and durations come from the scenario through RNGs
+keyed by (seed, pipeline, execution ordinal, step, attempt): the same seed gives the same run.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from typing import Any
+
+from smtui.emulator import definition as definitions
+from smtui.emulator import jobs
+from smtui.emulator.clock import Clock
+from smtui.emulator.engine_run import Run
+from smtui.emulator.engine_scope import RUNNING_PHASES, typed_output
+from smtui.emulator.engine_select import apply_selection
+from smtui.emulator.engine_steps import answer_callback
+from smtui.emulator.errors import ServiceError, not_found, validation
+from smtui.emulator.records import ExecutionRecord, JobRecord, PipelineRecord, StepRecord
+from smtui.emulator.scenario import Scenario
+from smtui.emulator.store import Store, pipeline_key
+
+_ID_CHARS = string.ascii_lowercase + string.digits
+
+
+class Engine:
+    """Runs pipeline definitions on the simulated clock; every change lands in the store's records."""
+
+    def __init__(self, store: Store, clock: Clock, scenario: Scenario, *, region: str, account: str) -> None:
+        self.store = store
+        self.clock = clock
+        self.scenario = scenario
+        self.region = region
+        self.account = account
+
+    # ---- API operations --------------------------------------------------------------------------
+
+    def validate_definition(self, definition: str) -> None:
+        """Create/UpdatePipeline's check; raises ServiceError(ValidationException)."""
+        definitions.check(definition)
+
+    def start_execution(
+        self,
+        pipeline: PipelineRecord,
+        *,
+        parameters: list[dict[str, str]] | None,
+        display_name: str | None,
+        description: str | None,
+        parallelism: int | None,
+        selective_config: dict[str, Any] | None,
+        version_id: int | None,
+        client_token: str | None,
+    ) -> ExecutionRecord:
+        """StartPipelineExecution: validate, create the record, start the first steps."""
+        scope = f"Start:{pipeline_key(pipeline.name)}"
+        if client_token:
+            earlier = self.store.token_result(scope, client_token)
+            existing = self.store.get_execution(earlier) if earlier else None
+            if existing is not None:
+                return existing
+        text = pipeline.definition
+        if version_id is not None:
+            version = next((v for v in pipeline.versions if v.version_id == version_id), None)
+            if version is None:
+                raise not_found(f"Pipeline version {version_id} of pipeline {pipeline.arn} does not exist.")
+            text = version.definition
+        parsed = definitions.parse(text)
+        values = definitions.execution_parameters(parsed, parameters or [])
+        limit = self.scenario.max_concurrent_executions
+        if limit and len(self.store.active_executions()) >= limit:
+            raise ServiceError(
+                "ResourceLimitExceeded",
+                "The account-level service limit 'Maximum number of concurrent pipeline executions' is"
+                f" {limit} executions, with current utilization of {limit} executions.",
+            )
+        now = self.clock.now()
+        ordinal = len(self.store.executions_of(pipeline))
+        execution_id = self._new_id(pipeline, ordinal)
+        execution = ExecutionRecord(
+            arn=self.execution_arn(pipeline, execution_id),
+            execution_id=execution_id,
+            pipeline_name=pipeline.name,
+            pipeline_arn=pipeline.arn,
+            status="Executing",
+            created=now,
+            modified=now,
+            definition=text,
+            parameters=values,
+            display_name=display_name or f"execution-{int(now * 1000)}",
+            description=description,
+            pipeline_version_id=version_id if version_id is not None else _latest_version(pipeline),
+            parallelism=parallelism or pipeline.parallelism,
+            selective_config=selective_config,
+            client_token=client_token,
+            engine_state={"seed": self.scenario.seed, "ordinal": ordinal, "entries": {}, "skipped": []},
+        )
+        run = Run(self, execution, parsed)
+        if selective_config:
+            apply_selection(self, run, selective_config, now)
+        self.store.add_execution(execution)
+        run.settle(now)
+        pipeline.last_run = now
+        for version in pipeline.versions:
+            if version.version_id == execution.pipeline_version_id:
+                version.last_execution_arn = execution.arn
+        self.store.touch(pipeline)
+        if client_token:
+            self.store.remember_token(scope, client_token, execution.arn)
+        return execution
+
+    def stop_execution(self, execution: ExecutionRecord) -> None:
+        """StopPipelineExecution: Executing -> Stopping -> Stopped; unstarted steps never start."""
+        self.advance(execution)
+        if execution.status != "Executing":
+            raise validation("Only pipelines with 'Executing' status can be stopped")
+        now = self.clock.now()
+        run = self._run(execution)
+        rng = run.rng("stop", len(execution.steps))
+        execution.status = "Stopping"
+        run.state["stop_until"] = now + _draw(rng, self.scenario.stop_delay)
+        for name in run.running():
+            entry, record = run.entries[name], run.records[name]
+            step_type = run.definition.steps[entry["step"]].type
+            if step_type == "Lambda" and entry["phase"] == "executing":
+                continue  # a running function cannot be stopped: the step ends when it does
+            record.status = "Stopping"
+            if entry["phase"] in ("foreach", "callback"):
+                # ForEach ends when its children have stopped; a Callback step waits for its answer.
+                entry["phase"] = "stopping" if entry["phase"] == "foreach" else "callback"
+                continue
+            entry.update(phase="stopping", until=now + _draw(rng, self.scenario.stop_delay))
+            job = self.job_of(entry)
+            if job is not None and job.status == "InProgress":
+                job.status = "Stopping"
+                self.store.touch(job)
+        run.settle(now)
+
+    def retry_execution(self, execution: ExecutionRecord, parallelism: int | None) -> None:
+        """RetryPipelineExecution: same ARN; failed and unstarted steps run again, succeeded ones stay."""
+        self.advance(execution)
+        if execution.status != "Failed":
+            raise validation(
+                f"Pipeline execution {execution.arn} cannot be retried because its status is"
+                f" {execution.status}; only Failed executions can be retried."
+            )
+        if execution.engine_state.get("fail_step"):
+            raise validation(
+                f"Pipeline execution {execution.arn} cannot be retried because it ended with a Fail step"
+                f" ({execution.engine_state['fail_step']})."
+            )
+        now = self.clock.now()
+        run = self._run(execution)
+        for name, entry in list(run.entries.items()):
+            if entry.get("result") not in ("Failed", "Stopped"):
+                continue
+            if run.definition.steps[entry["step"]].type == "ForEach":
+                record = run.records[name]
+                record.attempt += 1
+                record.status, record.end, record.failure_reason = "Executing", None, None
+                entry.update(phase="foreach", until=None, result=None, props=None)
+            else:
+                del run.entries[name]
+        run.state.update(halted=False, ended=None)
+        execution.status, execution.failure_reason = "Executing", None
+        if parallelism:
+            execution.parallelism = parallelism
+        run.settle(now)
+
+    def send_step_success(self, token: str, outputs: list[dict[str, str]]) -> ExecutionRecord:
+        """SendPipelineExecutionStepSuccess for a waiting Callback step."""
+        run, name = self._callback(token)
+        step = run.definition.steps[run.entries[name]["step"]]
+        declared = {
+            d.get("OutputName"): d.get("OutputType", "String") for d in step.raw.get("OutputParameters") or []
+        }
+        for output in outputs:
+            if output.get("Name") not in declared:
+                raise validation(
+                    f"Output parameter '{output.get('Name')}' is not declared by callback step '{step.name}'"
+                )
+            try:
+                typed_output(declared[output["Name"]], output.get("Value", ""), output["Name"])
+            except ValueError as exc:
+                raise validation(str(exc)) from None
+        now = self.clock.now()
+        answer_callback(run, name, now, outputs, None)
+        run.settle(now)
+        return run.execution
+
+    def send_step_failure(self, token: str, reason: str | None) -> ExecutionRecord:
+        """SendPipelineExecutionStepFailure for a waiting Callback step."""
+        run, name = self._callback(token)
+        now = self.clock.now()
+        answer_callback(run, name, now, None, reason)
+        run.settle(now)
+        return run.execution
+
+    def advance(self, execution: ExecutionRecord) -> None:
+        """Bring the execution up to `clock.now()`; cheap when nothing is due."""
+        if execution.status not in ("Executing", "Stopping"):
+            return
+        due = execution.engine_state.get("next")
+        now = self.clock.now()
+        if due is None or due > now:
+            return
+        self._run(execution).process(now)
+
+    def advance_all(self) -> None:
+        """Advance every active execution."""
+        for execution in self.store.active_executions():
+            self.advance(execution)
+
+    # ---- used by the run loop --------------------------------------------------------------------
+
+    def _run(self, execution: ExecutionRecord) -> Run:
+        return Run(self, execution, definitions.parse(execution.definition))
+
+    def _callback(self, token: str) -> tuple[Run, str]:
+        found = self.store.resolve_callback(token)
+        execution = self.store.get_execution(found[0]) if found else None
+        if found is None or execution is None:
+            raise validation(f"Callback token {token} is not valid or has expired")
+        self.advance(execution)
+        run = self._run(execution)
+        entry = run.entries.get(found[1])
+        if entry is None or entry.get("token") != token or entry["phase"] != "callback":
+            raise validation(f"Callback token {token} is not valid or has expired")
+        return run, found[1]
+
+    def execution_arn(self, pipeline: PipelineRecord, execution_id: str) -> str:
+        return f"{pipeline.arn}/execution/{execution_id}"
+
+    def _new_id(self, pipeline: PipelineRecord, ordinal: int) -> str:
+        rng = random.Random(f"{self.scenario.seed}/{pipeline.name}/{ordinal}/id")
+        while True:
+            execution_id = "".join(rng.choice(_ID_CHARS) for _ in range(12))
+            if self.store.get_execution(self.execution_arn(pipeline, execution_id)) is None:
+                return execution_id
+
+    def create_job(
+        self,
+        execution: ExecutionRecord,
+        name: str,
+        step_type: str,
+        entry: dict[str, Any],
+        args: Any,
+        t: float,
+        start: float,
+    ) -> None:
+        kind, resource, _, _ = jobs.JOB_KINDS[step_type]
+        failure = entry.get("failure")
+        job = jobs.new_job(
+            kind,
+            entry["job_name"],
+            jobs.arn(self.region, self.account, resource, entry["job_name"]),
+            execution_arn=execution.arn,
+            step=name,
+            args=args if isinstance(args, dict) else {},
+            created=t,
+            start=start,
+            duration=float(entry.get("duration", 0.0)),
+            failure=None if failure is None else failure[0],
+            metrics=dict(entry.get("metrics") or {}),
+        )
+        entry["job"] = [kind, job.name]
+        self.store.add_job(job)
+
+    def job_of(self, entry: dict[str, Any]) -> JobRecord | None:
+        ref = entry.get("job")
+        return self.store.get_job(ref[0], ref[1]) if ref else None
+
+    def job_running(self, entry: dict[str, Any]) -> None:
+        """Nothing to change: a job is InProgress from creation until its step's attempt ends."""
+
+    def finish_job(self, entry: dict[str, Any], result: str, reason: str | None, t: float) -> None:
+        job = self.job_of(entry)
+        if job is None or job.status in ("Completed", "Failed", "Stopped"):
+            return
+        job.status = {"Succeeded": "Completed", "Failed": "Failed", "Stopped": "Stopped"}[result]
+        job.end = t
+        if result == "Failed":
+            job.failure_reason = reason
+        if result == "Stopped" and job.start is not None:
+            # The container was killed: nothing it would have logged later ever appears.
+            job.log_lines = [line for line in job.log_lines if job.start + line[0] <= t]
+            job.log_lines.append((max(t - job.start, 0.0), "Received SIGTERM: the job was stopped"))
+        self.store.touch(job)
+
+    def cache_source(
+        self, execution: ExecutionRecord, name: str, key: str, t: float, expire: float | None
+    ) -> tuple[str, dict[str, Any], StepRecord | None] | None:
+        """The newest earlier successful run of this step with identical arguments, within ExpireAfter."""
+        pipeline = self.store.get_pipeline(execution.pipeline_name)
+        if pipeline is None:
+            return None
+        for other in reversed(self.store.executions_of(pipeline)):
+            if other is execution:
+                continue
+            entry = other.engine_state.get("entries", {}).get(name)
+            if not entry or entry.get("result") != "Succeeded" or entry.get("args_key") != key:
+                continue
+            ended = next((s.end for s in other.steps if s.name == name), None)
+            if ended is None or (expire is not None and t - ended > expire):
+                continue
+            record = next((s for s in other.steps if s.name == name), None)
+            return str(entry.get("cache_source") or other.arn), entry, record
+        return None
+
+
+def _draw(rng: random.Random, knob: Any) -> float:
+    if isinstance(knob, (list, tuple)) and len(knob) == 2:
+        return rng.uniform(float(knob[0]), float(knob[1]))
+    return float(knob)
+
+
+def _latest_version(pipeline: PipelineRecord) -> int | None:
+    return max((v.version_id for v in pipeline.versions), default=None)
+
+
+__all__ = ["RUNNING_PHASES", "Engine"]

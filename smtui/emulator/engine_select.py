@@ -1,0 +1,78 @@
+"""Selective execution (`SelectiveExecutionConfig`): run only the selected steps.
+
+Steps the selected ones need (their ancestors through dependencies and Condition gates) are not run
+again: their results are taken from the source execution and listed as Succeeded with
+`SelectiveExecutionResult`. Every other unselected step does not run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from smtui.emulator.errors import validation
+from smtui.emulator.records import StepRecord
+
+if TYPE_CHECKING:
+    from smtui.emulator.engine import Engine
+    from smtui.emulator.engine_run import Run
+
+
+def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float) -> None:
+    steps = run.definition.steps
+    selected = {s.get("StepName", "") for s in config.get("SelectedSteps") or []}
+    for name in sorted(selected):
+        if name not in steps or steps[name].foreach is not None:
+            raise validation(f"Selected step '{name}' is not a step of the pipeline definition")
+    needed: set[str] = set()
+    frontier = list(selected)
+    while frontier:
+        step = steps[frontier.pop()]
+        parents = set(step.deps) | ({step.gate[0]} if step.gate else set())
+        for parent in parents - needed - selected:
+            needed.add(parent)
+            frontier.append(parent)
+    source_arn = config.get("SourcePipelineExecutionArn")
+    source = engine.store.get_execution(source_arn) if source_arn else None
+    if needed and source is None:
+        if source_arn:
+            raise validation(f"Source pipeline execution {source_arn} does not exist")
+        raise validation(
+            "SourcePipelineExecutionArn is required because the selected steps depend on steps that are not"
+            f" selected: {', '.join(sorted(needed))}"
+        )
+    if source is not None and source.pipeline_arn != run.execution.pipeline_arn:
+        raise validation("The source pipeline execution must belong to the same pipeline")
+    skipped = run.state.setdefault("skipped", [])
+    for name in run.definition.top:
+        if name in selected:
+            continue
+        if name not in needed:
+            skipped.append(name)
+            continue
+        assert source is not None
+        entry = source.engine_state.get("entries", {}).get(name)
+        if not entry or entry.get("result") != "Succeeded":
+            raise validation(
+                f"Step '{name}' did not succeed in source pipeline execution {source.arn}, so its results"
+                " cannot be reused"
+            )
+        old = next((s for s in source.steps if s.name == name), None)
+        record = StepRecord(
+            name=name, status="Succeeded", start=now, end=now, selective_source_arn=source.arn
+        )
+        if old is not None:
+            record.display_name, record.description = old.display_name, old.description
+            record.metadata = dict(old.metadata)
+        run.execution.steps.append(record)
+        run.records[name] = record
+        run.entries[name] = {
+            "step": name,
+            "index": None,
+            "phase": "done",
+            "until": None,
+            "attempt": 1,
+            "first_start": now,
+            "result": "Succeeded",
+            "props": entry.get("props"),
+            "args_key": entry.get("args_key"),
+        }

@@ -1,0 +1,140 @@
+"""What every operation needs: the backend it acts on, the calling context, ids, ARNs and pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from smtui.emulator.errors import ServiceError, not_found
+from smtui.emulator.records import ExecutionRecord, PipelineRecord
+
+if TYPE_CHECKING:
+    from smtui.emulator.clock import Clock
+    from smtui.emulator.engine import Engine
+    from smtui.emulator.store import Store
+
+T = TypeVar("T")
+
+# Page size when the caller sends no MaxResults. The service does not document its own; 50 is half the
+# maximum, and enough that clients that never paginate (the SDK's `list_steps`) see a whole execution.
+DEFAULT_PAGE_SIZE = 50
+ACTIVE = frozenset({"Executing", "Stopping"})
+
+
+@dataclass
+class Backend:
+    """The emulator's moving parts, shared by every request."""
+
+    store: Store
+    engine: Engine
+    clock: Clock
+    account: str
+    region: str  # the default region, when a request carries no SigV4 scope
+
+
+@dataclass
+class Context:
+    """One request: the backend plus what the caller's signature tells (the region)."""
+
+    backend: Backend
+    region: str
+
+    @property
+    def store(self) -> Store:
+        return self.backend.store
+
+    @property
+    def engine(self) -> Engine:
+        return self.backend.engine
+
+    def now(self) -> float:
+        return self.backend.clock.now()
+
+    def pipeline_arn(self, name: str) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{self.backend.account}:pipeline/{name.lower()}"
+
+
+Operation = Callable[[Context, dict[str, Any]], dict[str, Any]]
+
+
+def random_id(length: int, alphabet: str = string.ascii_lowercase + string.digits) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def get_pipeline(ctx: Context, name_or_arn: str) -> PipelineRecord:
+    """The pipeline or the service's ResourceNotFound."""
+    pipeline = ctx.store.get_pipeline(name_or_arn)
+    if pipeline is None:
+        raise not_found(f"Pipeline '{ctx.pipeline_arn(name_or_arn.rsplit('/', 1)[-1])}' does not exist.")
+    return pipeline
+
+
+def get_execution(ctx: Context, arn: str) -> ExecutionRecord:
+    """The execution brought up to the clock, or ResourceNotFound."""
+    execution = ctx.store.get_execution(arn)
+    if execution is None:
+        raise not_found(f"Pipeline execution '{arn}' does not exist.")
+    fresh(ctx, execution)
+    return execution
+
+
+def fresh(ctx: Context, execution: ExecutionRecord) -> ExecutionRecord:
+    """Let the engine catch the execution up with the clock (it touches what it changes, so only that is
+    persisted). Finished executions never change: they cost nothing."""
+    if execution.status in ACTIVE:
+        ctx.engine.advance(execution)
+    return execution
+
+
+def parallelism(request: dict[str, Any]) -> int | None:
+    config = request.get("ParallelismConfiguration")
+    return None if config is None else int(config["MaxParallelExecutionSteps"])
+
+
+# ---- pagination ---------------------------------------------------------------------------------------
+
+
+def encode_token(state: dict[str, Any]) -> str:
+    """An opaque NextToken carrying where the next page starts and a fingerprint of the query."""
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode()
+
+
+def decode_token(token: str | None, query: Any, code: str = "ValidationException") -> dict[str, Any] | None:
+    """The state in a NextToken; error `code` if it was not ours or was made for another query."""
+    if token is None:
+        return None
+    try:
+        state = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        state = None
+    if not isinstance(state, dict) or state.get("q") != query:
+        raise ServiceError(code, "The specified nextToken is invalid.")
+    return state
+
+
+def page_size(request: dict[str, Any], key: str = "MaxResults") -> int:
+    value = request.get(key)
+    return DEFAULT_PAGE_SIZE if value is None else int(value)
+
+
+def offset_page(
+    items: Sequence[T], request: dict[str, Any], query: Any, size: int | None = None
+) -> tuple[Sequence[T], str | None]:
+    """A page of a small list by offset; the token repeats the query so a mismatched reuse is refused."""
+    state = decode_token(request.get("NextToken"), query)
+    start = int(state["o"]) if state else 0
+    size = size or page_size(request)
+    chunk = items[start : start + size]
+    more = start + size < len(items)
+    return chunk, encode_token({"o": start + size, "q": query}) if more else None
+
+
+def require(condition: bool, message: str, code: str = "ValidationException") -> None:
+    if not condition:
+        raise ServiceError(code, message)

@@ -1,0 +1,134 @@
+"""The protocol layer: aiohttp on `POST /`, AWS JSON 1.1 routed by `X-Amz-Target`, errors as the service
+encodes them, plus the `/_emulator/*` control endpoints (see `control.py`).
+
+Every request: count it (stats), apply injected faults, parse, validate against botocore's model, run the
+operation, trim the reply to the output shape, persist what changed. Nothing below raises past this layer: an
+unexpected exception becomes `InternalFailure` (500) with no traceback in the body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections import Counter
+from typing import Any
+
+from aiohttp import web
+
+from smtui.emulator.errors import ServiceError
+from smtui.emulator.faults import Faults
+from smtui.emulator.ops_common import Backend, Context, Operation
+from smtui.emulator.shapes import ServiceShapes, service_shapes
+
+log = logging.getLogger("smtui.emulator")
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+# SageMaker's modeled errors carry `Message`; all others (and all of Logs) `message`; botocore reads both.
+_CAPITAL_MESSAGE = frozenset(
+    {"ResourceNotFound", "ConflictException", "ResourceLimitExceeded", "ResourceInUse"}
+)
+_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+_SERVICES = {"SageMaker": "sagemaker", "Logs_20140328": "logs"}
+
+
+class Protocol:
+    """Routes AWS JSON 1.1 requests to the operations; holds the call statistics and the fault settings."""
+
+    def __init__(self, backend: Backend, *, seed: int = 0) -> None:
+        from smtui.emulator import ops_executions, ops_jobs, ops_logs, ops_pipelines
+
+        self.backend = backend
+        self.calls: Counter[str] = Counter()
+        self.faults = Faults(seed)
+        self.operations: dict[str, dict[str, Operation]] = {
+            "sagemaker": {**ops_pipelines.OPERATIONS, **ops_executions.OPERATIONS, **ops_jobs.OPERATIONS},
+            "logs": dict(ops_logs.OPERATIONS),
+        }
+
+    async def handle(self, request: web.Request) -> web.Response:
+        target = request.headers.get("X-Amz-Target", "")
+        self.calls[target or "(no target)"] += 1
+        service_prefix, _, operation = target.partition(".")
+        service = _SERVICES.get(service_prefix, "")
+        try:
+            if not target:
+                raise ServiceError("UnknownOperationException", "Missing required header: X-Amz-Target.")
+            shapes = service_shapes(service) if service else None
+            if (
+                shapes is None
+                or not shapes.has_operation(operation)
+                or operation not in self.operations[service]
+            ):
+                raise ServiceError("UnknownOperationException", f"Unknown operation: {target}")
+            await self.faults.apply(operation)
+            body = _parse(await request.read())
+            context = Context(self.backend, _region(request, self.backend.region))
+            reply = self._run(shapes, service, operation, context, body)
+        except ServiceError as error:
+            return _error(error)
+        return _reply(reply)
+
+    def _run(
+        self, shapes: ServiceShapes, service: str, operation: str, context: Context, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        try:
+            shapes.validate_input(operation, body)
+            result = self.operations[service][operation](context, body)
+            return shapes.trim_output(operation, result)
+        except ServiceError:
+            raise
+        except Exception as exc:
+            log.exception("%s.%s failed", service, operation)
+            raise ServiceError(
+                "InternalFailure", f"The emulator failed: {type(exc).__name__}: {exc}", 500
+            ) from exc
+        finally:
+            # Persist whatever the call (or the engine catching up) changed: only the touched rows.
+            self.backend.store.flush()
+
+
+def _parse(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        return {}  # botocore sends `{}` for an empty input; an empty body means the same
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ServiceError(
+            "SerializationException", "Start of structure or map found where not expected."
+        ) from None
+    if not isinstance(body, dict):
+        raise ServiceError("SerializationException", "Start of structure or map found where not expected.")
+    return body
+
+
+def _region(request: web.Request, default: str) -> str:
+    match = _REGION.search(request.headers.get("Authorization", ""))
+    return match.group(1) if match else default
+
+
+def _headers() -> dict[str, str]:
+    return {"x-amzn-RequestId": str(uuid.uuid4()), "Content-Type": CONTENT_TYPE}
+
+
+def _reply(body: dict[str, Any]) -> web.Response:
+    return web.Response(body=json.dumps(body).encode(), headers=_headers())
+
+
+def _error(error: ServiceError) -> web.Response:
+    key = "Message" if error.code in _CAPITAL_MESSAGE else "message"
+    headers = {**_headers(), "x-amzn-ErrorType": error.code}
+    body = {"__type": error.code, key: error.message}
+    return web.Response(status=error.status, body=json.dumps(body).encode(), headers=headers)
+
+
+def build_app(protocol: Protocol) -> web.Application:
+    """The aiohttp application: the AWS endpoint on `POST /` and the control endpoints beside it."""
+    from smtui.emulator import control
+
+    # 1 MiB definitions plus JSON escaping: allow well above aiohttp's 1 MiB default body limit.
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app.router.add_post("/", protocol.handle)
+    control.add_routes(app, protocol)
+    return app

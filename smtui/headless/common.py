@@ -1,0 +1,149 @@
+"""What every headless command shares: AWS flags, settings, the async runner, errors → exit codes, JSON.
+
+Exit codes: 0 success; 1 an action or execution failed; 2 usage, credential or bad-input errors (nothing
+was changed); 124 `wait --timeout` expired. Errors are one line on stderr, prefixed `smtui: `.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from smtui.core.client import AwsTarget, SageMakerClient
+from smtui.core.errors import AwsError
+from smtui.core.model import Execution
+from smtui.core.timing import execution_elapsed
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_TIMEOUT = 124
+
+
+class CommandError(Exception):
+    """A user-facing failure: a one-line message and the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def aws_options(func: F) -> F:
+    """`--profile/--region/--endpoint-url/--json` on a command; these win over the group's flags."""
+    func = click.option(
+        "--json", "as_json", is_flag=True, help="Machine-readable output (fields in the README)."
+    )(func)
+    func = click.option("--endpoint-url", default=None, help="SageMaker endpoint URL (e.g. an emulator).")(
+        func
+    )
+    func = click.option("--region", default=None, help="AWS region.")(func)
+    func = click.option("--profile", default=None, help="AWS profile.")(func)
+    return func
+
+
+def target_from(profile: str | None, region: str | None, endpoint_url: str | None) -> tuple[AwsTarget, bool]:
+    """The AWS target: command flags, then the group's flags, then SMTUI_* / config file. Also read-only."""
+    from smtui.config import load_settings
+
+    ctx = click.get_current_context(silent=True)
+    group: dict[str, Any] = dict(ctx.find_root().obj or {}) if ctx is not None else {}
+    try:
+        settings = load_settings(
+            profile=profile or group.get("profile"),
+            region=region or group.get("region"),
+            endpoint_url=endpoint_url or group.get("endpoint_url"),
+            read_only=True if group.get("read_only") else None,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    return AwsTarget(settings.profile, settings.region, settings.endpoint_url), settings.read_only
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"smtui: {message}", err=True)
+    sys.exit(code)
+
+
+def exit_code_for(error: AwsError) -> int:
+    usage = (
+        error.is_credentials
+        or error.is_not_found
+        or error.code in ("ValidationException", "InvalidExecution")
+    )
+    return EXIT_USAGE if usage else EXIT_FAILED
+
+
+def run(target: AwsTarget, body: Callable[[SageMakerClient], Awaitable[T]], *, max_attempts: int = 5) -> T:
+    """Open a client, run `body`, close; AwsError/CommandError → one line on stderr and an exit code."""
+
+    async def main() -> T:
+        async with SageMakerClient.create(target, max_attempts=max_attempts) as client:
+            return await body(client)
+
+    try:
+        return asyncio.run(main())
+    except AwsError as exc:
+        fail(str(exc), exit_code_for(exc))
+    except CommandError as exc:
+        fail(str(exc), exc.code)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90`, `90s`, `15m`, `2h`, `1d`, `1h30m` → timedelta. Raises click.BadParameter."""
+    match = re.fullmatch(r"\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
+    if not text.strip() or match is None or not any(match.groups()):
+        raise click.BadParameter(f"{text!r} is not a duration (examples: 90s, 15m, 2h, 1d)")
+    days, hours, minutes, seconds = match.groups()
+    return timedelta(
+        days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0)
+    )
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def execution_json(execution: Execution, now: datetime) -> dict[str, Any]:
+    """The stable JSON shape of an execution (documented in the README)."""
+    duration = execution_elapsed(execution, now)
+    return {
+        "arn": execution.arn,
+        "pipeline": execution.pipeline_name,
+        "execution_id": execution.execution_id,
+        "display_name": execution.display_name,
+        "status": execution.status.value,
+        "started": iso(execution.started),
+        "ended": iso(execution.ended),
+        "elapsed_s": round(duration.total_seconds(), 3) if duration is not None else None,
+        "failure_reason": execution.failure_reason,
+    }
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=None, sort_keys=False))
+
+
+def require_writable(read_only: bool, action: str) -> None:
+    if read_only:
+        fail(f"read-only mode: refusing to {action}")
+
+
+def confirm(prompt: str, yes: bool) -> None:
+    """Ask on a terminal; without one, refuse unless `--yes` (scripts must opt in explicitly)."""
+    if yes:
+        return
+    if sys.stdin is None or not sys.stdin.isatty():
+        fail(f"{prompt} — refusing without --yes because stdin is not a terminal")
+    if not click.confirm(prompt, default=False):
+        fail("aborted, nothing done", EXIT_FAILED)

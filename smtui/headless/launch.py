@@ -1,0 +1,210 @@
+"""`smtui launch FILE`: many runs from a CSV or JSONL file, resumable with no duplicates.
+
+Each row is one execution: CSV columns (or JSONL keys) are parameter names; the optional `_pipeline` and
+`_display_name` columns set the pipeline (else `--pipeline`) and the display name.
+
+Safety: every row's token is derived from (launch id, row number), and the journal (`FILE.journal.jsonl`
+unless `--journal`) gets a line before ("sending") and after ("started"/"failed") each call. Run the same
+command again after a kill: rows journaled "started" are skipped, the others are sent again with the *same*
+token, so a call that reached the service before the kill returns its execution instead of a second one.
+The launch id defaults to a hash of the file's content, so the same file resumes the same launch.
+Every row is validated against its pipeline's definition before anything starts: one bad row → exit 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from smtui.core.actions import validate_parameters
+from smtui.core.client import SageMakerClient
+from smtui.core.errors import AwsError
+from smtui.headless.common import (
+    EXIT_FAILED,
+    CommandError,
+    aws_options,
+    print_json,
+    require_writable,
+    run,
+    target_from,
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One run to start."""
+
+    number: int  # 1-based, in file order
+    pipeline: str
+    parameters: dict[str, str]
+    display_name: str | None
+
+
+def read_rows(path: Path, default_pipeline: str | None) -> list[Row]:
+    text = path.read_text()
+    records: list[dict[str, Any]] = []
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CommandError(f"{path}:{n}: not JSON: {exc}") from exc
+            if not isinstance(obj, dict):
+                raise CommandError(f"{path}:{n}: each line must be a JSON object")
+            records.append(obj)
+    else:
+        records = list(csv.DictReader(io.StringIO(text)))
+    rows = []
+    for n, rec in enumerate(records, 1):
+        pipeline = str(rec.pop("_pipeline", "") or default_pipeline or "")
+        if not pipeline:
+            raise CommandError(
+                f"{path}: row {n} names no pipeline: pass --pipeline or add a _pipeline column"
+            )
+        display = rec.pop("_display_name", None)
+        params = {str(k): _text(v) for k, v in rec.items() if k is not None and v not in (None, "")}
+        rows.append(Row(n, pipeline, params, str(display) if display else None))
+    return rows
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def token_for(launch_id: str, row: int) -> str:
+    """The row's ClientRequestToken: stable across runs of the same launch (32–128 chars)."""
+    return hashlib.sha256(f"smtui-launch:{launch_id}:{row}".encode()).hexdigest()[:48]
+
+
+def read_journal(path: Path, launch_id: str) -> dict[int, dict[str, Any]]:
+    """The last journal entry per row of this launch (a torn last line from a kill is ignored)."""
+    state: dict[int, dict[str, Any]] = {}
+    if not path.exists():
+        return state
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("launch_id") == launch_id:
+            state[int(entry["row"])] = entry
+    return state
+
+
+class Journal:
+    """Append-only JSON lines, flushed and fsynced per line so a kill loses nothing written."""
+
+    def __init__(self, path: Path, launch_id: str) -> None:
+        self.path = path
+        self.launch_id = launch_id
+        self._file = path.open("a", encoding="utf-8")
+
+    def write(self, row: int, state: str, **extra: Any) -> None:
+        import os
+
+        entry = {"launch_id": self.launch_id, "row": row, "state": state, **extra}
+        self._file.write(json.dumps(entry) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+async def launch(
+    client: SageMakerClient, rows: list[Row], launch_id: str, journal_path: Path, concurrency: int
+) -> list[dict[str, Any]]:
+    # Validate every row before starting any: parameters are checked against each pipeline's definition.
+    declared = {}
+    for name in sorted({r.pipeline for r in rows}):
+        declared[name] = await client.pipeline_parameters(name)
+    checked: dict[int, dict[str, str]] = {}
+    for row in rows:
+        try:
+            checked[row.number] = validate_parameters(declared[row.pipeline], row.parameters)
+        except ValueError as exc:
+            raise CommandError(f"row {row.number}: {exc}; nothing started") from exc
+
+    done = read_journal(journal_path, launch_id)
+    journal = Journal(journal_path, launch_id)
+    gate = asyncio.Semaphore(concurrency)
+    results: list[dict[str, Any]] = []
+
+    async def one(row: Row) -> None:
+        previous = done.get(row.number)
+        if previous is not None and previous.get("state") == "started":
+            results.append({"row": row.number, "arn": previous.get("arn"), "result": "already-started"})
+            return
+        token = token_for(launch_id, row.number)
+        async with gate:
+            journal.write(row.number, "sending", token=token)
+            try:
+                arn = await client.start_execution(
+                    row.pipeline, checked[row.number], token=token, display_name=row.display_name
+                )
+            except AwsError as exc:
+                journal.write(row.number, "failed", token=token, error=str(exc))
+                results.append({"row": row.number, "arn": None, "result": "error", "error": str(exc)})
+                return
+            journal.write(row.number, "started", token=token, arn=arn)
+            results.append({"row": row.number, "arn": arn, "result": "started"})
+
+    try:
+        await asyncio.gather(*(one(r) for r in rows))
+    finally:
+        journal.close()
+    results.sort(key=lambda r: int(r["row"]))
+    return results
+
+
+@click.command("launch")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--pipeline", "-P", help="Pipeline for rows without a _pipeline column.")
+@click.option("--launch-id", help="Name of this launch (default: a hash of the file's content).")
+@click.option(
+    "--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), help="Journal file."
+)
+@click.option("--concurrency", type=click.IntRange(1, 32), default=4, show_default=True)
+@aws_options
+def launch_command(
+    file: Path,
+    pipeline: str | None,
+    launch_id: str | None,
+    journal_path: Path | None,
+    concurrency: int,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    as_json: bool,
+) -> None:
+    """Start many runs from a CSV/JSONL file; run it again to finish an interrupted launch."""
+    target, read_only = target_from(profile, region, endpoint_url)
+    require_writable(read_only, "launch executions")
+    try:
+        rows = read_rows(file, pipeline)
+    except CommandError as exc:
+        raise click.UsageError(str(exc)) from exc
+    launch_id = launch_id or hashlib.sha256(file.read_bytes()).hexdigest()[:16]
+    journal_path = journal_path or file.with_name(file.name + ".journal.jsonl")
+    results = run(target, lambda client: launch(client, rows, launch_id, journal_path, concurrency))
+    failed = [r for r in results if r["result"] == "error"]
+    if as_json:
+        print_json({"launch_id": launch_id, "journal": str(journal_path), "rows": results})
+    else:
+        for r in results:
+            detail = r.get("error") if r["result"] == "error" else r["arn"]
+            click.echo(f"row {r['row']}: {r['result']}  {detail}")
+        click.echo(f"launch {launch_id}: {len(results) - len(failed)} started, {len(failed)} failed")
+    raise SystemExit(EXIT_FAILED if failed else 0)

@@ -1,0 +1,180 @@
+"""The Textual app: holds the session, routes monitor events to screens, owns global keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from smtui.core.model import Execution, ExecutionStatus
+from smtui.tui import format as fmt
+from smtui.tui.session import Session
+
+
+@dataclass(frozen=True)
+class PaletteCommand:
+    """An entry of the command palette: `"execution: stop"` runs `action` on the screen."""
+
+    title: str
+    help: str
+    action: str
+
+
+@runtime_checkable
+class MonitorAware(Protocol):
+    """A screen that wants the monitor's events (the executions and execution screens)."""
+
+    def monitor_event(self, event: Any) -> None: ...
+    def tick(self) -> None: ...
+
+
+@runtime_checkable
+class Commanding(Protocol):
+    def palette_commands(self) -> Iterable[PaletteCommand]: ...
+
+
+class SmtuiApp(App[None]):
+    """smtui: every execution live, step trees, start/stop/retry from the keyboard."""
+
+    CSS_PATH = "smtui.tcss"
+    TITLE = "smtui"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave smtui"),
+        Binding("question_mark", "keys", "Keys", id="app.keys", tooltip="Every key of this screen"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh", tooltip="Poll now"),
+    ]
+
+    class MonitorUpdated(Message):
+        """The monitor published an event (posted from its subscription callback)."""
+
+        def __init__(self, event: Any) -> None:
+            super().__init__()
+            self.event = event
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        keymap: Mapping[str, str] | None = None,
+        bell: bool = False,
+        tick_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.bell_on_finish = bell
+        self.watched: set[str] = set()
+        self._last_status: dict[str, ExecutionStatus] = {}
+        self._tick_interval = tick_interval
+        self._keymap = dict(keymap or {})
+        self._unsubscribe: Any = None
+
+    def on_mount(self) -> None:
+        from smtui.tui.screens.executions import ExecutionsScreen
+
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        monitor = self.session.monitor
+        self._last_status = {arn: ex.status for arn, ex in monitor.executions.items()}
+        self._unsubscribe = monitor.subscribe(self._forward)
+        self.push_screen(ExecutionsScreen())
+        if self._tick_interval > 0:
+            self.set_interval(self._tick_interval, self._tick)
+
+    def _forward(self, event: Any) -> None:
+        # Called by the monitor inside the event loop; handling happens in the message handler.
+        self.post_message(self.MonitorUpdated(event))
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    # -- monitor events -----------------------------------------------------------------------
+
+    def on_smtui_app_monitor_updated(self, message: MonitorUpdated) -> None:
+        event = message.event
+        arns = getattr(event, "arns", None)
+        if arns is not None:
+            self._notify_finished(arns)
+        with self.batch_update():
+            for screen in self._live_screens():
+                screen.monitor_event(event)
+
+    def _tick(self) -> None:
+        with self.batch_update():
+            for screen in self._live_screens():
+                screen.tick()
+
+    def _live_screens(self) -> list[MonitorAware]:
+        # Events can arrive while a screen is still composing or already closing: skip those.
+        if not self.is_running:
+            return []
+        return [
+            s for s in self.screen_stack if isinstance(s, MonitorAware) and s.is_mounted and s.is_attached
+        ]
+
+    def watch_execution(self, arn: str) -> None:
+        """Ask to be told when this execution ends (toast, and the bell if configured)."""
+        self.watched.add(arn)
+
+    def _notify_finished(self, arns: Iterable[str]) -> None:
+        executions = self.session.monitor.executions
+        for arn in arns:
+            execution = executions.get(arn)
+            if execution is None:
+                continue
+            before = self._last_status.get(arn)
+            self._last_status[arn] = execution.status
+            if (
+                arn in self.watched
+                and before is not None
+                and before.is_active
+                and execution.status.is_terminal
+            ):
+                self._announce(execution)
+
+    def _announce(self, execution: Execution) -> None:
+        glyph, _ = fmt.EXECUTION_GLYPHS[execution.status]
+        word = fmt.execution_status_word(execution.status)
+        failed = execution.status in (ExecutionStatus.FAILED, ExecutionStatus.COMPLETED_WITH_FAILURES)
+        message = f"{glyph} {execution.pipeline_name} {fmt.execution_id(execution.arn)}: {word}"
+        if failed and execution.failure_reason:
+            message += f"\n{fmt.shorten(execution.failure_reason, 200)}"
+        self.notify(message, title="Execution finished", severity="error" if failed else "information")
+        if self.bell_on_finish:
+            self.bell()
+
+    # -- global actions -----------------------------------------------------------------------
+
+    def action_keys(self) -> None:
+        from smtui.tui.screens.keys import KeysScreen
+
+        if not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen(self.screen))
+
+    async def action_refresh(self) -> None:
+        self.notify("refreshing…", timeout=1)
+        self.run_worker(self.session.monitor.refresh_now(), group="refresh", exclusive=True)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        if isinstance(screen, Commanding):
+            for command in screen.palette_commands():
+                # Disabled or forbidden (read-only) actions are left out of the palette entirely.
+                if screen.check_action(command.action, ()) is not True:
+                    continue
+                yield SystemCommand(command.title, command.help, _runner(screen, command.action))
+        yield SystemCommand("app: refresh", "Poll AWS now", self.action_refresh)
+        yield SystemCommand("app: keys", "Every key of this screen", self.action_keys)
+        yield from super().get_system_commands(screen)
+
+
+def _runner(screen: Screen[Any], action: str) -> Any:
+    async def run() -> None:
+        await screen.run_action(action)
+
+    return run

@@ -1,0 +1,172 @@
+"""How domain values look on screen: glyphs, colours, durations, progress bars.
+
+Every status has a glyph *and* a word, so the screen reads the same without colour (`NO_COLOR`,
+monochrome terminals over SSH): colour only reinforces what the glyph already says.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from rich.text import Text
+
+from smtui.core.model import Execution, ExecutionStatus, StepStatus
+
+EXECUTION_GLYPHS: dict[ExecutionStatus, tuple[str, str]] = {
+    ExecutionStatus.EXECUTING: ("▶", "bold yellow"),
+    ExecutionStatus.STOPPING: ("◼", "magenta"),
+    ExecutionStatus.STOPPED: ("■", "bright_black"),
+    ExecutionStatus.FAILED: ("✘", "bold red"),
+    ExecutionStatus.SUCCEEDED: ("✔", "green"),
+    ExecutionStatus.COMPLETED_WITH_FAILURES: ("◑", "dark_orange"),
+}
+
+STEP_GLYPHS: dict[StepStatus, tuple[str, str]] = {
+    StepStatus.PENDING: ("○", "bright_black"),
+    StepStatus.STARTING: ("◔", "yellow"),
+    StepStatus.EXECUTING: ("▶", "bold yellow"),
+    StepStatus.STOPPING: ("◼", "magenta"),
+    StepStatus.STOPPED: ("■", "bright_black"),
+    StepStatus.FAILED: ("✘", "bold red"),
+    StepStatus.SUCCEEDED: ("✔", "green"),
+    StepStatus.SKIPPED: ("⊘", "bright_black"),
+}
+
+# Short words keep the status column narrow enough for 80 columns.
+_SHORT_WORDS: dict[ExecutionStatus, str] = {
+    ExecutionStatus.EXECUTING: "Running",
+    ExecutionStatus.STOPPING: "Stopping",
+    ExecutionStatus.STOPPED: "Stopped",
+    ExecutionStatus.FAILED: "Failed",
+    ExecutionStatus.SUCCEEDED: "Succeeded",
+    ExecutionStatus.COMPLETED_WITH_FAILURES: "Partial",
+}
+
+
+# Without colour, failures must still stand out: they get emphasis that survives NO_COLOR.
+_MONO: dict[str, str] = {"bold red": "bold reverse", "red": "bold", "bright_black": "", "bold yellow": "bold"}
+
+
+def styled(style: str) -> str:
+    """`style`, or its colourless stand-in when NO_COLOR is set (Textual would grey colours out)."""
+    if not os.environ.get("NO_COLOR"):
+        return style
+    if style in _MONO:
+        return _MONO[style]
+    return " ".join(
+        word for word in style.split() if word in ("bold", "italic", "underline", "reverse", "dim")
+    )
+
+
+def execution_status_text(status: ExecutionStatus) -> Text:
+    """`▶ Running`, `✘ Failed`, ... in the status colour."""
+    glyph, style = EXECUTION_GLYPHS[status]
+    return Text(f"{glyph} {_SHORT_WORDS[status]}", style=styled(style))
+
+
+def execution_status_word(status: ExecutionStatus) -> str:
+    return _SHORT_WORDS[status]
+
+
+def step_status_text(status: StepStatus) -> Text:
+    glyph, style = STEP_GLYPHS[status]
+    return Text(f"{glyph} {status.value}", style=styled(style))
+
+
+def step_glyph(status: StepStatus) -> Text:
+    glyph, style = STEP_GLYPHS[status]
+    return Text(glyph, style=styled(style))
+
+
+def duration(delta: timedelta | None) -> str:
+    """Compact and monotonic in width: `7s`, `3m05s`, `1h02m`, `2d03h`."""
+    if delta is None:
+        return ""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def span(started: datetime | None, ended: datetime | None, now: datetime) -> timedelta | None:
+    """Elapsed time of something that started: up to `ended`, or up to `now` while it runs."""
+    if started is None:
+        return None
+    return (ended or now) - started
+
+
+def timestamp(moment: datetime | None) -> str:
+    """Absolute time in the local zone; the date is kept short because the year rarely matters."""
+    if moment is None:
+        return ""
+    return moment.astimezone().strftime("%m-%d %H:%M:%S")
+
+
+def clock_time(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+def progress_bar(progress: tuple[int, int] | None, width: int = 8) -> Text:
+    """`███░░░░░ 3/8`; an empty cell while the definition is not known yet."""
+    if progress is None:
+        return Text("")
+    done, total = progress
+    filled = 0 if total <= 0 else round(width * done / total)
+    bar = Text("█" * filled, style=styled("green"))
+    bar.append("░" * (width - filled), style=styled("bright_black"))
+    bar.append(f" {done}/{total}")
+    return bar
+
+
+def shorten(text: str | None, limit: int) -> str:
+    """One line, at most `limit` characters, with an ellipsis when cut."""
+    if not text:
+        return ""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def execution_id(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+# SageMaker names every run `execution-<epoch ms>` unless told otherwise: such names all look alike in a
+# column, so the (unique, short) execution id is shown instead.
+_DEFAULT_DISPLAY_NAME = re.compile(r"execution-\d{10,}")
+
+
+def execution_name(execution: Execution) -> str:
+    name = execution.display_name
+    if not name or _DEFAULT_DISPLAY_NAME.fullmatch(name):
+        return execution_id(execution.arn)
+    return name
+
+
+def region_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else None
+
+
+def console_url(arn: str, pipeline_name: str) -> str:
+    """The execution's page in the SageMaker console.
+
+    The console's fragment routes are not documented; this is the pipelines route the console
+    uses (`#/pipelines/<name>/executions/<id>`), in the execution's own region.
+    """
+    region = region_of(arn) or "us-east-1"
+    return (
+        f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
+        f"#/pipelines/{quote(pipeline_name)}/executions/{quote(execution_id(arn))}"
+    )

@@ -1,0 +1,220 @@
+"""One execution: the live step tree beside the selected step's details and the parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
+from textual.widgets import Footer, Static, Tree
+
+from smtui.core.model import Execution, StepNode
+from smtui.core.timing import execution_elapsed
+from smtui.tui import format as fmt
+from smtui.tui.app import PaletteCommand
+from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.widgets.status_bar import StatusBar
+from smtui.tui.widgets.step_details import StepDetails, parameters_panel, step_panel
+from smtui.tui.widgets.step_tree import StepTreeView
+
+NARROW_BELOW = 110  # columns under which the details go below the tree instead of beside it
+
+
+def summary(execution: Execution | None, progress: tuple[int, int] | None, now: Any) -> Text:
+    if execution is None:
+        return Text(" execution not known (yet)", style="bright_black")
+    line = Text(" ")
+    line.append_text(fmt.execution_status_text(execution.status))
+    line.append(f"   {execution.pipeline_name}", style="bold")
+    line.append(f" / {fmt.execution_name(execution)}")
+    line.append(f"  started {fmt.timestamp(execution.started)}", style="bright_black")
+    line.append(f"  elapsed {fmt.duration(execution_elapsed(execution, now))}")
+    if progress is not None:
+        line.append("  ")
+        line.append_text(fmt.progress_bar(progress))
+    if execution.failure_reason:
+        line.append("\n ")
+        line.append(fmt.shorten(execution.failure_reason, 300), style=fmt.styled("red"))
+    return line
+
+
+class ExecutionScreen(ActingScreen):
+    """Opened with Enter on the executions table; Escape goes back."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape", "app.pop_screen", "Back", id="execution.back"),
+        Binding("x", "stop_execution", "Stop", id="execution.stop"),
+        Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
+        Binding("e", "rerun_execution", "Rerun", id="execution.rerun", tooltip="New run, same parameters"),
+        Binding("c", "copy_arn", "Copy ARN", id="execution.copy_arn"),
+        Binding("y", "copy_job_arn", "Copy job ARN", show=False, id="step.copy_job_arn"),
+        Binding(
+            "o",
+            "open_console",
+            "Console",
+            show=False,
+            id="execution.console",
+            tooltip="Open in the AWS console",
+        ),
+    ]
+
+    def __init__(self, arn: str) -> None:
+        super().__init__()
+        self.arn = arn
+        self._ready = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Static(id="summary")
+        with Horizontal(id="execution-body"):
+            yield StepTreeView(now=self._now, id="steps")
+            with VerticalScroll(id="side"):
+                yield StepDetails(id="step-details")
+                yield Static(id="parameters")
+        yield Footer()
+
+    def _now(self) -> Any:
+        return self.smtui.session.now()
+
+    @property
+    def execution(self) -> Execution | None:
+        return self.smtui.session.monitor.executions.get(self.arn)
+
+    @property
+    def tree_view(self) -> StepTreeView:
+        return self.query_one(StepTreeView)
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self.smtui.session.monitor.watch(self.arn)
+        self.smtui.watch_execution(self.arn)
+        self._layout(self.app.size.width)
+        self.refresh_all()
+        self.tree_view.focus()
+
+    def on_unmount(self) -> None:
+        self._ready = False
+        self.smtui.session.monitor.unwatch(self.arn)
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        self.query_one("#execution-body").set_class(width < NARROW_BELOW, "-narrow")
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def monitor_event(self, event: Any) -> None:
+        if not self._ready:
+            return
+        arns = getattr(event, "arns", None)
+        if (arns is not None and self.arn in arns) or getattr(event, "execution_arn", None) == self.arn:
+            self.refresh_all()
+        elif hasattr(event, "health"):
+            self._status()
+
+    def tick(self) -> None:
+        if not self._ready:
+            return
+        execution = self.execution
+        if execution is not None and execution.is_active:
+            self.tree_view.tick()
+            self._summary()
+            self._details()
+        self._status()
+
+    def refresh_all(self) -> None:
+        tree = self.smtui.session.monitor.tree(self.arn)
+        if tree is not None:
+            self.tree_view.show_tree(tree)
+        self._status()
+        self._summary()
+        self._details()
+        self.query_one("#parameters", Static).update(parameters_panel(self.execution))
+
+    def _status(self) -> None:
+        from smtui.tui.widgets.status_bar import status_line
+
+        session = self.smtui.session
+        health = session.monitor.health
+        self.query_one(StatusBar).show(
+            status_line(
+                endpoint=session.endpoint_label,
+                statuses=(e.status for e in session.monitor.executions.values()),
+                last_refresh=health.last_refresh,
+                connected=health.connected,
+                throttled=health.throttled,
+                error=health.error,
+                read_only=session.read_only,
+            )
+        )
+
+    def _summary(self) -> None:
+        monitor = self.smtui.session.monitor
+        text = summary(self.execution, monitor.progress(self.arn), self._now())
+        if monitor.tree(self.arn) is None:
+            text = Text.assemble(text, Text("\n loading the definition…", style="bright_black"))
+        self.query_one("#summary", Static).update(text)
+
+    def _details(self) -> None:
+        node = self.tree_view.selected_step()
+        self.query_one(StepDetails).update(Group(step_panel(node, self._now())))
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[StepNode]) -> None:
+        self._details()
+        self.refresh_bindings()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def target_executions(self) -> list[Execution]:
+        execution = self.execution
+        return [execution] if execution is not None else []
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_job_arn":
+            node = self.tree_view.selected_step() if self.is_mounted else None
+            return True if node is not None and node.run is not None and node.run.job_arn else None
+        return super().check_action(action, parameters)
+
+    def action_copy_arn(self) -> None:
+        self.app.copy_to_clipboard(self.arn)
+        self.notify(self.arn, title="Copied")
+
+    def action_copy_job_arn(self) -> None:
+        node = self.tree_view.selected_step()
+        if node is not None and node.run is not None and node.run.job_arn:
+            self.app.copy_to_clipboard(node.run.job_arn)
+            self.notify(node.run.job_arn, title="Copied")
+
+    def action_open_console(self) -> None:
+        execution = self.execution
+        if execution is not None:
+            url = fmt.console_url(execution.arn, execution.pipeline_name)
+            self.app.open_url(url)
+            self.notify(url, title="Opening the AWS console")
+
+    def execution_started(self, arn: str) -> None:
+        self.app.pop_screen()
+        from smtui.tui.screens.executions import ExecutionsScreen
+
+        screen = self.app.screen
+        if isinstance(screen, ExecutionsScreen):
+            screen.execution_started(arn)
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand("execution: stop", "Stop this execution", "stop_execution")
+        yield PaletteCommand("execution: retry", "Retry this execution (same ARN)", "retry_execution")
+        yield PaletteCommand(
+            "execution: rerun", "Start a new run with the same parameters", "rerun_execution"
+        )
+        yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
+        yield PaletteCommand("step: copy job ARN", "Copy the selected step's job ARN", "copy_job_arn")
+        yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")
+        yield PaletteCommand("execution: back", "Back to the executions", "app.pop_screen")

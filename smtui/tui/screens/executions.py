@@ -1,0 +1,337 @@
+"""The home screen: every execution across pipelines, newest first, live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.events import Resize
+from textual.widgets import DataTable, Footer, Input, Static
+
+from smtui.core.events import ExecutionsChanged, StepsChanged
+from smtui.core.model import Execution
+from smtui.core.timing import execution_elapsed
+from smtui.tui import format as fmt
+from smtui.tui.app import PaletteCommand
+from smtui.tui.filtering import ExecutionFilter
+from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.widgets.execution_table import COMPACT_BELOW, SORTABLE, ExecutionRow, ExecutionTable
+from smtui.tui.widgets.status_bar import StatusBar, status_line
+
+FLUSH_INTERVAL = 0.25  # seconds: monitor changes are applied to the table at most this often
+
+
+class ExecutionsScreen(ActingScreen):
+    """Table of executions; `/` filters, Shift+letter sorts, Enter opens, space marks."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("enter", "open_execution", "Open", id="execution.open", tooltip="Open the step tree"),
+        Binding(
+            "slash", "filter", "Filter", id="executions.filter", tooltip="Filter by pipeline, name, status…"
+        ),
+        Binding("a", "toggle_active", "Active", id="executions.active_only", tooltip="Only running ones"),
+        Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
+        Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
+        Binding("x", "stop_execution", "Stop", id="execution.stop"),
+        Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
+        Binding("e", "rerun_execution", "Rerun", id="execution.rerun", tooltip="New run, same parameters"),
+        Binding("c", "copy_arn", "Copy ARN", show=False, id="execution.copy_arn"),
+        Binding(
+            "o",
+            "open_console",
+            "Console",
+            show=False,
+            id="execution.console",
+            tooltip="Open in the AWS console",
+        ),
+        Binding("escape", "clear", "Clear", show=False, id="executions.clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter = ExecutionFilter()
+        self.marked: set[str] = set()
+        self._pending_select: str | None = None
+        self._ready = False  # composed and mounted: events before that are covered by the first reload
+        self._pending: set[str] = set()
+        self._status_stale = False
+        self._binding_state: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Input(
+            placeholder="filter: words, pipeline:x status:failed Key=Value — Enter keeps, Esc clears",
+            id="filter",
+        )
+        yield Static(id="info")
+        yield ExecutionTable(id="executions")
+        yield Footer()
+
+    @property
+    def table(self) -> ExecutionTable:
+        return self.query_one(ExecutionTable)
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self.set_interval(FLUSH_INTERVAL, self._flush)
+        self.query_one("#filter", Input).display = False
+        self.table.set_compact(self.app.size.width < COMPACT_BELOW)
+        self.reload()
+        self.table.focus()
+
+    def on_unmount(self) -> None:
+        self._ready = False
+
+    def on_resize(self, event: Resize) -> None:
+        self.table.set_compact(event.size.width < COMPACT_BELOW)
+        self._update_visible()
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def row_for(self, execution: Execution) -> ExecutionRow:
+        monitor = self.smtui.session.monitor
+        arn = execution.arn
+        return ExecutionRow(
+            arn=arn,
+            status=execution.status,
+            pipeline=execution.pipeline_name,
+            name=fmt.execution_name(execution),
+            started=execution.started,
+            elapsed=execution_elapsed(execution, self.smtui.session.now()),
+            progress=monitor.progress(arn),
+            running=monitor.running_steps(arn),
+            reason=execution.failure_reason,
+            marked=arn in self.marked,
+        )
+
+    def reload(self) -> None:
+        """Show every execution that passes the filter (after the filter changed)."""
+        executions = self.smtui.session.monitor.executions.values()
+        self.table.show(self.row_for(e) for e in executions if self.filter.matches(e))
+        self._after_change()
+
+    def refresh_rows(self, arns: Iterable[str]) -> None:
+        executions = self.smtui.session.monitor.executions
+        upsert: list[ExecutionRow] = []
+        drop: list[str] = []
+        for arn in arns:
+            execution = executions.get(arn)
+            if execution is not None and self.filter.matches(execution):
+                upsert.append(self.row_for(execution))
+            else:
+                drop.append(arn)
+        self.table.discard(drop)
+        self.table.upsert(upsert)
+        self._after_change()
+
+    def monitor_event(self, event: Any) -> None:
+        # Changes are applied in batches (`_flush`): with hundreds of live executions the monitor
+        # publishes many small events a second, and each repaint has a cost.
+        if isinstance(event, ExecutionsChanged):
+            self._pending.update(event.arns)
+        elif isinstance(event, StepsChanged):
+            self._pending.add(event.execution_arn)
+        self._status_stale = True
+
+    def _flush(self) -> None:
+        if not self._ready:
+            return
+        if self._pending:
+            pending, self._pending = self._pending, set()
+            self.refresh_rows(pending)
+        elif self._status_stale:
+            self._update_status()
+        self._status_stale = False
+
+    def tick(self) -> None:
+        """Once a second: elapsed times of running executions move."""
+        if not self._ready:
+            return
+        executions = self.smtui.session.monitor.executions
+        active = [arn for arn, row in self.table.rows_shown.items() if row.status.is_active]
+        rows = [self.row_for(executions[arn]) for arn in active if arn in executions]
+        if rows:
+            self.table.upsert(rows)
+        self._update_status()
+
+    def _after_change(self) -> None:
+        self._sync_bindings()
+        if self._pending_select is not None and self.table.select_arn(self._pending_select):
+            self._pending_select = None
+        self._update_status()
+        self._update_visible()
+
+    def _update_status(self) -> None:
+        session = self.smtui.session
+        health = session.monitor.health
+        statuses = (e.status for e in session.monitor.executions.values())
+        self.query_one(StatusBar).show(
+            status_line(
+                endpoint=session.endpoint_label,
+                statuses=statuses,
+                last_refresh=health.last_refresh,
+                connected=health.connected,
+                throttled=health.throttled,
+                error=health.error,
+                read_only=session.read_only,
+            )
+        )
+        total = len(session.monitor.executions)
+        shown = self.table.row_count
+        info = Text()
+        info.append(f" {shown} of {total} executions" if shown != total else f" {total} executions")
+        arrow = "↓" if self.table.sort_reverse else "↑"
+        info.append(f" · sorted by {self.table.sort_column} {arrow}", style="bright_black")
+        if self.filter.text:
+            info.append(" · filter: ", style="bright_black")
+            info.append(self.filter.text, style="bold")
+        if self.filter.active_only:
+            info.append(" · active only", style="bold")
+        if self.marked:
+            info.append(f" · {len(self.marked)} marked", style="bold")
+        self.query_one("#info", Static).update(info)
+
+    def _update_visible(self) -> None:
+        self.smtui.session.monitor.set_visible(self.table.visible_arns())
+
+    # -- targets ------------------------------------------------------------------------------
+
+    def target_executions(self) -> list[Execution]:
+        executions = self.smtui.session.monitor.executions
+        if self.marked:
+            return [
+                executions[arn]
+                for arn in self.table.ordered_arns()
+                if arn in self.marked and arn in executions
+            ]
+        arn = self.table.cursor_arn
+        return [executions[arn]] if arn is not None and arn in executions else []
+
+    def execution_started(self, arn: str) -> None:
+        self._pending_select = arn
+        if arn in self.smtui.session.monitor.executions:
+            self.refresh_rows([arn])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_execution" and self.table.cursor_arn is None:
+            return None
+        return super().check_action(action, parameters)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_execution()
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._sync_bindings()
+
+    def _sync_bindings(self) -> None:
+        # refresh_bindings() rebuilds the footer: only when what the keys can do has changed.
+        targets = self.target_executions()
+        state = (*(e.status for e in targets), len(self.marked))
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
+
+    def action_open_execution(self) -> None:
+        from smtui.tui.screens.execution import ExecutionScreen
+
+        arn = self.table.cursor_arn
+        if arn is not None:
+            self.app.push_screen(ExecutionScreen(arn))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter = ExecutionFilter.parse(event.value, active_only=self.filter.active_only)
+        self.reload()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(event.value)
+        self.table.focus()
+
+    def action_clear(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus or self.filter.text:
+            box.value = ""
+            box.display = False
+            self.table.focus()
+        elif self.marked:
+            marked, self.marked = self.marked, set()
+            self.refresh_rows(marked)
+
+    def action_toggle_active(self) -> None:
+        self.filter = ExecutionFilter.parse(self.filter.text, active_only=not self.filter.active_only)
+        self.reload()
+
+    def action_mark(self) -> None:
+        arn = self.table.cursor_arn
+        if arn is None:
+            return
+        self.marked.symmetric_difference_update({arn})
+        self.refresh_rows([arn])
+        self.table.action_cursor_down()
+
+    def action_sort(self, column: str) -> None:
+        self.table.action_sort(column)
+        self._update_status()
+
+    def action_copy_arn(self) -> None:
+        targets = self.target_executions()
+        if targets:
+            text = "\n".join(e.arn for e in targets)
+            self.app.copy_to_clipboard(text)
+            self.notify(text if len(targets) == 1 else f"{len(targets)} ARNs", title="Copied")
+
+    def action_open_console(self) -> None:
+        targets = self.target_executions()
+        if targets:
+            url = fmt.console_url(targets[0].arn, targets[0].pipeline_name)
+            self.app.open_url(url)
+            self.notify(url, title="Opening the AWS console")
+
+    def action_start_execution(self) -> None:
+        from smtui.tui.screens.start import StartScreen
+
+        current = self.target_executions()
+        preselect = current[0].pipeline_name if current else None
+
+        def started(arn: str | None) -> None:
+            if arn:
+                self.smtui.watch_execution(arn)
+                self.execution_started(arn)
+
+        self.app.push_screen(StartScreen(preselect), started)
+
+    def palette_commands(self) -> Iterable[PaletteCommand]:
+        yield PaletteCommand(
+            "execution: open", "Open the step tree of the selected execution", "open_execution"
+        )
+        yield PaletteCommand("execution: start", "Start a pipeline with parameters", "start_execution")
+        yield PaletteCommand("execution: stop", "Stop the selected/marked executions", "stop_execution")
+        yield PaletteCommand("execution: retry", "Retry failed executions (same ARN)", "retry_execution")
+        yield PaletteCommand("execution: rerun", "Start new runs with the same parameters", "rerun_execution")
+        yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
+        yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")
+        yield PaletteCommand("executions: filter", "Filter the table", "filter")
+        yield PaletteCommand(
+            "executions: toggle active only", "Show only running executions", "toggle_active"
+        )
+        yield PaletteCommand("executions: mark", "Mark the selected execution", "mark")
+        for column in SORTABLE:
+            yield PaletteCommand(
+                f"executions: sort by {column}", f"Sort the table by {column}", f"sort('{column}')"
+            )

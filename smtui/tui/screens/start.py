@@ -1,0 +1,184 @@
+"""Start a run: pick a pipeline, then a form built from its parameters (types, defaults, enums).
+
+Values are checked with the core's `validate_parameters` before anything is sent; when AWS refuses,
+its message is shown in the form, where the user can fix the value and try again.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from smtui.core.model import Parameter
+from smtui.tui.screens.acting import aws_message
+
+
+def _default_text(parameter: Parameter) -> str:
+    default = parameter.default
+    if default is None:
+        return ""
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    return str(default)
+
+
+def _hint(parameter: Parameter) -> str:
+    parts = [parameter.type]
+    if parameter.enum_values:
+        parts.append("one of " + ", ".join(parameter.enum_values))
+    if parameter.default is not None:
+        parts.append(f"default {_default_text(parameter)}")
+    return " · ".join(parts)
+
+
+class StartScreen(ModalScreen[str | None]):
+    """Dismissed with the new execution's ARN, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape", "cancel", "Cancel", id="start.cancel"),
+        Binding("ctrl+s", "submit", "Start", id="start.submit", priority=True),
+    ]
+
+    def __init__(self, preselect: str | None = None) -> None:
+        super().__init__()
+        self._preselect = preselect
+        self.pipeline: str | None = None
+        self.parameters: list[Parameter] = []
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="start-box", classes="dialog"):
+            yield Static("[b]Start a pipeline[/b]", id="start-title")
+            yield OptionList(id="pipelines")
+            yield VerticalScroll(id="form")
+            yield Static(id="start-error")
+            with Horizontal(id="start-buttons"):
+                yield Button("Start  ctrl+s", id="start", variant="primary")
+                yield Button("Cancel  esc", id="cancel")
+
+    def on_mount(self) -> None:
+        from smtui.tui.app import SmtuiApp
+
+        app = self.app
+        assert isinstance(app, SmtuiApp)
+        names = sorted(p.name for p in app.session.monitor.pipelines.values())
+        options = self.query_one("#pipelines", OptionList)
+        options.add_options([Option(name, id=name) for name in names])
+        if self._preselect in names:
+            options.highlighted = names.index(str(self._preselect))
+        elif names:
+            options.highlighted = 0
+        self.query_one("#form").display = False
+        self.query_one("#start-buttons").display = False
+        options.focus()
+
+    # -- step 1: the pipeline -----------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#pipelines")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.pipeline = str(event.option.id)
+        self.query_one("#start-title", Static).update(f"[b]Start[/b] {self.pipeline}")
+        self.query_one("#pipelines").display = False
+        self._error("loading parameters…", style="dim")
+        self._load_parameters(self.pipeline)
+
+    @work(group="start-form", exclusive=True, exit_on_error=False)
+    async def _load_parameters(self, pipeline: str) -> None:
+        from smtui.tui.app import SmtuiApp
+
+        app = self.app
+        assert isinstance(app, SmtuiApp)
+        try:
+            parameters = await app.session.catalog.pipeline_parameters(pipeline)
+        except Exception as error:
+            self._error(aws_message(error))
+            return
+        self._show_form(parameters)
+
+    def _show_form(self, parameters: list[Parameter]) -> None:
+        self.parameters = parameters
+        form = self.query_one("#form", VerticalScroll)
+        widgets: list[Label | Input] = []
+        for parameter in parameters:
+            widgets.append(Label(f"[b]{parameter.name}[/b]  [dim]{_hint(parameter)}[/dim]"))
+            widgets.append(
+                Input(value=_default_text(parameter), id=f"param-{parameter.name}", name=parameter.name)
+            )
+        widgets.append(Label("[b]display name[/b]  [dim]optional[/dim]"))
+        widgets.append(Input(placeholder="(none)", id="display-name"))
+        form.mount_all(widgets)
+        form.display = True
+        self.query_one("#start-buttons").display = True
+        self._error("")
+        self.call_after_refresh(self._focus_first)
+
+    def _focus_first(self) -> None:
+        inputs = self.query(Input)
+        if inputs:
+            inputs.first().focus()
+
+    # -- step 2: the values -------------------------------------------------------------------
+
+    def values(self) -> dict[str, str]:
+        return {p.name: self.query_one(f"#param-{p.name}", Input).value for p in self.parameters}
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        from smtui.core.actions import validate_parameters
+
+        if self.pipeline is None or self._busy:
+            return
+        try:
+            values = validate_parameters(self.parameters, self.values())
+        except ValueError as error:
+            self._error(str(error))
+            return
+        display = self.query_one("#display-name", Input).value.strip() or None
+        self._busy = True
+        self._error(f"starting {self.pipeline}…", style="dim")
+        self._send(self.pipeline, values, display)
+
+    @work(group="start-form", exclusive=True, exit_on_error=False)
+    async def _send(self, pipeline: str, values: dict[str, str], display: str | None) -> None:
+        from smtui.tui.app import SmtuiApp
+
+        app = self.app
+        assert isinstance(app, SmtuiApp)
+        actions = app.session.actions
+        try:
+            if actions is None:
+                raise RuntimeError("read-only: starting is disabled")
+            arn = await actions.start(pipeline, values, display_name=display)
+        except Exception as error:
+            self._busy = False
+            self._error(aws_message(error))
+            return
+        self.notify(arn, title=f"Started {pipeline}")
+        self.dismiss(arn)
+
+    def _error(self, text: str, style: str = "bold red") -> None:
+        widget = self.query_one("#start-error", Static)
+        widget.update(Text(text, style=style))
+        widget.display = bool(text)

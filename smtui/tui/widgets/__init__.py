@@ -1,0 +1,1 @@
+"""Widgets of the TUI, one per file; each receives domain objects from `smtui.core.model`."""

@@ -1,0 +1,62 @@
+"""The header line: where we are connected, counts by status, freshness and trouble."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from smtui.core.model import ExecutionStatus
+from smtui.tui import format as fmt
+
+
+def status_line(
+    *,
+    endpoint: str,
+    statuses: Iterable[ExecutionStatus],
+    last_refresh: datetime | None,
+    connected: bool,
+    throttled: bool,
+    error: str | None,
+    read_only: bool,
+) -> Text:
+    """`smtui │ us-east-1 · 1234 │ ▶ 3 ✔ 12 ✘ 2 │ ⟳ 08:37:21 │ THROTTLED`."""
+    counts = Counter(statuses)
+    line = Text()
+    line.append(" smtui ", style="bold reverse")
+    line.append(f" {endpoint} ", style="bold")
+    if read_only:
+        line.append(" read-only ", style="reverse")
+    line.append("│ ", style="bright_black")
+    for status in ExecutionStatus:
+        if counts.get(status):
+            glyph, style = fmt.EXECUTION_GLYPHS[status]
+            line.append(f"{glyph} {counts[status]}", style=fmt.styled(style))
+            line.append("  ")
+    if not counts:
+        line.append("no executions yet  ", style="bright_black")
+    line.append("│ ", style="bright_black")
+    line.append(f"↻ {fmt.clock_time(last_refresh)}")
+    if not connected:
+        line.append("  ")
+        line.append(" DISCONNECTED ", style="bold reverse red")
+        if error:
+            line.append(f" {fmt.shorten(error, 60)}", style=fmt.styled("red"))
+    elif throttled:
+        line.append("  ")
+        line.append(" THROTTLED ", style="bold reverse yellow")
+    return line
+
+
+class StatusBar(Static):
+    """One line at the top of every screen; the app feeds it `status_line()` results."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; dock: top; background: $panel; }
+    """
+
+    def show(self, text: Text) -> None:
+        self.update(text)

@@ -1,0 +1,152 @@
+"""The step tree of one execution: every step of the definition, live."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from smtui.core.model import StepNode, StepStatus, StepTree
+from smtui.tui import format as fmt
+
+
+def node_path(parents: tuple[str, ...], node: StepNode) -> str:
+    return "/".join((*parents, node.name))
+
+
+def step_label(node: StepNode, now: datetime) -> Text:
+    """`✔ Train  Training · 3m05s · attempt 2 · cached · reason` — one line, argo style."""
+    run = node.run
+    label = Text()
+    if node.branch is not None:
+        label.append(f"{node.branch} ", style="italic bright_black")
+    label.append_text(fmt.step_glyph(node.status))
+    label.append(" ")
+    if run is not None and run.iteration_index is not None:
+        label.append(f"[{run.iteration_index}] ", style="bold")
+    label.append(node.display_name or node.name, style="bold" if node.status.is_active else "")
+    details: list[Text] = [Text(node.type, style="cyan")]
+    if node.status is not StepStatus.PENDING and node.status is not StepStatus.SKIPPED:
+        details.append(Text(node.status.value))
+    if run is not None:
+        elapsed = fmt.span(run.started, run.ended, now)
+        if elapsed is not None:
+            details.append(Text(fmt.duration(elapsed)))
+        if run.attempt > 1:
+            details.append(Text(f"attempt {run.attempt}", style="yellow"))
+        if run.cache_source_arn:
+            details.append(Text("cache hit", style="blue"))
+        if run.condition_outcome is not None:
+            branch = "if" if run.condition_outcome else "else"
+            details.append(Text(f"outcome {str(run.condition_outcome).lower()} → {branch}", style="bold"))
+        if run.iteration_item is not None:
+            details.append(Text(f"item {fmt.shorten(run.iteration_item, 30)}"))
+        if run.foreach is not None and run.foreach.total:
+            info = run.foreach
+            details.append(Text(f"{info.succeeded or 0}/{info.total} iterations done"))
+        reason = run.failure_reason or run.fail_message
+        if reason:
+            details.append(Text(fmt.shorten(reason, 60), style=fmt.styled("red")))
+    if node.skip_reason:
+        details.append(Text(f"skipped: {node.skip_reason}", style="italic bright_black"))
+    elif node.status is StepStatus.PENDING:
+        details.append(Text("pending", style="bright_black"))
+    label.append("  ")
+    label.append_text(Text(" · ", style="bright_black").join(details))
+    return label
+
+
+class StepTreeView(Tree[StepNode]):
+    """Condition branches and ForEach iterations nested under their step; labels refresh in place.
+
+    The tree is rebuilt only when its shape changes (a new iteration appears); otherwise only the
+    labels change, so the cursor and the expanded nodes stay where the user left them.
+    """
+
+    def __init__(self, *, now: Callable[[], datetime], id: str | None = None) -> None:
+        super().__init__("steps", id=id)
+        self.show_root = False
+        self.guide_depth = 3
+        self._now = now
+        self._step_nodes: dict[str, TreeNode[StepNode]] = {}
+        self._shape: tuple[str, ...] = ()
+        self._tree: StepTree | None = None
+
+    @property
+    def step_tree(self) -> StepTree | None:
+        return self._tree
+
+    def show_tree(self, tree: StepTree) -> None:
+        self._tree = tree
+        entries = _flatten(tree)
+        shape = tuple(path for path, _, _ in entries)
+        now = self._now()
+        if shape != self._shape:
+            self._rebuild(entries)
+            self._shape = shape
+            return
+        for path, _, node in entries:
+            tree_node = self._step_nodes[path]
+            tree_node.data = node
+            tree_node.set_label(self._label(tree_node, node, now))
+
+    def tick(self) -> None:
+        """Re-render the labels of running steps so their durations move."""
+        if self._tree is None:
+            return
+        now = self._now()
+        for tree_node in self._step_nodes.values():
+            node = tree_node.data
+            if node is not None and node.status.is_active:
+                tree_node.set_label(self._label(tree_node, node, now))
+
+    def selected_step(self) -> StepNode | None:
+        node = self.cursor_node
+        return None if node is None else node.data
+
+    def _label(self, tree_node: TreeNode[StepNode], node: StepNode, now: datetime) -> Text:
+        label = step_label(node, now)
+        if tree_node.parent is self.root and not node.children:
+            # Top-level leaves get no guide: indent them to line up with the "▼ " of expandable ones.
+            return Text("  ").append_text(label)
+        return label
+
+    def _rebuild(self, entries: list[tuple[str, str | None, StepNode]]) -> None:
+        keep = None
+        if self.cursor_node is not None and self.cursor_node.data is not None:
+            keep = next((path for path, tn in self._step_nodes.items() if tn is self.cursor_node), None)
+        collapsed = {path for path, tn in self._step_nodes.items() if tn.allow_expand and not tn.is_expanded}
+        self.clear()
+        self._step_nodes = {}
+        now = self._now()
+        for path, parent, node in entries:
+            attach = self.root if parent is None else self._step_nodes[parent]
+            if node.children:
+                tree_node = attach.add(step_label(node, now), data=node, expand=path not in collapsed)
+            else:
+                tree_node = attach.add_leaf(step_label(node, now), data=node)
+            if parent is None and not node.children:
+                tree_node.set_label(self._label(tree_node, node, now))
+            self._step_nodes[path] = tree_node
+        target = self._step_nodes.get(keep) if keep else None
+        if target is not None:
+            self.move_cursor(target, animate=False)
+        elif self._step_nodes:
+            self.move_cursor(next(iter(self._step_nodes.values())), animate=False)
+
+
+def _flatten(tree: StepTree) -> list[tuple[str, str | None, StepNode]]:
+    out: list[tuple[str, str | None, StepNode]] = []
+
+    def visit(node: StepNode, parents: tuple[str, ...]) -> None:
+        path = node_path(parents, node)
+        out.append((path, "/".join(parents) or None, node))
+        for child in node.children:
+            visit(child, (*parents, node.name))
+
+    for root in tree.roots:
+        visit(root, ())
+    return out

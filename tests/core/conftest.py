@@ -1,0 +1,24 @@
+"""Fixtures for the core tests: a private emulator per test (call counts must be exact) with the
+deterministic scenario of `tests/definitions/scenario.toml`, and dummy AWS credentials in the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from emulator_proc import CREDS, EmulatorProcess
+
+
+@pytest.fixture
+def emu() -> Iterator[EmulatorProcess]:
+    process = EmulatorProcess().start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(autouse=True)
+def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in CREDS.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER", "SMTUI_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)

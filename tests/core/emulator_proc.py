@@ -1,0 +1,119 @@
+"""A private `smtui emulator` process for the core and headless tests (counts must not be polluted by
+other tests, and the restart test needs to kill and restart it with `--state`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFINITIONS = ROOT / "tests" / "definitions"
+ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+class EmulatorProcess:
+    """`smtui emulator --port 0` in a subprocess, with the control endpoints wrapped."""
+
+    def __init__(
+        self, *args: str, state: Path | None = None, port: int = 0, time_scale: float = 0, scenario: bool = True
+    ) -> None:
+        if scenario:
+            args = ("--scenario", str(DEFINITIONS / "scenario.toml"), *args)
+        self.args = args
+        self.state = state
+        self.port = port
+        self.time_scale = time_scale
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def start(self) -> EmulatorProcess:
+        cmd = [sys.executable, "-m", "smtui", "emulator", "--port", str(self.port), "--time-scale",
+               str(self.time_scale), *self.args]
+        if self.state is not None:
+            cmd += ["--state", str(self.state)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                                     env={**os.environ, **CREDS})
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("http"):
+            self.proc.kill()
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        self.url = line
+        self.port = int(line.rsplit(":", 1)[1])
+        return self
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+    def _control(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method="POST" if data else "GET")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            result: dict[str, Any] = json.loads(resp.read())
+            return result
+
+    def stats(self) -> dict[str, int]:
+        calls: dict[str, int] = self._control("stats")["calls"]
+        return {k.split(".", 1)[-1]: v for k, v in calls.items()}
+
+    def advance(self, seconds: float) -> None:
+        self._control("clock", {"advance": seconds})
+
+    def faults(self, **faults: Any) -> None:
+        self._control("faults", faults)
+
+    def boto(self) -> Any:
+        return boto3.client("sagemaker", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def create_pipeline(self, name: str, definition: str | dict[str, Any]) -> str:
+        text = definition if isinstance(definition, str) else json.dumps(definition)
+        resp = self.boto().create_pipeline(PipelineName=name, PipelineDefinition=text, RoleArn=ROLE)
+        return str(resp["PipelineArn"])
+
+    def start_execution(self, name: str, **params: str) -> str:
+        resp = self.boto().start_pipeline_execution(
+            PipelineName=name, PipelineParameters=[{"Name": k, "Value": v} for k, v in params.items()]
+        )
+        return str(resp["PipelineExecutionArn"])
+
+    def status(self, arn: str) -> str:
+        return str(self.boto().describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"])
+
+    def run_until_done(self, arn: str, step: float = 60, limit: int = 500) -> str:
+        for _ in range(limit):
+            status = self.status(arn)
+            if status not in ("Executing", "Stopping"):
+                return status
+            self.advance(step)
+        raise AssertionError(f"{arn} still running")
+
+
+def wait_until(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")

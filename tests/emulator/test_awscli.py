@@ -1,0 +1,74 @@
+"""The AWS CLI, an independent client, works against the emulator with only --endpoint-url and dummy keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from wire_harness import ROLE_ARN, EmulatorProcess, simple_definition
+
+AWS = Path(sys.executable).parent / "aws"
+
+
+def aws(emulator: EmulatorProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "AKIAEMULATOR",
+        "AWS_SECRET_ACCESS_KEY": "emulator-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    return subprocess.run(
+        [str(AWS), "--endpoint-url", emulator.url, "--output", "json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def test_aws_cli_creates_starts_and_lists(
+    emulator: EmulatorProcess, unique_name: Any, tmp_path: Path
+) -> None:
+    name = unique_name("Cli")
+    definition = tmp_path / "pipeline.json"
+    definition.write_text(simple_definition())
+    created = ok(
+        aws(
+            emulator,
+            "sagemaker",
+            "create-pipeline",
+            "--pipeline-name",
+            name,
+            "--pipeline-definition",
+            f"file://{definition}",
+            "--role-arn",
+            ROLE_ARN,
+        )
+    )
+    assert created["PipelineArn"].endswith(f":pipeline/{name.lower()}")
+    started = ok(aws(emulator, "sagemaker", "start-pipeline-execution", "--pipeline-name", name))
+    listed = ok(aws(emulator, "sagemaker", "list-pipeline-executions", "--pipeline-name", name))
+    assert [e["PipelineExecutionArn"] for e in listed["PipelineExecutionSummaries"]] == [
+        started["PipelineExecutionArn"]
+    ]
+    pipelines = ok(aws(emulator, "sagemaker", "list-pipelines", "--pipeline-name-prefix", name))
+    assert [p["PipelineName"] for p in pipelines["PipelineSummaries"]] == [name]
+
+
+def test_aws_cli_shows_the_services_error(emulator: EmulatorProcess, unique_name: Any) -> None:
+    result = aws(emulator, "sagemaker", "describe-pipeline", "--pipeline-name", unique_name("Nope"))
+    assert result.returncode != 0
+    assert "(ResourceNotFound) when calling the DescribePipeline operation" in result.stderr
+    result = aws(emulator, "sagemaker", "list-pipelines", "--sort-order", "Sideways")
+    assert "(ValidationException)" in result.stderr and "sortOrder" in result.stderr

@@ -1,0 +1,107 @@
+"""Fault injection and call statistics through the control endpoints, seen from boto3."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from wire_harness import EmulatorProcess, make_sm
+
+STEPS = "SageMaker.ListPipelineExecutionSteps"
+
+
+def _calls(emulator: EmulatorProcess, target: str) -> int:
+    return emulator.stats().get(target, 0)
+
+
+def test_stats_count_every_call_by_target(sm: Any, emulator: EmulatorProcess) -> None:
+    before = _calls(emulator, "SageMaker.ListPipelines")
+    for _ in range(3):
+        sm.list_pipelines(MaxResults=1)
+    assert _calls(emulator, "SageMaker.ListPipelines") == before + 3
+
+
+def test_throttled_operation_answers_rate_exceeded_and_is_counted(
+    sm: Any, emulator: EmulatorProcess, make_pipeline: Any
+) -> None:
+    name, _ = make_pipeline()
+    arn = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    emulator.faults({"throttle": {"ListPipelineExecutionSteps": 1.0}})
+    before = _calls(emulator, STEPS)
+    with pytest.raises(ClientError) as caught:
+        sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)
+    error = caught.value.response
+    assert (error["Error"]["Code"], error["Error"]["Message"]) == ("ThrottlingException", "Rate exceeded")
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert _calls(emulator, STEPS) == before + 1
+    # Other operations are not throttled.
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionArn"] == arn
+
+
+def test_a_retrying_client_is_seen_calling_again(emulator: EmulatorProcess, make_pipeline: Any) -> None:
+    name, _ = make_pipeline()
+    emulator.faults({"throttle": {"SageMaker.DescribePipeline": 1.0}})
+    client = make_sm(emulator, retries={"mode": "standard", "total_max_attempts": 3})
+    before = _calls(emulator, "SageMaker.DescribePipeline")
+    with pytest.raises(ClientError):
+        client.describe_pipeline(PipelineName=name)
+    assert _calls(emulator, "SageMaker.DescribePipeline") == before + 3
+
+
+def test_partial_throttling_lets_some_calls_through(sm: Any, emulator: EmulatorProcess) -> None:
+    emulator.faults({"throttle": {"ListPipelines": 0.5}})
+    outcomes = []
+    for _ in range(40):
+        try:
+            sm.list_pipelines(MaxResults=1)
+            outcomes.append(True)
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ThrottlingException"
+            outcomes.append(False)
+    assert 5 < outcomes.count(False) < 35
+
+
+def test_error_rate_gives_internal_failure_500(sm: Any, emulator: EmulatorProcess) -> None:
+    emulator.faults({"error_rate": 1.0})
+    with pytest.raises(ClientError) as caught:
+        sm.list_pipelines()
+    assert caught.value.response["Error"]["Code"] == "InternalFailure"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    emulator.faults({})
+    assert "PipelineSummaries" in sm.list_pipelines(MaxResults=1)
+
+
+def test_latency_delays_replies(sm: Any, emulator: EmulatorProcess) -> None:
+    emulator.faults({"latency_ms": 300})
+    began = time.monotonic()
+    sm.list_pipelines(MaxResults=1)
+    assert time.monotonic() - began >= 0.3
+    emulator.faults({})
+    began = time.monotonic()
+    sm.list_pipelines(MaxResults=1)
+    assert time.monotonic() - began < 0.3
+
+
+def test_bad_fault_settings_are_refused(emulator: EmulatorProcess) -> None:
+    request = urllib.request.Request(
+        f"{emulator.url}/_emulator/faults", data=json.dumps({"error_rate": 7}).encode(), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 400
+    assert emulator.control("faults") == {"throttle": {}, "latency_ms": 0.0, "error_rate": 0.0}
+
+
+def test_clock_control_advances_and_scales(emulator: EmulatorProcess) -> None:
+    now = emulator.now()
+    assert emulator.advance(120) == pytest.approx(now + 120, abs=0.5)
+    emulator.set_time_scale(1000)
+    time.sleep(0.05)
+    assert emulator.now() > now + 120 + 20
+    health = emulator.control("health")
+    assert health["status"] == "ok" and health["time_scale"] == 1000

@@ -1,0 +1,32 @@
+"""`smtui --help` must stay fast: nothing heavy on its import path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("textual", "aiobotocore", "botocore", "boto3", "aiohttp", "smtui.emulator", "smtui.tui", "sagemaker")
+
+
+def test_help_lists_every_command_without_heavy_imports() -> None:
+    probe = (
+        "import sys, json\n"
+        "from click.testing import CliRunner\n"
+        "from smtui.cli import main\n"
+        "result = CliRunner().invoke(main, ['--help'])\n"
+        "print(json.dumps({'output': result.output, 'code': result.exit_code, 'modules': sorted(sys.modules)}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    data = json.loads(out)
+    assert data["code"] == 0
+    for command in ("demo", "emulator", "ls", "show", "wait", "start", "stop", "retry", "launch"):
+        assert f"  {command} " in data["output"]
+    loaded = [m for m in data["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+    assert loaded == []
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    result = subprocess.run([sys.executable, "-m", "smtui", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "0.1.0" in result.stdout

@@ -1,0 +1,170 @@
+"""Fixtures for the TUI tests: an emulator embedded in the test's loop, pipelines on it, the app on both.
+
+The emulator runs on a paused clock (`time_scale=0`); tests move it with `advance()` instead of sleeping.
+The monitor polls at test speed (tenths of seconds) so the screen follows within a few frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smtui.core.client import AwsTarget, SageMakerClient
+
+DEFINITIONS = Path(__file__).parent.parent / "definitions"
+ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+FAST_MONITOR = {"active_interval": 0.2, "watched_interval": 0.1, "discovery_interval": 0.3, "rate": 200.0}
+
+
+def definition(**defaults: Any) -> str:
+    """The SDK-generated Condition/ForEach definition, with parameter defaults overridden."""
+    doc = json.loads((DEFINITIONS / "condition-foreach.json").read_text())
+    for parameter in doc["Parameters"]:
+        if parameter["Name"] in defaults:
+            parameter["DefaultValue"] = defaults[parameter["Name"]]
+    return json.dumps(doc)
+
+
+@dataclass
+class Emulator:
+    """An in-process emulator: its URL, its clock, and a client for set-up and for checking what it got."""
+
+    url: str
+    running: Any
+    client: SageMakerClient
+
+    def advance(self, seconds: float) -> None:
+        self.running.backend.clock.advance(seconds)
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.running.backend.clock.now(), UTC)
+
+    def calls(self) -> dict[str, int]:
+        return dict(self.running.protocol.calls)
+
+    def mutating_calls(self) -> dict[str, int]:
+        verbs = ("StartPipelineExecution", "StopPipelineExecution", "RetryPipelineExecution")
+        return {k: v for k, v in self.calls().items() if k.split(".")[-1] in verbs}
+
+    async def create_pipeline(self, name: str, definition_json: str | None = None) -> None:
+        await self.client.call(
+            "create_pipeline",
+            PipelineName=name,
+            PipelineDefinition=definition_json or definition(),
+            RoleArn=ROLE,
+            ClientRequestToken=f"create-{name}-token-0123456789abcdef",
+        )
+
+    async def start(self, pipeline: str, **parameters: str) -> str:
+        reply = await self.client.call(
+            "start_pipeline_execution",
+            PipelineName=pipeline,
+            PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
+        )
+        return str(reply["PipelineExecutionArn"])
+
+    async def status(self, arn: str) -> str:
+        reply = await self.client.call("describe_pipeline_execution", PipelineExecutionArn=arn)
+        return str(reply["PipelineExecutionStatus"])
+
+    async def parameters(self, arn: str) -> dict[str, str]:
+        reply = await self.client.call("list_pipeline_parameters_for_execution", PipelineExecutionArn=arn)
+        return {p["Name"]: p["Value"] for p in reply["PipelineParameters"]}
+
+    async def executions(self, pipeline: str) -> list[dict[str, Any]]:
+        reply = await self.client.call("list_pipeline_executions", PipelineName=pipeline)
+        return list(reply["PipelineExecutionSummaries"])
+
+
+@pytest.fixture(autouse=True)
+def _dummy_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    yield
+
+
+# The "flaky" pipelines fail their first Preprocess attempt (then succeed): a retry has work to do.
+SCENARIO = """
+[pipelines."flaky*".steps."Preprocess"]
+fail_attempts = 1
+failures = [{ reason = "AlgorithmError: disk full", exception = "" }]
+"""
+
+
+@pytest.fixture
+async def emu(tmp_path: Path) -> AsyncIterator[Emulator]:
+    from smtui.emulator.cli import EmulatorOptions, start_emulator
+
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(SCENARIO)
+    running = await start_emulator(EmulatorOptions(time_scale=0, seed=3, scenario=str(scenario)))
+    try:
+        async with SageMakerClient.create(AwsTarget(region="us-east-1", endpoint_url=running.url)) as client:
+            yield Emulator(url=running.url, running=running, client=client)
+    finally:
+        await running.stop()
+
+
+@asynccontextmanager
+async def tui(
+    emu: Emulator,
+    *,
+    read_only: bool = False,
+    size: tuple[int, int] = (140, 36),
+    keymap: dict[str, str] | None = None,
+    bell: bool = False,
+) -> AsyncIterator[Any]:
+    """The app on the emulator, running under Pilot; yields `(app, pilot)`."""
+    from smtui.tui.app import SmtuiApp
+    from smtui.tui.session import open_session
+
+    async with open_session(
+        endpoint_url=emu.url,
+        region="us-east-1",
+        read_only=read_only,
+        now=emu.now,
+        monitor_options=FAST_MONITOR,
+    ) as session:
+        app = SmtuiApp(session, tick_interval=0.2, keymap=keymap, bell=bell)
+        async with app.run_test(size=size) as pilot:
+            yield app, pilot
+
+
+async def until(
+    condition: Callable[[], Any], *, wait: float = 10.0, pilot: Any = None, what: str = ""
+) -> Any:
+    """Wait (letting the app run) until `condition()` is truthy; fail naming `what` otherwise."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        value = condition()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        if pilot is not None:
+            await pilot.pause(0.05)
+        else:
+            await asyncio.sleep(0.05)
+
+
+def text_of(widget: Any, width: int = 200) -> str:
+    """The plain text a Static shows (Rich renderables included), as the terminal would print it."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(widget.content)
+    return console.export_text()

@@ -1,0 +1,85 @@
+"""App-wide behaviour: remapped keys, the command palette, notifications, clipboard and console links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Emulator, text_of, tui, until
+
+from smtui.tui.screens.confirm import ConfirmScreen
+from smtui.tui.screens.executions import ExecutionsScreen
+from smtui.tui.screens.keys import KeysScreen
+
+
+async def test_keys_remapped_from_config(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    arn = await emu.start("alpha")
+    async with tui(emu, keymap={"execution.stop": "ctrl+k"}) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
+        await pilot.press("x")  # the old key does nothing now
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("ctrl+k")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="remapped stop")
+        await pilot.press("n")
+        await pilot.press("question_mark")
+        await until(lambda: isinstance(app.screen, KeysScreen), pilot=pilot)
+        help_text = text_of(app.screen.query_one("#keys-table"))
+        assert "^k" in help_text and "execution.stop" in help_text
+
+
+async def test_palette_offers_every_action(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    arn = await emu.start("alpha")
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
+        titles = {command.title for command in app.get_system_commands(screen)}
+        for title in ("execution: start", "execution: stop", "execution: rerun", "execution: copy ARN"):
+            assert title in titles
+        assert "execution: retry" not in titles  # running: nothing to retry yet
+        # Run one from the palette as a user would: ctrl+p, type, enter.
+        await pilot.press("ctrl+p", *"execution: stop")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="stop asked from the palette")
+
+
+async def test_toast_and_bell_when_a_watched_execution_ends(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    arn = await emu.start("alpha")
+    bells: list[int] = []
+    async with tui(emu, bell=True) as (app, pilot):
+        app.bell = lambda: bells.append(1)
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
+        await pilot.press("enter", "escape")  # opening it is what makes it watched
+        await emu.client.call("stop_pipeline_execution", PipelineExecutionArn=arn, ClientRequestToken="t" * 32)
+        emu.advance(60)
+
+        def toasts() -> list[Any]:
+            return [n for n in app._notifications if "finished" in (n.title or "")]
+
+        found = await until(toasts, pilot=pilot, what="toast")
+        assert "Stopped" in found[0].message and "alpha" in found[0].message
+        assert bells == [1]
+
+
+async def test_copy_arn_and_console_link(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    arn = await emu.start("alpha")
+    opened: list[str] = []
+    async with tui(emu) as (app, pilot):
+        app.open_url = lambda url, new_tab=True: opened.append(url)
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
+        await pilot.press("c")
+        assert app.clipboard == arn
+        await pilot.press("o")
+        execution_id = arn.rsplit("/", 1)[-1]
+        assert opened == [
+            "https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1"
+            f"#/pipelines/alpha/executions/{execution_id}"
+        ]

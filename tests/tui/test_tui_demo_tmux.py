@@ -1,0 +1,68 @@
+"""`smtui demo` in a real terminal (tmux): executions appear and move without a key pressed; keys work."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+
+
+def _capture(session: str) -> str:
+    return subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
+    ).stdout
+
+
+def _wait_for(session: str, predicate: Callable[[str], bool], seconds: float, what: str) -> str:
+    deadline = time.monotonic() + seconds
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = _capture(session)
+        if predicate(screen):
+            return screen
+        time.sleep(0.25)
+    raise AssertionError(f"{what} not seen within {seconds}s; the screen was:\n{screen}")
+
+
+@pytest.fixture
+def demo_session(tmp_path: object) -> Iterator[str]:
+    session = f"smtui-test-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    command = f"{sys.executable} -m smtui demo --time-scale 60"
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+        check=True,
+        env={**env, "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path)},
+    )
+    try:
+        yield session
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+
+
+def test_demo_shows_live_executions(demo_session: str) -> None:
+    screen = _wait_for(
+        demo_session,
+        lambda s: "▶ Running" in s and "Progress" in s and "? Keys" in s,  # rows, table header, footer
+        30,
+        "a running execution",
+    )
+    # Alive without a key pressed: the screen changes by itself (elapsed times tick, rows move).
+    _wait_for(demo_session, lambda s: s != screen and "▶ Running" in s, 10, "the screen to change by itself")
+
+    subprocess.run(["tmux", "send-keys", "-t", demo_session, "Enter"], check=True)
+    _wait_for(
+        demo_session, lambda s: "Step " in s and "Parameters" in s and "esc Back" in s, 10, "the execution screen"
+    )
+    subprocess.run(["tmux", "send-keys", "-t", demo_session, "Escape"], check=True)
+    _wait_for(demo_session, lambda s: "Pipeline" in s and "Progress" in s, 10, "back on the table")
+    subprocess.run(["tmux", "send-keys", "-t", demo_session, "q"], check=True)
+    _wait_for(demo_session, lambda s: "Pipeline" not in s, 10, "the app to quit")

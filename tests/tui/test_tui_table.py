@@ -1,0 +1,123 @@
+"""The executions table over the emulator: live rows, filter, sort, marks, and a cursor that never jumps."""
+
+from __future__ import annotations
+
+from conftest import Emulator, tui, until
+
+from smtui.tui.screens.execution import ExecutionScreen
+from smtui.tui.screens.executions import ExecutionsScreen
+
+
+def _pipelines_on_screen(screen: ExecutionsScreen) -> list[str]:
+    return [str(screen.table.get_cell(arn, "pipeline")) for arn in screen.table.ordered_arns()]
+
+
+async def test_filter_and_sort_from_the_keyboard(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    await emu.create_pipeline("beta")
+    first = await emu.start("beta")
+    emu.advance(5)
+    second = await emu.start("alpha", InstanceCount="7")
+    emu.advance(5)
+    third = await emu.start("beta")
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        await until(lambda: screen.table.row_count == 3, pilot=pilot, what="three rows")
+        assert screen.table.ordered_arns() == [third, second, first]  # newest first
+
+        await pilot.press("P")  # Shift+P: by pipeline
+        assert _pipelines_on_screen(screen) == ["alpha", "beta", "beta"]
+        await pilot.press("P")  # again: reversed
+        assert _pipelines_on_screen(screen) == ["beta", "beta", "alpha"]
+        await pilot.press("T")  # back to newest first
+        assert screen.table.ordered_arns() == [third, second, first]
+
+        await pilot.press("slash", *"beta", "enter")
+        assert set(screen.table.ordered_arns()) == {first, third}
+        assert "filter: beta" in str(screen.query_one("#info").render())
+        await pilot.press("slash", "ctrl+u", *"InstanceCount=7", "enter")
+        await until(lambda: screen.table.ordered_arns() == [second], pilot=pilot, what="parameter filter")
+        await pilot.press("slash", "ctrl+u", "escape")
+        assert screen.table.row_count == 3
+
+        await emu.client.call(
+            "stop_pipeline_execution", PipelineExecutionArn=first, ClientRequestToken="s" * 32
+        )
+        emu.advance(30)
+        await pilot.press("a")  # active only
+        await until(lambda: first not in screen.table.ordered_arns(), pilot=pilot, what="stopped one hidden")
+        assert set(screen.table.ordered_arns()) == {second, third}
+
+
+async def test_cursor_stays_on_its_execution_when_rows_arrive(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    older = await emu.start("alpha")
+    emu.advance(5)
+    chosen = await emu.start("alpha")
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        await until(lambda: screen.table.row_count == 2, pilot=pilot)
+        await pilot.press("down", "up")
+        assert screen.table.cursor_arn == chosen
+        emu.advance(5)
+        newer = await emu.start("alpha")
+        emu.advance(60)
+        await until(lambda: newer in screen.table.ordered_arns(), pilot=pilot, what="new row")
+        assert screen.table.ordered_arns()[0] == newer
+        assert screen.table.cursor_arn == chosen  # the new row went above; the cursor did not move with it
+        assert older in screen.table.ordered_arns()
+
+
+async def test_mark_several_then_stop_them_all(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    arns = [await emu.start("alpha") for _ in range(3)]
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        await until(lambda: screen.table.row_count == 3, pilot=pilot)
+        await pilot.press("space", "space")  # marks the first two rows (the cursor moves down)
+        marked = set(screen.table.ordered_arns()[:2])
+        assert screen.marked == marked
+        await pilot.press("x", "y")
+        await until(
+            lambda: all("Stopping" in str(screen.table.get_cell(a, "status")) for a in marked), pilot=pilot
+        )
+        statuses = {arn: await emu.status(arn) for arn in arns}
+        assert sorted(statuses.values()) == ["Executing", "Stopping", "Stopping"]
+
+
+async def test_open_shows_the_live_step_tree(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    arn = await emu.start("alpha")
+    emu.advance(10)
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ExecutionScreen), pilot=pilot)
+        detail = app.screen
+        assert isinstance(detail, ExecutionScreen)
+        tree = detail.tree_view
+
+        def labels() -> list[str]:
+            return [str(node.label) for node in tree._step_nodes.values()]
+
+        await until(lambda: labels(), pilot=pilot, what="tree")
+        assert any("Preprocess" in label and "Executing" in label for label in labels())
+        assert any("TooInaccurate" in label for label in labels())  # the Fail branch is shown too
+        emu.advance(3600)  # everything ends; the Condition picks a branch
+        await until(
+            lambda: (
+                any("TooInaccurate" in label and "skipped" in label for label in labels())
+                or any("TooInaccurate" in label and "Failed" in label for label in labels())
+            ),
+            pilot=pilot,
+            wait=15,
+            what="branch decided",
+        )
+        assert any("Preprocess" in label and "Succeeded" in label for label in labels())
+        await pilot.press("escape")
+        assert isinstance(app.screen, ExecutionsScreen)
