@@ -43,6 +43,48 @@ asyncio.run(main())
 """
 
 
+_frames: list[float] = []
+
+
+def record_frames(app: Any) -> None:
+    """Note the time of every frame the compositor produces (headless: rendered, not written out)."""
+    display = app._display
+
+    def timed(screen: Any, renderable: Any) -> None:
+        if renderable is not None:
+            _frames.append(time.perf_counter())
+        display(screen, renderable)
+
+    app._display = timed
+
+
+async def time_key(app: Any, key: str, state: Any) -> float:
+    """Milliseconds from the key event reaching the app to the first frame painted after it took effect.
+
+    (Pilot's `press` waits for the whole process to go idle, which with polling on measures the polls.)
+    """
+    from textual import events
+
+    before = state()
+    start = time.perf_counter()
+    app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
+    while state() == before:
+        await asyncio.sleep(0.0005)
+    applied = time.perf_counter()
+    while not _frames or _frames[-1] < applied:
+        await asyncio.sleep(0.0005)
+    return (_frames[-1] - start) * 1000
+
+
+async def time_keys(app: Any, table: Any, presses: int) -> list[float]:
+    keys = ["down"] * (presses // 2) + ["pagedown", "pageup"] * 5 + ["up"] * (presses // 2 - 10)
+    out = []
+    for key in keys:
+        out.append(await time_key(app, key, lambda: table.cursor_coordinate))
+        await asyncio.sleep(0.02)  # a person types slower than this
+    return out
+
+
 async def demo_first_paint() -> None:
     from smtui.emulator.cli import EmulatorOptions, start_emulator
     from smtui.tui.app import SmtuiApp
@@ -72,7 +114,7 @@ async def demo_first_paint() -> None:
     print(f"   first execution rows             {first_rows:6.2f} s  ({running_rows} running on screen)")
 
 
-async def big_table(executions: int, presses: int, idle: float) -> None:
+async def big_table(executions: int, presses: int, idle: float, settle: float) -> None:
     from smtui.tui.app import SmtuiApp
     from smtui.tui.screens.executions import ExecutionsScreen
     from smtui.tui.session import open_session
@@ -85,9 +127,10 @@ async def big_table(executions: int, presses: int, idle: float) -> None:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
         pages = executions // 100 + 2  # let the monitor load the whole history, not just the newest page
-        options = {"history_pages": pages, "rate": 50.0}
+        options = {"history_pages": pages}
         async with open_session(endpoint_url=url, region="us-east-1", monitor_options=options) as session:
             app = SmtuiApp(session)
+            record_frames(app)
             async with app.run_test(size=(160, 50)) as pilot:
                 t = time.perf_counter()
                 while not isinstance(app.screen, ExecutionsScreen):
@@ -102,24 +145,21 @@ async def big_table(executions: int, presses: int, idle: float) -> None:
                 print(f"== {rows} executions in the table")
                 print(f"   all rows loaded after            {loaded:6.2f} s")
 
-                latencies: list[float] = []
-                keys = ["down"] * (presses // 2) + ["pagedown", "pageup"] * 5 + ["up"] * (presses // 2 - 10)
-                for key in keys:
-                    start = time.perf_counter()
-                    await pilot.press(key)
-                    latencies.append((time.perf_counter() - start) * 1000)
-                for key in ("S", "T"):  # a full re-sort of every row
-                    start = time.perf_counter()
-                    await pilot.press(key)
-                    print(f"   sort key {key!r} → repaint           {(time.perf_counter() - start) * 1000:6.1f} ms")
+                # Let the first loading (history, definitions of the rows on screen) finish: what is
+                # measured is the steady state someone who leaves it open all day gets.
+                await asyncio.sleep(settle)
+                latencies = await time_keys(app, screen.table, presses)
                 latencies.sort()
                 p95 = latencies[int(len(latencies) * 0.95) - 1]
-                print(f"   key press → repaint ({len(latencies)} presses, polling on)")
+                print(f"   key press → repaint ({len(latencies)} presses of up/down/page keys, polling on)")
                 print(
                     f"     p50 {statistics.median(latencies):5.1f} ms   p95 {p95:5.1f} ms   max {latencies[-1]:5.1f} ms"
                 )
+                for key in ("S", "T"):  # a re-sort of every row
+                    ms = await time_key(app, key, lambda: (screen.table.sort_column, screen.table.sort_reverse))
+                    print(f"   sort key {key!r} → repaint           {ms:6.1f} ms")
 
-                counts = {"clear": 0, "add_row": 0, "update_cell": 0}
+                counts = {"clear": 0, "add_row": 0, "_update_rows": 0}
                 originals: dict[str, Any] = {}
                 for name in counts:
                     original = getattr(ExecutionTable, name)
@@ -140,7 +180,7 @@ async def big_table(executions: int, presses: int, idle: float) -> None:
                 print(f"   TUI process CPU                  {100 * cpu / wall:6.2f} % of a core")
                 print(
                     f"   table: {counts['clear']} rebuilds, {counts['add_row']} rows added, "
-                    f"{counts['update_cell']} cells updated"
+                    f"{counts['_update_rows']} in-place row updates"
                 )
                 print(f"   API calls/s (monitor)            {session.monitor.health.calls_per_s:6.2f}")
     finally:
@@ -153,11 +193,12 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=5000)
     parser.add_argument("--presses", type=int, default=200)
     parser.add_argument("--idle", type=float, default=10.0)
+    parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after loading")
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     asyncio.run(demo_first_paint())
-    asyncio.run(big_table(args.executions, args.presses, args.idle))
+    asyncio.run(big_table(args.executions, args.presses, args.idle, args.settle))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Import them as `from wire_harness import ...` (tests/ is on sys.path); the fixtu
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import selectors
@@ -27,6 +28,16 @@ CREDENTIALS = {"aws_access_key_id": "AKIAEMULATOR", "aws_secret_access_key": "em
 STARTUP_TIMEOUT = 30.0
 
 
+# Resolved here, in the parent: the child only calls it (no import or lookup between fork and exec).
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM the emulator if the test process dies, so a killed run leaves no orphan behind."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 class EmulatorProcess:
     """A running `smtui emulator` subprocess and its control endpoints."""
 
@@ -40,6 +51,7 @@ class EmulatorProcess:
             # A file, not a pipe: a long session's log could fill a pipe nobody reads and block the emulator.
             stderr=self._stderr,
             env={**os.environ, **(env or {})},
+            preexec_fn=_die_with_parent,
         )
         self.url = self._read_url()
         self.touched = False  # a test changed faults or the time scale: reset them afterwards
@@ -113,7 +125,10 @@ def client_config(**overrides: Any) -> Any:
     from botocore.config import Config
 
     # One attempt, no retries (`max_attempts` counts retries; `total_max_attempts` counts every attempt).
-    settings: dict[str, Any] = {"retries": {"mode": "standard", "total_max_attempts": 1}, "connect_timeout": 5}
+    settings: dict[str, Any] = {
+        "retries": {"mode": "standard", "total_max_attempts": 1},
+        "connect_timeout": 5,
+    }
     settings.update(overrides)
     return Config(**settings)
 

@@ -85,8 +85,6 @@ def add_routes(app: web.Application, protocol: Protocol) -> None:
             return _json({"message": str(exc)}, 400)
         # A jump may make many things due at once: settle the running executions now, in order.
         backend.engine.advance_all()
-        for execution in backend.store.active_executions():
-            backend.store.touch(execution)
         backend.store.flush()
         return _json(clock_state())
 

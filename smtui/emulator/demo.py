@@ -23,7 +23,8 @@ from smtui.emulator.store import Store
 
 HISTORY = 300  # finished executions backfilled over the past week
 HISTORY_SECONDS = 7 * 86400
-RUNNING_TARGET = 30  # executions the traffic keeps running
+RUNNING_TARGET = 30  # below this many running executions, the traffic starts more at once
+RUNNING_CAP = 50  # steady arrivals stop above this many
 _TICK = 2.0  # real seconds between traffic decisions
 
 
@@ -137,17 +138,28 @@ async def run_demo_traffic(
     stop_event: asyncio.Event | None = None,
     tick: float = _TICK,
 ) -> None:
-    """Keep about RUNNING_TARGET executions running; now and then retry a failed run or stop a long one."""
+    """Keep runs arriving: a new one every minute or two of simulated time (up to RUNNING_CAP running), more
+    when fewer than RUNNING_TARGET run; now and then someone retries a failed run of the flaky pipeline."""
     rng = random.Random(f"{engine.scenario.seed}/demo-traffic")
     stop_event = stop_event or asyncio.Event()
+    next_arrival = clock.now()
     while not stop_event.is_set():
         engine.advance_all()
         pipelines = [p for p in (store.get_pipeline(name) for name in DEMO_PIPELINES) if p is not None]
-        active = store.active_executions()
-        if pipelines and len(active) < RUNNING_TARGET:
-            for _ in range(min(3, RUNNING_TARGET - len(active))):
-                pipeline = rng.choices(pipelines, [_WEIGHTS.get(p.name, 1.0) for p in pipelines])[0]
-                _start(engine, pipeline, rng)
+        weights = [_WEIGHTS.get(p.name, 1.0) for p in pipelines]
+        active = len(store.active_executions())
+        wanted = max(0, min(3, RUNNING_TARGET - active))
+        now = clock.now()
+        while next_arrival <= now:
+            # Arrivals follow simulated time, so a faster clock means busier traffic, as in life.
+            next_arrival += rng.uniform(30, 150)
+            wanted += 1 if active + wanted < RUNNING_CAP else 0
+            if (
+                now - next_arrival > 3600
+            ):  # a long pause (or a clock jump): do not replay every missed arrival
+                next_arrival = now
+        for _ in range(wanted if pipelines else 0):
+            _start(engine, rng.choices(pipelines, weights)[0], rng)
         if rng.random() < 0.05:
             _retry_one(engine, store, rng)
         with contextlib.suppress(TimeoutError):

@@ -309,7 +309,7 @@ DEMO_SCENARIO: dict[str, Any] = {
                 },
             }
         },
-        "batch-scoring": {"steps": {"Score": {"duration": [300, 900], "failure_probability": 0.03}}},
+        "batch-scoring": {"steps": {"Score": {"duration": [300, 900], "failure_probability": 0.01}}},
         "nightly-etl": {
             "steps": {
                 "DataQualityApproval": {"callback_reply_after": 420, "outputs": {"approved_rows": 125000}},

@@ -217,6 +217,9 @@ class Run:
         """An entry reaches Succeeded, Failed or Stopped."""
         entry, record = self.entries[name], self.records[name]
         entry.update(phase="done", until=None, result=result)
+        # The resolved arguments live on in the job record and in `props`; keeping a third copy per step
+        # would weigh on 10,000 stored executions.
+        entry.pop("args", None)
         record.status, record.end = result, t
         if reason is not None:
             record.failure_reason = reason[:1024]

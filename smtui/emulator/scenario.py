@@ -92,6 +92,7 @@ class Scenario:
         self.seed = int(document.get("seed", 0))
         self.stop_delay: Any = document.get("stop_delay", [2, 6])
         self.max_concurrent_executions = int(document.get("max_concurrent_executions", 0))
+        self._plans: dict[tuple[str, str, str], StepPlan] = {}
         _check(document)
 
     @classmethod
@@ -126,7 +127,16 @@ class Scenario:
         return merged
 
     def plan(self, pipeline: str, step: str, step_type: str) -> StepPlan:
-        """The knobs that apply to one step of one pipeline."""
+        """The knobs that apply to one step of one pipeline (memoized: the run loop asks often)."""
+        key = (pipeline, step, step_type)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) > 50_000:
+                self._plans.clear()
+            plan = self._plans[key] = self._plan(pipeline, step, step_type)
+        return plan
+
+    def _plan(self, pipeline: str, step: str, step_type: str) -> StepPlan:
         knobs: dict[str, Any] = dict(self.document.get("defaults", {}))
         knobs.update(self.document.get("types", {}).get(step_type, {}))
         for pattern, table in self.document.get("pipelines", {}).items():

@@ -164,8 +164,10 @@ class SmtuiApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         if isinstance(screen, Commanding):
             for command in screen.palette_commands():
-                # Disabled or forbidden (read-only) actions are left out of the palette entirely.
-                if screen.check_action(command.action, ()) is not True:
+                # Actions that would do nothing now, or are forbidden (read-only), are left out.
+                available = getattr(screen, "action_available", None)
+                allowed = available(command.action) if available else screen.check_action(command.action, ())
+                if allowed is not True:
                     continue
                 yield SystemCommand(command.title, command.help, _runner(screen, command.action))
         yield SystemCommand("app: refresh", "Poll AWS now", self.action_refresh)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engine_harness import Harness, definition, step
@@ -595,3 +596,20 @@ def test_sdk_definition_with_every_condition_type_and_execution_variables() -> N
     assert steps["MyConditionStep"].start == steps["MyStep0"].end  # it reads MyStep0's job name
     assert steps["MyConditionStep"].metadata == {"Condition": {"Outcome": "False"}}
     assert "MyStep2" in steps and "MyStep1" not in steps
+
+
+def test_thirty_deep_nested_conditions_run_in_order() -> None:
+    # The shape of Airflow's system-test pipeline: each Condition's only branch holds the next one.
+    inner: dict[str, Any] = step("Leaf")
+    for depth in reversed(range(30)):
+        check = {"Type": "LessThanOrEqualTo", "LeftValue": 3.0, "RightValue": 6.0}
+        inner = step(
+            f"Cond{depth}",
+            "Condition",
+            Arguments={"Conditions": [check], "IfSteps": [inner], "ElseSteps": []},
+        )
+    h = Harness()
+    execution = h.start(h.pipeline(definition(inner)))
+    assert h.run(execution) == "Succeeded"
+    ordered = [s.name for s in _ordered(execution)]
+    assert ordered == [f"Cond{i}" for i in range(30)] + ["Leaf"]

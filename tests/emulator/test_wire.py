@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import urllib.error
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from shape_check import ShapeChecker, check_response
@@ -231,3 +233,63 @@ async def test_many_concurrent_aiobotocore_calls_on_one_client(asm: Any, make_pi
     assert {d["PipelineArn"] for d in described} == {arn}
     listed = await asm.list_pipeline_executions(PipelineName=name)
     assert {e["PipelineExecutionArn"] for e in listed["PipelineExecutionSummaries"]} == arns
+
+
+SAGEMAKER_OPERATIONS = [
+    "CreatePipeline",
+    "UpdatePipeline",
+    "DeletePipeline",
+    "DescribePipeline",
+    "ListPipelines",
+    "ListPipelineVersions",
+    "UpdatePipelineVersion",
+    "StartPipelineExecution",
+    "StopPipelineExecution",
+    "RetryPipelineExecution",
+    "DescribePipelineExecution",
+    "UpdatePipelineExecution",
+    "ListPipelineExecutions",
+    "ListPipelineExecutionSteps",
+    "ListPipelineParametersForExecution",
+    "DescribePipelineDefinitionForExecution",
+    "SendPipelineExecutionStepSuccess",
+    "SendPipelineExecutionStepFailure",
+    "DescribeTrainingJob",
+    "DescribeProcessingJob",
+    "DescribeTransformJob",
+    "AddTags",
+    "ListTags",
+    "DeleteTags",
+]
+LOGS_OPERATIONS = ["GetLogEvents", "FilterLogEvents", "DescribeLogStreams"]
+
+
+@functools.cache
+def _model(service: str) -> Any:
+    return botocore.session.get_session().get_service_model(service)
+
+
+def _wrong_types(shape: Any) -> dict[str, Any]:
+    """Every top-level member with a value of the wrong JSON type."""
+    wrong = {"string": 7, "integer": "7", "long": "7", "boolean": "yes", "timestamp": [1], "list": "x"}
+    return {name: wrong.get(member.type_name, "x") for name, member in shape.members.items()}
+
+
+@pytest.mark.parametrize(
+    ("prefix", "operation"),
+    [("SageMaker", op) for op in SAGEMAKER_OPERATIONS] + [("Logs_20140328", op) for op in LOGS_OPERATIONS],
+)
+def test_no_input_gets_a_500(emulator: EmulatorProcess, prefix: str, operation: str) -> None:
+    model = _model("logs" if prefix.startswith("Logs") else "sagemaker")
+    input_shape = model.operation_model(operation).input_shape
+    for body in ({}, _wrong_types(input_shape)):
+        status, _, reply = raw_post(emulator.url, json.dumps(body).encode(), f"{prefix}.{operation}")
+        assert status < 500, reply
+        if status >= 400:
+            assert reply["__type"] in {
+                "ValidationException",
+                "SerializationException",
+                "InvalidParameterException",
+                "ResourceNotFoundException",
+                "ResourceNotFound",
+            }, reply

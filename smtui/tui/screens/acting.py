@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from smtui.tui.app import SmtuiApp
 
 MUTATING = frozenset({"start_execution", "stop_execution", "retry_execution", "rerun_execution"})
+TARGETED = frozenset({"stop_execution", "retry_execution", "rerun_execution", "copy_arn", "open_console"})
 
 
 def aws_message(error: BaseException) -> str:
@@ -44,16 +45,23 @@ class ActingScreen(Screen[Any]):
         raise NotImplementedError
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Deliberately coarse: the footer is rebuilt whenever this answer changes, and that costs a
+        # repaint on every cursor move if it depended on the selected row. The palette is precise.
         if action in MUTATING and not self.smtui.session.can_mutate:
             return False  # read-only: hidden from the footer, the help and the palette
-        if action in ("stop_execution", "retry_execution", "rerun_execution", "copy_arn", "open_console"):
-            targets = self.target_executions()
-            if not targets:
-                return None
-            if action == "stop_execution" and not any(e.status is ExecutionStatus.EXECUTING for e in targets):
-                return None
-            if action == "retry_execution" and not any(e.status.is_terminal for e in targets):
-                return None
+        if action in TARGETED and not self.target_executions():
+            return None
+        return True
+
+    def action_available(self, action: str) -> bool:
+        """Whether the action would do something now (the command palette lists only those)."""
+        if self.check_action(action, ()) is not True:
+            return False
+        targets = self.target_executions()
+        if action == "stop_execution":
+            return any(e.status is ExecutionStatus.EXECUTING for e in targets)
+        if action == "retry_execution":
+            return any(e.status.is_terminal for e in targets)
         return True
 
     # -- stop ---------------------------------------------------------------------------------

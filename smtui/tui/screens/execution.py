@@ -68,6 +68,8 @@ class ExecutionScreen(ActingScreen):
         super().__init__()
         self.arn = arn
         self._ready = False
+        self._had_job = False
+        self._summary_shown: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -160,7 +162,9 @@ class ExecutionScreen(ActingScreen):
         text = summary(self.execution, monitor.progress(self.arn), self._now())
         if monitor.tree(self.arn) is None:
             text = Text.assemble(text, Text("\n loading the definition…", style="bright_black"))
-        self.query_one("#summary", Static).update(text)
+        if text != self._summary_shown:
+            self._summary_shown = text
+            self.query_one("#summary", Static).update(text)
 
     def _details(self) -> None:
         node = self.tree_view.selected_step()
@@ -169,7 +173,11 @@ class ExecutionScreen(ActingScreen):
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[StepNode]) -> None:
         self._details()
-        self.refresh_bindings()
+        node = self.tree_view.selected_step()
+        has_job = node is not None and node.run is not None and node.run.job_arn is not None
+        if has_job != self._had_job:  # refresh_bindings() rebuilds the footer: only on a change
+            self._had_job = has_job
+            self.refresh_bindings()
 
     # -- actions ------------------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ class ExecutionsScreen(ActingScreen):
         self._pending: set[str] = set()
         self._status_stale = False
         self._binding_state: tuple[object, ...] = ()
+        self._info_shown: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -193,7 +194,9 @@ class ExecutionsScreen(ActingScreen):
             info.append(" · active only", style="bold")
         if self.marked:
             info.append(f" · {len(self.marked)} marked", style="bold")
-        self.query_one("#info", Static).update(info)
+        if info != self._info_shown:  # a fixed one-line widget: no layout pass, no repaint if unchanged
+            self._info_shown = info
+            self.query_one("#info", Static).update(info, layout=False)
 
     def _update_visible(self) -> None:
         self.smtui.session.monitor.set_visible(self.table.visible_arns())
@@ -234,8 +237,7 @@ class ExecutionsScreen(ActingScreen):
 
     def _sync_bindings(self) -> None:
         # refresh_bindings() rebuilds the footer: only when what the keys can do has changed.
-        targets = self.target_executions()
-        state = (*(e.status for e in targets), len(self.marked))
+        state = (self.table.cursor_arn is not None, bool(self.marked))
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()

@@ -239,20 +239,27 @@ class ExecutionTable(DataTable[Cell]):
         Here only the cached renders of the changed rows are dropped (the caches are keyed by row first).
         """
         keys = {RowKey(arn) for arn in updates}
+        cells_changed: set[tuple[RowKey, ColumnKey]] = set()
         for arn, cells in updates.items():
-            data = self._data[RowKey(arn)]
+            row = RowKey(arn)
+            data = self._data[row]
             for column, value in cells.items():
                 data[ColumnKey(column)] = value
+                cells_changed.add((row, ColumnKey(column)))
+        # Cell renders are keyed (row, column, ...): only the changed cells are rendered again; the rows
+        # holding them are re-assembled from the cached cells.
         cell_cache, row_cache = self._cell_render_cache, self._row_render_cache
-        for cell_key in [k for k in cell_cache.keys() if k[0] in keys]:  # noqa: SIM118 (an LRUCache)
+        for cell_key in [k for k in cell_cache.keys() if (k[0], k[1]) in cells_changed]:  # noqa: SIM118
             cell_cache.discard(cell_key)
-        for row_key in [k for k in row_cache.keys() if k[0] in keys]:  # noqa: SIM118
+        for row_key in [k for k in row_cache.keys() if k[0] in keys]:  # noqa: SIM118 (an LRUCache)
             row_cache.discard(row_key)
         self._row_renderable_cache.clear()  # keyed by row index: cheap to rebuild
         self._line_cache.clear()
         # Repaint just those rows (off-screen ones cost nothing).
         for key in keys:
-            self.refresh_row(self._row_locations.get(key, -1))
+            index = self._row_locations.get(key)
+            if index is not None:
+                self.refresh_row(index)
 
     def _apply_sort(self, keep: str | None, old_index: int) -> None:
         if not self._rows:

@@ -59,4 +59,9 @@ class StatusBar(Static):
     """
 
     def show(self, text: Text) -> None:
-        self.update(text)
+        # One fixed line: no layout pass, and no repaint at all when nothing changed.
+        if text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)
+
+    _shown: Text | None = None

@@ -1,0 +1,43 @@
+"""Fixtures for the headless command tests: one private emulator per module (deterministic scenario),
+dummy credentials, and `smtui` invoked in-process through click's runner."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "core"))
+from emulator_proc import CREDS, EmulatorProcess  # noqa: E402  (shared with the core tests)
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[EmulatorProcess]:
+    process = EmulatorProcess().start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(autouse=True)
+def _aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key, value in CREDS.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER", "SMTUI_ENDPOINT_URL",
+                "SMTUI_REGION", "SMTUI_READ_ONLY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no user config leaks in
+
+
+@pytest.fixture
+def smtui(emu: EmulatorProcess) -> Callable[..., Result]:
+    """Run `smtui --endpoint-url <emulator> ARGS...` in-process."""
+    from smtui.cli import main
+
+    def invoke(*args: str, endpoint: bool = True, input: str | None = None) -> Result:
+        prefix = ["--endpoint-url", emu.url] if endpoint else []
+        return CliRunner().invoke(main, [*prefix, *args], input=input, catch_exceptions=False)
+
+    return invoke
