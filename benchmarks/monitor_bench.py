@@ -71,7 +71,11 @@ def chain_definition() -> str:
             "Type": "Processing",
             "Arguments": {
                 "ProcessingResources": {
-                    "ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}
+                    "ClusterConfig": {
+                        "InstanceType": "ml.m5.xlarge",
+                        "InstanceCount": 1,
+                        "VolumeSizeInGB": 30,
+                    }
                 },
                 "AppSpecification": {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/proc:latest"},
                 "RoleArn": ROLE,
@@ -85,15 +89,31 @@ def chain_definition() -> str:
 
 class Emulator:
     def __init__(self, scenario: Path) -> None:
-        cmd = [sys.executable, "-m", "smtui", "emulator", "--port", "0", "--time-scale", "0",
-               "--scenario", str(scenario), "--seed", "3"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **CREDS})
+        cmd = [
+            sys.executable,
+            "-m",
+            "smtui",
+            "emulator",
+            "--port",
+            "0",
+            "--time-scale",
+            "0",
+            "--scenario",
+            str(scenario),
+            "--seed",
+            "3",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **CREDS}
+        )
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
 
     def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.url}/_emulator/{path}", data=data, method="POST" if data else "GET")
+        req = urllib.request.Request(
+            f"{self.url}/_emulator/{path}", data=data, method="POST" if data else "GET"
+        )
         with urllib.request.urlopen(req, timeout=120) as resp:
             return json.loads(resp.read())
 
@@ -118,8 +138,10 @@ def setup(emu: Emulator, pipelines: int, executions: int, active: int) -> tuple[
         if i % 200 == 199:
             emu.control("clock", {"advance": 3600})  # keep the number running at once small
     emu.control("clock", {"advance": 7200})
-    arns = [sm.start_pipeline_execution(PipelineName=names[i % pipelines])["PipelineExecutionArn"]
-            for i in range(active)]
+    arns = [
+        sm.start_pipeline_execution(PipelineName=names[i % pipelines])["PipelineExecutionArn"]
+        for i in range(active)
+    ]
     emu.control("clock", {"advance": 2})
     clock = emu.control("clock", {"time_scale": 1})
     offset = float(clock["now"]) - time.time()  # simulated = wall + offset from now on
@@ -147,7 +169,7 @@ def percentiles(values: list[float]) -> str:
         return "-"
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return f"{statistics.median(ordered):.2f} / {p95:.2f}"
+    return f"{statistics.median(ordered):.2f} / {p95:.2f} (n={len(ordered)})"
 
 
 # -- phase 1: the monitor, in its own process --------------------------------------------------------------
@@ -192,7 +214,7 @@ def monitor_role(config: dict[str, Any]) -> None:
                 elif isinstance(event, ExecutionsChanged) and measuring["on"]:
                     for arn in event.arns:
                         execution = monitor.executions.get(arn)
-                        if execution is not None and not execution.is_active or (
+                        if (execution is not None and not execution.is_active) or (
                             execution is not None and execution.status.value == "Stopping"
                         ):
                             status_seen.setdefault(arn, now)
@@ -200,11 +222,11 @@ def monitor_role(config: dict[str, Any]) -> None:
             monitor.subscribe(on_event)
             await monitor.start()
             loop = asyncio.get_running_loop()
-            while not all(monitor.progress(a) is not None for a in active):
+            while not all(monitor.progress(a) is not None for a in active):  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
             monitor.watch(watched)
             monitor.set_visible(active[:30])
-            await monitor.settle(120)
+            await asyncio.sleep(5)  # let the watched and visible rows get their first fast polls
             measuring.update(on=True, since=time.time())
             print(json.dumps({"ready": time.time()}), flush=True)
             cpu0 = time.process_time()
@@ -225,11 +247,17 @@ def monitor_role(config: dict[str, Any]) -> None:
     print(json.dumps(asyncio.run(main())), flush=True)
 
 
-def run_monitor(emu: Emulator, arns: list[str], offset: float, window: float, rng: random.Random) -> dict[str, Any]:
+def run_monitor(
+    emu: Emulator, arns: list[str], offset: float, window: float, rng: random.Random
+) -> dict[str, Any]:
     config = {"url": emu.url, "active": arns, "offset": offset, "window": window}
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--role", "monitor"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        cwd=ROOT, env={**os.environ, **CREDS},
+        [sys.executable, __file__, "--role", "monitor"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **CREDS},
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(json.dumps(config))
@@ -241,8 +269,12 @@ def run_monitor(emu: Emulator, arns: list[str], offset: float, window: float, rn
     after = emu.stats()
     result: dict[str, Any] = json.loads(proc.stdout.readline())
     proc.wait(60)
-    result["calls"] = {op: after.get(op, 0) - before.get(op, 0) for op in after if op != "StopPipelineExecution"}
-    result["status_lag"] = [result["status_seen"][a] - t for a, t in stopped.items() if a in result["status_seen"]]
+    result["calls"] = {
+        op: after.get(op, 0) - before.get(op, 0) for op in after if op != "StopPipelineExecution"
+    }
+    result["status_lag"] = [
+        result["status_seen"][a] - t for a, t in stopped.items() if a in result["status_seen"]
+    ]
     result["status_missed"] = len([a for a in stopped if a not in result["status_seen"]])
     result["stopped"] = list(stopped)
     result["ready_after_s"] = ready
@@ -261,10 +293,16 @@ def proc_stats(pid: int) -> tuple[float, float]:
     return hwm / 1024, (int(fields[11]) + int(fields[12])) / ticks
 
 
-def run_article(emu: Emulator, arns: list[str], window: float, delay: float, rng: random.Random) -> dict[str, Any]:
+def run_article(
+    emu: Emulator, arns: list[str], window: float, delay: float, rng: random.Random
+) -> dict[str, Any]:
     procs = [
-        subprocess.Popen([sys.executable, "-c", ARTICLE, arn, emu.url, str(delay)], stdout=subprocess.PIPE, text=True,
-                         env={**os.environ, **CREDS})
+        subprocess.Popen(
+            [sys.executable, "-c", ARTICLE, arn, emu.url, str(delay)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **CREDS},
+        )
         for arn in arns
     ]
     for proc in procs:
@@ -303,15 +341,18 @@ def run_article(emu: Emulator, arns: list[str], window: float, delay: float, rng
     }
 
 
-def report(args: argparse.Namespace, mon: dict[str, Any], art: dict[str, Any], active: int,
-           active_pipelines: int) -> None:
+def report(
+    args: argparse.Namespace, mon: dict[str, Any], art: dict[str, Any], active: int, active_pipelines: int
+) -> None:
     per_min = 60.0 / args.window
     cycles = args.window / 5.0
     floor = active_pipelines + active
     ops = sorted(set(mon["calls"]) | set(art["calls"]))
-    print(f"\nP={args.pipelines} pipelines, N={args.executions} executions, A={active} active "
-          f"({active_pipelines} pipelines with activity), window {args.window:.0f}s each, "
-          f"monitor budget 10 calls/s, article delay {args.article_delay:.0f}s\n")
+    print(
+        f"\nP={args.pipelines} pipelines, N={args.executions} executions, A={active} active "
+        f"({active_pipelines} pipelines with activity), window {args.window:.0f}s each, "
+        f"monitor budget 10 calls/s, article delay {args.article_delay:.0f}s\n"
+    )
     print(f"{'calls by operation':<42}{'monitor /min':>14}{'/5s cycle':>11}{'article /min':>14}")
     for op in ops:
         m, a = mon["calls"].get(op, 0), art["calls"].get(op, 0)
@@ -319,24 +360,33 @@ def report(args: argparse.Namespace, mon: dict[str, Any], art: dict[str, Any], a
             print(f"  {op:<40}{m * per_min:>14.1f}{m / cycles:>11.1f}{a * per_min:>14.1f}")
     m_total, a_total = sum(mon["calls"].values()), sum(art["calls"].values())
     print(f"  {'total':<40}{m_total * per_min:>14.1f}{m_total / cycles:>11.1f}{a_total * per_min:>14.1f}")
-    print(f"  monitor calls per 5-s cycle / floor (pipelines with activity + active = {floor}): "
-          f"{m_total / cycles / floor:.2f}")
-    print(f"\n{'staleness, seconds (median / p95)':<42}{'monitor':>16}{'article':>16}")
-    print(f"  {'watched execution steps':<40}{percentiles(mon['steps_watched']):>16}{'unknown':>16}")
-    print(f"  {'every step of every active execution':<40}{percentiles(mon['steps_all']):>16}{'unknown':>16}")
-    print(f"  {'execution status (stops)':<40}{percentiles(mon['status_lag']):>16}{percentiles(art['status_lag']):>16}")
-    print(f"  {'  stops not seen within the window':<40}{mon['status_missed']:>16}{art['status_missed']:>16}")
+    print(
+        f"  monitor calls per 5-s cycle / floor (pipelines with activity + active = {floor}): "
+        f"{m_total / cycles / floor:.2f}"
+    )
+    print(f"\n{'staleness, seconds (median / p95)':<42}{'monitor':>22}{'article':>22}")
+    print(f"  {'watched execution steps':<40}{percentiles(mon['steps_watched']):>22}{'unknown':>22}")
+    print(f"  {'every step of every active execution':<40}{percentiles(mon['steps_all']):>22}{'unknown':>22}")
+    print(
+        f"  {'execution status (stops)':<40}{percentiles(mon['status_lag']):>22}"
+        f"{percentiles(art['status_lag']):>22}"
+    )
+    print(f"  {'  stops not seen within the window':<40}{mon['status_missed']:>22}{art['status_missed']:>22}")
     print(f"\n{'resources':<42}{'monitor':>16}{'article':>16}")
     print(f"  {'client CPU s per minute':<40}{mon['cpu_s_per_min']:>16.2f}{art['cpu_s_per_min']:>16.2f}")
     print(f"  {'peak RSS MB':<40}{mon['peak_rss_mb']:>16.1f}{art['peak_rss_mb']:>16.1f}")
     print(f"  {'processes':<40}{1:>16}{art['processes']:>16}")
-    print(f"\nratios (article / monitor): memory {art['peak_rss_mb'] / mon['peak_rss_mb']:.1f}x, "
-          f"CPU {art['cpu_s_per_min'] / max(mon['cpu_s_per_min'], 1e-9):.1f}x, "
-          f"calls {a_total / max(m_total, 1):.2f}x (the monitor also knows every step)")
+    print(
+        f"\nratios (article / monitor): memory {art['peak_rss_mb'] / mon['peak_rss_mb']:.1f}x, "
+        f"CPU {art['cpu_s_per_min'] / max(mon['cpu_s_per_min'], 1e-9):.1f}x, "
+        f"calls {a_total / max(m_total, 1):.2f}x (the monitor also knows every step)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--role", choices=["bench", "monitor"], default="bench", help=argparse.SUPPRESS)
     parser.add_argument("--full", action="store_true", help="2,000 executions, 50 pipelines, 100 active")
     parser.add_argument("--pipelines", type=int, default=10)
@@ -358,8 +408,10 @@ def main() -> None:
         scenario.write_text(SCENARIO)
         emu = Emulator(scenario)
         try:
-            print(f"emulator {emu.url}; creating {args.pipelines} pipelines and {args.executions} executions...",
-                  flush=True)
+            print(
+                f"emulator {emu.url}; {args.pipelines} pipelines, {args.executions} executions...",
+                flush=True,
+            )
             arns, offset = setup(emu, args.pipelines, args.executions, args.active)
             print("phase 1: the monitor", flush=True)
             mon = run_monitor(emu, arns, offset, args.window, rng)

@@ -45,8 +45,8 @@ class Settings:
     bell: bool = False
     """TUI: ring the terminal bell (besides the toast) when a watched execution ends."""
     keys: tuple[tuple[str, str], ...] = ()
-    """TUI key remapping: a `[keys]` table of binding id = keys (`"execution.stop" = "ctrl+k"`); `?` shows the ids.
-    In the environment: `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"`."""
+    """TUI key remapping: a `[keys]` table of binding id = keys (`"execution.stop" = "ctrl+k"`); `?` shows
+    the ids. In the environment: `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"`."""
 
 
 def config_path() -> Path:

@@ -1,4 +1,4 @@
-"""The core never imports Textual (nor the emulator), and headless commands load no AWS SDK just for --help."""
+"""The core never imports Textual (nor the emulator); headless commands load no AWS SDK just for --help."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def test_core_and_headless_never_import_textual_or_the_emulator() -> None:
     names += [f"smtui.headless.{m.name}" for m in pkgutil.iter_modules(smtui.headless.__path__)]
     assert "smtui.core.monitor" in names and "smtui.headless.launch" in names
     modules = loaded_after([*names, "smtui.config"])
-    forbidden = [m for m in modules if m.split(".")[0] == "textual" or m.startswith(("smtui.tui", "smtui.emulator"))]
+    forbidden = [
+        m for m in modules if m.split(".")[0] == "textual" or m.startswith(("smtui.tui", "smtui.emulator"))
+    ]
     assert forbidden == []
 
 

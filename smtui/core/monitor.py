@@ -33,7 +33,7 @@ from typing import Any
 
 from smtui.core.budget import CallBudget
 from smtui.core.client import SageMakerClient
-from smtui.core.definition import DefinitionError, StepGraph, parse_definition
+from smtui.core.definition import StepGraph
 from smtui.core.errors import AwsError
 from smtui.core.events import (
     ExecutionsChanged,
@@ -44,8 +44,9 @@ from smtui.core.events import (
     StepsChanged,
 )
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
+from smtui.core.polls import Key, Polls
 from smtui.core.store import Store
-from smtui.core.timing import HISTORY_RUNS, estimate_remaining, utcnow
+from smtui.core.timing import estimate_remaining, utcnow
 
 __all__ = [
     "ExecutionsChanged",
@@ -60,11 +61,10 @@ __all__ = [
 # One cell per in-flight call: lets the client's per-attempt listener tell first attempts from retries.
 _ATTEMPTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("smtui_attempts", default=None)
 
-Key = tuple[str, str]  # (kind, subject): ("discover", ""), ("pipeline", name), ("steps", arn), ...
 WATCHED, VISIBLE, REST = 0, 1, 2
 
 
-class Monitor:
+class Monitor(Polls):
     """Polls a SageMaker account/region and publishes what changed. Runs in the caller's event loop."""
 
     def __init__(
@@ -125,13 +125,22 @@ class Monitor:
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
     async def refresh_now(self) -> None:
-        """Everything unfinished (and discovery) due now; returns once those polls ran."""
+        """Discovery and every scheduled poll due now; returns once each of those ran (10 s at most).
+
+        Idle pipelines are not listed: discovery (ListPipelines) shows whether they ran since.
+        """
+        loop = asyncio.get_running_loop()
+        self._due[("discover", "")] = 0.0
         for key in list(self._due):
             self._due[key] = 0.0
-        for name in self.store.pipelines:
-            self._due[("pipeline", name)] = 0.0
+        asked = set(self._due) | set(self._in_flight)
         self._kick()
-        await self.settle()
+        start, deadline = loop.time(), loop.time() + 10.0
+        # Polled, not evented: the polls know nothing of who waits for them.
+        while loop.time() < deadline and any(  # noqa: ASYNC110
+            k in self._in_flight or self._due.get(k, start + 1) <= start for k in asked
+        ):
+            await asyncio.sleep(0.02)
 
     async def settle(self, limit: float = 30.0) -> None:
         """Wait until nothing is due now or in flight (used by tests, benchmarks and `refresh_now`)."""
@@ -221,8 +230,9 @@ class Monitor:
     def _priority(self, key: Key) -> int:
         kind, subject = key
         if kind == "pipeline":
+            # A pipeline's list carries the status of every one of its executions: never background.
             arns = self.store.active_of(subject)
-            return min((self._exec_priority(a) for a in arns), default=VISIBLE)
+            return min([VISIBLE, *(self._exec_priority(a) for a in arns)])
         if kind == "discover":
             return VISIBLE
         return self._exec_priority(subject)
@@ -242,22 +252,32 @@ class Monitor:
         while True:
             now = loop.time()
             due = [k for k, t in self._due.items() if t <= now and k not in self._in_flight]
-            due.sort(key=lambda k: (self._priority(k), self._due[k]))
-            for key in due:
-                if not self.budget.try_acquire():
-                    break
-                self._in_flight.add(key)
-                del self._due[key]
-                worker = loop.create_task(self._poll(key), name=f"smtui-poll-{key[0]}")
-                self._workers.add(worker)
-                worker.add_done_callback(self._workers.discard)
-            upcoming = [t for k, t in self._due.items() if k not in self._in_flight]
-            delay = min(upcoming, default=now + 1.0) - loop.time()
-            if due and self.budget.in_flight < self.budget.max_in_flight:
-                delay = min(delay, self.budget.wait_time())
+            blocked = False
+            if due:
+                # Earliest deadline first, with a head start for what is on screen: when the budget is
+                # short everything stretches, the watched and visible less, and nothing starves.
+                lead = self.active_interval
+                due.sort(key=lambda k: self._due[k] - (REST - self._priority(k)) * lead)
+                for key in due:
+                    if not self.budget.try_acquire():
+                        blocked = True
+                        break
+                    self._in_flight.add(key)
+                    del self._due[key]
+                    worker = loop.create_task(self._poll(key), name=f"smtui-poll-{key[0]}")
+                    self._workers.add(worker)
+                    worker.add_done_callback(self._workers.discard)
+            if blocked and self.budget.in_flight >= self.budget.max_in_flight:
+                delay = 1.0  # a finishing poll kicks us awake
+            elif blocked:
+                delay = self.budget.wait_time()  # the next token
+            else:
+                # Keys due while in flight wait for their poll to finish (it kicks); never spin on them.
+                upcoming = [t for k, t in self._due.items() if k not in self._in_flight]
+                delay = min(upcoming, default=now + 1.0) - loop.time()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(max(delay, 0.005), 1.0))
+                await asyncio.wait_for(self._wake.wait(), timeout=min(max(delay, 0.01), 1.0))
 
     async def _poll(self, key: Key) -> None:
         loop = asyncio.get_running_loop()
@@ -323,126 +343,3 @@ class Monitor:
     def _emit(self, event: MonitorEvent) -> None:
         for callback in list(self._subscribers):
             callback(event)
-
-    # -- polls ---------------------------------------------------------------------------
-
-    async def _dispatch(self, key: Key) -> float | None:
-        kind, subject = key
-        if kind == "discover":
-            return await self._discover()
-        if kind == "pipeline":
-            return await self._poll_pipeline(subject)
-        if kind == "steps":
-            return await self._poll_steps(subject)
-        if kind == "definition":
-            text = await self.client.definition(subject)
-            try:
-                graph = parse_definition(text)
-            except DefinitionError:
-                graph = StepGraph()  # unreadable: the tree falls back to the listed steps
-            self.store.set_graph(subject, graph)
-            self._emit(StepsChanged(subject))
-            return None
-        if kind == "params":
-            params = await self.client.parameters(subject)
-            if self.store.update_execution(subject, parameters=params):
-                self._emit(ExecutionsChanged(frozenset({subject})))
-            return None
-        if kind == "describe":
-            known = self.store.executions.get(subject)
-            described = await self.client.describe_execution(subject, known.pipeline_name if known else None)
-            if described.is_active:
-                return None  # the pipeline list will see it end; the end time is read then
-            if self.store.update_execution(
-                subject,
-                ended=described.ended,
-                failure_reason=described.failure_reason,
-                status=described.status,
-            ):
-                self._emit(ExecutionsChanged(frozenset({subject})))
-            return None
-        raise ValueError(f"unknown poll {key}")
-
-    async def _discover(self) -> float:
-        pipelines = await self.client.list_pipelines()
-        changed, moved = self.store.set_pipelines(pipelines)
-        for name in moved:
-            self._due[("pipeline", name)] = 0.0
-        for name in changed - set(self.store.pipelines):
-            self._due.pop(("pipeline", name), None)
-        if changed:
-            self._emit(PipelinesChanged(frozenset(changed)))
-        return self.discovery_interval
-
-    async def _poll_pipeline(self, name: str) -> float | None:
-        first = not self.store.loaded(name)
-        pending = set(self.store.active_of(name))
-        known = self.store.known_of(name)
-
-        def stop(page: list[Execution]) -> bool:
-            pending.difference_update(e.arn for e in page)
-            return not pending and any(e.arn in known for e in page)
-
-        pages = self.history_pages if first else None
-        listed = await self.client.list_executions(name, stop=None if first else stop, max_pages=pages)
-        changed, ended, started = self.store.merge_executions(name, listed, initial=first)
-        for arn in started:
-            self._want_details(arn, urgent=False, active=True)
-        for arn in ended:
-            # The final look: end time and failure reason once, the last state of its steps once.
-            self._due.setdefault(("describe", arn), 0.0)
-            if arn in self.store.runs or arn in self._watched:
-                self._due[("steps", arn)] = 0.0
-        if changed:
-            self._emit(ExecutionsChanged(frozenset(changed)))
-        active = self.store.active_of(name)
-        if active:
-            self._want_history(name)
-            return self._interval(min(self._exec_priority(a) for a in active))
-        return None
-
-    async def _poll_steps(self, arn: str) -> float | None:
-        previous = self.store.runs.get(arn)
-        unfinished = {r.name for r in (previous or {}).values() if not r.status.is_done}
-
-        def stop(page: list[StepRun]) -> bool:
-            unfinished.difference_update(r.name for r in page)
-            return not unfinished
-
-        runs = await self.client.list_steps(arn, stop=None if previous is None else stop)
-        if self.store.merge_runs(arn, runs, full=previous is None):
-            self._emit(StepsChanged(arn))
-        execution = self.store.executions.get(arn)
-        if execution is None or execution.status.is_terminal:
-            return None
-        tree = self.store.tree(arn)
-        if tree is not None and all(n.status.is_done for _, n in tree.walk()):
-            self.nudge_pipeline(execution.pipeline_name)  # every step is done: the end is near
-        return self._interval(self._exec_priority(arn))
-
-    def _want_details(self, arn: str, *, urgent: bool, active: bool | None = None) -> None:
-        """Schedule what showing this execution needs and we do not have yet (each fetched once)."""
-        execution = self.store.executions.get(arn)
-        if execution is None:
-            return
-        at = 0.0
-        if arn not in self.store.graphs:
-            self._due.setdefault(("definition", arn), at)
-        # Parameters of rows on screen too (once each): the TUI's `/` filter matches parameter values.
-        shown = arn in self._watched or (self._visible is not None and arn in self._visible)
-        if shown and execution.parameters is None:
-            self._due.setdefault(("params", arn), at)
-        if execution.is_active or arn not in self.store.runs:
-            if urgent:
-                self._due[("steps", arn)] = at
-            else:
-                self._due.setdefault(("steps", arn), at)
-        if execution.status.is_terminal and execution.ended is None:
-            self._due.setdefault(("describe", arn), at)
-        self._kick()
-
-    def _want_history(self, pipeline_name: str) -> None:
-        """End times of the last few successful runs, for the estimate of the time left (once each)."""
-        for execution in self.store.recent_successes(pipeline_name, HISTORY_RUNS):
-            if execution.ended is None:
-                self._due.setdefault(("describe", execution.arn), 0.0)

@@ -15,6 +15,7 @@ from typing import Any
 from smtui.emulator import definition as definitions
 from smtui.emulator import jobs
 from smtui.emulator.clock import Clock
+from smtui.emulator.engine_params import execution_parameters
 from smtui.emulator.engine_run import Run
 from smtui.emulator.engine_scope import RUNNING_PHASES, typed_output
 from smtui.emulator.engine_select import apply_selection
@@ -69,7 +70,7 @@ class Engine:
                 raise not_found(f"Pipeline version {version_id} of pipeline {pipeline.arn} does not exist.")
             text = version.definition
         parsed = definitions.parse(text)
-        values = definitions.execution_parameters(parsed, parameters or [])
+        values = execution_parameters(parsed, parameters or [])
         limit = self.scenario.max_concurrent_executions
         if limit and len(self.store.active_executions()) >= limit:
             raise ServiceError(
@@ -235,7 +236,11 @@ class Engine:
         return f"{pipeline.arn}/execution/{execution_id}"
 
     def _new_id(self, pipeline: PipelineRecord, ordinal: int) -> str:
-        rng = random.Random(f"{self.scenario.seed}/{pipeline.name}/{ordinal}/id")
+        # Keyed by a store-wide start counter as well: a pipeline deleted and created again under the same
+        # name must never hand out an ARN a client may remember from its deleted executions.
+        starts = int(self.store.meta.get("engine.starts", 0))
+        self.store.set_meta("engine.starts", starts + 1)
+        rng = random.Random(f"{self.scenario.seed}/{pipeline.name}/{ordinal}/{starts}/id")
         while True:
             execution_id = "".join(rng.choice(_ID_CHARS) for _ in range(12))
             if self.store.get_execution(self.execution_arn(pipeline, execution_id)) is None:
@@ -251,7 +256,7 @@ class Engine:
         t: float,
         start: float,
     ) -> None:
-        kind, resource, _, _ = jobs.JOB_KINDS[step_type]
+        kind, resource = jobs.job_kind(step_type) or ("ProcessingJob", "processing-job")
         failure = entry.get("failure")
         job = jobs.new_job(
             kind,

@@ -21,9 +21,20 @@ from smtui.emulator.records import StepRecord
 if TYPE_CHECKING:
     from smtui.emulator.engine_run import Run
 
-# Step types whose results CacheConfig may reuse (the Developer Guide's list, plus Transform/Tuning).
+# Step types whose results CacheConfig may reuse: the Developer Guide's list, plus Transform/Tuning and
+# Lambda (the SDK's LambdaStep takes a cache_config).
 _CACHEABLE = frozenset(
-    {"Processing", "Training", "Transform", "Tuning", "AutoML", "EMR", "QualityCheck", "ClarifyCheck"}
+    {
+        "Processing",
+        "Training",
+        "Transform",
+        "Tuning",
+        "AutoML",
+        "EMR",
+        "QualityCheck",
+        "ClarifyCheck",
+        "Lambda",
+    }
 )
 
 
@@ -31,7 +42,8 @@ def begin(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: Ste
     """An entry starts (status Starting): resolve its arguments, plan its attempt, maybe hit the cache."""
     plan = run.plan_for(step.name)
     rng = run.rng(name, record.attempt)
-    if step.type in jobs.JOB_KINDS:
+    if jobs.job_kind(step.type) is not None:
+        # Named before the arguments resolve: they may read Execution.ProcessingJobName/TrainingJobName.
         entry["job_name"] = jobs.job_name(run.execution.execution_id, name, rng)
     delay = plan.draw_seconds(rng, plan.start_delay)
     entry["until"] = t + delay
@@ -45,12 +57,8 @@ def begin(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: Ste
         if _cache_hit(run, name, step, entry, record, t):
             return
     _plan_attempt(run, name, step, entry, record, t + delay)
-    if step.type in jobs.JOB_KINDS:
-        run.engine.create_job(run.execution, name, step.type, entry, resolved, t, t + delay)
-        kind, resource, _, _ = jobs.JOB_KINDS[step.type]
-        record.metadata = {
-            kind: {"Arn": jobs.arn(run.engine.region, run.engine.account, resource, entry["job_name"])}
-        }
+    if jobs.job_kind(step.type) is not None:
+        _launch_job(run, name, step, entry, record, resolved, t, t + delay)
     elif step.type == "Lambda":
         record.metadata = {"Lambda": {"Arn": str(step.raw.get("FunctionArn", ""))}}
     else:
@@ -65,6 +73,30 @@ def begin(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: Ste
         )
         if other is not None:
             record.metadata = other
+
+
+def _launch_job(
+    run: Run,
+    name: str,
+    step: StepDef,
+    entry: dict[str, Any],
+    record: StepRecord,
+    args: Any,
+    t: float,
+    start: float,
+) -> None:
+    """Create the attempt's job and point the step's Metadata at it."""
+    kind, resource = jobs.job_kind(step.type) or ("ProcessingJob", "processing-job")
+    run.engine.create_job(run.execution, name, step.type, entry, args, t, start)
+    job_arn = jobs.arn(run.engine.region, run.engine.account, resource, entry["job_name"])
+    if step.type in jobs.CHECK_TYPES:
+        rng = run.rng(name, record.attempt, "check")
+        region, account = run.engine.region, run.engine.account
+        record.metadata = (
+            jobs.service_metadata(step.type, step.raw, args, rng, region, account, name, job_arn) or {}
+        )
+    else:
+        record.metadata = {kind: {"Arn": job_arn}}
 
 
 def _resolve_arguments(run: Run, name: str, step: StepDef, entry: dict[str, Any], t: float) -> Any:
@@ -154,12 +186,9 @@ def advance_entry(run: Run, name: str, entry: dict[str, Any], record: StepRecord
         record.attempt += 1
         entry["attempt"] = record.attempt
         _plan_attempt(run, name, step, entry, record, t)
-        if step.type in jobs.JOB_KINDS:
+        if jobs.job_kind(step.type) is not None:
             entry["job_name"] = jobs.job_name(run.execution.execution_id, name, run.rng(name, record.attempt))
-            run.engine.create_job(run.execution, name, step.type, entry, entry.get("args") or {}, t, t)
-            kind, resource, _, _ = jobs.JOB_KINDS[step.type]
-            arn = jobs.arn(run.engine.region, run.engine.account, resource, entry["job_name"])
-            record.metadata = {kind: {"Arn": arn}}
+            _launch_job(run, name, step, entry, record, entry.get("args") or {}, t, t)
         entry.update(phase="executing", until=t + entry["duration"])
     elif phase == "stopping":
         run.finish_entry(name, t, "Stopped")
@@ -226,9 +255,9 @@ def complete(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: 
 
 
 def _resource_arn(run: Run, step: StepDef, entry: dict[str, Any]) -> str | None:
-    if step.type in jobs.JOB_KINDS and entry.get("job_name"):
-        resource = jobs.JOB_KINDS[step.type][1]
-        return jobs.arn(run.engine.region, run.engine.account, resource, entry["job_name"])
+    kind = jobs.job_kind(step.type)
+    if kind is not None and entry.get("job_name"):
+        return jobs.arn(run.engine.region, run.engine.account, kind[1], entry["job_name"])
     arn: str | None = entry.get("resource_arn")
     return arn
 

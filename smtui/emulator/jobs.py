@@ -19,6 +19,19 @@ JOB_KINDS = {
     "Processing": ("ProcessingJob", "processing-job", "ProcessingJobName", "ProcessingJobArn"),
     "Transform": ("TransformJob", "transform-job", "TransformJobName", "TransformJobArn"),
 }
+# Check steps run a processing job of their own (Metadata.<Check>.CheckJobArn names it).
+CHECK_TYPES = frozenset({"QualityCheck", "ClarifyCheck"})
+
+
+def job_kind(step_type: str) -> tuple[str, str] | None:
+    """(JobRecord kind, ARN resource) of the job a step type runs, or None."""
+    if step_type in JOB_KINDS:
+        return JOB_KINDS[step_type][0], JOB_KINDS[step_type][1]
+    if step_type in CHECK_TYPES:
+        return "ProcessingJob", "processing-job"
+    return None
+
+
 # Step type -> (Metadata key, ARN resource) for steps whose metadata is a single ARN.
 _ARN_METADATA = {
     "Tuning": ("TuningJob", "hyper-parameter-tuning-job"),
@@ -203,6 +216,7 @@ def service_metadata(
     region: str,
     account: str,
     entry_name: str,
+    job_arn: str | None = None,
 ) -> dict[str, Any] | None:
     """Metadata of EMR, EMR Serverless and check steps (the members botocore's model has)."""
     args = args if isinstance(args, dict) else {}
@@ -230,7 +244,7 @@ def service_metadata(
         check_job = f"pipelines-check-{random_suffix(rng)}"
         metadata: dict[str, Any] = {
             "CheckType": str(raw.get("CheckType") or "DATA_QUALITY"),
-            "CheckJobArn": arn(region, account, "processing-job", check_job),
+            "CheckJobArn": job_arn or arn(region, account, "processing-job", check_job),
             "SkipCheck": bool(raw.get("SkipCheck", False)),
             "RegisterNewBaseline": bool(raw.get("RegisterNewBaseline", False)),
         }

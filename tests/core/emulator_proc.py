@@ -17,14 +17,23 @@ import boto3
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITIONS = ROOT / "tests" / "definitions"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
-CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+CREDS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 class EmulatorProcess:
     """`smtui emulator --port 0` in a subprocess, with the control endpoints wrapped."""
 
     def __init__(
-        self, *args: str, state: Path | None = None, port: int = 0, time_scale: float = 0, scenario: bool = True
+        self,
+        *args: str,
+        state: Path | None = None,
+        port: int = 0,
+        time_scale: float = 0,
+        scenario: bool = True,
     ) -> None:
         if scenario:
             args = ("--scenario", str(DEFINITIONS / "scenario.toml"), *args)
@@ -36,12 +45,22 @@ class EmulatorProcess:
         self.url = ""
 
     def start(self) -> EmulatorProcess:
-        cmd = [sys.executable, "-m", "smtui", "emulator", "--port", str(self.port), "--time-scale",
-               str(self.time_scale), *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "smtui",
+            "emulator",
+            "--port",
+            str(self.port),
+            "--time-scale",
+            str(self.time_scale),
+            *self.args,
+        ]
         if self.state is not None:
             cmd += ["--state", str(self.state)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                                     env={**os.environ, **CREDS})
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **CREDS}
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
         if not line.startswith("http"):
@@ -68,7 +87,9 @@ class EmulatorProcess:
 
     def _control(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method="POST" if data else "GET")
+        req = urllib.request.Request(
+            self.url + "/_emulator/" + path, data=data, method="POST" if data else "GET"
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             result: dict[str, Any] = json.loads(resp.read())
             return result
@@ -84,8 +105,13 @@ class EmulatorProcess:
         self._control("faults", faults)
 
     def boto(self) -> Any:
-        return boto3.client("sagemaker", endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            "sagemaker",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def create_pipeline(self, name: str, definition: str | dict[str, Any]) -> str:
         text = definition if isinstance(definition, str) else json.dumps(definition)
@@ -99,7 +125,9 @@ class EmulatorProcess:
         return str(resp["PipelineExecutionArn"])
 
     def status(self, arn: str) -> str:
-        return str(self.boto().describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"])
+        return str(
+            self.boto().describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"]
+        )
 
     def run_until_done(self, arn: str, step: float = 60, limit: int = 500) -> str:
         for _ in range(limit):

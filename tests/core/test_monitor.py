@@ -20,8 +20,8 @@ from smtui.core.monitor import Monitor
 INTERVAL = 0.2  # the active interval in these tests: one "cycle"
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+async def until(predicate: Callable[[], bool], limit: float = 10.0) -> None:
+    deadline = time.monotonic() + limit
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
@@ -45,7 +45,10 @@ async def client(emu: EmulatorProcess) -> AsyncIterator[SageMakerClient]:
 
 def make_monitor(client: SageMakerClient, **kw: Any) -> Monitor:
     options: dict[str, Any] = {
-        "rate": 50.0, "active_interval": INTERVAL, "watched_interval": 0.1, "discovery_interval": 1.0,
+        "rate": 50.0,
+        "active_interval": INTERVAL,
+        "watched_interval": 0.1,
+        "discovery_interval": 1.0,
     }
     options.update(kw)
     return Monitor(client, **options)
@@ -129,7 +132,10 @@ async def test_calls_per_cycle_are_pipelines_with_activity_plus_active_execution
         assert sum(spent.values()) <= 1.2 * floor * (cycles + 1), spent
         assert spent.get("ListPipelineExecutions", 0) <= 1.2 * 2 * (cycles + 1), spent  # never the idle one
         assert spent.get("ListPipelineExecutionSteps", 0) >= 3 * cycles / 3, spent  # it does keep polling
-        assert {op for op, n in spent.items() if n} <= {"ListPipelineExecutions", "ListPipelineExecutionSteps"}
+        assert {op for op, n in spent.items() if n} <= {
+            "ListPipelineExecutions",
+            "ListPipelineExecutionSteps",
+        }
     finally:
         await monitor.stop()
 
@@ -148,7 +154,7 @@ async def test_watched_beats_the_rest_and_new_runs_are_discovered(
         monitor.watch(first)
         await monitor.settle()
         emu.advance(5)  # both move from Starting to Executing
-        await until(lambda: monitor.tree(first).roots[0].status is StepStatus.EXECUTING, timeout=1.0)  # type: ignore[union-attr]
+        await until(lambda: monitor.tree(first).roots[0].status is StepStatus.EXECUTING, limit=1.0)  # type: ignore[union-attr]
         # Over 2 s the watched one is polled every 0.1 s, the unwatched one (background: 3 s) at most once.
         polls: dict[str, set[Any]] = {first: set(), second: set()}
         for _ in range(100):
@@ -160,7 +166,7 @@ async def test_watched_beats_the_rest_and_new_runs_are_discovered(
         idle = name("late")
         emu.create_pipeline(idle, definition("train-retry-cache.json"))
         late = emu.start_execution(idle)
-        await until(lambda: late in monitor.executions, timeout=3.0)  # found by discovery (ListPipelines)
+        await until(lambda: late in monitor.executions, limit=3.0)  # found by discovery (ListPipelines)
     finally:
         await monitor.stop()
 
@@ -183,7 +189,9 @@ async def test_retry_and_cache_hit_reach_the_tree(emu: EmulatorProcess, client: 
         assert tree is not None
         nodes = {n.name: n for _, n in tree.walk()}
         assert nodes["Preprocess"].run is not None and nodes["Preprocess"].run.cache_source_arn == source
-        assert nodes["Train"].run is not None and nodes["Train"].run.attempt == 2  # first attempt: CapacityError
+        assert (
+            nodes["Train"].run is not None and nodes["Train"].run.attempt == 2
+        )  # first attempt: CapacityError
         assert monitor.estimate_remaining(arn) is None  # finished: nothing left
     finally:
         await monitor.stop()
@@ -202,8 +210,13 @@ async def test_throttling_is_survived_nothing_lost_and_recovers(
     try:
         await until(lambda: arn in monitor.executions)
         monitor.watch(arn)
-        ops = ["ListPipelines", "ListPipelineExecutions", "ListPipelineExecutionSteps",
-               "DescribePipelineExecution", "DescribePipelineDefinitionForExecution"]
+        ops = [
+            "ListPipelines",
+            "ListPipelineExecutions",
+            "ListPipelineExecutionSteps",
+            "DescribePipelineExecution",
+            "DescribePipelineDefinitionForExecution",
+        ]
         emu.faults(throttle={op: 0.2 for op in ops})
         for _ in range(40):
             if emu.status(arn) != "Executing":
@@ -212,15 +225,15 @@ async def test_throttling_is_survived_nothing_lost_and_recovers(
             await asyncio.sleep(0.2)
         assert any(h.throttled for h in health), "the header never said throttled"
         emu.faults()  # clear
-        await until(lambda: monitor.executions[arn].status is ExecutionStatus.SUCCEEDED, timeout=15)
-        await until(lambda: monitor.progress(arn) == (5, 5), timeout=15)
+        await until(lambda: monitor.executions[arn].status is ExecutionStatus.SUCCEEDED, limit=15)
+        await until(lambda: monitor.progress(arn) == (5, 5), limit=15)
         assert monitor._task is not None and not monitor._task.done()  # still polling, no crash
         # Recovered: the next change is known within a couple of cycles.
         other = emu.start_execution(pipeline)
         seen = time.monotonic()
-        await until(lambda: other in monitor.executions, timeout=10)
+        await until(lambda: other in monitor.executions, limit=10)
         assert time.monotonic() - seen < 5.0
-        await until(lambda: not monitor.health.throttled, timeout=15)
+        await until(lambda: not monitor.health.throttled, limit=15)
     finally:
         await monitor.stop()
 
@@ -232,22 +245,49 @@ async def test_restart_reports_disconnected_then_catches_up(tmp_path: Any) -> No
         pipeline = name("restart")
         emu.create_pipeline(pipeline, definition("train-retry-cache.json"))
         arn = emu.start_execution(pipeline)
-        async with SageMakerClient.create(AwsTarget(region="us-east-1", endpoint_url=emu.url), max_attempts=1) as sm:
+        async with SageMakerClient.create(
+            AwsTarget(region="us-east-1", endpoint_url=emu.url), max_attempts=1
+        ) as sm:
             monitor = make_monitor(sm)
             await monitor.start()
             try:
                 await until(lambda: monitor.progress(arn) is not None)
                 monitor.watch(arn)
                 emu.kill()
-                await until(lambda: not monitor.health.connected, timeout=10)
+                await until(lambda: not monitor.health.connected, limit=10)
                 assert monitor.health.error
                 emu = EmulatorProcess(state=state, port=emu.port).start()
                 assert emu.run_until_done(arn, step=30) == "Succeeded"
-                await until(lambda: monitor.health.connected, timeout=10)
-                await until(lambda: monitor.executions[arn].status is ExecutionStatus.SUCCEEDED, timeout=10)
-                await until(lambda: monitor.progress(arn) == (3, 3), timeout=10)
+                await until(lambda: monitor.health.connected, limit=10)
+                await until(lambda: monitor.executions[arn].status is ExecutionStatus.SUCCEEDED, limit=10)
+                await until(lambda: monitor.progress(arn) == (3, 3), limit=10)
                 assert monitor.health.error is None
             finally:
                 await monitor.stop()
     finally:
         emu.stop()
+
+
+async def test_refresh_now_sees_a_change_at_once(emu: EmulatorProcess, client: SageMakerClient) -> None:
+    pipeline = name("refresh")
+    emu.create_pipeline(pipeline, definition("train-retry-cache.json"))
+    arn = emu.start_execution(pipeline)
+    monitor = make_monitor(client, active_interval=30.0, watched_interval=30.0, discovery_interval=60.0)
+    await monitor.start()
+    try:
+        await until(lambda: monitor.progress(arn) is not None)
+        await monitor.settle()
+
+        def first_step() -> StepStatus:
+            tree = monitor.tree(arn)
+            assert tree is not None
+            return tree.roots[0].status
+
+        assert first_step() is StepStatus.STARTING
+        emu.advance(5)
+        await asyncio.sleep(0.3)
+        assert first_step() is StepStatus.STARTING  # the next poll is 30 s away
+        await monitor.refresh_now()
+        assert first_step() is StepStatus.EXECUTING
+    finally:
+        await monitor.stop()

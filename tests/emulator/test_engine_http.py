@@ -295,4 +295,6 @@ def test_every_step_type_lists_its_metadata_in_the_model_shape(
     for step_name, (_, key) in kinds.items():
         assert list(listed[step_name]["Metadata"]) == [key], step_name
     assert listed["Fn"]["Metadata"]["Lambda"]["OutputParameters"][0]["Name"] == "n"
+    check_job = listed["DataCheck"]["Metadata"]["QualityCheck"]["CheckJobArn"].rsplit("/", 1)[1]
+    assert client.describe_processing_job(ProcessingJobName=check_job)["ProcessingJobStatus"] == "Completed"
     assert listed["Wait"]["Metadata"]["Callback"]["OutputParameters"] == [{"Name": "ok", "Value": "true"}]

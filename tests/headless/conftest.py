@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "core"))
-from emulator_proc import CREDS, EmulatorProcess  # noqa: E402  (shared with the core tests)
+from emulator_proc import CREDS, EmulatorProcess
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +25,14 @@ def emu() -> Iterator[EmulatorProcess]:
 def _aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key, value in CREDS.items():
         monkeypatch.setenv(key, value)
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER", "SMTUI_ENDPOINT_URL",
-                "SMTUI_REGION", "SMTUI_READ_ONLY"):
+    for key in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_SAGEMAKER",
+        "SMTUI_ENDPOINT_URL",
+        "SMTUI_REGION",
+        "SMTUI_READ_ONLY",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no user config leaks in
 

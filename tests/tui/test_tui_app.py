@@ -43,7 +43,9 @@ async def test_palette_offers_every_action(emu: Emulator) -> None:
         await pilot.press("ctrl+p", *"execution: stop")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="stop asked from the palette")
+        await until(
+            lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="stop asked from the palette"
+        )
 
 
 async def test_toast_and_bell_when_a_watched_execution_ends(emu: Emulator) -> None:
@@ -55,7 +57,9 @@ async def test_toast_and_bell_when_a_watched_execution_ends(emu: Emulator) -> No
         screen = app.screen
         await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
         await pilot.press("enter", "escape")  # opening it is what makes it watched
-        await emu.client.call("stop_pipeline_execution", PipelineExecutionArn=arn, ClientRequestToken="t" * 32)
+        await emu.client.call(
+            "stop_pipeline_execution", PipelineExecutionArn=arn, ClientRequestToken="t" * 32
+        )
         emu.advance(60)
 
         def toasts() -> list[Any]:

@@ -42,6 +42,8 @@ def demo_session(tmp_path: object) -> Iterator[str]:
         check=True,
         env={**env, "TERM": "xterm-256color", "XDG_CONFIG_HOME": str(tmp_path)},
     )
+    # A tmux server that already runs may keep its own default size: insist on ours.
+    subprocess.run(["tmux", "resize-window", "-t", session, "-x", "120", "-y", "40"], check=False)
     try:
         yield session
     finally:
@@ -52,16 +54,15 @@ def test_demo_shows_live_executions(demo_session: str) -> None:
     screen = _wait_for(
         demo_session,
         lambda s: "▶ Running" in s and "Progress" in s and "? Keys" in s,  # rows, table header, footer
-        30,
+        60,
         "a running execution",
     )
     # Alive without a key pressed: the screen changes by itself (elapsed times tick, rows move).
     _wait_for(demo_session, lambda s: s != screen and "▶ Running" in s, 10, "the screen to change by itself")
 
     subprocess.run(["tmux", "send-keys", "-t", demo_session, "Enter"], check=True)
-    _wait_for(
-        demo_session, lambda s: "Step " in s and "Parameters" in s and "esc Back" in s, 10, "the execution screen"
-    )
+    # (The tree and the step details: side by side at 120 columns, stacked on narrower terminals.)
+    _wait_for(demo_session, lambda s: "Step " in s and "esc Back" in s, 10, "the execution screen")
     subprocess.run(["tmux", "send-keys", "-t", demo_session, "Escape"], check=True)
     _wait_for(demo_session, lambda s: "Pipeline" in s and "Progress" in s, 10, "back on the table")
     subprocess.run(["tmux", "send-keys", "-t", demo_session, "q"], check=True)

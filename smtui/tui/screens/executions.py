@@ -38,7 +38,14 @@ class ExecutionsScreen(ActingScreen):
         Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
         Binding("x", "stop_execution", "Stop", id="execution.stop"),
         Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
-        Binding("e", "rerun_execution", "Rerun", id="execution.rerun", tooltip="New run, same parameters"),
+        Binding(
+            "e",
+            "rerun_execution",
+            "Rerun",
+            show=False,
+            id="execution.rerun",
+            tooltip="New run, same parameters",
+        ),
         Binding("c", "copy_arn", "Copy ARN", show=False, id="execution.copy_arn"),
         Binding(
             "o",

@@ -1,0 +1,167 @@
+"""The polls the monitor runs: one method per kind of target, each returning when to run it again.
+
+Split from `monitor.py` (which holds the public API and the scheduler) to keep files short; `Polls` is a
+mixin that only `Monitor` uses, and it reads the attributes `Monitor.__init__` sets (declared below).
+"""
+
+from __future__ import annotations
+
+from smtui.core.client import SageMakerClient
+from smtui.core.definition import DefinitionError, StepGraph, parse_definition
+from smtui.core.events import ExecutionsChanged, MonitorEvent, PipelinesChanged, StepsChanged
+from smtui.core.model import Execution, StepRun
+from smtui.core.store import Store
+from smtui.core.timing import HISTORY_RUNS
+
+Key = tuple[str, str]  # (kind, subject): ("discover", ""), ("pipeline", name), ("steps", arn), ...
+
+
+class Polls:
+    """The poll of each target kind; the scheduler in `Monitor` decides when they run."""
+
+    client: SageMakerClient
+    store: Store
+    history_pages: int
+    discovery_interval: float
+    active_interval: float
+    _due: dict[Key, float]
+    _watched: set[str]
+    _visible: set[str] | None
+
+    def _emit(self, event: MonitorEvent) -> None:
+        raise NotImplementedError
+
+    def _kick(self) -> None:
+        raise NotImplementedError
+
+    def _exec_priority(self, arn: str) -> int:
+        raise NotImplementedError
+
+    def _interval(self, priority: int) -> float:
+        raise NotImplementedError
+
+    def nudge_pipeline(self, pipeline_name: str) -> None:
+        raise NotImplementedError
+
+    async def _dispatch(self, key: Key) -> float | None:
+        kind, subject = key
+        if kind == "discover":
+            return await self._discover()
+        if kind == "pipeline":
+            return await self._poll_pipeline(subject)
+        if kind == "steps":
+            return await self._poll_steps(subject)
+        if kind == "definition":
+            text = await self.client.definition(subject)
+            try:
+                graph = parse_definition(text)
+            except DefinitionError:
+                graph = StepGraph()  # unreadable: the tree falls back to the listed steps
+            self.store.set_graph(subject, graph)
+            self._emit(StepsChanged(subject))
+            return None
+        if kind == "params":
+            params = await self.client.parameters(subject)
+            if self.store.update_execution(subject, parameters=params):
+                self._emit(ExecutionsChanged(frozenset({subject})))
+            return None
+        if kind == "describe":
+            known = self.store.executions.get(subject)
+            described = await self.client.describe_execution(subject, known.pipeline_name if known else None)
+            if described.is_active:
+                return None  # the pipeline list will see it end; the end time is read then
+            if self.store.update_execution(
+                subject,
+                ended=described.ended,
+                failure_reason=described.failure_reason,
+                status=described.status,
+            ):
+                self._emit(ExecutionsChanged(frozenset({subject})))
+            return None
+        raise ValueError(f"unknown poll {key}")
+
+    async def _discover(self) -> float:
+        pipelines = await self.client.list_pipelines()
+        changed, moved = self.store.set_pipelines(pipelines)
+        for name in moved:
+            self._due[("pipeline", name)] = 0.0
+        for name in changed - set(self.store.pipelines):
+            self._due.pop(("pipeline", name), None)
+        if changed:
+            self._emit(PipelinesChanged(frozenset(changed)))
+        return self.discovery_interval
+
+    async def _poll_pipeline(self, name: str) -> float | None:
+        first = not self.store.loaded(name)
+        pending = set(self.store.active_of(name))
+        known = self.store.known_of(name)
+
+        def stop(page: list[Execution]) -> bool:
+            pending.difference_update(e.arn for e in page)
+            return not pending and any(e.arn in known for e in page)
+
+        pages = self.history_pages if first else None
+        listed = await self.client.list_executions(name, stop=None if first else stop, max_pages=pages)
+        changed, ended, started = self.store.merge_executions(name, listed, initial=first)
+        for arn in started:
+            self._want_details(arn, urgent=False, active=True)
+        for arn in ended:
+            # The final look: end time and failure reason once, the last state of its steps once.
+            self._due.setdefault(("describe", arn), 0.0)
+            if arn in self.store.runs or arn in self._watched:
+                self._due[("steps", arn)] = 0.0
+        if changed:
+            self._emit(ExecutionsChanged(frozenset(changed)))
+        active = self.store.active_of(name)
+        if active:
+            self._want_history(name)
+            # Even for the watched execution the list runs at the active pace: its steps (polled fast) show
+            # when it is about to end, and then `_poll_steps` nudges this list at once.
+            return max(self.active_interval, self._interval(min(self._exec_priority(a) for a in active)))
+        return None
+
+    async def _poll_steps(self, arn: str) -> float | None:
+        previous = self.store.runs.get(arn)
+        unfinished = {r.name for r in (previous or {}).values() if not r.status.is_done}
+
+        def stop(page: list[StepRun]) -> bool:
+            unfinished.difference_update(r.name for r in page)
+            return not unfinished
+
+        runs = await self.client.list_steps(arn, stop=None if previous is None else stop)
+        if self.store.merge_runs(arn, runs, full=previous is None):
+            self._emit(StepsChanged(arn))
+        execution = self.store.executions.get(arn)
+        if execution is None or execution.status.is_terminal:
+            return None
+        tree = self.store.tree(arn)
+        if tree is not None and all(n.status.is_done for _, n in tree.walk()):
+            self.nudge_pipeline(execution.pipeline_name)  # every step is done: the end is near
+        return self._interval(self._exec_priority(arn))
+
+    def _want_details(self, arn: str, *, urgent: bool, active: bool | None = None) -> None:
+        """Schedule what showing this execution needs and we do not have yet (each fetched once)."""
+        execution = self.store.executions.get(arn)
+        if execution is None:
+            return
+        at = 0.0
+        if arn not in self.store.graphs:
+            self._due.setdefault(("definition", arn), at)
+        # Parameters of rows on screen too (once each): the TUI's `/` filter matches parameter values.
+        shown = arn in self._watched or (self._visible is not None and arn in self._visible)
+        if shown and execution.parameters is None:
+            self._due.setdefault(("params", arn), at)
+        if execution.is_active or arn not in self.store.runs:
+            if urgent:
+                self._due[("steps", arn)] = at
+            else:
+                self._due.setdefault(("steps", arn), at)
+        if execution.status.is_terminal and execution.ended is None:
+            self._due.setdefault(("describe", arn), at)
+        self._kick()
+
+    def _want_history(self, pipeline_name: str) -> None:
+        """End times of the last few successful runs, for the estimate of the time left (once each)."""
+        for execution in self.store.recent_successes(pipeline_name, HISTORY_RUNS):
+            if execution.ended is None:
+                self._due.setdefault(("describe", execution.arn), 0.0)

@@ -1,0 +1,107 @@
+"""The call budget (token bucket, in-flight cap, AIMD), parameter checking and settings precedence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from smtui.config import load_settings
+from smtui.core.actions import validate_parameters
+from smtui.core.budget import CallBudget
+from smtui.core.model import Parameter
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bucket_grants_the_rate_and_caps_calls_in_flight() -> None:
+    clock = FakeClock()
+    budget = CallBudget(4.0, max_in_flight=2, clock=clock)
+    granted = 0
+    for _ in range(100):  # 10 simulated seconds, releasing at once
+        clock.now += 0.1
+        while budget.try_acquire():
+            granted += 1
+            budget.release()
+    assert 38 <= granted <= 42  # 4 calls/s, never more than one second of burst
+    assert budget.try_acquire() is False or budget.in_flight == 1
+    clock.now += 5
+    assert budget.try_acquire() and budget.try_acquire()
+    assert not budget.try_acquire()  # two in flight: the cap
+
+
+def test_throttling_halves_the_rate_then_it_climbs_back() -> None:
+    clock = FakeClock()
+    budget = CallBudget(10.0, clock=clock)
+    budget.on_throttle()
+    assert budget.rate == 5.0 and budget.throttled
+    budget.on_throttle()  # the same congestion episode (within a second): no second halving
+    assert budget.rate == 5.0
+    clock.now += 1.5
+    budget.on_throttle()
+    assert budget.rate == pytest.approx((5.0 + 1.5) / 2)  # climbed 1.5 s at +1/s, then halved
+    for _ in range(150):  # 15 s without throttling: back to the configured rate
+        clock.now += 0.1
+        budget.wait_time()
+    assert budget.rate == 10.0 and not budget.throttled
+
+
+def test_retries_botocore_made_are_charged() -> None:
+    clock = FakeClock()
+    budget = CallBudget(1.0, clock=clock)
+    assert budget.try_acquire()
+    budget.release()
+    budget.charge(2)
+    clock.now += 2.0
+    assert not budget.try_acquire()  # two seconds repaid the two extra attempts only
+    clock.now += 1.0
+    assert budget.try_acquire()
+
+
+PARAMS = [
+    Parameter("Epochs", "Integer", 3),
+    Parameter("Rate", "Float", 0.1),
+    Parameter("Deploy", "Boolean", False),
+    Parameter("Mode", "String", "fast", enum_values=("fast", "slow")),
+]
+
+
+def test_validate_parameters_names_the_field() -> None:
+    assert validate_parameters(PARAMS, {"Epochs": "5", "Rate": "1e-3", "Deploy": "True", "Mode": "slow"}) == {
+        "Epochs": "5",
+        "Rate": "1e-3",
+        "Deploy": "true",
+        "Mode": "slow",
+    }
+    for values, message in [
+        ({"Epoch": "5"}, "unknown parameter 'Epoch' (this pipeline declares: Deploy, Epochs, Mode, Rate)"),
+        ({"Epochs": "5.5"}, "parameter 'Epochs' is an Integer; got '5.5'"),
+        ({"Rate": "fast"}, "parameter 'Rate' is a Float; got 'fast'"),
+        ({"Deploy": "yes"}, "parameter 'Deploy' is a Boolean (true/false); got 'yes'"),
+        ({"Mode": "medium"}, "parameter 'Mode' must be one of fast, slow; got 'medium'"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            validate_parameters(PARAMS, values)
+        assert str(info.value) == message
+
+
+def test_settings_file_then_environment_then_flags(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('region = "eu-west-1"\nprofile = "ml"\nrate = 4\nread_only = true\n')
+    settings = load_settings(path, env={"SMTUI_REGION": "us-west-2"}, profile="cli")
+    assert (settings.region, settings.profile, settings.rate, settings.read_only) == (
+        "us-west-2",
+        "cli",
+        4.0,
+        True,
+    )
+    assert load_settings(tmp_path / "missing.toml", env={}).rate == 10.0
+    path.write_text("colour = 'red'\n")
+    with pytest.raises(ValueError, match="unknown setting 'colour'"):
+        load_settings(path, env={})
