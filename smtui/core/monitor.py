@@ -276,8 +276,11 @@ class Monitor(Polls):
                 upcoming = [t for k, t in self._due.items() if k not in self._in_flight]
                 delay = min(upcoming, default=now + 1.0) - loop.time()
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races with
+            # the event being set, and `stop()` would then wait forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(max(delay, 0.01), 1.0))
+                async with asyncio.timeout(min(max(delay, 0.01), 1.0)):
+                    await self._wake.wait()
 
     async def _poll(self, key: Key) -> None:
         loop = asyncio.get_running_loop()
