@@ -212,7 +212,11 @@ class SageMakerClient:
         return convert.execution_from_describe(resp, pipeline_name)
 
     async def list_steps(
-        self, execution_arn: str, *, stop: Callable[[list[StepRun]], bool] | None = None
+        self,
+        execution_arn: str,
+        *,
+        stop: Callable[[list[StepRun]], bool] | None = None,
+        page_size: int = PAGE,
     ) -> list[StepRun]:
         """Steps that started, newest first. `stop(page)` true → no further pages."""
         out: list[StepRun] = []
@@ -222,7 +226,7 @@ class SageMakerClient:
                 "list_pipeline_execution_steps",
                 PipelineExecutionArn=execution_arn,
                 SortOrder="Descending",
-                MaxResults=PAGE,
+                MaxResults=page_size,
                 **_next(token),
             )
             page = [convert.step_run(s) for s in resp.get("PipelineExecutionSteps", [])]

@@ -6,11 +6,15 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
 - A pipeline is listed only while it has unfinished executions, or when ListPipelines shows its
   LastExecutionTime moved (a new run). Idle pipelines cost one shared ListPipelines every discovery interval.
 - ListPipelineExecutionSteps runs only for unfinished executions (plus one final poll when they end),
-  and pages only until every step known to be unfinished has been seen again (newest first).
+  and pages only until every step known to be unfinished has been seen again (newest first); follow-up
+  polls ask for small pages (2 × unfinished + 8), since parsing a page is most of a call's CPU.
 - Finished executions loaded as history cost nothing: their definition, steps and end time (Describe) are
   fetched once, and only when they are shown (watched or visible) or needed for an estimate.
 - Three speeds: the watched execution (`watched_interval`), visible rows (`active_interval`), the rest
   (`background_interval`, default 3 × active). Until `set_visible` is first called, all count as visible.
+  A pipeline's list is never background priority (it carries every status), and never faster than
+  `active_interval`. When the budget is short, polls run earliest-deadline-first with a head start of one
+  active interval per priority level: everything stretches, what is on screen least, nothing starves.
 - A poll that ends the steps of an execution (nothing active or pending) nudges its pipeline at once,
   so the end of the watched execution is known without waiting for the pipeline's next turn.
 - One global budget (`CallBudget`): a token bucket, a cap on calls in flight, AIMD on throttling; botocore's

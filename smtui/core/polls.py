@@ -101,7 +101,14 @@ class Polls:
             return not pending and any(e.arn in known for e in page)
 
         pages = self.history_pages if first else None
-        listed = await self.client.list_executions(name, stop=None if first else stop, max_pages=pages)
+        # Follow-ups need only the newest few (new runs, then down to the oldest unfinished one, as deep as it
+        # was last time): a small page parses fast, and more pages follow only when many runs were added.
+        depth = self.store.list_depth.get(name, len(pending))
+        size = 100 if first else min(100, max(depth, len(pending)) + 5)
+        listed = await self.client.list_executions(
+            name, stop=None if first else stop, max_pages=pages, page_size=size
+        )
+        self.store.list_depth[name] = 1 + max((i for i, e in enumerate(listed) if e.is_active), default=-1)
         changed, ended, started = self.store.merge_executions(name, listed, initial=first)
         for arn in started:
             self._want_details(arn, urgent=False, active=True)
@@ -124,11 +131,18 @@ class Polls:
         previous = self.store.runs.get(arn)
         unfinished = {r.name for r in (previous or {}).values() if not r.status.is_done}
 
-        def stop(page: list[StepRun]) -> bool:
-            unfinished.difference_update(r.name for r in page)
-            return not unfinished
+        known = set(previous or ())
 
-        runs = await self.client.list_steps(arn, stop=None if previous is None else stop)
+        def stop(page: list[StepRun]) -> bool:
+            # Done once every step we knew as unfinished was seen again, and the page reached steps we
+            # already knew (so no new step can hide on a further page).
+            unfinished.difference_update(r.name for r in page)
+            return not unfinished and any((r.name, r.attempt) in known for r in page)
+
+        # Newest first: a follow-up poll needs only the new steps and the unfinished ones, so it asks for a
+        # small page (parsing is most of a call's CPU); a long list of new steps just takes more pages.
+        size = 100 if previous is None else min(100, 2 * len(unfinished) + 8)
+        runs = await self.client.list_steps(arn, stop=None if previous is None else stop, page_size=size)
         if self.store.merge_runs(arn, runs, full=previous is None):
             self._emit(StepsChanged(arn))
         execution = self.store.executions.get(arn)

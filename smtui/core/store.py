@@ -29,6 +29,7 @@ class Store:
         self.steps_refreshed: dict[str, datetime] = {}
         self._by_pipeline: dict[str, dict[str, Execution]] = {}
         self._loaded: set[str] = set()
+        self.list_depth: dict[str, int] = {}  # pipeline → position of its oldest unfinished run, last listing
         self._trees: dict[str, tuple[int, StepTree]] = {}
         self._versions: dict[str, int] = {}
 

@@ -66,6 +66,7 @@ def seed_demo(engine: Engine, store: Store, clock: Clock, *, history: int = HIST
             role_arn=f"arn:aws:iam::{engine.account}:role/SageMakerPipelinesDemo",
             created=start,
             modified=start,
+            display_name=name,  # as CreatePipeline defaults it: the service always returns one
             description=description,
             parallelism=parallelism,
             versions=[

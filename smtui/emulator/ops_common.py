@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import secrets
 import string
@@ -133,6 +134,45 @@ def offset_page(
     chunk = items[start : start + size]
     more = start + size < len(items)
     return chunk, encode_token({"o": start + size, "q": query}) if more else None
+
+
+# ---- idempotency -------------------------------------------------------------------------------------
+
+
+def _fingerprint(request: dict[str, Any], overrides: dict[str, Any]) -> str:
+    members = {k: v for k, v in request.items() if k != "ClientRequestToken" and v is not None}
+    members.update(overrides)
+    return hashlib.sha256(json.dumps(members, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def replayed(ctx: Context, operation: str, request: dict[str, Any], **overrides: Any) -> str | None:
+    """The result of an earlier call with this ClientRequestToken, or None on its first use.
+
+    AWS's idempotency contract: the same token with the same parameters repeats the first answer; the same
+    token with different parameters is refused rather than silently answered with the first call's result
+    (which would hide a caller's bug, e.g. a batch launcher deriving the same token for two rows).
+    SageMaker models no IdempotentParameterMismatch error, so the refusal is a ValidationException (our
+    choice). `overrides` normalise members that name one thing two ways (a pipeline's name or ARN).
+    """
+    token = request.get("ClientRequestToken")
+    if token is None:
+        return None
+    earlier = ctx.store.token_result(f"{operation}#fingerprint", token)
+    if earlier is not None and earlier != _fingerprint(request, overrides):
+        raise ServiceError(
+            "ValidationException",
+            f"ClientRequestToken '{token}' was already used for a {operation} request with different"
+            " parameters; use a new token for a different request.",
+        )
+    return ctx.store.token_result(operation, token)
+
+
+def remember(ctx: Context, operation: str, request: dict[str, Any], result: str, **overrides: Any) -> None:
+    """Record a successful idempotent call under its ClientRequestToken (see `replayed`)."""
+    token = request.get("ClientRequestToken")
+    if token is not None:
+        ctx.store.remember_token(operation, token, result)
+        ctx.store.remember_token(f"{operation}#fingerprint", token, _fingerprint(request, overrides))
 
 
 def require(condition: bool, message: str, code: str = "ValidationException") -> None:

@@ -19,6 +19,8 @@ from smtui.emulator.ops_common import (
     offset_page,
     page_size,
     parallelism,
+    remember,
+    replayed,
 )
 from smtui.emulator.records import ExecutionRecord, StepRecord
 from smtui.emulator.shapes import parse_timestamp
@@ -27,9 +29,8 @@ from smtui.emulator.shapes import parse_timestamp
 def start_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     pipeline = get_pipeline(ctx, request["PipelineName"])
     token = request["ClientRequestToken"]
-    scope = f"StartPipelineExecution:{pipeline.arn}"
-    # Idempotent on the token (per pipeline): the same call twice starts one execution.
-    remembered = ctx.store.token_result(scope, token)
+    # Idempotent on the token: the same call twice starts one execution (the pipeline named by name or ARN).
+    remembered = replayed(ctx, "StartPipelineExecution", request, PipelineName=pipeline.arn)
     if remembered is not None and ctx.store.get_execution(remembered) is not None:
         return {"PipelineExecutionArn": remembered}
     execution = ctx.engine.start_execution(
@@ -42,7 +43,7 @@ def start_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str,
         version_id=request.get("PipelineVersionId"),
         client_token=token,
     )
-    ctx.store.remember_token(scope, token, execution.arn)
+    remember(ctx, "StartPipelineExecution", request, execution.arn, PipelineName=pipeline.arn)
     for version in pipeline.versions:
         if version.version_id == (execution.pipeline_version_id or pipeline.versions[-1].version_id):
             version.last_execution_arn = execution.arn
@@ -52,21 +53,19 @@ def start_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str,
 
 def stop_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     execution = get_execution(ctx, request["PipelineExecutionArn"])
-    scope = f"StopPipelineExecution:{execution.arn}"
-    if ctx.store.token_result(scope, request["ClientRequestToken"]) is None:
+    if replayed(ctx, "StopPipelineExecution", request) is None:
         ctx.engine.stop_execution(execution)
         ctx.store.touch(execution)
-        ctx.store.remember_token(scope, request["ClientRequestToken"], execution.arn)
+        remember(ctx, "StopPipelineExecution", request, execution.arn)
     return {"PipelineExecutionArn": execution.arn}
 
 
 def retry_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     execution = get_execution(ctx, request["PipelineExecutionArn"])
-    scope = f"RetryPipelineExecution:{execution.arn}"
-    if ctx.store.token_result(scope, request["ClientRequestToken"]) is None:
+    if replayed(ctx, "RetryPipelineExecution", request) is None:
         ctx.engine.retry_execution(execution, parallelism(request))
         ctx.store.touch(execution)
-        ctx.store.remember_token(scope, request["ClientRequestToken"], execution.arn)
+        remember(ctx, "RetryPipelineExecution", request, execution.arn)
     return {"PipelineExecutionArn": execution.arn}
 
 

@@ -16,9 +16,12 @@ from smtui.emulator.ops_common import (
     offset_page,
     page_size,
     parallelism,
+    remember,
+    replayed,
 )
 from smtui.emulator.records import PipelineRecord, PipelineVersion
 from smtui.emulator.shapes import parse_timestamp
+from smtui.emulator.store import pipeline_key
 
 
 def _definition(ctx: Context, request: dict[str, Any], *, required: bool) -> str | None:
@@ -39,9 +42,10 @@ def _definition(ctx: Context, request: dict[str, Any], *, required: bool) -> str
 def create_pipeline(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     name = request["PipelineName"]
     token = request["ClientRequestToken"]
+    earlier = replayed(ctx, "CreatePipeline", request)
     existing = ctx.store.get_pipeline(name)
     if existing is not None:
-        if ctx.store.token_result("CreatePipeline", token) == existing.arn:
+        if earlier == existing.arn:
             return {"PipelineArn": existing.arn}  # the same call again: idempotent
         raise validation(
             "Pipeline names must be unique within an AWS account and region. "
@@ -66,7 +70,7 @@ def create_pipeline(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
         client_token=token,
     )
     ctx.store.add_pipeline(pipeline)
-    ctx.store.remember_token("CreatePipeline", token, pipeline.arn)
+    remember(ctx, "CreatePipeline", request, pipeline.arn)
     return {"PipelineArn": pipeline.arn}
 
 
@@ -96,10 +100,10 @@ def update_pipeline(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete_pipeline(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
-    token = request["ClientRequestToken"]
+    key = pipeline_key(request["PipelineName"])  # a name or an ARN of the same pipeline: one request
+    remembered = replayed(ctx, "DeletePipeline", request, PipelineName=key)
     pipeline = ctx.store.get_pipeline(request["PipelineName"])
     if pipeline is None:
-        remembered = ctx.store.token_result("DeletePipeline", token)
         if remembered is not None:
             return {"PipelineArn": remembered}  # a repeated delete: idempotent
         raise not_found(f"Pipeline '{ctx.pipeline_arn(request['PipelineName'])}' does not exist.")
@@ -111,7 +115,7 @@ def delete_pipeline(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
             f"Pipeline '{pipeline.arn}' cannot be deleted while it has running executions ({running[0].arn})."
         )
     ctx.store.delete_pipeline(pipeline)
-    ctx.store.remember_token("DeletePipeline", token, pipeline.arn)
+    remember(ctx, "DeletePipeline", request, pipeline.arn, PipelineName=key)
     return {"PipelineArn": pipeline.arn}
 
 
@@ -130,7 +134,8 @@ def describe_pipeline(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     return {
         "PipelineArn": pipeline.arn,
         "PipelineName": pipeline.name,
-        "PipelineDisplayName": pipeline.display_name,
+        # The service always has one: the name when none was given (also for records made without one).
+        "PipelineDisplayName": pipeline.display_name or pipeline.name,
         "PipelineDefinition": version.definition if version else pipeline.definition,
         "PipelineDescription": pipeline.description,
         "RoleArn": pipeline.role_arn,
@@ -188,7 +193,7 @@ def list_pipelines(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
         {
             "PipelineArn": p.arn,
             "PipelineName": p.name,
-            "PipelineDisplayName": p.display_name,
+            "PipelineDisplayName": p.display_name or p.name,
             "PipelineDescription": p.description,
             "RoleArn": p.role_arn,
             "CreationTime": p.created,

@@ -69,15 +69,24 @@ class Store:
         self.touch(pipeline)
 
     def get_pipeline(self, name_or_arn: str) -> PipelineRecord | None:
-        """A pipeline by name (case-insensitive) or by ARN; None when there is none."""
-        return self._pipelines.get(pipeline_key(name_or_arn))
+        """A pipeline by name (case-insensitive) or by ARN; None when there is none.
+
+        An ARN must be the pipeline's own: the same name in another account's (or partition's) ARN names a
+        pipeline this account does not have.
+        """
+        pipeline = self._pipelines.get(pipeline_key(name_or_arn))
+        if pipeline is not None and name_or_arn.startswith("arn:"):
+            given, own = name_or_arn.split(":"), pipeline.arn.split(":")
+            if given[1:2] != own[1:2] or given[4:5] != own[4:5]:  # partition, account
+                return None
+        return pipeline
 
     def pipelines(self) -> list[PipelineRecord]:
         """Every pipeline, in no particular order."""
         return list(self._pipelines.values())
 
     def delete_pipeline(self, pipeline: PipelineRecord) -> None:
-        """Remove a pipeline with all its executions, their jobs and callback tokens."""
+        """Remove a pipeline with all its executions and callback tokens (not the jobs they ran)."""
         key = pipeline_key(pipeline.name)
         for execution in self._by_pipeline.pop(key, []):
             self._drop_execution(execution)
@@ -245,9 +254,8 @@ class Store:
         self._executions.pop(execution.arn, None)
         self._maybe_active.discard(execution.arn)
         self._dirty[("execution", execution.arn)] = None
-        for job in self._jobs_by_execution.pop(execution.arn, []):
-            self._jobs.pop((job.kind, job.name.lower()), None)
-            self._dirty[("job", f"{job.kind}\n{job.name.lower()}")] = None
+        # The jobs its steps ran stay: training, processing and transform jobs are resources of their own
+        # that outlive the pipeline (DescribeTrainingJob and their CloudWatch logs still answer).
         stale = [token for token, (arn, _) in self._callbacks.items() if arn == execution.arn]
         for token in stale:
             self.forget_callback(token)

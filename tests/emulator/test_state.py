@@ -64,8 +64,8 @@ def test_state_survives_a_kill_without_shutdown(
     sm = make_sm(second, shape_checker)
     assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionDisplayName"] == "kept"
     # The idempotency token outlives the restart: the same start does not run twice.
-    again = sm.start_pipeline_execution(PipelineName="Killed", ClientRequestToken=token)[
-        "PipelineExecutionArn"
-    ]
+    again = sm.start_pipeline_execution(
+        PipelineName="Killed", PipelineExecutionDisplayName="kept", ClientRequestToken=token
+    )["PipelineExecutionArn"]
     assert again == arn
     assert len(sm.list_pipeline_executions(PipelineName="Killed")["PipelineExecutionSummaries"]) == 1

@@ -213,6 +213,9 @@ def test_stop_and_retry_ask_unless_yes(smtui: Smtui, emu: EmulatorProcess, finis
     refused = smtui("stop", running)  # no terminal on stdin, no --yes
     assert refused.exit_code == 2 and "refusing without --yes" in refused.stderr
     assert emu.status(running) == "Executing" and emu.stats().get("StopPipelineExecution", 0) == stops
+    mixed = smtui("stop", running, "not/an/execution", "--yes")  # one bad reference: nothing is stopped
+    assert mixed.exit_code == 2 and "not/an/execution" in mixed.stderr
+    assert emu.status(running) == "Executing" and emu.stats().get("StopPipelineExecution", 0) == stops
     retry = smtui("retry", finished["bad"], "--yes", "--json")
     assert retry.exit_code == 0, retry.output
     assert json.loads(retry.output) == [

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
@@ -115,6 +116,15 @@ class ExecutionTable(DataTable[Cell]):
         self.sort_reverse = True
         self._compact = False
         self._columns_added = False
+        # Until the user moves the cursor it stays on the top (newest) row; after that it follows
+        # the execution it is on, whatever arrives above it.
+        self.touched = False
+
+    def on_key(self, event: events.Key) -> None:
+        self.touched = True
+
+    def on_click(self, event: events.Click) -> None:
+        self.touched = True
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -147,6 +157,7 @@ class ExecutionTable(DataTable[Cell]):
             index = self.get_row_index(arn)
         except RowDoesNotExist:
             return False
+        self.touched = True
         self.move_cursor(row=index)
         return True
 
@@ -273,7 +284,7 @@ class ExecutionTable(DataTable[Cell]):
 
         old_scroll = self.scroll_y
         self.sort(column, secondary, key=key, reverse=self.sort_reverse)
-        if keep is None:
+        if keep is None or not self.touched:
             return
         try:
             new_index = self.get_row_index(keep)
