@@ -189,7 +189,7 @@ def monitor_role(config: dict[str, Any]) -> None:
     async def main() -> dict[str, Any]:
         target = AwsTarget(region="us-east-1", endpoint_url=config["url"])
         async with SageMakerClient.create(target, max_attempts=1) as client:
-            monitor = Monitor(client, rate=10.0)
+            monitor = Monitor(client, rate=config["rate"])
             seen: set[tuple[str, str, int, str]] = set()
             measuring = {"on": False, "since": 0.0}
             steps_watched: list[float] = []
@@ -248,9 +248,9 @@ def monitor_role(config: dict[str, Any]) -> None:
 
 
 def run_monitor(
-    emu: Emulator, arns: list[str], offset: float, window: float, rng: random.Random
+    emu: Emulator, arns: list[str], offset: float, window: float, rng: random.Random, rate: float
 ) -> dict[str, Any]:
-    config = {"url": emu.url, "active": arns, "offset": offset, "window": window}
+    config = {"url": emu.url, "active": arns, "offset": offset, "window": window, "rate": rate}
     proc = subprocess.Popen(
         [sys.executable, __file__, "--role", "monitor"],
         stdin=subprocess.PIPE,
@@ -351,7 +351,7 @@ def report(
     print(
         f"\nP={args.pipelines} pipelines, N={args.executions} executions, A={active} active "
         f"({active_pipelines} pipelines with activity), window {args.window:.0f}s each, "
-        f"monitor budget 10 calls/s, article delay {args.article_delay:.0f}s\n"
+        f"monitor budget {args.rate:g} calls/s, article delay {args.article_delay:.0f}s\n"
     )
     print(f"{'calls by operation':<42}{'monitor /min':>14}{'/5s cycle':>11}{'article /min':>14}")
     for op in ops:
@@ -395,6 +395,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=45.0, help="seconds measured per approach")
     parser.add_argument("--article-delay", type=float, default=30.0, help="the SDK's wait() delay")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=10.0, help="the monitor's call budget (calls/s)")
     args = parser.parse_args()
     os.environ.update(CREDS)  # the emulator takes any credentials; never use the caller's real ones
     if args.role == "monitor":
@@ -414,7 +415,7 @@ def main() -> None:
             )
             arns, offset = setup(emu, args.pipelines, args.executions, args.active)
             print("phase 1: the monitor", flush=True)
-            mon = run_monitor(emu, arns, offset, args.window, rng)
+            mon = run_monitor(emu, arns, offset, args.window, rng, args.rate)
             remaining = [a for a in arns if a not in set(mon["stopped"])]
             print(f"phase 2: the article's way, {len(remaining)} processes", flush=True)
             art = run_article(emu, remaining, args.window, args.article_delay, rng)

@@ -28,6 +28,8 @@ class Store:
         self.refreshed: dict[str, datetime] = {}
         self.steps_refreshed: dict[str, datetime] = {}
         self._by_pipeline: dict[str, dict[str, Execution]] = {}
+        # pipeline → its unfinished executions: the scheduler asks for this on every wake-up.
+        self._active: dict[str, set[str]] = {}
         self._loaded: set[str] = set()
         self.list_depth: dict[str, int] = {}  # pipeline → position of its oldest unfinished run, last listing
         self._trees: dict[str, tuple[int, StepTree]] = {}
@@ -63,7 +65,16 @@ class Store:
         return self._by_pipeline.get(name, {}).values()
 
     def active_of(self, name: str) -> list[str]:
-        return [arn for arn, e in self._by_pipeline.get(name, {}).items() if e.is_active]
+        return list(self._active.get(name, ()))
+
+    def _put(self, execution: Execution) -> None:
+        self.executions[execution.arn] = execution
+        self._by_pipeline.setdefault(execution.pipeline_name, {})[execution.arn] = execution
+        active = self._active.setdefault(execution.pipeline_name, set())
+        if execution.is_active:
+            active.add(execution.arn)
+        else:
+            active.discard(execution.arn)
 
     def recent_successes(self, name: str, n: int) -> list[Execution]:
         done = [e for e in self.by_pipeline(name) if e.status is ExecutionStatus.SUCCEEDED and e.started]
@@ -77,7 +88,7 @@ class Store:
     ) -> tuple[set[str], set[str], set[str]]:
         """Merge a ListPipelineExecutions result. Returns (changed, just ended, active and new or resumed)."""
         now = self.clock()
-        bucket = self._by_pipeline.setdefault(pipeline_name, {})
+        self._by_pipeline.setdefault(pipeline_name, {})
         changed: set[str] = set()
         ended: set[str] = set()
         started: set[str] = set()
@@ -104,8 +115,7 @@ class Store:
                     started.add(fresh.arn)  # retried: the same ARN runs again
                 if merged == old:
                     continue
-            self.executions[fresh.arn] = merged
-            bucket[fresh.arn] = merged
+            self._put(merged)
             changed.add(fresh.arn)
             self._touch(fresh.arn)
         self._loaded.add(pipeline_name)
@@ -118,8 +128,7 @@ class Store:
         new = dataclasses.replace(old, **{k: v for k, v in changes.items() if v is not None or k == "ended"})
         if new == old:
             return False
-        self.executions[arn] = new
-        self._by_pipeline.setdefault(new.pipeline_name, {})[arn] = new
+        self._put(new)
         self._touch(arn)
         return True
 

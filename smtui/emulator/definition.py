@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from smtui.emulator.definition_args import check_arguments
 from smtui.emulator.errors import ServiceError, validation
 from smtui.emulator.expressions import CONDITION_TYPES, gets, property_file_names, referenced_step
+
+# The service's prefix for every definition it refuses (aws/sagemaker-python-sdk#2345, #3472).
+_UNPARSABLE = "Unable to parse pipeline definition."
 
 STEP_TYPES = frozenset(
     [
@@ -134,13 +138,13 @@ def _parse_cached(text: str) -> Definition:
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise validation(f"Invalid pipeline definition: the definition is not valid JSON ({exc})") from None
+        raise validation(f"{_UNPARSABLE} The definition is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
-        raise validation("Invalid pipeline definition: the definition must be a JSON object")
+        raise validation(_UNPARSABLE + " the definition must be a JSON object")
     parameters = _parameters(document.get("Parameters") or [])
     steps_doc = document.get("Steps")
     if not isinstance(steps_doc, list):
-        raise validation("Invalid pipeline definition: 'Steps' is required and must be a list")
+        raise validation(_UNPARSABLE + " 'Steps' is required and must be a list")
     builder = _Builder(parameters)
     builder.walk(steps_doc, gate=None, foreach=None)
     return builder.finish()
@@ -148,16 +152,16 @@ def _parse_cached(text: str) -> Definition:
 
 def _parameters(doc: Any) -> dict[str, ParameterDef]:
     if not isinstance(doc, list):
-        raise validation("Invalid pipeline definition: 'Parameters' must be a list")
+        raise validation(_UNPARSABLE + " 'Parameters' must be a list")
     result: dict[str, ParameterDef] = {}
     for item in doc:
         if not isinstance(item, dict) or not isinstance(item.get("Name"), str):
-            raise validation("Invalid pipeline definition: every parameter needs a Name")
+            raise validation(_UNPARSABLE + " every parameter needs a Name")
         name, kind = item["Name"], item.get("Type", "String")
         if kind not in PARAMETER_TYPES:
-            raise validation(f"Invalid pipeline definition: parameter '{name}' has unknown type '{kind}'")
+            raise validation(f"{_UNPARSABLE} parameter '{name}' has unknown type '{kind}'")
         if name in result:
-            raise validation(f"Invalid pipeline definition: duplicate parameter name '{name}'")
+            raise validation(f"{_UNPARSABLE} duplicate parameter name '{name}'")
         enum = item.get("EnumValues")
         result[name] = ParameterDef(name, kind, item.get("DefaultValue"), tuple(enum) if enum else None)
     return result
@@ -174,26 +178,22 @@ class _Builder:
 
     def walk(self, steps: Any, gate: tuple[str, bool] | None, foreach: str | None) -> None:
         if not isinstance(steps, list):
-            raise validation("Invalid pipeline definition: a list of steps was expected")
+            raise validation(_UNPARSABLE + " a list of steps was expected")
         for step in steps:
             self.add(step, gate, foreach)
 
     def add(self, step: Any, gate: tuple[str, bool] | None, foreach: str | None) -> None:
         if not isinstance(step, dict) or not isinstance(step.get("Name"), str):
-            raise validation("Invalid pipeline definition: every step needs a Name")
+            raise validation(_UNPARSABLE + " every step needs a Name")
         name, kind = step["Name"], step.get("Type")
         if not _NAME.match(name):
-            raise validation(
-                f"Invalid pipeline definition: step name '{name}' must match [A-Za-z0-9-_]{{1,64}}"
-            )
+            raise validation(f"{_UNPARSABLE} step name '{name}' must match [A-Za-z0-9-_]{{1,64}}")
         if name in self.raw:
-            raise validation(f"Invalid pipeline definition: duplicate step name '{name}'")
+            raise validation(f"{_UNPARSABLE} duplicate step name '{name}'")
         if kind not in STEP_TYPES:
-            raise validation(f"Invalid pipeline definition: step '{name}' has unknown type '{kind}'")
+            raise validation(f"{_UNPARSABLE} step '{name}' has unknown type '{kind}'")
         if foreach is not None and kind in ("Condition", "Fail", "ForEach"):
-            raise validation(
-                f"Invalid pipeline definition: ForEach step '{foreach}' cannot contain {kind} step '{name}'"
-            )
+            raise validation(f"{_UNPARSABLE} ForEach step '{foreach}' cannot contain {kind} step '{name}'")
         self.raw[name] = step
         self.meta[name] = (gate, foreach)
         if foreach is None:
@@ -206,21 +206,19 @@ class _Builder:
         args = step.get("Arguments") or {}
         if kind == "Condition":
             if not isinstance(args, dict) or not isinstance(args.get("Conditions"), list):
-                raise validation(f"Invalid pipeline definition: Condition step '{name}' needs Conditions")
+                raise validation(f"{_UNPARSABLE} Condition step '{name}' needs Conditions")
             for condition in args["Conditions"]:
                 _check_condition(name, condition)
             self.walk(args.get("IfSteps") or [], (name, True), foreach)
             self.walk(args.get("ElseSteps") or [], (name, False), foreach)
         elif kind == "ForEach":
             if not isinstance(args, dict) or not args.get("ForEachBody"):
-                raise validation(f"Invalid pipeline definition: ForEach step '{name}' needs a ForEachBody")
+                raise validation(f"{_UNPARSABLE} ForEach step '{name}' needs a ForEachBody")
             if "IterableItems" not in args:
-                raise validation(f"Invalid pipeline definition: ForEach step '{name}' needs IterableItems")
+                raise validation(f"{_UNPARSABLE} ForEach step '{name}' needs IterableItems")
             limit = args.get("MaxConcurrency", 1)
             if isinstance(limit, int) and not 1 <= limit <= 50:
-                raise validation(
-                    f"Invalid pipeline definition: MaxConcurrency of ForEach step '{name}' must be 1-50"
-                )
+                raise validation(f"{_UNPARSABLE} MaxConcurrency of ForEach step '{name}' must be 1-50")
             self.bodies[name] = []
             self.walk(args["ForEachBody"], None, name)
 
@@ -231,7 +229,7 @@ class _Builder:
                 for other in self.raw:
                     if child.fullmatch(other):
                         raise validation(
-                            f"Invalid pipeline definition: step name '{other}' collides with the child steps"
+                            f"{_UNPARSABLE} step name '{other}' collides with the child steps"
                             f" of ForEach body step '{body_step}'"
                         )
         deps = {name: set(self._deps(name, raw)) for name, raw in self.raw.items()}
@@ -256,14 +254,10 @@ class _Builder:
         deps: set[str] = set()
         depends_on = raw.get("DependsOn") or []
         if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
-            raise validation(
-                f"Invalid pipeline definition: DependsOn of step '{name}' must be a list of names"
-            )
+            raise validation(f"{_UNPARSABLE} DependsOn of step '{name}' must be a list of names")
         for dep in depends_on:
             if dep not in self.raw:
-                raise validation(
-                    f"Invalid pipeline definition: step '{name}' depends on unknown step '{dep}'"
-                )
+                raise validation(f"{_UNPARSABLE} step '{name}' depends on unknown step '{dep}'")
             deps.add(dep)
         shallow = {k: v for k, v in raw.items() if k not in ("Name", "DependsOn")}
         args = shallow.get("Arguments")
@@ -273,9 +267,7 @@ class _Builder:
             deps |= self._reference(name, ref)
         for file_name in property_file_names(shallow):
             if file_name not in self.property_files:
-                raise validation(
-                    f"Invalid pipeline definition: step '{name}' reads unknown property file '{file_name}'"
-                )
+                raise validation(f"{_UNPARSABLE} step '{name}' reads unknown property file '{file_name}'")
             deps.add(self.property_files[file_name])
         deps.discard(name)
         return frozenset(deps)
@@ -284,33 +276,24 @@ class _Builder:
         root, _, rest = ref.partition(".")
         if root == "Parameters":
             if rest not in self.parameters:
-                raise validation(
-                    f"Invalid pipeline definition: step '{name}' references unknown parameter '{rest}'"
-                )
+                raise validation(f"{_UNPARSABLE} step '{name}' references unknown parameter '{rest}'")
         elif root == "Execution":
             if rest not in _EXECUTION_VARIABLES:
                 raise validation(
-                    f"Invalid pipeline definition: step '{name}' references unknown execution variable"
-                    f" '{rest}'"
+                    f"{_UNPARSABLE} step '{name}' references unknown execution variable '{rest}'"
                 )
         elif root == "Steps":
             target = referenced_step(ref)
             if target is None or target not in self.raw:
-                raise validation(
-                    f"Invalid pipeline definition: step '{name}' references unknown step '{target}'"
-                )
+                raise validation(f"{_UNPARSABLE} step '{name}' references unknown step '{target}'")
             if target == name:
-                raise validation(f"Invalid pipeline definition: step '{name}' references itself")
+                raise validation(f"{_UNPARSABLE} step '{name}' references itself")
             return {target}
         elif ref.startswith("ForEach.CurrentItem"):
             if self.meta[name][1] is None:
-                raise validation(
-                    f"Invalid pipeline definition: step '{name}' reads ForEach.CurrentItem outside a ForEach"
-                )
+                raise validation(f"{_UNPARSABLE} step '{name}' reads ForEach.CurrentItem outside a ForEach")
         elif root != "IterationOutput":
-            raise validation(
-                f"Invalid pipeline definition: step '{name}' has an unsupported reference '{ref}'"
-            )
+            raise validation(f"{_UNPARSABLE} step '{name}' has an unsupported reference '{ref}'")
         return set()
 
     def _check_fail_references(self, steps: dict[str, StepDef]) -> None:
@@ -319,21 +302,17 @@ class _Builder:
                 inner = steps[dep].foreach
                 if inner is not None and inner != step.foreach:
                     raise validation(
-                        f"Invalid pipeline definition: step '{step.name}' references step '{dep}' of ForEach"
+                        f"{_UNPARSABLE} step '{step.name}' references step '{dep}' of ForEach"
                         f" '{inner}' from outside it; read Steps.{inner}.IterationOutputs[i].{dep} instead"
                     )
                 if steps[dep].type == "Fail":
-                    raise validation(
-                        f"Invalid pipeline definition: step '{step.name}' cannot depend on Fail step '{dep}'"
-                    )
+                    raise validation(f"{_UNPARSABLE} step '{step.name}' cannot depend on Fail step '{dep}'")
 
 
 def _check_condition(step: str, condition: Any) -> None:
     if not isinstance(condition, dict) or condition.get("Type") not in CONDITION_TYPES:
         kind = condition.get("Type") if isinstance(condition, dict) else condition
-        raise validation(
-            f"Invalid pipeline definition: Condition step '{step}' has unknown condition type '{kind}'"
-        )
+        raise validation(f"{_UNPARSABLE} Condition step '{step}' has unknown condition type '{kind}'")
     if condition["Type"] == "Not":
         _check_condition(step, condition.get("Expression", condition.get("Condition")))
     elif condition["Type"] == "Or":
@@ -360,14 +339,16 @@ def _check_cycles(steps: dict[str, StepDef]) -> None:
                 ready.append(user)
     cyclic = sorted(name for name, count in remaining.items() if count > 0)
     if cyclic:
-        raise validation(f"Invalid pipeline definition: cyclic dependency between steps {', '.join(cyclic)}")
+        raise validation(f"{_UNPARSABLE} cyclic dependency between steps {', '.join(cyclic)}")
 
 
 def check(text: str) -> None:
     """Validate a definition (the entry point of Create/UpdatePipeline)."""
     try:
-        parse(text)
+        parsed = parse(text)
+        for step in parsed.steps.values():
+            check_arguments(step.name, step.type, step.arguments)
     except ServiceError:
         raise
     except (TypeError, AttributeError, KeyError) as exc:
-        raise validation(f"Invalid pipeline definition: {exc}") from None
+        raise validation(f"{_UNPARSABLE} {exc}") from None

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from smtui.emulator.definition import StepDef
 from smtui.emulator.errors import validation
 from smtui.emulator.records import StepRecord
 
 if TYPE_CHECKING:
     from smtui.emulator.engine import Engine
     from smtui.emulator.engine_run import Run
+
+
+def _parents(step: StepDef) -> set[str]:
+    """What a step needs first: its dependencies and the Condition step that gates it."""
+    return set(step.deps) | ({step.gate[0]} if step.gate else set())
 
 
 def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float) -> None:
@@ -27,8 +33,7 @@ def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float
     frontier = list(selected)
     while frontier:
         step = steps[frontier.pop()]
-        parents = set(step.deps) | ({step.gate[0]} if step.gate else set())
-        for parent in parents - needed - selected:
+        for parent in _parents(step) - needed - selected:
             needed.add(parent)
             frontier.append(parent)
     source_arn = config.get("SourcePipelineExecutionArn")
@@ -36,9 +41,11 @@ def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float
     if needed and source is None:
         if source_arn:
             raise validation(f"Source pipeline execution {source_arn} does not exist")
+        # The service's own wording (Java list style), as reported in aws/sagemaker-python-sdk#4444.
+        direct = {parent for name in selected for parent in _parents(steps[name])} - selected
         raise validation(
-            "SourcePipelineExecutionArn is required because the selected steps depend on steps that are not"
-            f" selected: {', '.join(sorted(needed))}"
+            f"Invalid SourcePipelineExecutionArn: null. The selected steps [{', '.join(sorted(selected))}]"
+            f" have dependencies on [{', '.join(sorted(direct))}]"
         )
     if source is not None and source.pipeline_arn != run.execution.pipeline_arn:
         raise validation("The source pipeline execution must belong to the same pipeline")

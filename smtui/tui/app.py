@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -31,6 +33,7 @@ class MonitorAware(Protocol):
 
     def monitor_event(self, event: Any) -> None: ...
     def tick(self) -> None: ...
+    def session_changed(self) -> None: ...
 
 
 @runtime_checkable
@@ -64,9 +67,13 @@ class SmtuiApp(App[None]):
         keymap: Mapping[str, str] | None = None,
         bell: bool = False,
         tick_interval: float = 1.0,
+        connect: Callable[[], AbstractAsyncContextManager[Session]] | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        # With `connect`, `session` is a placeholder shown at once while the real one opens (the demo's
+        # emulator takes seconds to start): the screen appears first, the data when it is there.
+        self._connect = connect
         self.bell_on_finish = bell
         self.watched: set[str] = set()
         self._last_status: dict[str, ExecutionStatus] = {}
@@ -79,12 +86,27 @@ class SmtuiApp(App[None]):
 
         if self._keymap:
             self.set_keymap(self._keymap)
-        monitor = self.session.monitor
-        self._last_status = {arn: ex.status for arn, ex in monitor.executions.items()}
-        self._unsubscribe = monitor.subscribe(self._forward)
+        self._attach_session(self.session)
         self.push_screen(ExecutionsScreen())
         if self._tick_interval > 0:
             self.set_interval(self._tick_interval, self._tick)
+        if self._connect is not None:
+            self.run_worker(self._open(self._connect), group="session", exit_on_error=True)
+
+    def _attach_session(self, session: Session) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.session = session
+        self._last_status = {arn: ex.status for arn, ex in session.monitor.executions.items()}
+        self._unsubscribe = session.monitor.subscribe(self._forward)
+
+    async def _open(self, connect: Callable[[], AbstractAsyncContextManager[Session]]) -> None:
+        """Open the real session, show it, and keep it open until the app exits (the worker is cancelled)."""
+        async with connect() as session:
+            self._attach_session(session)
+            for screen in self._live_screens():
+                screen.session_changed()
+            await asyncio.Event().wait()
 
     def _forward(self, event: Any) -> None:
         # Called by the monitor inside the event loop; handling happens in the message handler.

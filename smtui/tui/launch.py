@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from smtui.tui.session import Session
 
 DEMO_TIME_SCALE = 30.0  # simulated seconds per real second: a 40-minute training step takes 80 s
 
@@ -87,24 +91,39 @@ def emulator_clock(running: Any) -> Callable[[], datetime]:
     return lambda: datetime.fromtimestamp(clock.now(), UTC)
 
 
-async def run_demo(*, time_scale: float, seed: int, settings: Any) -> None:
-    """Start the emulator in this loop with demo traffic, and the app on it."""
+@asynccontextmanager
+async def demo_session(*, time_scale: float, seed: int, settings: Any) -> AsyncIterator[Session]:
+    """The embedded emulator with demo traffic, and a session on it; both closed on exit."""
     from smtui.emulator.cli import EmulatorOptions, start_emulator
+    from smtui.tui.session import open_session
 
     running = await start_emulator(EmulatorOptions(demo=True, time_scale=time_scale, seed=seed))
     try:
-        await run_app(
+        async with open_session(
             endpoint_url=running.url,
             region="us-east-1",
             read_only=settings.read_only,
             now=emulator_clock(running),
-            keymap=dict(settings.keys),
-            bell=settings.bell,
-            # The demo runs 30x faster than life: poll the watched execution a little faster too.
+            # The demo runs 30x faster than life: poll a little faster too.
             monitor_options={**_monitor_options(settings), "watched_interval": 0.5, "active_interval": 2.0},
-        )
+        ) as session:
+            yield session
     finally:
         await running.stop()
+
+
+async def run_demo(*, time_scale: float, seed: int, settings: Any) -> None:
+    """The app at once on a placeholder, then the demo's data as soon as the emulator is up."""
+    from smtui.tui.app import SmtuiApp
+    from smtui.tui.session import placeholder_session
+
+    app = SmtuiApp(
+        placeholder_session("starting the demo emulator…", read_only=settings.read_only),
+        keymap=dict(settings.keys),
+        bell=settings.bell,
+        connect=lambda: demo_session(time_scale=time_scale, seed=seed, settings=settings),
+    )
+    await app.run_async()
 
 
 @click.command("demo")

@@ -39,9 +39,11 @@ class MonitorView(Protocol):
 
 
 class Catalog(Protocol):
-    """Read-once facts the screens fetch in workers (pipeline parameters for the start form)."""
+    """Facts the screens fetch on demand in workers: a pipeline's parameters (the start form), and one
+    call at a time for `smtui.core.jobs.describe_job` (the selected step's job)."""
 
     async def pipeline_parameters(self, pipeline_name: str) -> list[Parameter]: ...
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -93,3 +95,70 @@ async def open_session(
             )
         finally:
             await monitor.stop()
+
+
+class EmptyMonitor:
+    """Knows nothing yet: what the screens read while the real session is being opened."""
+
+    def __init__(self) -> None:
+        from smtui.core.events import Health
+
+        self._health = Health(connected=True)
+
+    @property
+    def executions(self) -> Mapping[str, Execution]:
+        return {}
+
+    @property
+    def pipelines(self) -> Mapping[str, Pipeline]:
+        return {}
+
+    @property
+    def health(self) -> Health:
+        return self._health
+
+    def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        return lambda: None
+
+    async def refresh_now(self) -> None:
+        return None
+
+    def tree(self, execution_arn: str) -> StepTree | None:
+        return None
+
+    def progress(self, execution_arn: str) -> tuple[int, int] | None:
+        return None
+
+    def running_steps(self, execution_arn: str) -> tuple[str, ...]:
+        return ()
+
+    def watch(self, execution_arn: str) -> None:
+        return None
+
+    def unwatch(self, execution_arn: str) -> None:
+        return None
+
+    def set_visible(self, arns: Iterable[str]) -> None:
+        return None
+
+
+class _NoCatalog:
+    async def pipeline_parameters(self, pipeline_name: str) -> list[Parameter]:
+        return []
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        raise RuntimeError("not connected yet")
+
+
+def placeholder_session(label: str, *, read_only: bool = False) -> Session:
+    """A session with no data and no actions, labelled with what is being opened."""
+    from smtui.core.timing import utcnow
+
+    return Session(
+        monitor=EmptyMonitor(),
+        catalog=_NoCatalog(),
+        actions=None,
+        endpoint_label=label,
+        now=utcnow,
+        read_only=read_only,
+    )

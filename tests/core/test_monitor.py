@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -289,5 +290,30 @@ async def test_refresh_now_sees_a_change_at_once(emu: EmulatorProcess, client: S
         assert first_step() is StepStatus.STARTING  # the next poll is 30 s away
         await monitor.refresh_now()
         assert first_step() is StepStatus.EXECUTING
+    finally:
+        await monitor.stop()
+
+
+async def test_estimate_of_time_left_comes_from_earlier_successful_runs(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    pipeline = name("eta")
+    emu.create_pipeline(pipeline, definition("train-retry-cache.json"))
+    durations = []
+    for _ in range(3):
+        done = emu.start_execution(pipeline)
+        assert emu.run_until_done(done, step=30) == "Succeeded"
+        described = emu.boto().describe_pipeline_execution(PipelineExecutionArn=done)
+        durations.append(described["LastModifiedTime"] - described["CreationTime"])
+    arn = emu.start_execution(pipeline)
+    started = emu.boto().describe_pipeline_execution(PipelineExecutionArn=arn)["CreationTime"]
+    # The monitor's clock stands 40 s after the start (the emulator's clock is simulated).
+    monitor = make_monitor(client, clock=lambda: started + timedelta(seconds=40))
+    await monitor.start()
+    try:
+        await until(lambda: monitor.estimate_remaining(arn) is not None)
+        expected = sorted(durations)[1] - timedelta(seconds=40)  # the median run, minus the elapsed 40 s
+        estimate = monitor.estimate_remaining(arn)
+        assert estimate is not None and abs((estimate - expected).total_seconds()) < 0.01
     finally:
         await monitor.stop()

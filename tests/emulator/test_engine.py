@@ -78,7 +78,9 @@ def test_foreach_children_counts_and_max_concurrency() -> None:
         Arguments={
             "IterableItems": ["a", {"k": 1}, "c", "d", "e"],
             "MaxConcurrency": 2,
-            "ForEachBody": [step("Score", Arguments={"Item": {"Get": "ForEach.CurrentItem"}})],
+            "ForEachBody": [
+                step("Score", Arguments={"Environment": {"Item": {"Get": "ForEach.CurrentItem"}}})
+            ],
         },
     )
     execution = h.start(h.pipeline(definition(loop)))
@@ -107,7 +109,7 @@ def test_foreach_children_counts_and_max_concurrency() -> None:
         }
     }
     jobs = {job.step_name: job for job in h.store.jobs("ProcessingJob")}
-    assert jobs["Score-1"].arguments == {"Item": {"k": 1}}
+    assert jobs["Score-1"].arguments == {"Environment": {"Item": {"k": 1}}}
 
 
 def test_foreach_failed_child_fails_the_foreach_and_the_execution() -> None:
@@ -137,7 +139,7 @@ def test_cache_hit_on_second_execution_and_miss_when_arguments_differ() -> None:
     h = Harness()
     cached = step(
         "Prep",
-        Arguments={"Mode": {"Get": "Parameters.Mode"}},
+        Arguments={"Environment": {"Mode": {"Get": "Parameters.Mode"}}},
         CacheConfig={"Enabled": True, "ExpireAfter": "PT2H"},
     )
     pipeline = h.pipeline(
@@ -331,9 +333,11 @@ def test_foreach_items_from_a_parameter_feed_iteration_outputs_and_the_selector(
     use = step(
         "Report",
         Arguments={
-            "first": {"Get": "Steps.Fan.IterationOutputs[0].Score.OutputParameters['auc']"},
-            "best": {"Get": "Steps.Fan.Selected.OutputParameters['auc']"},
-            "count": {"Get": "Steps.Fan.SucceededStepCount"},
+            "Environment": {
+                "first": {"Get": "Steps.Fan.IterationOutputs[0].Score.OutputParameters['auc']"},
+                "best": {"Get": "Steps.Fan.Selected.OutputParameters['auc']"},
+                "count": {"Get": "Steps.Fan.SucceededStepCount"},
+            }
         },
     )
     items = '[{"region": "us"}, {"region": "eu"}, {"region": "apac"}]'
@@ -347,7 +351,7 @@ def test_foreach_items_from_a_parameter_feed_iteration_outputs_and_the_selector(
     best = max(range(3), key=lambda i: aucs[i])
     assert steps["Fan"].metadata["ForEach"]["Selector"] == {"StepName": "Score", "Index": best}
     (job,) = h.store.jobs("ProcessingJob")
-    assert job.arguments == {"first": aucs[0], "best": aucs[best], "count": 3}
+    assert job.arguments == {"Environment": {"first": aucs[0], "best": aucs[best], "count": 3}}
 
 
 def test_values_the_scenario_does_not_give_are_synthesized_stably() -> None:

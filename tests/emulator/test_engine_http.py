@@ -177,7 +177,10 @@ def test_callback_answered_over_the_wire(client: Any, engine_emulator: EmulatorP
         client,
         name,
         _definition(
-            callback, _step("Load", Arguments={"n": {"Get": "Steps.Approve.OutputParameters['rows']"}})
+            callback,
+            _step(
+                "Load", Arguments={"Environment": {"n": {"Get": "Steps.Approve.OutputParameters['rows']"}}}
+            ),
         ),
     )
     arn = client.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]

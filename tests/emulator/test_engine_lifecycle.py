@@ -26,7 +26,7 @@ def test_callback_waits_for_success_and_its_outputs_feed_later_steps() -> None:
         SqsQueueUrl="https://sqs.us-east-1.amazonaws.com/123456789012/q",
         OutputParameters=[{"OutputName": "rows", "OutputType": "Integer"}],
     )
-    use = step("Load", Arguments={"Rows": {"Get": "Steps.Approve.OutputParameters['rows']"}})
+    use = step("Load", Arguments={"Environment": {"Rows": {"Get": "Steps.Approve.OutputParameters['rows']"}}})
     execution = h.start(h.pipeline(definition(callback, use)))
     h.advance(100_000)
     approve = h.steps(execution)["Approve"]
@@ -42,7 +42,7 @@ def test_callback_waits_for_success_and_its_outputs_feed_later_steps() -> None:
     assert approve.metadata["Callback"]["OutputParameters"] == [{"Name": "rows", "Value": "42"}]
     assert h.run(execution) == "Succeeded"
     (job,) = h.store.jobs("ProcessingJob")
-    assert job.arguments == {"Rows": 42}
+    assert job.arguments == {"Environment": {"Rows": 42}}
     with pytest.raises(ServiceError, match="not valid"):
         h.engine.send_step_success(token, [])  # a used token is gone
 
@@ -180,7 +180,7 @@ def test_selective_execution_reuses_upstream_results() -> None:
     assert steps["A"].selective_source_arn == source.arn and steps["A"].status == "Succeeded"
     assert steps["B"].selective_source_arn is None
     assert "C" not in steps
-    with pytest.raises(ServiceError, match="SourcePipelineExecutionArn is required"):
+    with pytest.raises(ServiceError, match=r"Invalid SourcePipelineExecutionArn: null"):
         h.start(pipeline, selective_config={"SelectedSteps": [{"StepName": "C"}]})
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -148,3 +149,118 @@ def test_pipeline_arn_of_another_account_is_not_found(sm: Any, make_pipeline: An
             call()
         assert _code(error) == "ResourceNotFound"
     assert sm.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"] == []
+
+
+# ---- selective execution without a source: the service's wording ----------------------------------------
+
+
+def test_selective_execution_without_source_names_the_missing_dependencies(
+    sm: Any, make_pipeline: Any, make_definition: Any
+) -> None:
+    base = json.loads(make_definition())["Steps"][0]
+    chain = [
+        {**base, "Name": "A"},
+        {**base, "Name": "B", "DependsOn": ["A"]},
+        {**base, "Name": "C", "DependsOn": ["B"]},
+    ]
+    name, _ = make_pipeline(definition=make_definition(*chain))
+    with pytest.raises(ClientError) as error:
+        sm.start_pipeline_execution(
+            PipelineName=name, SelectiveExecutionConfig={"SelectedSteps": [{"StepName": "C"}]}
+        )
+    # As the service words it (aws/sagemaker-python-sdk#4444): only the direct, unselected dependencies.
+    assert _code(error) == "ValidationException"
+    assert error.value.response["Error"]["Message"] == (
+        "Invalid SourcePipelineExecutionArn: null. The selected steps [C] have dependencies on [B]"
+    )
+    assert sm.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"] == []
+
+
+# ---- job step Arguments are parsed into the Create*Job request they become ------------------------------
+
+
+def _processing(**arguments: Any) -> dict[str, Any]:
+    from wire_harness import simple_definition
+
+    step: dict[str, Any] = json.loads(simple_definition())["Steps"][0]
+    step["Arguments"].update(arguments)
+    return step
+
+
+def test_unknown_argument_member_is_refused_and_nothing_changes(
+    sm: Any, make_pipeline: Any, make_definition: Any
+) -> None:
+    name, _ = make_pipeline()
+    before = sm.describe_pipeline(PipelineName=name)["PipelineDefinition"]
+    # The SDK once sent ModelPackageName in a step and the service answered exactly this (sdk PR #3472).
+    bad = make_definition(_processing(ModelPackageName="pkg"))
+    for call in (
+        lambda: sm.update_pipeline(PipelineName=name, PipelineDefinition=bad),
+        lambda: make_pipeline(definition=bad),
+    ):
+        with pytest.raises(ClientError) as error:
+            call()
+        assert _code(error) == "ValidationException"
+        message = error.value.response["Error"]["Message"]
+        assert message.startswith(
+            "Unable to parse pipeline definition. Unknown Argument member 'ModelPackageName'"
+        )
+    assert sm.describe_pipeline(PipelineName=name)["PipelineDefinition"] == before
+    assert [
+        v["PipelineVersionId"]
+        for v in sm.list_pipeline_versions(PipelineName=name)["PipelineVersionSummaries"]
+    ] == [1]
+
+
+def test_a_parameter_where_a_list_belongs_is_refused(
+    sm: Any, make_pipeline: Any, make_definition: Any
+) -> None:
+    # sagemaker-python-sdk#2345: a parameter passed as NetworkConfig's subnets, outside a list.
+    network = {"VpcConfig": {"SecurityGroupIds": ["sg-1"], "Subnets": {"Get": "Parameters.Subnet"}}}
+    parameters = [{"Name": "Subnet", "Type": "String", "DefaultValue": "subnet-1"}]
+    bad = make_definition(_processing(NetworkConfig=network), parameters=parameters)
+    with pytest.raises(ClientError) as error:
+        make_pipeline(definition=bad)
+    assert "Expecting start of Json Array" in error.value.response["Error"]["Message"]
+    # Inside the list, where a string belongs, the parameter is fine.
+    network["VpcConfig"]["Subnets"] = [{"Get": "Parameters.Subnet"}]
+    name, _ = make_pipeline(
+        definition=make_definition(_processing(NetworkConfig=network), parameters=parameters)
+    )
+    assert sm.describe_pipeline(PipelineName=name)["PipelineStatus"] == "Active"
+
+
+def test_expressions_stand_for_scalars_in_every_job_step_type(
+    sm: Any, make_pipeline: Any, make_definition: Any
+) -> None:
+    proc = _processing(
+        Environment={"RUN": {"Get": "Execution.PipelineExecutionId"}},
+        AppSpecification={
+            "ImageUri": {
+                "Std:Join": {"On": "/", "Values": ["123456789012.dkr.ecr.us-east-1.amazonaws.com", "x"]}
+            },
+            "ContainerArguments": ["--mode", {"Get": "Parameters.Mode"}],
+        },
+    )
+    train = {
+        "Name": "Train",
+        "Type": "Training",
+        "Arguments": {
+            "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
+            "HyperParameters": {"epochs": {"Get": "Parameters.Epochs"}},
+            "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
+            "ResourceConfig": {
+                "InstanceType": "ml.m5.xlarge",
+                "InstanceCount": {"Get": "Parameters.Epochs"},
+                "VolumeSizeInGB": 30,
+            },
+            "RoleArn": "arn:aws:iam::123456789012:role/R",
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        },
+    }
+    parameters = [
+        {"Name": "Mode", "Type": "String", "DefaultValue": "fast"},
+        {"Name": "Epochs", "Type": "Integer", "DefaultValue": 1},
+    ]
+    name, _ = make_pipeline(definition=make_definition(proc, train, parameters=parameters))
+    assert sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]

@@ -158,3 +158,22 @@ async def test_read_only_never_mutates(emu: Emulator) -> None:
         assert "read-only" in str(app.screen.query_one("#status").render())
     assert emu.mutating_calls() == before
     assert await emu.status(arn) == ExecutionStatus.EXECUTING.value
+
+
+async def test_rerun_starts_a_new_run_with_the_same_parameters(emu: Emulator) -> None:
+    await emu.create_pipeline("churn")
+    first = await emu.start("churn", InstanceCount="4", AccuracyThreshold="0.5")
+    emu.advance(3600)
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == first, pilot=pilot)
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
+        await pilot.press("y")
+        await until(lambda: len(screen.table.ordered_arns()) == 2, pilot=pilot, what="the new run's row")
+        runs = await emu.executions("churn")
+        assert len(runs) == 2
+        second = next(r["PipelineExecutionArn"] for r in runs if r["PipelineExecutionArn"] != first)
+        assert await emu.parameters(second) == await emu.parameters(first)
+        assert (await emu.parameters(second))["InstanceCount"] == "4"
+        await until(lambda: screen.table.cursor_arn == second, pilot=pilot, what="cursor on the rerun")

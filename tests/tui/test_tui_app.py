@@ -87,3 +87,24 @@ async def test_copy_arn_and_console_link(emu: Emulator) -> None:
             "https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1"
             f"#/pipelines/alpha/executions/{execution_id}"
         ]
+
+
+async def test_header_says_throttled_then_disconnected(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    await emu.start("alpha")
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.row_count == 1, pilot=pilot)
+        header = screen.query_one("#status")
+        assert "THROTTLED" not in text_of(header) and "DISCONNECTED" not in text_of(header)
+        emu.running.protocol.faults.configure(
+            {"throttle": {"ListPipelines": 1.0, "ListPipelineExecutions": 1.0}}
+        )
+        await pilot.press("ctrl+r")
+        await until(
+            lambda: "THROTTLED" in text_of(header), pilot=pilot, wait=20, what="throttled in the header"
+        )
+        emu.running.protocol.faults.configure({})
+        await emu.running.stop()  # the endpoint goes away
+        await pilot.press("ctrl+r")
+        await until(lambda: "DISCONNECTED" in text_of(header), pilot=pilot, wait=20, what="disconnected")

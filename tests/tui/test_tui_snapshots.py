@@ -27,10 +27,15 @@ def test_executions_screen(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(fixed_app(), terminal_size=size)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (140, 30)])
-def test_execution_screen(snap_compare: Any, size: tuple[int, int]) -> None:
-    # Open the first (running) execution, then select the retried ForEach iteration.
-    assert snap_compare(fixed_app(), press=["enter", "_", "down", "down", "down", "down"], terminal_size=size)
+@pytest.mark.parametrize(
+    ("size", "press"),
+    [
+        ((80, 24), ["enter", "_", "_"]),  # the first step, with its job's details (DescribeProcessingJob)
+        ((140, 30), ["enter", "_", "down", "down", "down", "down"]),  # the retried ForEach iteration
+    ],
+)
+def test_execution_screen(snap_compare: Any, size: tuple[int, int], press: list[str]) -> None:
+    assert snap_compare(fixed_app(), press=press, terminal_size=size)
 
 
 def test_start_form(snap_compare: Any) -> None:

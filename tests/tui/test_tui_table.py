@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Emulator, tui, until
+from conftest import Emulator, text_of, tui, until
 
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -107,17 +107,25 @@ async def test_open_shows_the_live_step_tree(emu: Emulator) -> None:
 
         await until(lambda: labels(), pilot=pilot, what="tree")
         assert any("Preprocess" in label and "Executing" in label for label in labels())
+        # The first step is selected: its details come from DescribeProcessingJob, fetched on demand.
+        details = detail.query_one("#step-details")
+        await until(lambda: "Job status" in text_of(details), pilot=pilot, what="job details")
+        shown = text_of(details)
+        assert "InProgress" in shown and "1 × ml.m5.xlarge" in shown
+        assert "processing-job/" in shown
+        assert "ProcessingInstanceType" in text_of(detail.query_one("#parameters"))
         assert any("TooInaccurate" in label for label in labels())  # the Fail branch is shown too
-        emu.advance(3600)  # everything ends; the Condition picks a branch
+        emu.advance(3600)  # everything ends: the Condition evaluates, its else branch (a Fail step) runs
         await until(
             lambda: (
-                any("TooInaccurate" in label and "skipped" in label for label in labels())
-                or any("TooInaccurate" in label and "Failed" in label for label in labels())
+                any("Preprocess" in label and "Succeeded" in label for label in labels())
+                and any("TooInaccurate" in label and "Failed" in label for label in labels())
             ),
             pilot=pilot,
             wait=15,
-            what="branch decided",
+            what="the final tree",
         )
-        assert any("Preprocess" in label and "Succeeded" in label for label in labels())
+        assert any("else" in label and "TooInaccurate" in label for label in labels())
+        assert any("ScoreAll" in label and "skipped" in label for label in labels())  # the if branch
         await pilot.press("escape")
         assert isinstance(app.screen, ExecutionsScreen)

@@ -209,6 +209,17 @@ class FixedMonitor:
 
 
 class FixedCatalog:
+    """Parameters for the start form and a canned DescribeProcessingJob reply."""
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        assert operation == "describe_processing_job", operation
+        return {
+            "ProcessingJobStatus": "Completed",
+            "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2}},
+            "ProcessingStartTime": _ago(4),
+            "ProcessingEndTime": _ago(3),
+        }
+
     async def pipeline_parameters(self, pipeline_name: str) -> list[Parameter]:
         return [
             Parameter("InstanceType", "String", "ml.m5.xlarge", ("ml.m5.xlarge", "ml.g5.2xlarge")),

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from time import monotonic
 from typing import Any, ClassVar
 
 from rich.console import Group
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.widgets import Footer, Static, Tree
 
+from smtui.core.jobs import JobInfo, describe_job, job_kind
 from smtui.core.model import Execution, StepNode
 from smtui.core.timing import execution_elapsed
 from smtui.tui import format as fmt
 from smtui.tui.app import PaletteCommand
-from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.screens.acting import ActingScreen, aws_message
 from smtui.tui.widgets.status_bar import StatusBar
-from smtui.tui.widgets.step_details import StepDetails, parameters_panel, step_panel
+from smtui.tui.widgets.step_details import StepDetails, job_rows, parameters_panel, step_panel
 from smtui.tui.widgets.step_tree import StepTreeView
 
+JOB_REFRESH = 5.0  # seconds before the selected step's running job is described again
 NARROW_BELOW = 110  # columns under which the details go below the tree instead of beside it
 
 
@@ -70,6 +73,9 @@ class ExecutionScreen(ActingScreen):
         self._ready = False
         self._had_job = False
         self._summary_shown: Text | None = None
+        self._jobs: dict[str, JobInfo] = {}
+        self._job_fetched: dict[str, float] = {}
+        self._job_loading: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -121,6 +127,9 @@ class ExecutionScreen(ActingScreen):
         elif hasattr(event, "health"):
             self._status()
 
+    def session_changed(self) -> None:
+        self.refresh_all()
+
     def tick(self) -> None:
         if not self._ready:
             return
@@ -168,7 +177,36 @@ class ExecutionScreen(ActingScreen):
 
     def _details(self) -> None:
         node = self.tree_view.selected_step()
-        self.query_one(StepDetails).update(Group(step_panel(node, self._now())))
+        job_arn = node.run.job_arn if node is not None and node.run is not None else None
+        rows: list[tuple[str, Text | str]] = []
+        if job_arn is not None and job_kind(job_arn) is not None:
+            job = self._jobs.get(job_arn)
+            rows = job_rows(job) if job is not None else [("Job status", Text("loading…", style="dim"))]
+            fetched = self._job_fetched.get(job_arn)
+            stale = fetched is None or (
+                job is not None and not job.is_done and monotonic() - fetched > JOB_REFRESH
+            )
+            if stale and job_arn not in self._job_loading:
+                self._job_loading.add(job_arn)
+                self._fetch_job(job_arn)
+        self.query_one(StepDetails).update(Group(step_panel(node, self._now(), rows)))
+
+    @work(group="job", exit_on_error=False)
+    async def _fetch_job(self, job_arn: str) -> None:
+        """DescribeXJob for the selected step, on demand; the details show what it said (or why not)."""
+        try:
+            job = await describe_job(self.smtui.session.catalog, job_arn)
+        except Exception as error:
+            self._job_fetched[job_arn] = monotonic()
+            self.notify(aws_message(error), title="Job details unavailable", severity="warning", timeout=4)
+            return
+        finally:
+            self._job_loading.discard(job_arn)
+        self._job_fetched[job_arn] = monotonic()
+        if job is not None:
+            self._jobs[job_arn] = job
+        if self._ready:
+            self._details()
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[StepNode]) -> None:

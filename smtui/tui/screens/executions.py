@@ -145,6 +145,9 @@ class ExecutionsScreen(ActingScreen):
             self._pending.add(event.execution_arn)
         self._status_stale = True
 
+    def session_changed(self) -> None:
+        self.reload()
+
     def _flush(self) -> None:
         if not self._ready:
             return

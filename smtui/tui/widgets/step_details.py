@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from smtui.core.jobs import JobInfo
 from smtui.core.model import Execution, StepNode
 from smtui.core.timing import step_elapsed
 from smtui.tui import format as fmt
@@ -22,7 +23,28 @@ def _table() -> Table:
     return table
 
 
-def step_panel(node: StepNode | None, now: datetime, job: Sequence[tuple[str, str]] = ()) -> RenderableType:
+def job_rows(job: JobInfo) -> list[tuple[str, Text | str]]:
+    """The job's own view: status, instance, times, final metrics (DescribeXJob)."""
+    status = Text(job.status, style=fmt.styled("bold red") if job.status == "Failed" else "bold")
+    if job.secondary_status and job.secondary_status != job.status:
+        status.append(f" ({job.secondary_status})", style="dim")
+    rows: list[tuple[str, Text | str]] = [("Job status", status)]
+    if job.instance_type:
+        count = f"{job.instance_count} × " if job.instance_count else ""
+        rows.append(("Instance", f"{count}{job.instance_type}"))
+    if job.started:
+        span = fmt.timestamp(job.started) + (f" → {fmt.timestamp(job.ended)}" if job.ended else "")
+        rows.append(("Job times", span))
+    for name, value in job.metrics:
+        rows.append((name, f"{value:.4g}"))
+    if job.failure_reason:
+        rows.append(("Job failure", Text(job.failure_reason, style=fmt.styled("red"))))
+    return rows
+
+
+def step_panel(
+    node: StepNode | None, now: datetime, job: Sequence[tuple[str, Text | str]] = ()
+) -> RenderableType:
     """Everything known about one step; `job` adds what DescribeXJob said (status, instance, metrics)."""
     if node is None:
         return Text("No step selected.", style="bright_black")
@@ -67,8 +89,8 @@ def step_panel(node: StepNode | None, now: datetime, job: Sequence[tuple[str, st
         reason = run.failure_reason or run.fail_message
         if reason:
             table.add_row("Failure", Text(reason, style=fmt.styled("red")))
-    for key, value in job:
-        table.add_row(key, value)
+    for label, cell in job:
+        table.add_row(label, cell)
     return table
 
 
