@@ -45,6 +45,19 @@ class Context:
 
     backend: Backend
     region: str
+    access_key: str | None = None  # from the SigV4 credential scope; None for unsigned requests
+
+    def identity(self) -> dict[str, Any]:
+        """CreatedBy/LastModifiedBy for this caller, the shape the service gives IAM callers.
+
+        The service answers `{"IamIdentity": {"Arn", "PrincipalId"}}` (observed 2024, an SSO role session).
+        The emulator knows only the access key, so the caller is the IAM user named after it (our choice);
+        an unsigned request has no identity: `{}`.
+        """
+        if not self.access_key:
+            return {}
+        arn = f"arn:aws:iam::{self.backend.account}:user/{self.access_key}"
+        return {"IamIdentity": {"Arn": arn, "PrincipalId": self.access_key}}
 
     @property
     def store(self) -> Store:
@@ -58,7 +71,10 @@ class Context:
         return self.backend.clock.now()
 
     def pipeline_arn(self, name: str) -> str:
-        return f"arn:aws:sagemaker:{self.region}:{self.backend.account}:pipeline/{name.lower()}"
+        # The name keeps its case: the service returned lower-cased pipeline ARNs until about 2022 (the
+        # Developer Guide's `pipeline/abalonepipeline`) and returns the name as created since (observed 2024:
+        # `pipeline/SimpleXGBoostPipeline`). Lookups stay case-blind either way.
+        return f"arn:aws:sagemaker:{self.region}:{self.backend.account}:pipeline/{name}"
 
 
 Operation = Callable[[Context, dict[str, Any]], dict[str, Any]]

@@ -43,6 +43,8 @@ def start_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str,
         version_id=request.get("PipelineVersionId"),
         client_token=token,
     )
+    execution.created_by = execution.modified_by = ctx.identity()
+    ctx.store.touch(execution)
     remember(ctx, "StartPipelineExecution", request, execution.arn, PipelineName=pipeline.arn)
     for version in pipeline.versions:
         if version.version_id == (execution.pipeline_version_id or pipeline.versions[-1].version_id):
@@ -55,6 +57,7 @@ def stop_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str, 
     execution = get_execution(ctx, request["PipelineExecutionArn"])
     if replayed(ctx, "StopPipelineExecution", request) is None:
         ctx.engine.stop_execution(execution)
+        execution.modified_by = ctx.identity()
         ctx.store.touch(execution)
         remember(ctx, "StopPipelineExecution", request, execution.arn)
     return {"PipelineExecutionArn": execution.arn}
@@ -64,6 +67,7 @@ def retry_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str,
     execution = get_execution(ctx, request["PipelineExecutionArn"])
     if replayed(ctx, "RetryPipelineExecution", request) is None:
         ctx.engine.retry_execution(execution, parallelism(request))
+        execution.modified_by = ctx.identity()
         ctx.store.touch(execution)
         remember(ctx, "RetryPipelineExecution", request, execution.arn)
     return {"PipelineExecutionArn": execution.arn}
@@ -85,7 +89,10 @@ def _experiment_config(execution: ExecutionRecord) -> dict[str, str] | None:
     for member in ("ExperimentName", "TrialName"):
         value = config.get(member)
         if isinstance(value, dict):
+            # The service names the experiment after the pipeline lower-cased (observed 2024: pipeline
+            # `SimpleXGBoostPipeline`, experiment `simplexgboostpipeline`).
             value = variables.get(str(value.get("Get")))
+            value = value.lower() if isinstance(value, str) else value
         if isinstance(value, str):
             resolved[member] = value
     return resolved or None
@@ -103,8 +110,8 @@ def describe_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[s
         "FailureReason": execution.failure_reason,
         "CreationTime": execution.created,
         "LastModifiedTime": execution.modified,
-        "CreatedBy": {},
-        "LastModifiedBy": {},
+        "CreatedBy": execution.created_by or {},
+        "LastModifiedBy": execution.modified_by or execution.created_by or {},
         "ParallelismConfiguration": (
             None if execution.parallelism is None else {"MaxParallelExecutionSteps": execution.parallelism}
         ),
@@ -122,6 +129,7 @@ def update_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str
     if request.get("ParallelismConfiguration") is not None:
         execution.parallelism = parallelism(request)
     execution.modified = ctx.now()
+    execution.modified_by = ctx.identity()
     ctx.store.touch(execution)
     return {"PipelineExecutionArn": execution.arn}
 
@@ -197,7 +205,9 @@ def _step(step: StepRecord) -> dict[str, Any]:
             None if step.cache_source_arn is None else {"SourcePipelineExecutionArn": step.cache_source_arn}
         ),
         "FailureReason": step.failure_reason,
-        "Metadata": step.metadata or None,
+        # Always present, `{}` before a step has anything to show (observed: a step whose job could not be
+        # created lists `"Metadata": {}`).
+        "Metadata": step.metadata,
         "AttemptCount": step.attempt,
         "SelectiveExecutionResult": (
             None

@@ -68,6 +68,8 @@ def create_pipeline(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
         versions=[PipelineVersion(version_id=1, created=now, definition=definition)],
         tags=list(request.get("Tags") or []),
         client_token=token,
+        created_by=ctx.identity(),
+        modified_by=ctx.identity(),
     )
     ctx.store.add_pipeline(pipeline)
     remember(ctx, "CreatePipeline", request, pipeline.arn)
@@ -90,6 +92,7 @@ def update_pipeline(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     if request.get("ParallelismConfiguration") is not None:
         pipeline.parallelism = parallelism(request)
     pipeline.modified = now
+    pipeline.modified_by = ctx.identity()
     # Every update makes a version, numbered from 1 like the service's PipelineVersionId.
     version = PipelineVersion(
         version_id=len(pipeline.versions) + 1, created=now, definition=pipeline.definition
@@ -143,8 +146,8 @@ def describe_pipeline(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
         "CreationTime": pipeline.created,
         "LastModifiedTime": pipeline.modified,
         "LastRunTime": pipeline.last_run,
-        "CreatedBy": {},
-        "LastModifiedBy": {},
+        "CreatedBy": pipeline.created_by or {},
+        "LastModifiedBy": pipeline.modified_by or pipeline.created_by or {},
         "ParallelismConfiguration": _parallelism(pipeline.parallelism),
         "PipelineVersionDisplayName": version.display_name if version else None,
         "PipelineVersionDescription": version.description if version else None,

@@ -35,6 +35,8 @@ class PipelineRecord:
     versions: list[PipelineVersion] = field(default_factory=list)
     tags: list[dict[str, str]] = field(default_factory=list)
     client_token: str | None = None
+    created_by: dict[str, Any] | None = None  # API-shaped UserContext (CreatedBy)
+    modified_by: dict[str, Any] | None = None  # API-shaped UserContext (LastModifiedBy)
 
 
 @dataclass
@@ -73,6 +75,8 @@ class ExecutionRecord:
     parallelism: int | None = None
     selective_config: dict[str, Any] | None = None
     client_token: str | None = None
+    created_by: dict[str, Any] | None = None  # API-shaped UserContext (CreatedBy)
+    modified_by: dict[str, Any] | None = None  # API-shaped UserContext (LastModifiedBy)
     steps: list[StepRecord] = field(default_factory=list)
     # The engine's private bookkeeping (schedule, seeds, pending events); opaque to other layers.
     engine_state: dict[str, Any] = field(default_factory=dict)

@@ -30,6 +30,7 @@ _CAPITAL_MESSAGE = frozenset(
     {"ResourceNotFound", "ConflictException", "ResourceLimitExceeded", "ResourceInUse"}
 )
 _REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 _SERVICES = {"SageMaker": "sagemaker", "Logs_20140328": "logs"}
 
 
@@ -64,7 +65,11 @@ class Protocol:
                 raise ServiceError("UnknownOperationException", f"Unknown operation: {target}")
             await self.faults.apply(operation)
             body = _parse(await request.read())
-            context = Context(self.backend, _region(request, self.backend.region))
+            authorization = request.headers.get("Authorization", "")
+            caller = _ACCESS_KEY.search(authorization)
+            context = Context(
+                self.backend, _region(request, self.backend.region), caller.group(1) if caller else None
+            )
             reply = self._run(shapes, service, operation, context, body)
         except ServiceError as error:
             return _error(error)

@@ -262,7 +262,8 @@ class ServiceShapes:
             seconds = parse_timestamp(value)
             if seconds is None:
                 raise RuntimeError(f"emulator bug: {path} is not a timestamp: {value!r}")
-            return seconds
+            # The service's timestamps have millisecond precision (`1632260141.95`, `...22:20:11.852000`).
+            return round(seconds, 3)
         try:
             if kind in ("integer", "long"):
                 return int(value)

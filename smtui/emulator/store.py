@@ -37,6 +37,7 @@ class Store:
     def __init__(self, path: str | Path | None = None) -> None:
         self._pipelines: dict[str, PipelineRecord] = {}
         self._executions: dict[str, ExecutionRecord] = {}
+        self._folded: dict[str, str] = {}  # lower-cased ARN -> ARN, for case-blind lookups
         # Per pipeline key, oldest first by (created, arn): listing pages slice it, never sort it.
         self._by_pipeline: dict[str, list[ExecutionRecord]] = {}
         # Insertion sequence per execution ARN: breaks ties between executions created at the same simulated
@@ -98,6 +99,7 @@ class Store:
     def add_execution(self, execution: ExecutionRecord) -> None:
         """Insert a new execution; it joins its pipeline's list in creation order."""
         self._executions[execution.arn] = execution
+        self._folded[execution.arn.lower()] = execution.arn
         self._next_seq += 1
         self._seq[execution.arn] = self._next_seq
         ordered = self._by_pipeline.setdefault(pipeline_key(execution.pipeline_name), [])
@@ -113,8 +115,16 @@ class Store:
         return (execution.created, self._seq.get(execution.arn, 0))
 
     def get_execution(self, arn: str) -> ExecutionRecord | None:
-        """An execution by its ARN; None when there is none."""
-        return self._executions.get(arn)
+        """An execution by its ARN; None when there is none.
+
+        The pipeline part of an ARN is case-blind, as pipeline names are: the lower-cased form older service
+        output shows (and the service still writes into FailureReason texts) finds the same execution.
+        """
+        found = self._executions.get(arn)
+        if found is None:
+            exact = self._folded.get(arn.lower())
+            found = self._executions.get(exact) if exact is not None else None
+        return found
 
     def executions_of(self, pipeline: PipelineRecord) -> list[ExecutionRecord]:
         """The pipeline's executions, oldest first by creation. The list is the store's own: do not mutate."""
@@ -252,6 +262,7 @@ class Store:
 
     def _drop_execution(self, execution: ExecutionRecord) -> None:
         self._executions.pop(execution.arn, None)
+        self._folded.pop(execution.arn.lower(), None)
         self._maybe_active.discard(execution.arn)
         self._dirty[("execution", execution.arn)] = None
         # The jobs its steps ran stay: training, processing and transform jobs are resources of their own
@@ -293,6 +304,7 @@ class Store:
         executions.sort(key=self.order_key)
         for execution in executions:
             self._executions[execution.arn] = execution
+            self._folded[execution.arn.lower()] = execution.arn
             self._by_pipeline.setdefault(pipeline_key(execution.pipeline_name), []).append(execution)
             if execution.status in ACTIVE_EXECUTION_STATUSES:
                 self._maybe_active.add(execution.arn)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from textual.app import App, SystemCommand
@@ -80,6 +82,8 @@ class SmtuiApp(App[None]):
         self._tick_interval = tick_interval
         self._keymap = dict(keymap or {})
         self._unsubscribe: Any = None
+        self._counts: Counter[ExecutionStatus] | None = None
+        self._counts_at = 0.0
 
     def on_mount(self) -> None:
         from smtui.tui.screens.executions import ExecutionsScreen
@@ -91,7 +95,9 @@ class SmtuiApp(App[None]):
         if self._tick_interval > 0:
             self.set_interval(self._tick_interval, self._tick)
         if self._connect is not None:
-            self.run_worker(self._open(self._connect), group="session", exit_on_error=True)
+            # After the first frame: opening can block the loop for a moment (the demo seeds its emulator).
+            connect = self._connect
+            self.set_timer(0.05, lambda: self.run_worker(self._open(connect), group="session"))
 
     def _attach_session(self, session: Session) -> None:
         if self._unsubscribe is not None:
@@ -139,6 +145,14 @@ class SmtuiApp(App[None]):
         return [
             s for s in self.screen_stack if isinstance(s, MonitorAware) and s.is_mounted and s.is_attached
         ]
+
+    def status_counts(self) -> Mapping[ExecutionStatus, int]:
+        """Executions by status for the header; recounted at most twice a second (there may be thousands)."""
+        now = monotonic()
+        if self._counts is None or now - self._counts_at > 0.5:
+            self._counts = Counter(e.status for e in self.session.monitor.executions.values())
+            self._counts_at = now
+        return self._counts
 
     def watch_execution(self, arn: str) -> None:
         """Ask to be told when this execution ends (toast, and the bell if configured)."""

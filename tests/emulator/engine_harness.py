@@ -34,7 +34,7 @@ class Harness:
         now = self.clock.now()
         record = PipelineRecord(
             name=name,
-            arn=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{name.lower()}",
+            arn=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{name}",
             definition=text,
             role_arn=f"arn:aws:iam::{ACCOUNT}:role/Pipelines",
             created=now,

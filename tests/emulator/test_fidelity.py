@@ -264,3 +264,87 @@ def test_expressions_stand_for_scalars_in_every_job_step_type(
     ]
     name, _ = make_pipeline(definition=make_definition(proc, train, parameters=parameters))
     assert sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+
+
+# ---- what a 2024 DescribePipelineExecution / ListPipelineExecutionSteps looked like ------------------------
+# (a user's real output for pipeline `SimpleXGBoostPipeline`: ARNs keep the name's case, the experiment is the
+# lower-cased name, a step with nothing to show lists `"Metadata": {}`)
+
+
+def test_arns_keep_the_pipeline_name_case_and_lookups_stay_case_blind(sm: Any, unique_name: Any) -> None:
+    from wire_harness import create_pipeline, simple_definition
+
+    name = unique_name("SimpleXGBoostPipeline")
+    definition = json.loads(simple_definition())
+    definition["PipelineExperimentConfig"] = {  # what the SDK writes by default
+        "ExperimentName": {"Get": "Execution.PipelineName"},
+        "TrialName": {"Get": "Execution.PipelineExecutionId"},
+    }
+    arn = create_pipeline(sm, name, json.dumps(definition))
+    assert arn.endswith(f":pipeline/{name}")
+    execution = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    assert execution.startswith(f"{arn}/execution/")
+    described = sm.describe_pipeline_execution(PipelineExecutionArn=execution)
+    assert described["PipelineArn"] == arn
+    assert described["PipelineExperimentConfig"] == {
+        "ExperimentName": name.lower(),
+        "TrialName": execution.rsplit("/", 1)[-1],
+    }
+    # The lower-cased form (older output, and the service's own FailureReason texts) names the same execution.
+    again = sm.describe_pipeline_execution(PipelineExecutionArn=execution.lower())
+    assert again["PipelineExecutionArn"] == execution
+    listed = sm.list_pipelines(PipelineNamePrefix=name)["PipelineSummaries"]
+    assert [p["PipelineArn"] for p in listed] == [arn]
+
+
+def test_a_step_with_nothing_to_show_lists_empty_metadata(
+    sm: Any, make_pipeline: Any, make_definition: Any
+) -> None:
+    # A Condition step's Metadata appears once it has evaluated; until then it lists `"Metadata": {}`.
+    step = {
+        "Name": "Check",
+        "Type": "Condition",
+        "Arguments": {
+            "Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}],
+            "IfSteps": [],
+            "ElseSteps": [],
+        },
+    }
+    name, _ = make_pipeline(definition=make_definition(step))
+    arn = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    (listed,) = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+    assert listed["StepStatus"] in ("Starting", "Executing")
+    assert listed["Metadata"] == {}
+
+
+def test_created_by_and_last_modified_by_name_the_iam_caller(
+    sm: Any, emulator: Any, make_pipeline: Any
+) -> None:
+    import boto3
+    from wire_harness import REGION, client_config
+
+    creator = {
+        "IamIdentity": {"Arn": "arn:aws:iam::123456789012:user/AKIAEMULATOR", "PrincipalId": "AKIAEMULATOR"}
+    }
+    name, _ = make_pipeline()
+    described = sm.describe_pipeline(PipelineName=name)
+    assert described["CreatedBy"] == described["LastModifiedBy"] == creator
+    arn = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["CreatedBy"] == creator
+
+    other = boto3.client(
+        "sagemaker",
+        endpoint_url=emulator.url,
+        region_name=REGION,
+        config=client_config(),
+        aws_access_key_id="AKIAOPERATOR",
+        aws_secret_access_key="secret",
+    )
+    other.stop_pipeline_execution(PipelineExecutionArn=arn)
+    stopped = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
+    assert stopped["CreatedBy"] == creator
+    assert stopped["LastModifiedBy"]["IamIdentity"]["PrincipalId"] == "AKIAOPERATOR"
+    other.update_pipeline(PipelineName=name, PipelineDescription="changed by the operator")
+    updated = sm.describe_pipeline(PipelineName=name)
+    assert updated["CreatedBy"] == creator
+    assert updated["LastModifiedBy"]["IamIdentity"]["Arn"].endswith(":user/AKIAOPERATOR")

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from wire_harness import ROLE_ARN
 
 EXECUTION_ARN = re.compile(
-    r"arn:aws:sagemaker:us-east-1:123456789012:pipeline/([a-z0-9-]+)/execution/[a-z0-9]{12}"
+    r"arn:aws:sagemaker:us-east-1:123456789012:pipeline/([A-Za-z0-9-]+)/execution/[a-z0-9]{12}"
 )
 QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/callbacks"
 LONG_ENOUGH = 4 * 3600  # simulated seconds after which the default scenario has finished any small pipeline
@@ -31,7 +31,7 @@ def test_start_describe_and_finish(sm: Any, emulator: Any, make_pipeline: Any) -
         "PipelineExecutionArn"
     ]
     match = EXECUTION_ARN.fullmatch(arn)
-    assert match and match.group(1) == name.lower()
+    assert match and match.group(1) == name
     described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
     assert described["PipelineArn"] == pipeline_arn
     assert described["PipelineExecutionStatus"] == "Executing"

@@ -36,11 +36,12 @@ def summary(execution: Execution | None, progress: tuple[int, int] | None, now: 
     line.append_text(fmt.execution_status_text(execution.status))
     line.append(f"   {execution.pipeline_name}", style="bold")
     line.append(f" / {fmt.execution_name(execution)}")
-    line.append(f"  started {fmt.timestamp(execution.started)}", style="bright_black")
     line.append(f"  elapsed {fmt.duration(execution_elapsed(execution, now))}")
     if progress is not None:
         line.append("  ")
         line.append_text(fmt.progress_bar(progress))
+    # Last: on a narrow terminal it is what wraps.
+    line.append(f"  started {fmt.timestamp(execution.started)}", style=fmt.styled("bright_black"))
     if execution.failure_reason:
         line.append("\n ")
         line.append(fmt.shorten(execution.failure_reason, 300), style=fmt.styled("red"))
@@ -157,7 +158,7 @@ class ExecutionScreen(ActingScreen):
         self.query_one(StatusBar).show(
             status_line(
                 endpoint=session.endpoint_label,
-                statuses=(e.status for e in session.monitor.executions.values()),
+                counts=self.smtui.status_counts(),
                 last_refresh=health.last_refresh,
                 connected=health.connected,
                 throttled=health.throttled,

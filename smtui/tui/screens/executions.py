@@ -179,11 +179,10 @@ class ExecutionsScreen(ActingScreen):
     def _update_status(self) -> None:
         session = self.smtui.session
         health = session.monitor.health
-        statuses = (e.status for e in session.monitor.executions.values())
         self.query_one(StatusBar).show(
             status_line(
                 endpoint=session.endpoint_label,
-                statuses=statuses,
+                counts=self.smtui.status_counts(),
                 last_refresh=health.last_refresh,
                 connected=health.connected,
                 throttled=health.throttled,

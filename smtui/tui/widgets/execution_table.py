@@ -119,6 +119,10 @@ class ExecutionTable(DataTable[Cell]):
         # Until the user moves the cursor it stays on the top (newest) row; after that it follows
         # the execution it is on, whatever arrives above it.
         self.touched = False
+        # Smaller render caches than DataTable's defaults: `_update_rows` scans them on each update, and
+        # a screenful of rows needs a few hundred cells, not ten thousand.
+        self._cell_render_cache.maxsize = 2000
+        self._row_render_cache.maxsize = 400
 
     def on_key(self, event: events.Key) -> None:
         self.touched = True

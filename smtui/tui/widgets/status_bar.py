@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 
 from rich.text import Text
@@ -16,7 +15,7 @@ from smtui.tui import format as fmt
 def status_line(
     *,
     endpoint: str,
-    statuses: Iterable[ExecutionStatus],
+    counts: Mapping[ExecutionStatus, int],
     last_refresh: datetime | None,
     connected: bool,
     throttled: bool,
@@ -24,7 +23,6 @@ def status_line(
     read_only: bool,
 ) -> Text:
     """`smtui │ us-east-1 · 1234 │ ▶ 3 ✔ 12 ✘ 2 │ ⟳ 08:37:21 │ THROTTLED`."""
-    counts = Counter(statuses)
     line = Text()
     line.append(" smtui ", style="bold reverse")
     line.append(f" {endpoint} ", style="bold")
