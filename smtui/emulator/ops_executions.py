@@ -261,12 +261,9 @@ def describe_pipeline_definition_for_execution(ctx: Context, request: dict[str, 
 
 def _callback(ctx: Context, request: dict[str, Any], operation: str) -> dict[str, Any]:
     token = request["CallbackToken"]
-    scope = f"{operation}:{token}"
-    client_token = request.get("ClientRequestToken")
-    if client_token is not None:
-        remembered = ctx.store.token_result(scope, client_token)
-        if remembered is not None:
-            return {"PipelineExecutionArn": remembered}
+    remembered = replayed(ctx, operation, request)  # the same answer sent twice (e.g. a retried call)
+    if remembered is not None:
+        return {"PipelineExecutionArn": remembered}
     # The engine judges the token (unknown or used: ValidationException); first catch its execution up.
     target = ctx.store.resolve_callback(token)
     execution = ctx.store.get_execution(target[0]) if target is not None else None
@@ -277,8 +274,7 @@ def _callback(ctx: Context, request: dict[str, Any], operation: str) -> dict[str
     else:
         execution = ctx.engine.send_step_failure(token, request.get("FailureReason"))
     ctx.store.touch(execution)
-    if client_token is not None:
-        ctx.store.remember_token(scope, client_token, execution.arn)
+    remember(ctx, operation, request, execution.arn)
     return {"PipelineExecutionArn": execution.arn}
 
 
