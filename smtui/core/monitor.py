@@ -109,7 +109,7 @@ class Monitor(Polls):
 
     async def start(self) -> None:
         if self._task is None:
-            self._due[("discover", "")] = 0.0
+            self._due[("discover", "")] = self._now()
             self._task = asyncio.get_running_loop().create_task(self._run(), name="smtui-monitor")
 
     async def stop(self) -> None:
@@ -134,9 +134,10 @@ class Monitor(Polls):
         Idle pipelines are not listed: discovery (ListPipelines) shows whether they ran since.
         """
         loop = asyncio.get_running_loop()
-        self._due[("discover", "")] = 0.0
+        now = self._now()
+        self._due[("discover", "")] = now
         for key in list(self._due):
-            self._due[key] = 0.0
+            self._due[key] = now
         asked = set(self._due) | set(self._in_flight)
         self._kick()
         start, deadline = loop.time(), loop.time() + 10.0
@@ -216,14 +217,14 @@ class Monitor(Polls):
 
     def nudge_pipeline(self, pipeline_name: str) -> None:
         """Something happened to this pipeline (we started a run): list it now."""
-        self._due[("pipeline", pipeline_name)] = 0.0
+        self._due[("pipeline", pipeline_name)] = self._now()
         self._kick()
 
     def nudge_execution(self, execution_arn: str) -> None:
         execution = self.store.executions.get(execution_arn)
         if execution is not None:
             self.nudge_pipeline(execution.pipeline_name)
-        self._due[("steps", execution_arn)] = 0.0
+        self._due[("steps", execution_arn)] = self._now()
         self._kick()
 
     # -- scheduling ----------------------------------------------------------------------

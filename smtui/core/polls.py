@@ -6,6 +6,8 @@ mixin that only `Monitor` uses, and it reads the attributes `Monitor.__init__` s
 
 from __future__ import annotations
 
+import time
+
 from smtui.core.client import SageMakerClient
 from smtui.core.definition import DefinitionError, StepGraph, parse_definition
 from smtui.core.events import ExecutionsChanged, MonitorEvent, PipelinesChanged, StepsChanged
@@ -27,6 +29,12 @@ class Polls:
     _due: dict[Key, float]
     _watched: set[str]
     _visible: set[str] | None
+
+    def _now(self) -> float:
+        """The scheduler's clock (asyncio's loop time is `time.monotonic`). "Due now" is stamped with it,
+        not with 0, so that under a short budget one-off fetches do not rank as hours overdue and starve
+        the execution on screen."""
+        return time.monotonic()
 
     def _emit(self, event: MonitorEvent) -> None:
         raise NotImplementedError
@@ -84,7 +92,7 @@ class Polls:
         pipelines = await self.client.list_pipelines()
         changed, moved = self.store.set_pipelines(pipelines)
         for name in moved:
-            self._due[("pipeline", name)] = 0.0
+            self._due[("pipeline", name)] = self._now()
         for name in changed - set(self.store.pipelines):
             self._due.pop(("pipeline", name), None)
         if changed:
@@ -114,9 +122,9 @@ class Polls:
             self._want_details(arn, urgent=False, active=True)
         for arn in ended:
             # The final look: end time and failure reason once, the last state of its steps once.
-            self._due.setdefault(("describe", arn), 0.0)
+            self._due.setdefault(("describe", arn), self._now())
             if arn in self.store.runs or arn in self._watched:
-                self._due[("steps", arn)] = 0.0
+                self._due[("steps", arn)] = self._now()
         if changed:
             self._emit(ExecutionsChanged(frozenset(changed)))
         active = self.store.active_of(name)
@@ -158,7 +166,7 @@ class Polls:
         execution = self.store.executions.get(arn)
         if execution is None:
             return
-        at = 0.0
+        at = self._now()
         if arn not in self.store.graphs:
             self._due.setdefault(("definition", arn), at)
         # Parameters of rows on screen too (once each): the TUI's `/` filter matches parameter values.
@@ -178,4 +186,4 @@ class Polls:
         """End times of the last few successful runs, for the estimate of the time left (once each)."""
         for execution in self.store.recent_successes(pipeline_name, HISTORY_RUNS):
             if execution.ended is None:
-                self._due.setdefault(("describe", execution.arn), 0.0)
+                self._due.setdefault(("describe", execution.arn), self._now())

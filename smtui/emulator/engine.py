@@ -91,7 +91,7 @@ class Engine:
             modified=now,
             definition=text,
             parameters=values,
-            display_name=display_name or f"execution-{int(now * 1000)}",
+            display_name=display_name or f"execution-{round(now * 1000)}",  # as CreationTime (ms)
             description=description,
             pipeline_version_id=version_id if version_id is not None else _latest_version(pipeline),
             parallelism=parallelism or pipeline.parallelism,

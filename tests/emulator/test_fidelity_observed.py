@@ -116,6 +116,9 @@ def test_timestamps_have_millisecond_precision(sm: Any, emulator: Any, make_pipe
     for moment in times:
         millis = moment.timestamp() * 1000
         assert abs(millis - round(millis)) < 1e-3, moment
+    # The default display name is `execution-<epoch ms>` of the same instant the CreationTime shows.
+    created_ms = round(described["CreationTime"].timestamp() * 1000)
+    assert described["PipelineExecutionDisplayName"] == f"execution-{created_ms}"
 
 
 def test_a_retried_callback_answer_is_idempotent(
