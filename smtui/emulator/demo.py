@@ -58,7 +58,7 @@ def seed_demo(engine: Engine, store: Store, clock: Clock, *, history: int = HIST
             continue
         engine.validate_definition(definition)
         start = now - HISTORY_SECONDS - 86400
-        arn = f"arn:aws:sagemaker:{engine.region}:{engine.account}:pipeline/{name}"
+        arn = f"arn:aws:sagemaker:{engine.region}:{engine.account}:pipeline/{name.lower()}"
         record = PipelineRecord(
             name=name,
             arn=arn,

