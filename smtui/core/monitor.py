@@ -13,8 +13,9 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
 - Three speeds: the watched execution (`watched_interval`), visible rows (`active_interval`), the rest
   (`background_interval`, default 3 × active). Until `set_visible` is first called, all count as visible.
   A pipeline's list is never background priority (it carries every status), and never faster than
-  `active_interval`. When the budget is short, polls run earliest-deadline-first with a head start of one
-  active interval per priority level: everything stretches, what is on screen least, nothing starves.
+  `active_interval`. When the budget is short, the watched execution's polls go first; the rest run
+  earliest-deadline-first with a head start of one active interval for visible rows: everything stretches,
+  what is on screen least, nothing starves.
 - A poll that ends the steps of an execution (nothing active or pending) nudges its pipeline at once,
   so the end of the watched execution is known without waiting for the pipeline's next turn.
 - One global budget (`CallBudget`): a token bucket, a cap on calls in flight, AIMD on throttling; botocore's
@@ -242,6 +243,10 @@ class Monitor(Polls):
             return VISIBLE
         return self._exec_priority(subject)
 
+    def _rank(self, key: Key) -> tuple[bool, float]:
+        priority = self._priority(key)
+        return priority != WATCHED, self._due[key] - (REST - priority) * self.active_interval
+
     def _exec_priority(self, arn: str) -> int:
         if arn in self._watched:
             return WATCHED
@@ -259,10 +264,10 @@ class Monitor(Polls):
             due = [k for k, t in self._due.items() if t <= now and k not in self._in_flight]
             blocked = False
             if due:
-                # Earliest deadline first, with a head start for what is on screen: when the budget is
-                # short everything stretches, the watched and visible less, and nothing starves.
-                lead = self.active_interval
-                due.sort(key=lambda k: self._due[k] - (REST - self._priority(k)) * lead)
+                # The watched execution first, always (it costs at most 1/watched_interval calls/s). Then
+                # earliest deadline first with a head start of one active interval for visible rows: when
+                # the budget is short everything else stretches, what is on screen less, nothing starves.
+                due.sort(key=self._rank)
                 for key in due:
                     if not self.budget.try_acquire():
                         blocked = True

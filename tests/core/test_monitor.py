@@ -317,3 +317,28 @@ async def test_estimate_of_time_left_comes_from_earlier_successful_runs(
         assert estimate is not None and abs((estimate - expected).total_seconds()) < 0.01
     finally:
         await monitor.stop()
+
+
+async def test_watched_execution_keeps_its_pace_when_the_budget_is_short(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    pipelines = [name("short"), name("short")]
+    for p in pipelines:
+        emu.create_pipeline(p, definition("train-retry-cache.json"))
+    arns = [emu.start_execution(pipelines[i % 2]) for i in range(8)]
+    # 2 calls/s against a demand of ~15 (8 executions and 2 pipelines every 0.5 s, plus one-off fetches).
+    monitor = make_monitor(
+        client, rate=2.0, active_interval=0.5, watched_interval=0.5, background_interval=0.5
+    )
+    await monitor.start()
+    try:
+        await until(lambda: arns[-1] in monitor.executions, limit=10)
+        monitor.watch(arns[-1])
+        await until(lambda: monitor.steps_refreshed(arns[-1]) is not None, limit=10)
+        seen = set()
+        for _ in range(200):  # 4 s
+            seen.add(monitor.steps_refreshed(arns[-1]))
+            await asyncio.sleep(0.02)
+        assert len(seen) >= 3, "the watched execution was starved by the backlog"  # ~1 poll/s
+    finally:
+        await monitor.stop()

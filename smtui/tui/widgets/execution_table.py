@@ -7,15 +7,20 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from rich.padding import Padding
+from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual._types import SegmentLines
 from textual.binding import Binding
 from textual.coordinate import Coordinate
+from textual.renderables.styled import Styled
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from smtui.core.model import ExecutionStatus
 from smtui.tui import format as fmt
+from smtui.tui.widgets.cell_renders import CellRenders
 
 _STATUS_ORDER = {status: index for index, status in enumerate(ExecutionStatus)}
 
@@ -119,9 +124,9 @@ class ExecutionTable(DataTable[Cell]):
         # Until the user moves the cursor it stays on the top (newest) row; after that it follows
         # the execution it is on, whatever arrives above it.
         self.touched = False
-        # Smaller render caches than DataTable's defaults: `_update_rows` scans them on each update, and
-        # a screenful of rows needs a few hundred cells, not ten thousand.
-        self._cell_render_cache.maxsize = 2000
+        # Body cells are cached here, per cell, across sorts and new rows (see `cell_renders`); the row
+        # cache is smaller than DataTable's default because `_update_rows` scans it on each update.
+        self._cell_renders = CellRenders(max_rows=600)
         self._row_render_cache.maxsize = 400
 
     def on_key(self, event: events.Key) -> None:
@@ -174,6 +179,7 @@ class ExecutionTable(DataTable[Cell]):
         rows = list(self._rows.values())
         self.clear(columns=True)
         self._rows.clear()
+        self._cell_renders.clear()
         for column in COLUMNS:
             width = column.compact_width if compact else column.width
             self.add_column(column.label, width=width, key=column.key)
@@ -204,6 +210,7 @@ class ExecutionTable(DataTable[Cell]):
         for arn in removed:
             self.remove_row(arn)
             del self._rows[arn]
+            self._cell_renders.discard(RowKey(arn))
         for row in rows:
             arn = row.arn
             before = self._rows.get(arn)
@@ -211,6 +218,7 @@ class ExecutionTable(DataTable[Cell]):
                 continue
             cells = _cells(row, self._compact)
             if before is None:
+                self._cell_renders.discard(RowKey(arn))  # it may have been shown before, with other cells
                 self.add_row(*(cells[column.key] for column in COLUMNS), key=arn)
                 needs_sort = True
             else:
@@ -247,25 +255,20 @@ class ExecutionTable(DataTable[Cell]):
     # -- internals ----------------------------------------------------------------------------
 
     def _update_rows(self, updates: dict[str, dict[str, Cell]]) -> None:
-        """Set cells and re-render only their rows.
+        """Set cells and re-render only those cells.
 
         `DataTable.update_cell` bumps a table-wide counter that throws away every cached cell, so each
-        update re-renders the whole visible table: with thousands of live rows that was most of the CPU.
-        Here only the cached renders of the changed rows are dropped (the caches are keyed by row first).
+        update re-rendered the whole visible table: with thousands of live rows that was most of the CPU.
+        Here only the changed cells are rendered again; their rows are re-assembled from cached cells.
         """
         keys = {RowKey(arn) for arn in updates}
-        cells_changed: set[tuple[RowKey, ColumnKey]] = set()
         for arn, cells in updates.items():
             row = RowKey(arn)
             data = self._data[row]
             for column, value in cells.items():
                 data[ColumnKey(column)] = value
-                cells_changed.add((row, ColumnKey(column)))
-        # Cell renders are keyed (row, column, ...): only the changed cells are rendered again; the rows
-        # holding them are re-assembled from the cached cells.
-        cell_cache, row_cache = self._cell_render_cache, self._row_render_cache
-        for cell_key in [k for k in cell_cache.keys() if (k[0], k[1]) in cells_changed]:  # noqa: SIM118
-            cell_cache.discard(cell_key)
+                self._cell_renders.discard(row, ColumnKey(column))
+        row_cache = self._row_render_cache
         for row_key in [k for k in row_cache.keys() if k[0] in keys]:  # noqa: SIM118 (an LRUCache)
             row_cache.discard(row_key)
         self._row_renderable_cache.clear()  # keyed by row index: cheap to rebuild
@@ -275,6 +278,64 @@ class ExecutionTable(DataTable[Cell]):
             index = self._row_locations.get(key)
             if index is not None:
                 self.refresh_row(index)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        """A body cell from `_cell_renders`, rendered the way DataTable does it when not cached."""
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:  # the header row: DataTable's own cache suits one row
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        variant = (
+            base_style,
+            width,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+        )
+        lines = self._cell_renders.get(row_key, column_key, variant, row_index, column_index)
+        if lines is not None:
+            return lines
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            # The progress bar keeps its colours under the cursor: filled and empty are otherwise one colour.
+            self.cursor_foreground_priority == "css" and column_key != _PROGRESS,
+            self.cursor_background_priority == "css",
+        )
+        cell = self._data[row_key][column_key]
+        options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+        rendered = self.app.console.render_lines(
+            Styled(
+                Padding(cell, (0, self.cell_padding)),
+                pre_style=base_style + component_style,
+                post_style=post_style,
+            ),
+            options,
+        )
+        return self._cell_renders.put(row_key, column_key, variant, row_index, column_index, rendered)
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._cell_renders.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cell_renders.clear()
 
     def _apply_sort(self, keep: str | None, old_index: int) -> None:
         if not self._rows:
@@ -300,6 +361,8 @@ class ExecutionTable(DataTable[Cell]):
             if old_scroll > 0:
                 self.scroll_to(y=max(0, old_scroll + new_index - old_index), animate=False, immediate=True)
 
+
+_PROGRESS = ColumnKey("progress")
 
 _FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
