@@ -118,10 +118,11 @@ def clock_time(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%H:%M:%S")
 
 
-def progress_bar(progress: tuple[int, int] | None, width: int = 8) -> Text:
-    """`███░░░░░ 3/8`; an empty cell while the definition is not known yet."""
+def progress_bar(progress: tuple[int, int] | None, width: int = 8, *, running: bool = False) -> Text:
+    """`███░░░░░ 3/8`; while the definition is not known yet, `…` for a running execution (it is being
+    fetched) and nothing for a finished one (its definition is never fetched: it would cost a call)."""
     if progress is None:
-        return Text("")
+        return Text("…", style=styled("bright_black")) if running else Text("")
     done, total = progress
     filled = 0 if total <= 0 else round(width * done / total)
     bar = Text("█" * filled, style=styled("green"))
@@ -170,3 +171,13 @@ def console_url(arn: str, pipeline_name: str) -> str:
         f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}"
         f"#/pipelines/{quote(pipeline_name)}/executions/{quote(execution_id(arn))}"
     )
+
+
+def elapsed_shown(delta: timedelta | None) -> timedelta | None:
+    """`delta` cut to what `duration()` shows (seconds under an hour, minutes under a day, then hours):
+    rows compare equal, and nothing is repainted, until the text on screen would change."""
+    if delta is None:
+        return None
+    seconds = max(0, int(delta.total_seconds()))
+    unit = 1 if seconds < 3600 else 60 if seconds < 86400 else 3600
+    return timedelta(seconds=seconds - seconds % unit)

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Static, Tree
 
 from smtui.core.jobs import JobInfo, describe_job, job_kind
 from smtui.core.model import Execution, StepNode
-from smtui.core.timing import execution_elapsed
+from smtui.core.timing import execution_elapsed, step_elapsed
 from smtui.tui import format as fmt
 from smtui.tui.app import PaletteCommand
 from smtui.tui.screens.acting import ActingScreen, aws_message
@@ -74,6 +74,7 @@ class ExecutionScreen(ActingScreen):
         self._ready = False
         self._had_job = False
         self._summary_shown: Text | None = None
+        self._details_shown: tuple[object, str] | None = None
         self._jobs: dict[str, JobInfo] = {}
         self._job_fetched: dict[str, float] = {}
         self._job_loading: set[str] = set()
@@ -173,8 +174,11 @@ class ExecutionScreen(ActingScreen):
         if monitor.tree(self.arn) is None:
             text = Text.assemble(text, Text("\n loading the definition…", style="bright_black"))
         if text != self._summary_shown:
+            # A layout pass only when the height changes: the ticking elapsed time keeps it.
+            lines = text.plain.count("\n")
+            layout = self._summary_shown is None or self._summary_shown.plain.count("\n") != lines
             self._summary_shown = text
-            self.query_one("#summary", Static).update(text)
+            self.query_one("#summary", Static).update(text, layout=layout)
 
     def _details(self) -> None:
         node = self.tree_view.selected_step()
@@ -190,7 +194,15 @@ class ExecutionScreen(ActingScreen):
             if stale and job_arn not in self._job_loading:
                 self._job_loading.add(job_arn)
                 self._fetch_job(job_arn)
-        self.query_one(StepDetails).update(Group(step_panel(node, self._now(), rows)))
+        # The panel is rebuilt only when what it says changes, and laid out again only when the step or
+        # its rows changed (a ticking duration keeps the height).
+        shape = (node, tuple(rows))
+        duration = fmt.duration(step_elapsed(node, self._now())) if node is not None else ""
+        if (shape, duration) == self._details_shown:
+            return
+        layout = self._details_shown is None or self._details_shown[0] != shape
+        self._details_shown = (shape, duration)
+        self.query_one(StepDetails).update(Group(step_panel(node, self._now(), rows)), layout=layout)
 
     @work(group="job", exit_on_error=False)
     async def _fetch_job(self, job_arn: str) -> None:

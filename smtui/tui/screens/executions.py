@@ -22,7 +22,7 @@ from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.widgets.execution_table import COMPACT_BELOW, SORTABLE, ExecutionRow, ExecutionTable
 from smtui.tui.widgets.status_bar import StatusBar, status_line
 
-FLUSH_INTERVAL = 0.25  # seconds: monitor changes are applied to the table at most this often
+FLUSH_INTERVAL = 0.5  # seconds: monitor changes are applied to the table at most this often
 
 
 class ExecutionsScreen(ActingScreen):
@@ -109,7 +109,7 @@ class ExecutionsScreen(ActingScreen):
             pipeline=execution.pipeline_name,
             name=fmt.execution_name(execution),
             started=execution.started,
-            elapsed=execution_elapsed(execution, self.smtui.session.now()),
+            elapsed=fmt.elapsed_shown(execution_elapsed(execution, self.smtui.session.now())),
             progress=monitor.progress(arn),
             running=monitor.running_steps(arn),
             reason=execution.failure_reason,
@@ -159,14 +159,24 @@ class ExecutionsScreen(ActingScreen):
         self._status_stale = False
 
     def tick(self) -> None:
-        """Once a second: elapsed times of running executions move."""
+        """Once a second: elapsed times of running executions move.
+
+        Only the rows on screen (off-screen ones catch up within a second of coming into view), unless
+        the table is sorted by elapsed time; and a row is repainted only when its text changes.
+        """
         if not self._ready:
             return
         executions = self.smtui.session.monitor.executions
-        active = [arn for arn, row in self.table.rows_shown.items() if row.status.is_active]
-        rows = [self.row_for(executions[arn]) for arn in active if arn in executions]
+        table = self.table
+        arns = table.ordered_arns() if table.sort_column == "elapsed" else table.visible_arns()
+        shown = table.shown_row
+        rows = [
+            self.row_for(executions[arn])
+            for arn in arns
+            if arn in executions and (row := shown(arn)) is not None and row.status.is_active
+        ]
         if rows:
-            self.table.upsert(rows)
+            table.upsert(rows)
         self._update_status()
 
     def _after_change(self) -> None:

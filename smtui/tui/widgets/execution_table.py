@@ -88,7 +88,7 @@ def _cells(row: ExecutionRow, compact: bool) -> dict[str, Cell]:
         "name": Cell(row.name, row.name.lower()),
         "started": Cell(started, row.started.timestamp() if row.started else 0.0),
         "elapsed": Cell(fmt.duration(row.elapsed), row.elapsed.total_seconds() if row.elapsed else -1.0),
-        "progress": Cell(fmt.progress_bar(row.progress), done_ratio),
+        "progress": Cell(fmt.progress_bar(row.progress, running=row.status.is_active), done_ratio),
         "running": Cell(", ".join(row.running), ", ".join(row.running).lower()),
         "reason": Cell(
             Text(fmt.shorten(row.reason, 120), style=fmt.styled("red")), (row.reason or "").lower()
@@ -140,6 +140,10 @@ class ExecutionTable(DataTable[Cell]):
     @property
     def rows_shown(self) -> dict[str, ExecutionRow]:
         return dict(self._rows)
+
+    def shown_row(self, arn: str) -> ExecutionRow | None:
+        """What the row of `arn` shows now, if it is in the table."""
+        return self._rows.get(arn)
 
     @property
     def cursor_arn(self) -> str | None:

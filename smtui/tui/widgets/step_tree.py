@@ -91,7 +91,7 @@ class StepTreeView(Tree[StepNode]):
         for path, _, node in entries:
             tree_node = self._step_nodes[path]
             tree_node.data = node
-            tree_node.set_label(self._label(tree_node, node, now))
+            self._relabel(tree_node, node, now)
 
     def tick(self) -> None:
         """Re-render the labels of running steps so their durations move."""
@@ -101,7 +101,13 @@ class StepTreeView(Tree[StepNode]):
         for tree_node in self._step_nodes.values():
             node = tree_node.data
             if node is not None and node.status.is_active:
-                tree_node.set_label(self._label(tree_node, node, now))
+                self._relabel(tree_node, node, now)
+
+    def _relabel(self, tree_node: TreeNode[StepNode], node: StepNode, now: datetime) -> None:
+        # set_label repaints the node's lines (and a ForEach's children): only when the text changed.
+        label = self._label(tree_node, node, now)
+        if label != tree_node.label:
+            tree_node.set_label(label)
 
     def selected_step(self) -> StepNode | None:
         node = self.cursor_node
