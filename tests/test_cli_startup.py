@@ -15,7 +15,8 @@ def test_help_lists_every_command_without_heavy_imports() -> None:
         "from click.testing import CliRunner\n"
         "from smtui.cli import main\n"
         "result = CliRunner().invoke(main, ['--help'])\n"
-        "print(json.dumps({'output': result.output, 'code': result.exit_code, 'modules': sorted(sys.modules)}))\n"
+        "print(json.dumps({'output': result.output, 'code': result.exit_code,\n"
+        "                  'modules': sorted(sys.modules)}))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     data = json.loads(out)

@@ -4,6 +4,10 @@ Endpoint and credentials resolve as in every AWS tool: an explicit `endpoint_url
 `AWS_ENDPOINT_URL_SAGEMAKER` / `AWS_ENDPOINT_URL` handling; the standard credential chain (profile, SSO,
 environment, instance role) with botocore refreshing expiring credentials itself.
 
+The server's clock is read from each response's `Date` header: `now()` is local time corrected by the
+skew when it is more than a couple of seconds, so elapsed times agree with the server's timestamps (a
+machine with a wrong clock, or an emulator on a simulated clock) instead of reading 0s or running ahead.
+
 Every attempt that reaches the wire is counted (`calls`, `throttles`) through botocore's
 `response-received` event, so retries botocore makes on its own still count against the monitor's budget.
 """
@@ -13,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from smtui.core import convert
@@ -22,6 +27,7 @@ from smtui.core.errors import THROTTLING_CODES, AwsError, map_error
 from smtui.core.model import Execution, Parameter, Pipeline, StepRun
 
 PAGE = 100  # MaxResults: the largest page every List operation allows
+SKEW_TOLERANCE = timedelta(seconds=2)  # the Date header has 1 s resolution: ignore skews within its noise
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,11 @@ class SageMakerClient:
         self.account: str | None = None  # learned from the first ARN seen: no STS call needed
         self.region: str | None = target.region
         self._listeners: list[CallListener] = []
+        self.skew = timedelta(0)  # server time minus local time, when beyond SKEW_TOLERANCE
+
+    def now(self) -> datetime:
+        """The server's current time as best known: local UTC time corrected by the observed skew."""
+        return datetime.now(UTC) + self.skew
 
     @classmethod
     def create(cls, target: AwsTarget, *, max_attempts: int = 3) -> SageMakerClient:
@@ -92,9 +103,16 @@ class SageMakerClient:
         return lambda: self._listeners.remove(listener)
 
     def _on_response(
-        self, parsed_response: Any = None, exception: Any = None, context: Any = None, **_: Any
+        self,
+        parsed_response: Any = None,
+        exception: Any = None,
+        context: Any = None,
+        response_dict: Any = None,
+        **_: Any,
     ) -> None:
         self.calls += 1
+        if isinstance(response_dict, dict):
+            self._observe_date(response_dict.get("headers") or {})
         code: str | None = None
         if exception is not None:
             code = "ConnectionError"
@@ -107,6 +125,19 @@ class SageMakerClient:
             operation = str(context.get("operation_name", ""))
         for listener in list(self._listeners):
             listener(operation, code)
+
+    def _observe_date(self, headers: Mapping[str, str]) -> None:
+        value = headers.get("Date") or headers.get("date")
+        if not value:
+            return
+        try:
+            server = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if server.tzinfo is None:
+            server = server.replace(tzinfo=UTC)
+        skew = server - datetime.now(UTC)
+        self.skew = skew if abs(skew) > SKEW_TOLERANCE else timedelta(0)
 
     @property
     def endpoint_label(self) -> str:

@@ -51,7 +51,7 @@ from smtui.core.events import (
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.polls import Key, Polls
 from smtui.core.store import Store
-from smtui.core.timing import estimate_remaining, utcnow
+from smtui.core.timing import estimate_remaining
 
 __all__ = [
     "ExecutionsChanged",
@@ -83,7 +83,7 @@ class Monitor(Polls):
         background_interval: float | None = None,
         history_pages: int = 1,
         max_in_flight: int = 8,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.client = client
         self.active_interval = active_interval
@@ -91,9 +91,10 @@ class Monitor(Polls):
         self.discovery_interval = discovery_interval
         self.background_interval = background_interval or 3 * active_interval
         self.history_pages = history_pages
-        self.clock = clock
+        # By default the server's time (local time corrected by the skew the client observes).
+        self.clock = clock or client.now
         self.budget = CallBudget(rate, max_in_flight=max_in_flight)
-        self.store = Store(clock)
+        self.store = Store(self.clock)
         self._subscribers: list[Callable[[MonitorEvent], None]] = []
         self._due: dict[Key, float] = {}
         self._in_flight: set[Key] = set()

@@ -71,9 +71,9 @@ class Context:
         return self.backend.clock.now()
 
     def pipeline_arn(self, name: str) -> str:
-        # Lower-cased, as in the documented output (`AbalonePipeline` → `pipeline/abalonepipeline`) that our
-        # API reference relies on. Output published in 2024 shows the name's own case; clients must not rely on
-        # either, and lookups here are case-blind, so both forms of an ARN find the pipeline.
+        # Lower-cased, as in the documented output (`AbalonePipeline` → `pipeline/abalonepipeline`) that
+        # our API reference relies on. Output published in 2024 shows the name's own case; clients must not
+        # rely on either, and lookups here are case-blind, so both forms of an ARN find the pipeline.
         return f"arn:aws:sagemaker:{self.region}:{self.backend.account}:pipeline/{name.lower()}"
 
 

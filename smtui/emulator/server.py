@@ -13,6 +13,7 @@ import logging
 import re
 import uuid
 from collections import Counter
+from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
@@ -49,6 +50,13 @@ class Protocol:
         }
 
     async def handle(self, request: web.Request) -> web.Response:
+        response = await self._handle(request)
+        # The server's time, as any HTTP server sends it, but on the simulated clock: clients that measure
+        # elapsed times against the server (smtui does) then agree with the timestamps it returns.
+        response.headers["Date"] = formatdate(self.backend.clock.now(), usegmt=True)
+        return response
+
+    async def _handle(self, request: web.Request) -> web.Response:
         target = request.headers.get("X-Amz-Target", "")
         self.calls[target or "(no target)"] += 1
         service_prefix, _, operation = target.partition(".")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 import click
 
 from smtui.core.client import SageMakerClient
 from smtui.core.format import EXECUTION_GLYPHS, format_duration
 from smtui.core.model import Execution, ExecutionStatus
-from smtui.core.timing import execution_elapsed, utcnow
+from smtui.core.timing import execution_elapsed
 from smtui.headless.common import aws_options, execution_json, parse_duration, print_json, run, target_from
 
 _STATUSES = [s.value for s in ExecutionStatus]
@@ -19,8 +20,8 @@ async def list_all(
     client: SageMakerClient, pipeline: str | None, since: str | None, concurrency: int = 8
 ) -> list[Execution]:
     """Executions of one or every pipeline, created after `since` ago, newest first."""
-    created_after = utcnow() - parse_duration(since) if since else None
     names = [pipeline] if pipeline else [p.name for p in await client.list_pipelines()]
+    created_after = client.now() - parse_duration(since) if since else None
     gate = asyncio.Semaphore(concurrency)
 
     async def one(name: str) -> list[Execution]:
@@ -62,10 +63,13 @@ def ls_command(
         except click.BadParameter as exc:
             raise click.UsageError(f"--since: {exc.message}") from exc
     target, _ = target_from(profile, region, endpoint_url)
-    executions = run(target, lambda client: list_all(client, pipeline, since))
+
+    async def listed(client: SageMakerClient) -> tuple[list[Execution], datetime]:
+        return await list_all(client, pipeline, since), client.now()
+
+    executions, now = run(target, listed)
     wanted = {s.lower() for s in status}
     rows = [e for e in executions if not wanted or e.status.value.lower() in wanted][:limit]
-    now = utcnow()
     if as_json:
         print_json([execution_json(e, now) for e in rows])
         return

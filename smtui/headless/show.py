@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from smtui.core.client import SageMakerClient
 from smtui.core.format import EXECUTION_GLYPHS, format_duration, tree_lines
 from smtui.core.model import Execution, StepTree
-from smtui.core.timing import execution_elapsed, utcnow
+from smtui.core.timing import execution_elapsed
 from smtui.headless.common import aws_options, print_json, run, target_from
 from smtui.headless.snapshot import Watcher, pipeline_hint, snapshot_json
 
 
-async def fetch(client: SageMakerClient, ref: str) -> tuple[Execution, StepTree]:
+async def fetch(client: SageMakerClient, ref: str) -> tuple[Execution, StepTree, datetime]:
+    """The execution, its tree, and the server's time (elapsed times are measured against it)."""
     arn = await client.resolve_execution(ref)
-    return await Watcher(client, arn, pipeline_hint(ref)).look(utcnow())
+    found, tree = await Watcher(client, arn, pipeline_hint(ref)).look(client.now())
+    return found, tree, client.now()
 
 
 @click.command("show")
@@ -28,8 +32,7 @@ def show_command(
     EXECUTION is a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest.
     """
     target, _ = target_from(profile, region, endpoint_url)
-    found, tree = run(target, lambda client: fetch(client, execution))
-    now = utcnow()
+    found, tree, now = run(target, lambda client: fetch(client, execution))
     if as_json:
         print_json(snapshot_json(found, tree, now))
         return

@@ -19,7 +19,7 @@ import click
 from smtui.core.client import SageMakerClient
 from smtui.core.format import EXECUTION_GLYPHS, format_duration
 from smtui.core.model import ExecutionStatus
-from smtui.core.timing import execution_elapsed, utcnow
+from smtui.core.timing import execution_elapsed
 from smtui.headless.common import (
     EXIT_FAILED,
     EXIT_TIMEOUT,
@@ -49,7 +49,7 @@ async def wait_for(
     deadline = None if limit is None else loop.time() + limit
     while True:
         pending = [w for w in watchers if w.execution is None or w.execution.is_active]
-        now = utcnow()
+        now = client.now()
         await asyncio.gather(*(w.look(now) for w in pending))
         for w in pending:
             assert w.execution is not None and w.tree is not None
@@ -87,7 +87,7 @@ async def wait_for(
         await asyncio.sleep(interval)
     ok = all(w.execution is not None and w.execution.status is ExecutionStatus.SUCCEEDED for w in watchers)
     if as_json:
-        final = [execution_json(w.execution, utcnow()) for w in watchers if w.execution is not None]
+        final = [execution_json(w.execution, client.now()) for w in watchers if w.execution is not None]
         echo(json.dumps({"event": "done", "succeeded": ok, "executions": final}))
     return 0 if ok else EXIT_FAILED
 

@@ -77,11 +77,11 @@ async def open_session(
     from smtui.core.actions import Actions
     from smtui.core.client import AwsTarget, SageMakerClient
     from smtui.core.monitor import Monitor
-    from smtui.core.timing import utcnow
 
-    clock = now or utcnow
     target = AwsTarget(profile=profile, region=region, endpoint_url=endpoint_url)
     async with SageMakerClient.create(target) as client:
+        # The server's time unless told otherwise: elapsed times then agree with the timestamps it sends.
+        clock = now or client.now
         monitor = Monitor(client, clock=clock, **dict(monitor_options or {}))
         await monitor.start()
         try:
