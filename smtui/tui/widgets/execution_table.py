@@ -333,6 +333,25 @@ class ExecutionTable(DataTable[Cell]):
         )
         return self._cell_renders.put(row_key, column_key, variant, row_index, column_index, rendered)
 
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[SegmentLines, SegmentLines]:
+        # DataTable caches a rendered row under the cursor's and the mouse's coordinates, so moving the
+        # cursor one row re-assembles every visible row. With a row cursor only "is it on this row?"
+        # matters: pass coordinates that say just that, and the other rows stay cached.
+        if self.cursor_type != "row":
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        found = self._row_locations.get(row_key)
+        index = -1 if found is None else found  # the header row
+        return super()._render_line_in_row(
+            row_key, line_no, base_style, _on_row(cursor_location, index), _on_row(hover_location, index)
+        )
+
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._cell_renders.clear()
@@ -367,6 +386,12 @@ class ExecutionTable(DataTable[Cell]):
 
 
 _PROGRESS = ColumnKey("progress")
+_ELSEWHERE = Coordinate(-2, 0)  # highlights no cell: DataTable's header row is -1, body rows from 0
+
+
+def _on_row(location: Coordinate, row_index: int) -> Coordinate:
+    return Coordinate(row_index, 0) if location.row == row_index else _ELSEWHERE
+
 
 _FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "status": ("status",),
