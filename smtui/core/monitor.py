@@ -244,9 +244,15 @@ class Monitor(Polls):
             return VISIBLE
         return self._exec_priority(subject)
 
-    def _rank(self, key: Key) -> tuple[bool, float]:
+    def _rank(self, key: Key) -> tuple[bool, bool, float]:
         priority = self._priority(key)
-        return priority != WATCHED, self._due[key] - (REST - priority) * self.active_interval
+        # A definition is fetched once and every later step poll of that execution needs it to mean
+        # anything (no progress bar, no tree without it): it goes ahead of recurring polls of its class.
+        return (
+            priority != WATCHED,
+            key[0] != "definition",
+            self._due[key] - (REST - priority) * self.active_interval,
+        )
 
     def _exec_priority(self, arn: str) -> int:
         if arn in self._watched:

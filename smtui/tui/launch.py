@@ -104,8 +104,9 @@ async def demo_session(*, time_scale: float, seed: int, settings: Any) -> AsyncI
             region="us-east-1",
             read_only=settings.read_only,
             now=emulator_clock(running),
-            # The demo runs 30x faster than life: poll a little faster too.
-            monitor_options={**_monitor_options(settings), "watched_interval": 0.5, "active_interval": 2.0},
+            # The demo runs 30x faster than life: the execution on screen is polled faster; the rest at
+            # the normal pace (a step of the demo lasts minutes of simulated time, i.e. many polls).
+            monitor_options={**_monitor_options(settings), "watched_interval": 0.5},
         ) as session:
             yield session
     finally:
