@@ -108,3 +108,17 @@ async def test_header_says_throttled_then_disconnected(emu: Emulator) -> None:
         await emu.running.stop()  # the endpoint goes away
         await pilot.press("ctrl+r")
         await until(lambda: "DISCONNECTED" in text_of(header), pilot=pilot, wait=20, what="disconnected")
+
+
+async def test_header_says_why_nothing_shows_without_credentials(
+    emu: Emulator, monkeypatch: Any, tmp_path: Any
+) -> None:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    async with tui(emu) as (app, pilot):
+        header = app.screen.query_one("#status")
+        await until(lambda: "ERROR" in text_of(header), pilot=pilot, wait=20, what="the credentials error")
+        assert "credentials" in text_of(header).lower()

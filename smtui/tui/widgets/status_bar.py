@@ -46,6 +46,12 @@ def status_line(
     elif throttled:
         line.append("  ")
         line.append(" THROTTLED ", style="bold reverse yellow")
+    if connected and error:
+        # Reachable but refused (no credentials, expired token, access denied): say so, in AWS's words,
+        # or the screen would only look empty.
+        line.append("  ")
+        line.append(" ERROR ", style="bold reverse red")
+        line.append(f" {fmt.shorten(error, 90)}", style=fmt.styled("red"))
     return line
 
 
