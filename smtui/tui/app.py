@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -153,6 +154,21 @@ class SmtuiApp(App[None]):
             self._counts = Counter(e.status for e in self.session.monitor.executions.values())
             self._counts_at = now
         return self._counts
+
+    def status_text(self) -> Text:
+        """The header line every screen shows: endpoint, counts by status, last refresh, health."""
+        from smtui.tui.widgets.status_bar import status_line
+
+        health = self.session.monitor.health
+        return status_line(
+            endpoint=self.session.endpoint_label,
+            counts=self.status_counts(),
+            last_refresh=health.last_refresh,
+            connected=health.connected,
+            throttled=health.throttled,
+            error=health.error,
+            read_only=self.session.read_only,
+        )
 
     def watch_execution(self, arn: str) -> None:
         """Ask to be told when this execution ends (toast, and the bell if configured)."""

@@ -152,21 +152,7 @@ class ExecutionScreen(ActingScreen):
         self.query_one("#parameters", Static).update(parameters_panel(self.execution))
 
     def _status(self) -> None:
-        from smtui.tui.widgets.status_bar import status_line
-
-        session = self.smtui.session
-        health = session.monitor.health
-        self.query_one(StatusBar).show(
-            status_line(
-                endpoint=session.endpoint_label,
-                counts=self.smtui.status_counts(),
-                last_refresh=health.last_refresh,
-                connected=health.connected,
-                throttled=health.throttled,
-                error=health.error,
-                read_only=session.read_only,
-            )
-        )
+        self.query_one(StatusBar).show(self.smtui.status_text())
 
     def _summary(self) -> None:
         monitor = self.smtui.session.monitor

@@ -20,7 +20,7 @@ from smtui.tui.app import PaletteCommand
 from smtui.tui.filtering import ExecutionFilter
 from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.widgets.execution_table import COMPACT_BELOW, SORTABLE, ExecutionRow, ExecutionTable
-from smtui.tui.widgets.status_bar import StatusBar, status_line
+from smtui.tui.widgets.status_bar import StatusBar
 
 FLUSH_INTERVAL = 0.5  # seconds: monitor changes are applied to the table at most this often
 
@@ -187,20 +187,8 @@ class ExecutionsScreen(ActingScreen):
         self._update_visible()
 
     def _update_status(self) -> None:
-        session = self.smtui.session
-        health = session.monitor.health
-        self.query_one(StatusBar).show(
-            status_line(
-                endpoint=session.endpoint_label,
-                counts=self.smtui.status_counts(),
-                last_refresh=health.last_refresh,
-                connected=health.connected,
-                throttled=health.throttled,
-                error=health.error,
-                read_only=session.read_only,
-            )
-        )
-        total = len(session.monitor.executions)
+        self.query_one(StatusBar).show(self.smtui.status_text())
+        total = len(self.smtui.session.monitor.executions)
         shown = self.table.row_count
         info = Text()
         info.append(f" {shown} of {total} executions" if shown != total else f" {total} executions")
