@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from rich.text import Text
 
+from smtui.core.format import format_duration
 from smtui.core.model import Execution, ExecutionStatus, StepStatus
 
 EXECUTION_GLYPHS: dict[ExecutionStatus, tuple[str, str]] = {
@@ -82,20 +83,10 @@ def step_glyph(status: StepStatus) -> Text:
 
 
 def duration(delta: timedelta | None) -> str:
-    """Compact and monotonic in width: `7s`, `3m05s`, `1h02m`, `2d03h`."""
+    """`7s`, `3m05s`, `1h02m`, `2d03h` (the headless commands' format); empty when unknown."""
     if delta is None:
         return ""
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
+    return format_duration(max(delta, timedelta(0)))
 
 
 def span(started: datetime | None, ended: datetime | None, now: datetime) -> timedelta | None:
@@ -174,10 +165,10 @@ def console_url(arn: str, pipeline_name: str) -> str:
 
 
 def elapsed_shown(delta: timedelta | None) -> timedelta | None:
-    """`delta` cut to what `duration()` shows (seconds under an hour, minutes under a day, then hours):
+    """`delta` cut to what `duration()` shows (seconds under an hour, minutes under two days, then hours):
     rows compare equal, and nothing is repainted, until the text on screen would change."""
     if delta is None:
         return None
     seconds = max(0, int(delta.total_seconds()))
-    unit = 1 if seconds < 3600 else 60 if seconds < 86400 else 3600
+    unit = 1 if seconds < 3600 else 60 if seconds < 48 * 3600 else 3600
     return timedelta(seconds=seconds - seconds % unit)
