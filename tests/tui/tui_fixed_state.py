@@ -5,7 +5,7 @@ This stands in for the monitor (not for AWS): flows that talk to AWS run against
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from smtui.core.model import (
     StepStatus,
     StepTree,
 )
+from smtui.tui.session import EmptyMonitor
 
 NOW = datetime(2026, 11, 26, 9, 30, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
@@ -150,7 +151,7 @@ def _tree(execution_arn: str) -> StepTree:
     return StepTree(execution_arn, (prep, cached, foreach, check))
 
 
-class FixedMonitor:
+class FixedMonitor(EmptyMonitor):
     """Serves a fixed state through the `MonitorView` protocol; records what the screens ask for."""
 
     def __init__(self) -> None:
@@ -171,16 +172,6 @@ class FixedMonitor:
     def pipelines(self) -> Mapping[str, Pipeline]:
         return self._pipelines
 
-    @property
-    def health(self) -> Health:
-        return self._health
-
-    def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
-        return lambda: None
-
-    async def refresh_now(self) -> None:
-        return None
-
     def tree(self, execution_arn: str) -> StepTree | None:
         return _tree(execution_arn) if execution_arn in self._executions else None
 
@@ -200,9 +191,6 @@ class FixedMonitor:
 
     def watch(self, execution_arn: str) -> None:
         self.watched.append(execution_arn)
-
-    def unwatch(self, execution_arn: str) -> None:
-        return None
 
     def set_visible(self, arns: Iterable[str]) -> None:
         self.visible = list(arns)
