@@ -23,18 +23,16 @@ import json
 import os
 import random
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
-CREDS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+import article_compare
+from common import CREDS, ROLE, ROOT, Emulator, percentiles, run_article, stop_some
+
 SCENARIO = """
 [defaults]
 start_delay = 1
@@ -43,24 +41,6 @@ duration = [20, 60]
 duration = [20, 60]
 """
 STEPS = 20
-
-ARTICLE = r"""
-import json, sys, time
-import boto3
-arn, url, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
-client = boto3.client("sagemaker", endpoint_url=url)
-last = None
-print(json.dumps({"ready": time.time()}), flush=True)
-while True:
-    status = client.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"]
-    if status != last:
-        print(json.dumps({"t": time.time(), "status": status}), flush=True)
-        last = status
-    if status not in ("Executing", "Stopping"):
-        break
-    time.sleep(delay)
-time.sleep(3600)  # stay alive so the bench can read this process's peak RSS and CPU
-"""
 
 
 def chain_definition() -> str:
@@ -87,44 +67,6 @@ def chain_definition() -> str:
     return json.dumps({"Version": "2020-12-01", "Metadata": {}, "Parameters": [], "Steps": steps})
 
 
-class Emulator:
-    def __init__(self, scenario: Path) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "smtui",
-            "emulator",
-            "--port",
-            "0",
-            "--time-scale",
-            "0",
-            "--scenario",
-            str(scenario),
-            "--seed",
-            "3",
-        ]
-        self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **CREDS}
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-
-    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            f"{self.url}/_emulator/{path}", data=data, method="POST" if data else "GET"
-        )
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            return json.loads(resp.read())
-
-    def stats(self) -> dict[str, int]:
-        return {k.split(".", 1)[1]: v for k, v in self.control("stats")["calls"].items()}
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
-
-
 def setup(emu: Emulator, pipelines: int, executions: int, active: int) -> tuple[list[str], float]:
     import boto3
 
@@ -146,30 +88,6 @@ def setup(emu: Emulator, pipelines: int, executions: int, active: int) -> tuple[
     clock = emu.control("clock", {"time_scale": 1})
     offset = float(clock["now"]) - time.time()  # simulated = wall + offset from now on
     return arns, offset
-
-
-def stop_some(emu: Emulator, arns: list[str], window: float, rng: random.Random) -> dict[str, float]:
-    """Stop each of `arns` at a random moment of the window; returns ARN → wall time of the stop."""
-    import boto3
-
-    sm = boto3.client("sagemaker", endpoint_url=emu.url, region_name="us-east-1")
-    plan = sorted((rng.uniform(0.1, 0.8) * window, arn) for arn in arns)
-    start = time.time()
-    stopped: dict[str, float] = {}
-    for at, arn in plan:
-        time.sleep(max(0.0, start + at - time.time()))
-        stopped[arn] = time.time()
-        sm.stop_pipeline_execution(PipelineExecutionArn=arn)
-    time.sleep(max(0.0, start + window - time.time()))
-    return stopped
-
-
-def percentiles(values: list[float]) -> str:
-    if not values:
-        return "-"
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return f"{statistics.median(ordered):.2f} / {p95:.2f} (n={len(ordered)})"
 
 
 # -- phase 1: the monitor, in its own process --------------------------------------------------------------
@@ -220,12 +138,19 @@ def monitor_role(config: dict[str, Any]) -> None:
                             status_seen.setdefault(arn, now)
 
             monitor.subscribe(on_event)
+            monitor.set_visible(active[:30])  # as the TUI does on its first paint
             await monitor.start()
             loop = asyncio.get_running_loop()
             while not all(monitor.progress(a) is not None for a in active):  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
             monitor.watch(watched)
-            monitor.set_visible(active[:30])
+            # Measure the steady state: the one-off fetches (end times of earlier runs for the estimates of
+            # the rows in view, parameters) done first, or 60 s at most.
+            warm_until = loop.time() + 60
+            while loop.time() < warm_until and {"describe", "params", "definition"} & set(  # noqa: ASYNC110
+                monitor.backlog()
+            ):
+                await asyncio.sleep(0.5)
             await asyncio.sleep(5)  # let the watched and visible rows get their first fast polls
             measuring.update(on=True, since=time.time())
             print(json.dumps({"ready": time.time()}), flush=True)
@@ -279,66 +204,6 @@ def run_monitor(
     result["stopped"] = list(stopped)
     result["ready_after_s"] = ready
     return result
-
-
-# -- phase 2: the article's way ----------------------------------------------------------------------------
-
-
-def proc_stats(pid: int) -> tuple[float, float]:
-    """(peak RSS MB, CPU seconds) of a live process, from /proc."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    hwm = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return hwm / 1024, (int(fields[11]) + int(fields[12])) / ticks
-
-
-def run_article(
-    emu: Emulator, arns: list[str], window: float, delay: float, rng: random.Random
-) -> dict[str, Any]:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", ARTICLE, arn, emu.url, str(delay)],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **CREDS},
-        )
-        for arn in arns
-    ]
-    for proc in procs:
-        assert proc.stdout is not None
-        proc.stdout.readline()  # ready
-    time.sleep(1.0)
-    before = emu.stats()
-    start_cpu = [proc_stats(p.pid)[1] for p in procs]
-    t0 = time.time()
-    to_stop = rng.sample(arns, max(1, len(arns) // 10))
-    stopped = stop_some(emu, to_stop, window, rng)
-    wall = time.time() - t0
-    after = emu.stats()
-    rss, cpu = 0.0, 0.0
-    for proc, cpu0 in zip(procs, start_cpu, strict=True):
-        peak, used = proc_stats(proc.pid)
-        rss += peak
-        cpu += used - cpu0
-        proc.kill()
-    lags: list[float] = []
-    for proc, arn in zip(procs, arns, strict=True):
-        out, _ = proc.communicate()
-        if arn in stopped:
-            for line in out.splitlines():
-                entry = json.loads(line)
-                if entry.get("status") in ("Stopping", "Stopped"):
-                    lags.append(entry["t"] - stopped[arn])
-                    break
-    return {
-        "calls": {op: after.get(op, 0) - before.get(op, 0) for op in after if op != "StopPipelineExecution"},
-        "status_lag": lags,
-        "status_missed": len(stopped) - len(lags),
-        "cpu_s_per_min": cpu / wall * 60,
-        "peak_rss_mb": rss,
-        "processes": len(procs),
-    }
 
 
 def report(
@@ -396,6 +261,10 @@ def main() -> None:
     parser.add_argument("--article-delay", type=float, default=30.0, help="the SDK's wait() delay")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rate", type=float, default=10.0, help="the monitor's call budget (calls/s)")
+    parser.add_argument("--compare-pipelines", type=int, default=10, help="the article's sweep: pipelines")
+    parser.add_argument("--compare-executions", type=int, default=100, help="the article's sweep: executions")
+    parser.add_argument("--compare-window", type=float, default=120.0, help="seconds measured per approach")
+    parser.add_argument("--only", choices=["monitor", "compare"], help="run just one of the two parts")
     args = parser.parse_args()
     os.environ.update(CREDS)  # the emulator takes any credentials; never use the caller's real ones
     if args.role == "monitor":
@@ -403,6 +272,15 @@ def main() -> None:
         return
     if args.full:
         args.pipelines, args.executions, args.active, args.window = 50, 2000, 100, 90.0
+        args.compare_window = max(args.compare_window, 300.0)  # steps last minutes: more of them end
+    if args.only != "compare":
+        stress(args)
+    if args.only != "monitor":
+        article_compare.compare(args)
+
+
+def stress(args: argparse.Namespace) -> None:
+    """Phases 1 and 2: the monitor (a TUI's settings) and the article on the issue's 2,000 executions."""
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Path(tmp) / "bench.toml"

@@ -54,6 +54,11 @@ class CallBudget:
         self.in_flight += 1
         return True
 
+    def room(self) -> int:
+        """How many calls `try_acquire` would grant right now."""
+        self._refill()
+        return max(0, min(self.max_in_flight - self.in_flight, int(self._tokens)))
+
     def release(self) -> None:
         self.in_flight = max(0, self.in_flight - 1)
 

@@ -73,6 +73,11 @@ class SageMakerClient:
         self._stack = AsyncExitStack()
         try:
             session = AioSession(profile=self.target.profile)
+            # JSON timestamps are epoch numbers: botocore's default parser builds a `tzlocal()` for each one
+            # (a measurable part of a poll's CPU); the same instant in UTC is all we need.
+            session.get_component("response_parser_factory").set_parser_defaults(
+                timestamp_parser=_parse_timestamp
+            )
             config = AioConfig(
                 retries={"mode": "standard", "total_max_attempts": self._max_attempts},
                 max_pool_connections=self._max_pool,
@@ -363,3 +368,13 @@ def pipeline_of(execution_arn: str) -> str:
 
 
 __all__ = ["AwsError", "AwsTarget", "SageMakerClient", "pipeline_of"]
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    """An API timestamp as an aware datetime: epoch numbers in UTC, anything else as botocore does."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    from botocore.utils import parse_timestamp
+
+    parsed: datetime = parse_timestamp(value)
+    return parsed

@@ -5,26 +5,34 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
   active execution of a pipeline, so per-execution DescribePipelineExecution is never polled.
 - A pipeline is listed only while it has unfinished executions, or when ListPipelines shows its
   LastExecutionTime moved (a new run). Idle pipelines cost one shared ListPipelines every discovery interval.
+  While it has unfinished executions the list runs at the background pace (the active pace for the
+  watched execution's pipeline), because the step polls see most status changes first: a poll that shows a
+  step newly stopping, stopped or failed, or every step done, lists the pipeline at once.
 - ListPipelineExecutionSteps runs only for unfinished executions (plus one final poll when they end),
   and pages only until every step known to be unfinished has been seen again (newest first); follow-up
   polls ask for small pages (2 × unfinished + 8), since parsing a page is most of a call's CPU.
+- Adaptive: each step poll that finds nothing new stretches that execution's next one by half, up to 3x
+  its interval for visible rows and 4x for the rest; a change brings it back. The watched one keeps its pace.
+  Real steps run for minutes, so most of an execution's polls would find nothing.
 - Finished executions loaded as history cost nothing: their definition, steps and end time (Describe) are
-  fetched once, and only when they are shown (watched or visible) or needed for an estimate.
+  fetched once, and only when they are shown (watched or visible). An execution that ends off screen gets
+  its end time when it comes into view. End times of a pipeline's earlier successful runs (for the
+  estimate of the time left) are fetched only while one of its active executions is shown, after all else.
 - Three speeds: the watched execution (`watched_interval`), visible rows (`active_interval`), the rest
   (`background_interval`, default 3 × active). Until `set_visible` is first called, all count as visible.
-  A pipeline's list is never background priority (it carries every status), and never faster than
-  `active_interval`. When the budget is short, the watched execution's polls go first; the rest run
-  earliest-deadline-first with a head start of one active interval for visible rows: everything stretches,
-  what is on screen least, nothing starves.
-- A poll that ends the steps of an execution (nothing active or pending) nudges its pipeline at once,
-  so the end of the watched execution is known without waiting for the pipeline's next turn.
+  When the budget is short, the watched execution's polls go first; the rest run earliest-deadline-first
+  with a head start of one active interval for visible rows: everything stretches, what is on screen
+  least, nothing starves.
 - One global budget (`CallBudget`): a token bucket, a cap on calls in flight, AIMD on throttling; botocore's
   own retries are charged to it too. Each target is polled by at most one task at a time, and schedules its
   next poll only after it finished, so polls never overlap.
+- `pipelines=`, `executions=` and `estimates=False` scope the monitor to what `smtui wait` follows, and
+  `track()` follows an execution older than its pipeline's first page.
 
-Deviations from the brief's API: `Monitor(..., background_interval=None, history_pages=1, max_in_flight=8)`
-extra keyword arguments; extra methods `steps_refreshed`, `runs`, `graph`, `nudge_pipeline`,
-`nudge_execution`; an extra event `PipelinesChanged`. Events are in `smtui.core.events` (re-exported here).
+Deviations from the brief's API: extra keyword arguments `background_interval=None, history_pages=1,
+max_in_flight=8, pipelines=None, executions=None, estimates=True`; extra methods `steps_refreshed`, `runs`,
+`graph`, `nudge_pipeline`, `nudge_execution`, `track`, `backlog`; an extra event `PipelinesChanged`. Events
+are in `smtui.core.events` (re-exported here).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import heapq
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,7 +58,7 @@ from smtui.core.events import (
     StepsChanged,
 )
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
-from smtui.core.polls import Key, Polls
+from smtui.core.polls import REST, VISIBLE, WATCHED, Key, Polls
 from smtui.core.store import Store
 from smtui.core.timing import estimate_remaining
 
@@ -65,8 +74,6 @@ __all__ = [
 
 # One cell per in-flight call: lets the client's per-attempt listener tell first attempts from retries.
 _ATTEMPTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("smtui_attempts", default=None)
-
-WATCHED, VISIBLE, REST = 0, 1, 2
 
 
 class Monitor(Polls):
@@ -84,8 +91,16 @@ class Monitor(Polls):
         history_pages: int = 1,
         max_in_flight: int = 8,
         clock: Callable[[], datetime] | None = None,
+        pipelines: Iterable[str] | None = None,
+        executions: Iterable[str] | None = None,
+        estimates: bool = True,
     ) -> None:
         self.client = client
+        # `smtui wait` follows some executions: only their pipelines (names, any case) are listed, only their
+        # steps are read, and no estimate (which needs earlier runs' end times) is made.
+        self.scope = None if pipelines is None else frozenset(p.lower() for p in pipelines)
+        self.follow = None if executions is None else frozenset(executions)
+        self.estimates = estimates
         self.active_interval = active_interval
         self.watched_interval = watched_interval
         self.discovery_interval = discovery_interval
@@ -101,6 +116,7 @@ class Monitor(Polls):
         self._failures: dict[Key, int] = {}
         self._watched: set[str] = set()
         self._visible: set[str] | None = None
+        self._quiet: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._workers: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -192,7 +208,15 @@ class Monitor(Polls):
 
     def watch(self, execution_arn: str) -> None:
         self._watched.add(execution_arn)
+        self._quiet.pop(execution_arn, None)
         self._want_details(execution_arn, urgent=True)
+
+    def track(self, execution: Execution) -> None:
+        """Follow this execution from now on, even if its pipeline's first page of executions (the newest
+        100) does not hold it: its pipeline's list then pages down to it while it runs."""
+        self.store.add_execution(execution)
+        self._want_details(execution.arn, urgent=True)
+        self.nudge_pipeline(execution.pipeline_name)
 
     def unwatch(self, execution_arn: str) -> None:
         self._watched.discard(execution_arn)
@@ -203,6 +227,14 @@ class Monitor(Polls):
         self._visible = visible
         for arn in new:
             self._want_details(arn, urgent=False)
+
+    def backlog(self) -> dict[str, int]:
+        """Polls due now or in flight, by kind ("steps", "pipeline", "describe", ...): how far behind."""
+        now = self._now()
+        counts: dict[str, int] = {}
+        for key in {k for k, t in self._due.items() if t <= now} | self._in_flight:
+            counts[key[0]] = counts.get(key[0], 0) + 1
+        return counts
 
     def last_refreshed(self, arn: str) -> datetime | None:
         """When the status of this execution (or this pipeline's list) was last confirmed."""
@@ -246,13 +278,13 @@ class Monitor(Polls):
 
     def _rank(self, key: Key) -> tuple[bool, bool, float]:
         priority = self._priority(key)
+        deadline = self._due[key] - (REST - priority) * self.active_interval
+        if key[0] == "describe" and priority == REST:
+            # The end time of an earlier run, for an estimate: it waits until the rest is a minute late.
+            deadline += 4 * self.background_interval
         # A definition is fetched once and every later step poll of that execution needs it to mean
         # anything (no progress bar, no tree without it): it goes ahead of recurring polls of its class.
-        return (
-            priority != WATCHED,
-            key[0] != "definition",
-            self._due[key] - (REST - priority) * self.active_interval,
-        )
+        return (priority != WATCHED, key[0] != "definition", deadline)
 
     def _exec_priority(self, arn: str) -> int:
         if arn in self._watched:
@@ -274,8 +306,10 @@ class Monitor(Polls):
                 # The watched execution first, always (it costs at most 1/watched_interval calls/s). Then
                 # earliest deadline first with a head start of one active interval for visible rows: when
                 # the budget is short everything else stretches, what is on screen less, nothing starves.
-                due.sort(key=self._rank)
-                for key in due:
+                # Only as many as the budget grants now are ranked (most wake-ups grant one or two).
+                room = self.budget.room()
+                blocked = room < len(due)
+                for key in heapq.nsmallest(room, due, key=self._rank):
                     if not self.budget.try_acquire():
                         blocked = True
                         break

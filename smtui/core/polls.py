@@ -11,11 +11,13 @@ import time
 from smtui.core.client import SageMakerClient
 from smtui.core.definition import DefinitionError, StepGraph, parse_definition
 from smtui.core.events import ExecutionsChanged, MonitorEvent, PipelinesChanged, StepsChanged
-from smtui.core.model import Execution, StepRun
+from smtui.core.model import Execution, StepRun, StepStatus
 from smtui.core.store import Store
 from smtui.core.timing import HISTORY_RUNS
 
 Key = tuple[str, str]  # (kind, subject): ("discover", ""), ("pipeline", name), ("steps", arn), ...
+
+WATCHED, VISIBLE, REST = 0, 1, 2  # priorities: the execution on screen, rows in view, the rest
 
 
 class Polls:
@@ -24,11 +26,16 @@ class Polls:
     client: SageMakerClient
     store: Store
     history_pages: int
+    scope: frozenset[str] | None
+    follow: frozenset[str] | None
+    estimates: bool
     discovery_interval: float
     active_interval: float
+    background_interval: float
     _due: dict[Key, float]
     _watched: set[str]
     _visible: set[str] | None
+    _quiet: dict[str, int]  # execution ARN -> step polls in a row that found nothing new
 
     def _now(self) -> float:
         """The scheduler's clock (asyncio's loop time is `time.monotonic`). "Due now" is stamped with it,
@@ -90,6 +97,8 @@ class Polls:
 
     async def _discover(self) -> float:
         pipelines = await self.client.list_pipelines()
+        if self.scope is not None:
+            pipelines = [p for p in pipelines if p.name.lower() in self.scope]
         changed, moved = self.store.set_pipelines(pipelines)
         for name in moved:
             self._due[("pipeline", name)] = self._now()
@@ -121,19 +130,24 @@ class Polls:
         for arn in started:
             self._want_details(arn, urgent=False, active=True)
         for arn in ended:
-            # The final look: end time and failure reason once, the last state of its steps once.
-            self._due.setdefault(("describe", arn), self._now())
+            # The final look at its steps once. The end time (DescribePipelineExecution) only for a row on
+            # screen: the others get it when they scroll into view (the list already gave the failure reason).
             if arn in self.store.runs or arn in self._watched:
                 self._due[("steps", arn)] = self._now()
+            if self._exec_priority(arn) != REST:
+                self._due.setdefault(("describe", arn), self._now())
         if changed:
             self._emit(ExecutionsChanged(frozenset(changed)))
         active = self.store.active_of(name)
-        if active:
-            self._want_history(name)
-            # Even for the watched execution the list runs at the active pace: its steps (polled fast) show
-            # when it is about to end, and then `_poll_steps` nudges this list at once.
-            return max(self.active_interval, self._interval(min(self._exec_priority(a) for a in active)))
-        return None
+        if not active:
+            return None
+        priority = min(self._exec_priority(a) for a in active)
+        if priority != REST:
+            self._want_history(name)  # the estimate of the time left is shown for this pipeline
+        # The list carries the status of the pipeline's executions, but their step polls see most changes
+        # first (a step stopping or failing, the last one ending) and then nudge this list at once: it runs
+        # at the active pace for the watched execution's pipeline, at the background pace for the others.
+        return self.active_interval if priority == WATCHED else self.background_interval
 
     async def _poll_steps(self, arn: str) -> float | None:
         previous = self.store.runs.get(arn)
@@ -151,20 +165,39 @@ class Polls:
         # small page (parsing is most of a call's CPU); a long list of new steps just takes more pages.
         size = 100 if previous is None else min(100, 2 * len(unfinished) + 8)
         runs = await self.client.list_steps(arn, stop=None if previous is None else stop, page_size=size)
-        if self.store.merge_runs(arn, runs, full=previous is None):
+        changed = self.store.merge_runs(arn, runs, full=previous is None)
+        self._quiet[arn] = 0 if changed else self._quiet.get(arn, 0) + 1
+        if changed:
             self._emit(StepsChanged(arn))
         execution = self.store.executions.get(arn)
         if execution is None or execution.status.is_terminal:
+            self._quiet.pop(arn, None)
             return None
+        if _turning(previous or {}, runs):
+            self.nudge_pipeline(execution.pipeline_name)  # a step stops or fails: so does the execution
         tree = self.store.tree(arn)
         if tree is not None and all(n.status.is_done for _, n in tree.walk()):
             self.nudge_pipeline(execution.pipeline_name)  # every step is done: the end is near
-        return self._interval(self._exec_priority(arn))
+        return self._steps_interval(arn)
+
+    def _steps_interval(self, arn: str) -> float:
+        """The pace of an execution's step polls: its priority's interval, stretched by half again after
+        each poll that found nothing new (up to a cap), and back to the start at the next change.
+
+        A step of a real pipeline runs for minutes, so most polls of a busy execution find nothing; the
+        execution on screen keeps its pace, visible rows stretch to 3x, the rest to 4x. The status of an
+        execution does not wait for this: its pipeline's list carries it, and a poll that sees a step
+        stopping or failing lists the pipeline at once.
+        """
+        priority = self._exec_priority(arn)
+        base = self._interval(priority)
+        cap = base * (1.0, 3.0, 4.0)[priority]
+        return min(cap, base * 1.5 ** self._quiet.get(arn, 0))
 
     def _want_details(self, arn: str, *, urgent: bool, active: bool | None = None) -> None:
         """Schedule what showing this execution needs and we do not have yet (each fetched once)."""
         execution = self.store.executions.get(arn)
-        if execution is None:
+        if execution is None or (self.follow is not None and arn not in self.follow):
             return
         at = self._now()
         if arn not in self.store.graphs:
@@ -174,16 +207,38 @@ class Polls:
         if shown and execution.parameters is None:
             self._due.setdefault(("params", arn), at)
         if execution.is_active or arn not in self.store.runs:
-            if urgent:
-                self._due[("steps", arn)] = at
-            else:
-                self._due.setdefault(("steps", arn), at)
+            # Now if urgent or never polled; else within this row's new pace (it may have come into view
+            # from the background, where step polls are minutes apart).
+            key = ("steps", arn)
+            soon = at if urgent or arn not in self.store.runs else at + self._steps_interval(arn)
+            self._due[key] = min(self._due.get(key, soon), soon)
         if execution.status.is_terminal and execution.ended is None:
             self._due.setdefault(("describe", arn), at)
+        if execution.is_active and (shown or urgent):
+            self._want_history(execution.pipeline_name)
         self._kick()
 
     def _want_history(self, pipeline_name: str) -> None:
-        """End times of the last few successful runs, for the estimate of the time left (once each)."""
+        """End times of the last few successful runs, for the estimate of the time left (once each).
+
+        Only for pipelines with an execution on screen, and ranked after every other poll (see
+        `Monitor._rank`): an estimate is a nicety; it must not delay a status.
+        """
+        if not self.estimates:
+            return
         for execution in self.store.recent_successes(pipeline_name, HISTORY_RUNS):
             if execution.ended is None:
                 self._due.setdefault(("describe", execution.arn), self._now())
+
+
+_TURNING = (StepStatus.STOPPING, StepStatus.STOPPED, StepStatus.FAILED)
+
+
+def _turning(previous: dict[tuple[str, int], StepRun], runs: list[StepRun]) -> bool:
+    """Whether this poll shows a step newly stopping, stopped or failed: the execution's status follows."""
+    for run in runs:
+        if run.status in _TURNING:
+            old = previous.get((run.name, run.attempt))
+            if old is None or old.status is not run.status:
+                return True
+    return False

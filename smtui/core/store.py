@@ -121,6 +121,13 @@ class Store:
         self._loaded.add(pipeline_name)
         return changed, ended, started
 
+    def add_execution(self, execution: Execution) -> None:
+        """Know an execution that no listing brought (e.g. one older than its pipeline's first page)."""
+        if execution.arn not in self.executions:
+            self._put(execution)
+            self.refreshed[execution.arn] = self.clock()
+            self._touch(execution.arn)
+
     def update_execution(self, arn: str, **changes: Any) -> bool:
         old = self.executions.get(arn)
         if old is None:

@@ -22,7 +22,7 @@ from smtui.headless.common import (
     run,
     target_from,
 )
-from smtui.headless.wait import wait_for
+from smtui.headless.wait import configured_rate, wait_for
 
 
 def parse_assignments(values: tuple[str, ...]) -> dict[str, str]:
@@ -45,7 +45,11 @@ def parse_assignments(values: tuple[str, ...]) -> dict[str, str]:
     "--wait", "then_wait", is_flag=True, help="Then wait for it to end (exit codes of `smtui wait`)."
 )
 @click.option(
-    "--interval", type=float, default=10.0, show_default=True, help="Seconds between looks with --wait."
+    "--interval",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="With --wait: the pace in seconds, as `smtui wait --interval`.",
 )
 @aws_options
 def start_command(
@@ -75,7 +79,9 @@ def start_command(
             click.echo(arn)
         if not then_wait:
             return 0
-        return await wait_for(client, [arn], limit=None, interval=interval, as_json=as_json)
+        return await wait_for(
+            client, [arn], limit=None, interval=interval, as_json=as_json, rate=configured_rate()
+        )
 
     raise SystemExit(run(target, body))
 

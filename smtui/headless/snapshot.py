@@ -1,4 +1,4 @@
-"""One look at an execution (status, definition, steps) for `show` and `wait`, and its JSON shape."""
+"""One look at an execution (status, definition, steps) for `show`, and the JSON shape of its tree."""
 
 from __future__ import annotations
 

@@ -38,13 +38,15 @@ def finished(emu: EmulatorProcess) -> dict[str, str]:
 
 
 @pytest.fixture
-def ticking(emu: EmulatorProcess) -> Iterator[None]:
-    """Advance the emulator's clock in the background while a command blocks (as time would pass)."""
+def ticking(emu: EmulatorProcess, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Advance the emulator's clock in the background while a command blocks (as time would pass):
+    15 simulated seconds every 50 ms, or `request.param` seconds (indirect parametrization)."""
     stop = threading.Event()
+    seconds = float(getattr(request, "param", 15))
 
     def tick() -> None:
         while not stop.wait(0.05):
-            emu.advance(15)
+            emu.advance(seconds)
 
     thread = threading.Thread(target=tick, daemon=True)
     thread.start()
@@ -194,6 +196,9 @@ def test_wait_exit_codes_for_finished_runs_and_timeout(
     )
 
 
+# 3 s every 50 ms: a 60 s step lasts a second, longer than `wait` takes to make its first calls through
+# the monitor's call budget (10 calls/s, one token at start): discovery, the list, the definition, the steps.
+@pytest.mark.parametrize("ticking", [3], indirect=True)
 def test_wait_prints_live_progress_until_success(
     smtui: Smtui, emu: EmulatorProcess, finished: dict[str, str], ticking: None
 ) -> None:

@@ -1,0 +1,123 @@
+"""The monitor's adaptive costs, against a private emulator over HTTP: quiet executions are polled less,
+step polls carry the news of a stop to the status, and finished executions off screen cost nothing more.
+Counts come from `/_emulator/stats` or from when the monitor last refreshed something; time is the
+emulator's simulated clock, which stands still unless a test advances it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from emulator_proc import EmulatorProcess
+from test_monitor import definition, make_monitor, name, until
+
+from smtui.core.client import AwsTarget, SageMakerClient
+from smtui.core.model import ExecutionStatus, StepStatus
+
+
+@pytest.fixture
+async def client(emu: EmulatorProcess) -> AsyncIterator[SageMakerClient]:
+    target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
+    async with SageMakerClient.create(target, max_attempts=1) as sm:
+        yield sm
+
+
+async def step_polls(monitor: object, arns: list[str], seconds: float) -> dict[str, int]:
+    """How many times each execution's steps were refreshed over `seconds`."""
+    seen: dict[str, set[object]] = {a: set() for a in arns}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for arn in arns:
+            seen[arn].add(monitor.steps_refreshed(arn))  # type: ignore[attr-defined]
+        await asyncio.sleep(0.01)
+    return {a: len(s) - 1 for a, s in seen.items()}
+
+
+async def test_quiet_executions_are_polled_less_until_something_changes(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    pipeline = name("quiet")
+    emu.create_pipeline(pipeline, definition("train-retry-cache.json"))
+    watched, shown = emu.start_execution(pipeline), emu.start_execution(pipeline)
+    emu.advance(5)  # both are in their first step, which lasts 60 simulated seconds: nothing will change
+    monitor = make_monitor(client, active_interval=0.2, watched_interval=0.2, background_interval=0.6)
+    monitor.set_visible([shown])
+    await monitor.start()
+    try:
+        await until(lambda: monitor.progress(watched) is not None and monitor.progress(shown) is not None)
+        monitor.watch(watched)
+        await asyncio.sleep(1.0)  # the visible one's pace has stretched to its cap by now
+        polls = await step_polls(monitor, [watched, shown], 3.0)
+        # Over 3 s at 0.2 s each would be 15 polls: the watched one keeps that pace, the quiet visible one
+        # stretches to 3x (0.6 s), i.e. about 5.
+        assert polls[watched] >= 10, polls
+        assert polls[shown] <= 7, polls
+
+        emu.advance(60)  # the first step ends, the next starts: the next poll sees it
+        changed_at = time.monotonic()
+
+        def second_step_running() -> bool:
+            tree = monitor.tree(shown)
+            return tree is not None and tree.roots[0].status is StepStatus.SUCCEEDED
+
+        await until(second_step_running, limit=3.0)
+        assert time.monotonic() - changed_at < 1.0  # within the stretched interval, 0.6 s
+        # A change brings the pace back: the next polls come at 0.2 s again, then stretch.
+        polls = await step_polls(monitor, [shown], 0.5)
+        assert polls[shown] >= 1, polls
+    finally:
+        await monitor.stop()
+
+
+async def test_a_stop_seen_in_the_steps_reaches_the_status_before_the_lists_turn(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    pipeline = name("stopnews")
+    emu.create_pipeline(pipeline, definition("train-retry-cache.json"))
+    arn = emu.start_execution(pipeline)
+    emu.advance(5)
+    # Steps every 0.2 s (visible), the pipeline's list only every 30 s (background pace).
+    monitor = make_monitor(client, active_interval=0.2, background_interval=30.0, discovery_interval=60.0)
+    await monitor.start()
+    try:
+        await until(lambda: monitor.progress(arn) is not None)
+        await monitor.settle()
+        emu.boto().stop_pipeline_execution(PipelineExecutionArn=arn)
+        stopped_at = time.monotonic()
+        await until(lambda: monitor.executions[arn].status is not ExecutionStatus.EXECUTING, limit=5.0)
+        assert time.monotonic() - stopped_at < 3.0  # not the list's 30 s
+        assert monitor.executions[arn].status in (ExecutionStatus.STOPPING, ExecutionStatus.STOPPED)
+    finally:
+        await monitor.stop()
+
+
+async def test_an_execution_that_ends_off_screen_costs_no_describe_until_it_is_shown(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    pipeline = name("offscreen")
+    emu.create_pipeline(pipeline, definition("train-retry-cache.json"))
+    history = emu.start_execution(pipeline)
+    assert emu.run_until_done(history, step=30) == "Succeeded"
+    arn = emu.start_execution(pipeline)
+    monitor = make_monitor(client)
+    monitor.set_visible([])  # nothing on screen: no estimate is shown, so no end times of earlier runs
+    await monitor.start()
+    try:
+        await until(lambda: monitor.progress(arn) is not None)
+        before = emu.stats().get("DescribePipelineExecution", 0)
+        for _ in range(12):  # to its end (3 steps of 60 s), without asking the emulator anything
+            emu.advance(30)
+            await asyncio.sleep(0.05)
+        await until(lambda: monitor.executions[arn].status is ExecutionStatus.SUCCEEDED)
+        await monitor.settle()
+        assert emu.stats().get("DescribePipelineExecution", 0) == before
+        assert monitor.executions[arn].ended is None
+
+        monitor.set_visible([arn])  # scrolled into view: its end time is fetched, once
+        await until(lambda: monitor.executions[arn].ended is not None)
+        await monitor.settle()
+        assert emu.stats().get("DescribePipelineExecution", 0) == before + 1
+    finally:
+        await monitor.stop()
