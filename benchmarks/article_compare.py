@@ -25,7 +25,17 @@ import time
 from datetime import datetime
 from typing import Any
 
-from common import CREDS, ROLE, ROOT, Emulator, percentiles, proc_stats, run_article, stop_some
+from common import (
+    CREDS,
+    ROLE,
+    ROOT,
+    Emulator,
+    die_with_parent,
+    percentiles,
+    proc_stats,
+    run_article,
+    stop_some,
+)
 
 PROCESSING = {
     "ProcessingResources": {
@@ -106,7 +116,10 @@ def run_smtui_wait(
 ) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "smtui", "wait", "--endpoint-url", emu.url, "--region", "us-east-1"]
     cmd += ["--interval", str(interval), "--json", *arns]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **CREDS})
+    env = {**os.environ, **CREDS}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env, preexec_fn=die_with_parent
+    )
     lines: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
     threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
     # Ready once every execution printed its first line.

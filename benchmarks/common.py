@@ -3,9 +3,12 @@ stopping executions at random moments, percentiles, and a process's peak RSS and
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +40,12 @@ time.sleep(3600)  # stay alive so the bench can read this process's peak RSS and
 """
 
 
+def die_with_parent() -> None:
+    """`preexec_fn` of every child: killed with the bench, even by a signal (Linux; elsewhere a no-op)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class Emulator:
     """`smtui emulator` in a subprocess on a paused clock; `scenario` None means the bundled one."""
 
@@ -46,7 +55,12 @@ class Emulator:
         if scenario is not None:
             cmd += ["--scenario", str(scenario)]
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **CREDS}
+            cmd,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, **CREDS},
+            preexec_fn=die_with_parent,
         )
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
@@ -77,8 +91,12 @@ def stop_some(emu: Emulator, arns: list[str], window: float, rng: random.Random)
     stopped: dict[str, float] = {}
     for at, arn in plan:
         time.sleep(max(0.0, start + at - time.time()))
-        stopped[arn] = time.time()
-        sm.stop_pipeline_execution(PipelineExecutionArn=arn)
+        at_wall = time.time()
+        try:
+            sm.stop_pipeline_execution(PipelineExecutionArn=arn)
+        except sm.exceptions.ClientError:
+            continue  # it ended by itself meanwhile: nothing to stop, nothing to measure
+        stopped[arn] = at_wall
     time.sleep(max(0.0, start + window - time.time()))
     return stopped
 
@@ -109,6 +127,7 @@ def run_article(
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, **CREDS},
+            preexec_fn=die_with_parent,
         )
         for arn in arns
     ]

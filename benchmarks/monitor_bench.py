@@ -1,15 +1,18 @@
-"""Monitor benchmark: smtui's monitor vs the article's way (one process per execution, each with its own
-boto3 client polling DescribePipelineExecution), on the same executions of one emulator.
+"""Monitor benchmark, in two parts, each against an emulator in a subprocess:
 
     uv run --no-sync python benchmarks/monitor_bench.py            # small: 10 pipelines, 200 runs, 20 active
     uv run --no-sync python benchmarks/monitor_bench.py --full     # the issue's: 50 / 2,000 / 100
+    ... --only monitor | --only compare                            # one of the two parts
 
-Setup: an `smtui emulator` subprocess on a paused clock; P pipelines (a chain of 20 Processing steps of
-20–60 simulated seconds each); N−A executions run to the end (history); A started; then the clock runs at
-real time so the A stay active while steps start and end. Phase 1 runs the monitor in its own process
-(budget 10 calls/s, default intervals, one execution watched, 30 rows visible) for `--window` seconds while
-the bench stops a tenth of the active executions at random moments. Phase 2 runs one article process per
-still-active execution for the same window and stops another tenth.
+Part 1, the monitor under load (phases 1 and 2). P pipelines (a chain of 20 Processing steps of 20–60
+simulated seconds each: far busier than real jobs); N−A executions run to the end (history); A started; then
+the clock runs at real time so the A stay active while steps start and end. Phase 1 runs the monitor in its
+own process as the TUI does (budget 10 calls/s, default intervals, one execution watched, 30 rows visible)
+for `--window` seconds while the bench stops a tenth of the active executions at random moments. Phase 2
+runs one article process per still-active execution for the same window and stops another tenth.
+
+Part 2, the article's use case (phases 3 and 4, `article_compare.py`): a sweep of 100 executions with the
+bundled scenario's step durations, followed by the article's 100 processes, then by one `smtui wait`.
 
 Figures: API calls by operation (from `/_emulator/stats`, per minute and per 5-s monitor cycle), staleness
 (from a change in the emulator to the client knowing it: watched steps, every step, execution status),
@@ -31,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import article_compare
-from common import CREDS, ROLE, ROOT, Emulator, percentiles, run_article, stop_some
+from common import CREDS, ROLE, ROOT, Emulator, die_with_parent, percentiles, run_article, stop_some
 
 SCENARIO = """
 [defaults]
@@ -145,8 +148,8 @@ def monitor_role(config: dict[str, Any]) -> None:
                 await asyncio.sleep(0.2)
             monitor.watch(watched)
             # Measure the steady state: the one-off fetches (end times of earlier runs for the estimates of
-            # the rows in view, parameters) done first, or 60 s at most.
-            warm_until = loop.time() + 60
+            # the rows in view, parameters) done first, or 150 s at most.
+            warm_until = loop.time() + 150
             while loop.time() < warm_until and {"describe", "params", "definition"} & set(  # noqa: ASYNC110
                 monitor.backlog()
             ):
@@ -183,6 +186,7 @@ def run_monitor(
         text=True,
         cwd=ROOT,
         env={**os.environ, **CREDS},
+        preexec_fn=die_with_parent,
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(json.dumps(config))

@@ -3,13 +3,17 @@
     uv run --no-sync python benchmarks/tui_bench.py [--executions 5000] [--idle 10] [--presses 200]
 
 Phases (each prints its figures):
-1. Demo first paint: `smtui demo` in-process (embedded emulator with demo traffic, headless app) — time from
-   launch to the first frame, and to the first execution rows on screen. Imports are counted.
+1. Demo first paint: as `smtui demo` does it (the emulator with demo traffic started in a child process
+   first, then the app, headless here) — time from launch to the first frame, and to the first execution
+   rows on screen. Imports are counted.
 2. A table of N executions: an emulator *in a subprocess* (so its CPU is not counted) backfilled with N
    finished executions plus live demo traffic; the app loads them all, then key presses are timed while the
    monitor keeps polling (p50/p95/max of press → processed and repainted).
-3. Idle: nobody touches the keyboard for `--idle` seconds; the TUI process's CPU time over wall time, and
-   how many rows were added or rebuilt meanwhile (a refresh must only update cells).
+3. Idle: nobody touches the keyboard for `--idle` seconds; the TUI process's CPU time over wall time (and,
+   apart, the emulator's), and how many rows were added or rebuilt meanwhile (a refresh must only update
+   cells).
+
+The app runs with the garbage collector tuned as `smtui` tunes it (`launch.quiet_gc`).
 """
 
 from __future__ import annotations
@@ -86,19 +90,24 @@ async def time_keys(app: Any, table: Any, presses: int) -> list[float]:
 
 
 async def demo_first_paint() -> None:
-    """As `smtui demo` does it: the app at once on a placeholder, the emulator and the data behind it."""
+    """As `smtui demo` does it: the emulator's process first, the app at once on a placeholder, the data
+    behind it."""
+    from smtui.tui.demo_emulator import DemoEmulator
+
+    emulator = await DemoEmulator.start(time_scale=30, seed=7)
     from smtui.config import Settings
     from smtui.tui.app import SmtuiApp
-    from smtui.tui.launch import demo_session
+    from smtui.tui.launch import demo_session, quiet_gc
     from smtui.tui.screens.executions import ExecutionsScreen
     from smtui.tui.session import placeholder_session
 
     settings = Settings()
     app = SmtuiApp(
         placeholder_session("starting the demo emulator…"),
-        connect=lambda: demo_session(time_scale=30, seed=7, settings=settings),
+        connect=lambda: demo_session(time_scale=30, seed=7, settings=settings, emulator=emulator),
     )
     record_frames(app)
+    quiet_gc()
     async with app.run_test(size=(120, 40)) as pilot:
         while not isinstance(app.screen, ExecutionsScreen) or not _frames:
             await pilot.pause(0.01)
@@ -109,13 +118,15 @@ async def demo_first_paint() -> None:
         first_rows = time.perf_counter() - T0
         running_rows = sum(1 for r in screen.table.rows_shown.values() if r.status.is_active)
     _frames.clear()
-    print("== demo first paint (in-process, as `smtui demo`; imports included)")
+    await emulator.stop()
+    print("== demo first paint (as `smtui demo`: emulator in a child process; imports included)")
     print(f"   first frame (header, empty table) {first_frame:6.2f} s")
     print(f"   first execution rows              {first_rows:6.2f} s  ({running_rows} running on screen)")
 
 
 async def big_table(executions: int, presses: int, idle: float, settle: float) -> None:
     from smtui.tui.app import SmtuiApp
+    from smtui.tui.launch import quiet_gc
     from smtui.tui.screens.executions import ExecutionsScreen
     from smtui.tui.session import open_session
     from smtui.tui.widgets.execution_table import ExecutionTable
@@ -131,6 +142,7 @@ async def big_table(executions: int, presses: int, idle: float, settle: float) -
         async with open_session(endpoint_url=url, region="us-east-1", monitor_options=options) as session:
             app = SmtuiApp(session)
             record_frames(app)
+            quiet_gc()
             async with app.run_test(size=(160, 50)) as pilot:
                 t = time.perf_counter()
                 while not isinstance(app.screen, ExecutionsScreen):
@@ -173,14 +185,16 @@ async def big_table(executions: int, presses: int, idle: float, settle: float) -
                         return _orig(self, *a, **k)
 
                     setattr(ExecutionTable, name, counting)
-                cpu0, wall0 = time.process_time(), time.perf_counter()
+                cpu0, wall0, emulator0 = time.process_time(), time.perf_counter(), cpu_of(proc.pid)
                 await asyncio.sleep(idle)
                 cpu = time.process_time() - cpu0
                 wall = time.perf_counter() - wall0
+                emulator_cpu = cpu_of(proc.pid) - emulator0
                 for name, original in originals.items():
                     setattr(ExecutionTable, name, original)
                 print(f"== idle {wall:.0f} s with {rows} rows, live traffic, polling on")
                 print(f"   TUI process CPU                  {100 * cpu / wall:6.2f} % of a core")
+                print(f"   (emulator process CPU, apart     {100 * emulator_cpu / wall:6.2f} % of a core)")
                 print(
                     f"   table: {counts['clear']} rebuilds, {counts['add_row']} rows added, "
                     f"{counts['_update_rows']} in-place row updates"
@@ -189,6 +203,16 @@ async def big_table(executions: int, presses: int, idle: float, settle: float) -
     finally:
         proc.terminate()
         await proc.wait()
+
+
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) another process has used so far (Linux; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

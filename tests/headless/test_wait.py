@@ -147,7 +147,7 @@ def test_throttling_does_not_end_the_wait(smtui: Smtui, emu: EmulatorProcess) ->
     emu.faults(throttle={"*": 0.25})  # a quarter of all calls refused, for the whole wait
     try:
         waiting = Background(smtui, "wait", ok, bad, "--interval", "0.05")
-        wait_until(lambda: delta(emu.stats(), before).get("ListPipelineExecutionSteps", 0) >= 2)
+        wait_until(lambda: delta(emu.stats(), before).get("ListPipelineExecutionSteps", 0) >= 2, timeout=30)
         result = waiting.join(emu)
     finally:
         emu.faults()
