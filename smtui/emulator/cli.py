@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -119,18 +120,33 @@ def _start_demo(backend: Backend) -> list[asyncio.Task[Any]]:
     return [asyncio.ensure_future(started)] if started is not None else []
 
 
-async def _serve(options: EmulatorOptions) -> None:
+async def _serve(options: EmulatorOptions, *, exit_on_eof: bool = False) -> None:
     running = await start_emulator(options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    if exit_on_eof:
+        _stop_on_eof(loop, stop)
     # The first line on stdout is the URL, printed only once the socket accepts connections.
     print(running.url, flush=True)
     try:
         await stop.wait()
     finally:
         await running.stop()
+
+
+def _stop_on_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Stop when stdin reaches its end: the parent that holds the other end of the pipe has gone, even
+    if it was killed with SIGKILL and could not stop us itself (`smtui demo` runs the emulator so)."""
+    fd = sys.stdin.fileno()
+
+    def readable() -> None:
+        if not os.read(fd, 4096):
+            loop.remove_reader(fd)
+            stop.set()
+
+    loop.add_reader(fd, readable)
 
 
 @click.command("emulator")
@@ -149,6 +165,8 @@ async def _serve(options: EmulatorOptions) -> None:
 )
 @click.option("--region", default="us-east-1", show_default=True, help="Region for unsigned requests' ARNs.")
 @click.option("--account", default="123456789012", show_default=True, help="Account id in ARNs.")
+@click.option("--exit-on-eof", is_flag=True, hidden=True, help="Stop when stdin closes (run by a parent).")
+@click.option("--nice", default=0, type=int, hidden=True, help="Lower the process's CPU priority by this.")
 def emulator_command(
     host: str,
     port: int,
@@ -159,6 +177,8 @@ def emulator_command(
     state: str | None,
     region: str,
     account: str,
+    exit_on_eof: bool,
+    nice: int,
 ) -> None:
     """Run the local SageMaker Pipelines endpoint (SageMaker + CloudWatch Logs on one port).
 
@@ -167,6 +187,8 @@ def emulator_command(
     """
     if time_scale < 0:
         raise click.BadParameter("must be >= 0", param_hint="--time-scale")
+    if nice > 0:
+        os.nice(nice)  # `smtui demo`'s emulator yields the CPU to the screen
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -186,7 +208,7 @@ def emulator_command(
     from smtui.emulator.scenario import ScenarioError
 
     try:
-        asyncio.run(_serve(options))
+        asyncio.run(_serve(options, exit_on_eof=exit_on_eof))
     except ScenarioError as exc:
         raise click.ClickException(f"invalid scenario {scenario}: {exc}") from exc
     except sqlite3.Error as exc:

@@ -1,16 +1,18 @@
-"""Entry points: `smtui` (the TUI against AWS) and `smtui demo` (the TUI on an embedded emulator)."""
+"""Entry points: `smtui` (the TUI against AWS) and `smtui demo` (the TUI on an emulator it starts)."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
+    from smtui.tui.demo_emulator import DemoEmulator
     from smtui.tui.session import Session
 
 DEMO_TIME_SCALE = 30.0  # simulated seconds per real second: a 40-minute training step takes 80 s
@@ -33,6 +35,19 @@ def _monitor_options(settings: Any) -> dict[str, float]:
         "watched_interval": settings.watched_interval,
         "discovery_interval": settings.discovery_interval,
     }
+
+
+def quiet_gc() -> None:
+    """Fewer and shorter garbage collections, for a process that stays open for days.
+
+    With Python's defaults a full collection of a 5,000-execution session (hundreds of milliseconds on a
+    busy machine) landed on a key press every few seconds. What is loaded by now (Textual, botocore's
+    service models) lives as long as the process: frozen, the full collections no longer walk it. A
+    young generation of 20,000 objects (not 700) lets the short-lived objects of a poll or a repaint die
+    before a collection promotes them.
+    """
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
 
 
 async def run_app(
@@ -59,6 +74,7 @@ async def run_app(
         monitor_options=monitor_options,
     ) as session:
         app = SmtuiApp(session, keymap=keymap, bell=bell)
+        quiet_gc()
         await app.run_async()
 
 
@@ -85,36 +101,40 @@ def run_tui(profile: str | None, region: str | None, endpoint_url: str | None, r
         raise click.ClickException(str(error)) from error
 
 
-def emulator_clock(running: Any) -> Callable[[], datetime]:
-    """`now` on the emulator's simulated clock, so elapsed times agree with what it reports."""
-    clock = running.backend.clock
-    return lambda: datetime.fromtimestamp(clock.now(), UTC)
-
-
 @asynccontextmanager
-async def demo_session(*, time_scale: float, seed: int, settings: Any) -> AsyncIterator[Session]:
-    """The embedded emulator with demo traffic, and a session on it; both closed on exit."""
-    from smtui.emulator.cli import EmulatorOptions, start_emulator
+async def demo_session(
+    *, time_scale: float, seed: int, settings: Any, emulator: DemoEmulator | None = None
+) -> AsyncIterator[Session]:
+    """The demo emulator (a child process, started here unless given) and a session on it; both closed
+    on exit."""
+    from smtui.tui.demo_emulator import DemoEmulator, simulated_clock
     from smtui.tui.session import open_session
 
-    running = await start_emulator(EmulatorOptions(demo=True, time_scale=time_scale, seed=seed))
+    if emulator is None:
+        emulator = await DemoEmulator.start(time_scale=time_scale, seed=seed)
     try:
+        url = await emulator.ready()
         async with open_session(
-            endpoint_url=running.url,
+            endpoint_url=url,
             region="us-east-1",
             read_only=settings.read_only,
-            now=emulator_clock(running),
+            # Elapsed times on the emulator's simulated clock, so they agree with what it reports.
+            now=await simulated_clock(url),
             # The demo runs 30x faster than life: the execution on screen is polled faster; the rest at
             # the normal pace (a step of the demo lasts minutes of simulated time, i.e. many polls).
             monitor_options={**_monitor_options(settings), "watched_interval": 0.5},
         ) as session:
             yield session
     finally:
-        await running.stop()
+        await emulator.stop()
 
 
 async def run_demo(*, time_scale: float, seed: int, settings: Any) -> None:
     """The app at once on a placeholder, then the demo's data as soon as the emulator is up."""
+    from smtui.tui.demo_emulator import DemoEmulator
+
+    # Before Textual is imported: the emulator starts while the screen is being built.
+    emulator = await DemoEmulator.start(time_scale=time_scale, seed=seed)
     from smtui.tui.app import SmtuiApp
     from smtui.tui.session import placeholder_session
 
@@ -122,9 +142,13 @@ async def run_demo(*, time_scale: float, seed: int, settings: Any) -> None:
         placeholder_session("starting the demo emulator…", read_only=settings.read_only),
         keymap=dict(settings.keys),
         bell=settings.bell,
-        connect=lambda: demo_session(time_scale=time_scale, seed=seed, settings=settings),
+        connect=lambda: demo_session(time_scale=time_scale, seed=seed, settings=settings, emulator=emulator),
     )
-    await app.run_async()
+    quiet_gc()
+    try:
+        await app.run_async()
+    finally:
+        await emulator.stop()
 
 
 @click.command("demo")
@@ -134,10 +158,10 @@ async def run_demo(*, time_scale: float, seed: int, settings: Any) -> None:
 @click.option("--seed", default=7, show_default=True, help="Seed of the demo traffic (same seed, same runs).")
 @click.pass_context
 def demo_command(ctx: click.Context, time_scale: float, seed: int) -> None:
-    """Open the monitor on an embedded emulator with demo pipelines and live traffic: no AWS needed."""
+    """Open the monitor on an emulator with demo pipelines and live traffic: no AWS needed."""
     import os
 
-    # The embedded emulator accepts any credentials; set dummies so botocore never looks for real ones.
+    # The demo's emulator accepts any credentials; set dummies so botocore never looks for real ones.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "demo")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "demo")
     settings = _settings(read_only=bool((ctx.obj or {}).get("read_only")) or None)

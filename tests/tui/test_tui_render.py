@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
+from rich.console import Console
+from rich.padding import Padding
+from rich.style import Style
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.renderables.styled import Styled
 
 from smtui.core.model import ExecutionStatus
 from smtui.tui import format as fmt
-from smtui.tui.widgets.execution_table import ExecutionRow, ExecutionTable
+from smtui.tui.widgets import execution_table
+from smtui.tui.widgets.cell_renders import render_cell
+from smtui.tui.widgets.execution_rows import Cell, ExecutionRow
+from smtui.tui.widgets.execution_table import ExecutionTable
 
 T0 = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 
@@ -49,29 +58,47 @@ async def test_click_selects_the_row_under_the_mouse_after_rows_moved() -> None:
         assert table.cursor_arn is not None and table.cursor_arn.endswith("/e3")
 
 
-async def test_a_changed_cell_is_painted_and_the_others_are_not_rendered_again() -> None:
+async def test_a_changed_cell_is_painted_and_the_others_are_not_rendered_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     app = _TableApp()
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.query_one(ExecutionTable)
         rows = [_row(i, status=ExecutionStatus.EXECUTING) for i in range(5)]
         table.show(rows)
         await pilot.pause()
-        rendered: list[object] = []
-        original = app.console.render_lines
+        rendered: list[str] = []
 
-        def counting(*args: object, **kwargs: object) -> object:
-            if isinstance(args[0], Styled):  # how DataTable renders a cell
-                rendered.append(args[0])
-            return original(*args, **kwargs)  # type: ignore[arg-type]
+        def counting(cell: Text, *args: Any) -> Any:
+            rendered.append(cell.plain)
+            return render_cell(cell, *args)
 
-        app.console.render_lines = counting  # type: ignore[method-assign]
+        monkeypatch.setattr(execution_table, "render_cell", counting)
         table.upsert([_row(2, status=ExecutionStatus.EXECUTING, elapsed=timedelta(seconds=31))])
         await pilot.pause()
-        app.console.render_lines = original  # type: ignore[method-assign]
         assert "31s" in str(table.get_cell(rows[2].arn, "elapsed"))
         line = "".join(segment.text for segment in table.render_line(table.get_row_index(rows[2].arn) + 1))
         assert "31s" in line
-        assert len(rendered) == 1  # the one elapsed cell; the row is re-assembled from cached cells
+        assert rendered == ["31s"]  # the one elapsed cell; the row is re-assembled from cached cells
+
+
+def test_a_cell_renders_as_datatable_renders_it() -> None:
+    """`render_cell` is a fast path of Rich's; the same segments, whatever the text, width and styles."""
+    console = Console(width=100, color_system="truecolor")
+    pre, post = Style(color="red", bgcolor="blue"), Style(bgcolor="black")
+    texts = [
+        Text(""),
+        Text("▶ Running", style="bold yellow"),
+        Text("日本語の名前です", style="red"),
+        Text("x" * 40),
+    ]
+    for cell in (Cell(text, 0) for text in texts):
+        for width in (3, 8, 14, 50):
+            expected = console.render_lines(
+                Styled(Padding(cell, (0, 1)), pre_style=pre, post_style=post),
+                console.options.update_dimensions(width, 1).update(no_wrap=True),
+            )
+            assert render_cell(cell, width, 1, pre, post, console) == expected
 
 
 def test_elapsed_is_cut_to_what_is_shown() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,10 +20,9 @@ from smtui.tui import format as fmt
 from smtui.tui.app import PaletteCommand
 from smtui.tui.filtering import ExecutionFilter
 from smtui.tui.screens.acting import ActingScreen
-from smtui.tui.widgets.execution_table import COMPACT_BELOW, SORTABLE, ExecutionRow, ExecutionTable
+from smtui.tui.widgets.execution_rows import COMPACT_BELOW, SORTABLE, ExecutionRow
+from smtui.tui.widgets.execution_table import ExecutionTable
 from smtui.tui.widgets.status_bar import StatusBar
-
-FLUSH_INTERVAL = 0.5  # seconds: monitor changes are applied to the table at most this often
 
 
 class ExecutionsScreen(ActingScreen):
@@ -65,9 +65,9 @@ class ExecutionsScreen(ActingScreen):
         self._pending_select: str | None = None
         self._ready = False  # composed and mounted: events before that are covered by the first reload
         self._pending: set[str] = set()
-        self._status_stale = False
         self._binding_state: tuple[object, ...] = ()
         self._info_shown: Text | None = None
+        self.table = ExecutionTable(id="executions")  # kept: it is read on every tick and key
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -76,16 +76,11 @@ class ExecutionsScreen(ActingScreen):
             id="filter",
         )
         yield Static(id="info")
-        yield ExecutionTable(id="executions")
+        yield self.table
         yield Footer()
-
-    @property
-    def table(self) -> ExecutionTable:
-        return self.query_one(ExecutionTable)
 
     def on_mount(self) -> None:
         self._ready = True
-        self.set_interval(FLUSH_INTERVAL, self._flush)
         self.query_one("#filter", Input).display = False
         self.table.set_compact(self.app.size.width < COMPACT_BELOW)
         self.reload()
@@ -122,7 +117,9 @@ class ExecutionsScreen(ActingScreen):
         self.table.show(self.row_for(e) for e in executions if self.filter.matches(e))
         self._after_change()
 
-    def refresh_rows(self, arns: Iterable[str]) -> None:
+    def refresh_rows(self, arns: Iterable[str], *, ticked: Iterable[str] = ()) -> None:
+        """Show the monitor's state of `arns` (added, changed, or gone if filtered out), and the elapsed
+        time of the rows `ticked`, which nothing else changed: one diff, one sort at most."""
         executions = self.smtui.session.monitor.executions
         upsert: list[ExecutionRow] = []
         drop: list[str] = []
@@ -132,52 +129,48 @@ class ExecutionsScreen(ActingScreen):
                 upsert.append(self.row_for(execution))
             else:
                 drop.append(arn)
+        now = self.smtui.session.now()
+        for arn in ticked:
+            execution = executions.get(arn)
+            row = self.table.shown_row(arn)
+            if execution is not None and row is not None:
+                elapsed = fmt.elapsed_shown(execution_elapsed(execution, now))
+                upsert.append(replace(row, elapsed=elapsed))
         self.table.discard(drop)
         self.table.upsert(upsert)
         self._after_change()
 
     def monitor_event(self, event: Any) -> None:
-        # Changes are applied in batches (`_flush`): with hundreds of live executions the monitor
+        # Changes are applied in batches, on the app's tick: with hundreds of live executions the monitor
         # publishes many small events a second, and each repaint has a cost.
         if isinstance(event, ExecutionsChanged):
             self._pending.update(event.arns)
         elif isinstance(event, StepsChanged):
             self._pending.add(event.execution_arn)
-        self._status_stale = True
 
     def session_changed(self) -> None:
         self.reload()
 
-    def _flush(self) -> None:
-        if not self._ready:
-            return
-        if self._pending:
-            pending, self._pending = self._pending, set()
-            self.refresh_rows(pending)
-        elif self._status_stale:
-            self._update_status()
-        self._status_stale = False
-
     def tick(self) -> None:
-        """Once a second: elapsed times of running executions move.
+        """Once a second: the monitor's changes since the last tick, and elapsed times of running executions.
 
-        Only the rows on screen (off-screen ones catch up within a second of coming into view), unless
-        the table is sorted by elapsed time; and a row is repainted only when its text changes.
+        One cadence for both, so a running row whose step moved is painted once a second, not twice; a row
+        that only ticks gets a new elapsed time and nothing else is asked of the monitor. Elapsed times move
+        only in the rows on screen (off-screen ones catch up within a second of coming into view), unless
+        the table is sorted by elapsed time; a row is repainted only when its text changes.
         """
         if not self._ready:
             return
-        executions = self.smtui.session.monitor.executions
         table = self.table
         arns = table.ordered_arns() if table.sort_column == "elapsed" else table.visible_arns()
         shown = table.shown_row
-        rows = [
-            self.row_for(executions[arn])
+        pending, self._pending = self._pending, set()
+        ticking = [
+            arn
             for arn in arns
-            if arn in executions and (row := shown(arn)) is not None and row.status.is_active
+            if arn not in pending and (row := shown(arn)) is not None and row.status.is_active
         ]
-        if rows:
-            table.upsert(rows)
-        self._update_status()
+        self.refresh_rows(pending, ticked=ticking)
 
     def _after_change(self) -> None:
         self._sync_bindings()

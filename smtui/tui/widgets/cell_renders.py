@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual._types import SegmentLines
 
 
@@ -105,3 +107,37 @@ def _with_meta(lines: SegmentLines, row_index: int, column_index: int) -> Segmen
         ]
         for line in lines
     ]
+
+
+def render_cell(
+    cell: Text, width: int, padding: int, pre_style: Style, post_style: Style, console: Console
+) -> SegmentLines:
+    """The line of a one-line cell: what DataTable gets from `Styled(Padding(cell), pre_style,
+    post_style)` through `Console.render_lines`, segment for segment, at a fraction of the cost (Rich's
+    general path was most of the time spent repainting a row whose elapsed time ticked)."""
+    inner = max(0, width - 2 * padding)
+    text = cell.copy()
+    text.truncate(inner, overflow="ellipsis")
+    blank = console.get_style("none")  # Padding's style
+    line = [Segment(" " * padding, blank)] if padding else []
+    # Joined as Text.__rich_console__ joins its lines: the text's own style becomes a span.
+    joined = _NEWLINE.join([text])
+    line.extend(joined.render(console))
+    used = text.cell_len
+    if used < inner:
+        line.append(Segment(" " * (inner - used), blank))
+    if padding:
+        line.append(Segment(" " * padding, blank))
+    return [[Segment(text, _styled(style, pre_style, post_style)) for text, style, _ in line]]
+
+
+_NEWLINE = Text("\n")
+
+
+def _styled(style: Style | None, pre_style: Style, post_style: Style) -> Style | None:
+    # As `Segment.apply_style(segments, pre_style, post_style)`.
+    if pre_style:
+        style = pre_style + style
+    if post_style:
+        style = style + post_style if style else post_style
+    return style

@@ -2,98 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from collections.abc import Hashable, Iterable
 from typing import Any, ClassVar
 
-from rich.padding import Padding
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual._types import SegmentLines
 from textual.binding import Binding
 from textual.coordinate import Coordinate
-from textual.renderables.styled import Styled
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
-from smtui.core.model import ExecutionStatus
-from smtui.tui import format as fmt
-from smtui.tui.widgets.cell_renders import CellRenders
-
-_STATUS_ORDER = {status: index for index, status in enumerate(ExecutionStatus)}
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionRow:
-    """What one row shows; the table diffs these to decide which cells to update."""
-
-    arn: str
-    status: ExecutionStatus
-    pipeline: str
-    name: str
-    started: datetime | None
-    elapsed: timedelta | None
-    progress: tuple[int, int] | None
-    running: tuple[str, ...]
-    reason: str | None
-    marked: bool = False
-
-
-class Cell(Text):
-    """A cell's text plus the value it sorts by (DataTable sorts on cell contents)."""
-
-    __slots__ = ("sort_key",)
-
-    def __init__(self, text: Text | str, sort_key: Any) -> None:
-        base = text if isinstance(text, Text) else Text(text)
-        super().__init__(base.plain, style=base.style, no_wrap=True, overflow="ellipsis")
-        self._spans = list(base.spans)
-        self.sort_key = sort_key
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str
-    label: str
-    width: int
-    compact_width: int  # at 80 columns
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("mark", " ", 1, 1),
-    Column("status", "Status", 11, 11),
-    Column("pipeline", "Pipeline", 22, 14),
-    Column("name", "Execution", 16, 12),
-    Column("started", "Started", 14, 8),
-    Column("elapsed", "Elapsed", 7, 7),
-    Column("progress", "Progress", 14, 14),
-    Column("running", "Running", 24, 20),
-    Column("reason", "Failure", 48, 40),
+from smtui.tui.widgets.cell_renders import CellRenders, render_cell
+from smtui.tui.widgets.execution_rows import (
+    COLUMNS,
+    FIELD_COLUMNS,
+    SORTABLE,
+    Cell,
+    ExecutionRow,
+    cell_for,
+    changed_fields,
 )
-SORTABLE = ("status", "pipeline", "name", "started", "elapsed", "progress", "running", "reason")
-COMPACT_BELOW = 120  # terminal columns under which the narrow layout is used
-
-
-def _cells(row: ExecutionRow, compact: bool) -> dict[str, Cell]:
-    done_ratio = -1.0
-    if row.progress is not None and row.progress[1] > 0:
-        done_ratio = row.progress[0] / row.progress[1]
-    started = fmt.clock_time(row.started) if compact and row.started else fmt.timestamp(row.started)
-    return {
-        "mark": Cell(Text("◆", style="bold") if row.marked else Text(" "), row.marked),
-        "status": Cell(fmt.execution_status_text(row.status), _STATUS_ORDER[row.status]),
-        "pipeline": Cell(row.pipeline, row.pipeline.lower()),
-        "name": Cell(row.name, row.name.lower()),
-        "started": Cell(started, row.started.timestamp() if row.started else 0.0),
-        "elapsed": Cell(fmt.duration(row.elapsed), row.elapsed.total_seconds() if row.elapsed else -1.0),
-        "progress": Cell(fmt.progress_bar(row.progress, running=row.status.is_active), done_ratio),
-        "running": Cell(", ".join(row.running), ", ".join(row.running).lower()),
-        "reason": Cell(
-            Text(fmt.shorten(row.reason, 120), style=fmt.styled("red")), (row.reason or "").lower()
-        ),
-    }
 
 
 class ExecutionTable(DataTable[Cell]):
@@ -124,10 +56,11 @@ class ExecutionTable(DataTable[Cell]):
         # Until the user moves the cursor it stays on the top (newest) row; after that it follows
         # the execution it is on, whatever arrives above it.
         self.touched = False
-        # Body cells are cached here, per cell, across sorts and new rows (see `cell_renders`); the row
-        # cache is smaller than DataTable's default because `_update_rows` scans it on each update.
+        # Body lines are drawn here (`render_line`), from cells cached across sorts and new rows (see
+        # `cell_renders`), and kept per row until the row changes; DataTable draws only the header.
         self._cell_renders = CellRenders(max_rows=600)
-        self._row_render_cache.maxsize = 400
+        self._lines: dict[RowKey, tuple[Hashable, Strip]] = {}
+        self._frame: _Frame | None = None
 
     def on_key(self, event: events.Key) -> None:
         self.touched = True
@@ -215,19 +148,22 @@ class ExecutionTable(DataTable[Cell]):
             self.remove_row(arn)
             del self._rows[arn]
             self._cell_renders.discard(RowKey(arn))
+            self._lines.pop(RowKey(arn), None)
         for row in rows:
             arn = row.arn
             before = self._rows.get(arn)
             if before == row:
                 continue
-            cells = _cells(row, self._compact)
             if before is None:
                 self._cell_renders.discard(RowKey(arn))  # it may have been shown before, with other cells
-                self.add_row(*(cells[column.key] for column in COLUMNS), key=arn)
+                self._lines.pop(RowKey(arn), None)
+                self.add_row(*(cell_for(column.key, row, self._compact) for column in COLUMNS), key=arn)
                 needs_sort = True
             else:
                 changed = {
-                    key: cells[key] for name in _changed_fields(before, row) for key in _FIELD_COLUMNS[name]
+                    key: cell_for(key, row, self._compact)
+                    for name in changed_fields(before, row)
+                    for key in FIELD_COLUMNS[name]
                 }
                 updates[arn] = changed
                 needs_sort = needs_sort or self.sort_column in changed
@@ -259,106 +195,114 @@ class ExecutionTable(DataTable[Cell]):
     # -- internals ----------------------------------------------------------------------------
 
     def _update_rows(self, updates: dict[str, dict[str, Cell]]) -> None:
-        """Set cells and re-render only those cells.
+        """Set cells and repaint only those rows, re-rendering only the changed cells.
 
         `DataTable.update_cell` bumps a table-wide counter that throws away every cached cell, so each
         update re-rendered the whole visible table: with thousands of live rows that was most of the CPU.
-        Here only the changed cells are rendered again; their rows are re-assembled from cached cells.
         """
-        keys = {RowKey(arn) for arn in updates}
         for arn, cells in updates.items():
             row = RowKey(arn)
             data = self._data[row]
             for column, value in cells.items():
                 data[ColumnKey(column)] = value
                 self._cell_renders.discard(row, ColumnKey(column))
-        row_cache = self._row_render_cache
-        for row_key in [k for k in row_cache.keys() if k[0] in keys]:  # noqa: SIM118 (an LRUCache)
-            row_cache.discard(row_key)
-        self._row_renderable_cache.clear()  # keyed by row index: cheap to rebuild
-        self._line_cache.clear()
-        # Repaint just those rows (off-screen ones cost nothing).
-        for key in keys:
-            index = self._row_locations.get(key)
+            self._lines.pop(row, None)
+            index = self._row_locations.get(row)
             if index is not None:
-                self.refresh_row(index)
+                self.refresh_row(index)  # off-screen rows cost nothing
 
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> SegmentLines:
-        """A body cell from `_cell_renders`, rendered the way DataTable does it when not cached."""
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The same for every line of a frame, and not free to compute.
+        self._frame = self._frame_now()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _frame_now(self) -> _Frame:
+        widths = tuple(column.get_render_width(self) for column in self.ordered_columns)
+        return self.rich_style, self.size.width, widths
+
+    def render_line(self, y: int) -> Strip:
+        """A body line from the row's cached line, or assembled from its cached cells.
+
+        DataTable's own path costs about half a millisecond a line, and every running row on screen
+        changes each second; the header line is still DataTable's.
+        """
+        header = self.header_height if self.show_header else 0
+        if y < header or self.fixed_rows or self.cursor_type != "row":
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        row_index = y - header + scroll_y
         row_key = self._row_locations.get_key(row_index)
-        column_key = self._column_locations.get_key(column_index)
-        if row_key is None or column_key is None:  # the header row: DataTable's own cache suits one row
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        variant = (
-            base_style,
-            width,
-            cursor,
-            hover,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self._pseudo_class_state,
+        if row_key is None:
+            return super().render_line(y)  # below the last row
+        base_style, width, column_widths = self._frame or self._frame_now()
+        cursor = row_index == self.cursor_row
+        hover = row_index == self.hover_row
+        show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
+        # Everything a cell's rendering depends on, besides its content and width (fixed per column).
+        look = (base_style, cursor, hover, show_cursor, show_hover, self._pseudo_class_state)
+        variant = (row_index, width, scroll_x, look)
+        cached = self._lines.get(row_key)
+        if cached is not None and cached[0] == variant:
+            return cached[1]
+        segments: list[Segment] = []
+        for column_index, cell_width in enumerate(column_widths):
+            segments.extend(self._body_cell(row_key, row_index, column_index, cell_width, look)[0])
+        # The row's colours (cursor, hover) extend to the right edge, as DataTable draws it.
+        extend_style, _ = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, show_cursor, show_hover, False, False
         )
-        lines = self._cell_renders.get(row_key, column_key, variant, row_index, column_index)
+        meta = Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        table_width = sum(column_widths)
+        segments.append(Segment(" " * max(0, width - table_width), base_style + extend_style + meta))
+        if scroll_x == 0 and table_width <= width:  # the line is `width` long already
+            strip = Strip(Segment.simplify(segments), width)
+        else:
+            strip = Strip(segments).crop(scroll_x, scroll_x + width).adjust_cell_length(width, base_style)
+            strip = strip.simplify()
+        if len(self._lines) > 2 * self._cell_renders.max_rows:
+            self._lines.clear()
+        self._lines[row_key] = (variant, strip)
+        return strip
+
+    def _body_cell(
+        self, row_key: RowKey, row_index: int, column_index: int, width: int, look: _Look
+    ) -> SegmentLines:
+        """A body cell from `_cell_renders`, or rendered with the styles DataTable gives its cells."""
+        column_key = self._column_locations.get_key(column_index)
+        assert column_key is not None
+        lines = self._cell_renders.get(row_key, column_key, look, row_index, column_index)
         if lines is not None:
             return lines
+        base_style, cursor, hover, show_cursor, show_hover, _ = look
         component_style, post_style = self._get_styles_to_render_cell(
             False,
             False,
             False,
             hover,
             cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
+            show_cursor,
+            show_hover,
             # The progress bar keeps its colours under the cursor: filled and empty are otherwise one colour.
             self.cursor_foreground_priority == "css" and column_key != _PROGRESS,
             self.cursor_background_priority == "css",
         )
         cell = self._data[row_key][column_key]
-        options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
-        rendered = self.app.console.render_lines(
-            Styled(
-                Padding(cell, (0, self.cell_padding)),
-                pre_style=base_style + component_style,
-                post_style=post_style,
-            ),
-            options,
-        )
-        return self._cell_renders.put(row_key, column_key, variant, row_index, column_index, rendered)
-
-    def _render_line_in_row(
-        self,
-        row_key: RowKey,
-        line_no: int,
-        base_style: Style,
-        cursor_location: Coordinate,
-        hover_location: Coordinate,
-    ) -> tuple[SegmentLines, SegmentLines]:
-        # DataTable caches a rendered row under the cursor's and the mouse's coordinates, so moving the
-        # cursor one row re-assembles every visible row. With a row cursor only "is it on this row?"
-        # matters: pass coordinates that say just that, and the other rows stay cached.
-        if self.cursor_type != "row":
-            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
-        found = self._row_locations.get(row_key)
-        index = -1 if found is None else found  # the header row
-        return super()._render_line_in_row(
-            row_key, line_no, base_style, _on_row(cursor_location, index), _on_row(hover_location, index)
-        )
+        pre_style = base_style + component_style
+        rendered = render_cell(cell, width, self.cell_padding, pre_style, post_style, self.app.console)
+        return self._cell_renders.put(row_key, column_key, look, row_index, column_index, rendered)
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._cell_renders.clear()
+        self._lines.clear()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cell_renders.clear()
+        self._lines.clear()
 
     def _apply_sort(self, keep: str | None, old_index: int) -> None:
         if not self._rows:
@@ -386,26 +330,5 @@ class ExecutionTable(DataTable[Cell]):
 
 
 _PROGRESS = ColumnKey("progress")
-_ELSEWHERE = Coordinate(-2, 0)  # highlights no cell: DataTable's header row is -1, body rows from 0
-
-
-def _on_row(location: Coordinate, row_index: int) -> Coordinate:
-    return Coordinate(row_index, 0) if location.row == row_index else _ELSEWHERE
-
-
-_FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
-    "status": ("status",),
-    "pipeline": ("pipeline",),
-    "name": ("name",),
-    "started": ("started", "elapsed"),
-    "elapsed": ("elapsed",),
-    "progress": ("progress",),
-    "running": ("running",),
-    "reason": ("reason",),
-    "marked": ("mark",),
-    "arn": (),
-}
-
-
-def _changed_fields(before: ExecutionRow, after: ExecutionRow) -> Sequence[str]:
-    return [f.name for f in fields(ExecutionRow) if getattr(before, f.name) != getattr(after, f.name)]
+_Look = tuple[Style, bool, bool, bool, bool, Hashable]  # see `render_line`
+_Frame = tuple[Style, int, tuple[int, ...]]  # the widget's style, its width, the columns' widths

@@ -1,0 +1,71 @@
+"""`smtui demo`'s emulator runs in a child process: on the demo's clock, and never outliving smtui."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+
+from smtui.tui.demo_emulator import DemoEmulator, simulated_clock
+
+PARENT = """
+import asyncio
+from smtui.tui.demo_emulator import DemoEmulator
+
+async def main():
+    emulator = await DemoEmulator.start(time_scale=30, seed=1)
+    print(emulator.process.pid, await emulator.ready(), flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie may wait for a reaper that never comes)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_emulator_stops_when_smtui_is_killed_outright() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pid, _url = parent.stdout.readline().split()
+        assert _running(int(pid))
+    finally:
+        parent.kill()  # SIGKILL: no chance to stop its child itself
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(int(pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(int(pid)), "the emulator outlived its parent"
+
+
+async def test_elapsed_times_run_on_the_emulators_simulated_clock() -> None:
+    emulator = await DemoEmulator.start(time_scale=30, seed=1)
+    try:
+        url = await emulator.ready()
+        now = await simulated_clock(url)
+        async with ClientSession() as http, http.get(f"{url}/_emulator/clock") as response:
+            server = (await response.json())["now"]
+        # 30 simulated seconds a second: a local clock at 1x would be a second behind within a second.
+        assert abs(now().timestamp() - server) < 3
+        before, started = now(), time.monotonic()
+        await asyncio.sleep(0.5)
+        rate = (now() - before).total_seconds() / (time.monotonic() - started)
+        assert 29 < rate < 31
+        assert now() > datetime.now(UTC)
+    finally:
+        await emulator.stop()
+    assert emulator.process.returncode is not None
