@@ -72,6 +72,8 @@ class Engine:
         parsed = definitions.parse(text)
         values = execution_parameters(parsed, parameters or [])
         limit = self.scenario.max_concurrent_executions
+        if limit:
+            self.advance_all()  # executions run lazily: bring them to now, or ended ones would still count
         if limit and len(self.store.active_executions()) >= limit:
             raise ServiceError(
                 "ResourceLimitExceeded",

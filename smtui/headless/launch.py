@@ -9,6 +9,10 @@ command again after a kill: rows journaled "started" are skipped, the others are
 token, so a call that reached the service before the kill returns its execution instead of a second one.
 The launch id defaults to a hash of the file's content, so the same file resumes the same launch.
 Every row is validated against its pipeline's definition before anything starts: one bad row → exit 2.
+
+Queueing: a row refused because the account's limit on running executions is reached (`ResourceLimitExceeded`)
+or throttled waits in a `Backlog` and is sent again, with its same token, as running executions end; it is
+journaled "waiting", never "failed". `--no-queue` fails such rows at once instead.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ import csv
 import hashlib
 import io
 import json
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +34,7 @@ import click
 from smtui.core.actions import validate_parameters
 from smtui.core.client import SageMakerClient
 from smtui.core.errors import AwsError
+from smtui.core.format import format_duration
 from smtui.headless.common import (
     EXIT_FAILED,
     CommandError,
@@ -123,9 +131,91 @@ class Journal:
         self._file.close()
 
 
+LIMIT_REASON = "the account's limit on running pipeline executions is reached; they start as running ones end"
+THROTTLED_REASON = "SageMaker is throttling StartPipelineExecution; they are sent again, backing off"
+BACKOFF = (5.0, 60.0)  # seconds before the first probe, doubling up to the second while the limit holds
+
+
+def wait_reason(error: AwsError) -> str | None:
+    """Why a refused row should wait and be sent again rather than fail, or None."""
+    if error.code == "ResourceLimitExceeded":  # StartPipelineExecution's modeled error for the limit
+        return LIMIT_REASON
+    if error.is_throttling:  # botocore already retried; the launch outlasts it
+        return THROTTLED_REASON
+    return None
+
+
+class Backlog:
+    """Where rows the service refused for a reason that passes (`wait_reason`) wait to be sent again.
+
+    While the limit holds, one row at a time probes: it sleeps the backoff (`first` seconds, doubling up to
+    `cap`) and sends again; the others queue behind it (FIFO), so a 300-row sweep costs one call a minute,
+    not 300. A row that gets through lets the next one try at once (several runs may have ended), and
+    `lift_after` rows through in a row mean the limit is gone: rows are then sent concurrently again.
+    """
+
+    def __init__(self, first: float, cap: float, lift_after: int) -> None:
+        self.limited = False
+        self._turn = asyncio.Lock()
+        self._first = first
+        self._cap = cap
+        self._lift_after = lift_after
+        self._delay = 0.0
+        self._streak = 0
+
+    async def send(self, call: Callable[[], Awaitable[str]], refused: Callable[[AwsError, str], None]) -> str:
+        """`call()` until it gets through; `refused(error, reason)` on each refusal worth waiting for.
+        Any other AwsError is raised."""
+        while True:
+            if not self.limited:
+                try:
+                    return await call()
+                except AwsError as exc:
+                    reason = wait_reason(exc)
+                    if reason is None:
+                        raise
+                    refused(exc, reason)
+                    if not self.limited:
+                        self.limited, self._delay, self._streak = True, self._first, 0
+                    continue
+            async with self._turn:
+                if not self.limited:
+                    continue
+                await asyncio.sleep(self._delay)
+                try:
+                    arn = await call()
+                except AwsError as exc:
+                    reason = wait_reason(exc)
+                    if reason is None:
+                        raise
+                    refused(exc, reason)
+                    self._delay = min(self._delay * 2, self._cap) if self._delay else self._first
+                    self._streak = 0
+                    continue
+                self._delay = 0.0
+                self._streak += 1
+                if self._streak >= self._lift_after:
+                    self.limited = False
+                return arn
+
+
 async def launch(
-    client: SageMakerClient, rows: list[Row], launch_id: str, journal_path: Path, concurrency: int
+    client: SageMakerClient,
+    rows: list[Row],
+    launch_id: str,
+    journal_path: Path,
+    concurrency: int,
+    *,
+    queue: bool = True,
+    backoff: tuple[float, float] = BACKOFF,
+    say: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
+    """Start every row not yet started; one result per row, in row order.
+
+    With `queue`, rows refused for the account's limit or throttled wait in a `Backlog` (`backoff` is its
+    first delay and cap, in seconds) and `say` tells the user on stderr; without, they fail like any error.
+    """
+    tell = say or (lambda line: click.echo(line, err=True))
     # Validate every row before starting any: parameters are checked against each pipeline's definition.
     declared = {}
     for name in sorted({r.pipeline for r in rows}):
@@ -140,7 +230,19 @@ async def launch(
     done = read_journal(journal_path, launch_id)
     journal = Journal(journal_path, launch_id)
     gate = asyncio.Semaphore(concurrency)
+    backlog = Backlog(*backoff, lift_after=concurrency)
     results: list[dict[str, Any]] = []
+    to_go = {r.number for r in rows if (done.get(r.number) or {}).get("state") != "started"}
+    waiting_since: dict[int, float] = {}
+    told: set[str] = set()
+
+    def refused(row: Row, token: str, error: AwsError, reason: str) -> None:
+        if row.number not in waiting_since:
+            waiting_since[row.number] = time.monotonic()
+            journal.write(row.number, "waiting", token=token, error=str(error))
+        if reason not in told:
+            told.add(reason)
+            tell(f"smtui: {_rows(len(to_go))} waiting: {reason}")
 
     async def one(row: Row) -> None:
         previous = done.get(row.number)
@@ -148,25 +250,47 @@ async def launch(
             results.append({"row": row.number, "arn": previous.get("arn"), "result": "already-started"})
             return
         token = token_for(launch_id, row.number)
+
+        async def call() -> str:
+            # The same token on every attempt: a call that did reach the service returns its execution.
+            return await client.start_execution(
+                row.pipeline, checked[row.number], token=token, display_name=row.display_name
+            )
+
         async with gate:
             journal.write(row.number, "sending", token=token)
             try:
-                arn = await client.start_execution(
-                    row.pipeline, checked[row.number], token=token, display_name=row.display_name
-                )
+                if queue:
+                    arn = await backlog.send(call, lambda exc, why: refused(row, token, exc, why))
+                else:
+                    arn = await call()
             except AwsError as exc:
+                to_go.discard(row.number)
                 journal.write(row.number, "failed", token=token, error=str(exc))
                 results.append({"row": row.number, "arn": None, "result": "error", "error": str(exc)})
                 return
+            to_go.discard(row.number)
             journal.write(row.number, "started", token=token, arn=arn)
             results.append({"row": row.number, "arn": arn, "result": "started"})
+            since = waiting_since.pop(row.number, None)
+            if since is not None:
+                waited = format_duration(timedelta(seconds=time.monotonic() - since))
+                tell(f"smtui: row {row.number} started after waiting {waited}; {_rows(len(to_go))} to go")
 
     try:
         await asyncio.gather(*(one(r) for r in rows))
+    except asyncio.CancelledError:
+        if to_go:
+            tell(f"smtui: {_rows(len(to_go))} not started: run the same command again to start them")
+        raise
     finally:
         journal.close()
     results.sort(key=lambda r: int(r["row"]))
     return results
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 @click.command("launch")
@@ -177,6 +301,11 @@ async def launch(
     "--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), help="Journal file."
 )
 @click.option("--concurrency", type=click.IntRange(1, 32), default=4, show_default=True)
+@click.option(
+    "--no-queue",
+    is_flag=True,
+    help="Fail rows refused for the account's limit on running executions instead of waiting to start them.",
+)
 @aws_options
 def launch_command(
     file: Path,
@@ -184,6 +313,7 @@ def launch_command(
     launch_id: str | None,
     journal_path: Path | None,
     concurrency: int,
+    no_queue: bool,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -198,7 +328,10 @@ def launch_command(
         raise click.UsageError(str(exc)) from exc
     launch_id = launch_id or hashlib.sha256(file.read_bytes()).hexdigest()[:16]
     journal_path = journal_path or file.with_name(file.name + ".journal.jsonl")
-    results = run(target, lambda client: launch(client, rows, launch_id, journal_path, concurrency))
+    results = run(
+        target,
+        lambda client: launch(client, rows, launch_id, journal_path, concurrency, queue=not no_queue),
+    )
     failed = [r for r in results if r["result"] == "error"]
     if as_json:
         print_json({"launch_id": launch_id, "journal": str(journal_path), "rows": results})

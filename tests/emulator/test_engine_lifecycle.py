@@ -208,6 +208,15 @@ def test_concurrency_limit_is_a_scenario_knob() -> None:
     h.start(pipeline)  # the first two have finished: room again
 
 
+def test_the_concurrency_limit_counts_only_executions_still_running_now() -> None:
+    """Executions run lazily (when read); ones that ended while nobody looked must not hold the limit."""
+    h = Harness("max_concurrent_executions = 1\n")
+    pipeline = h.pipeline(definition(step("A")))
+    h.start(pipeline)
+    h.clock.advance(100_000)  # the clock moves on its own; nothing reads the execution meanwhile
+    h.start(pipeline)
+
+
 def test_a_recreated_pipeline_never_reuses_execution_arns() -> None:
     h = Harness()
     pipeline = h.pipeline(definition(step("A")), name="again")
