@@ -1,12 +1,15 @@
 """Fixtures for the core tests: a private emulator per test (call counts must be exact) with the
-deterministic scenario of `tests/definitions/scenario.toml`, and dummy AWS credentials in the environment."""
+deterministic scenario of `tests/definitions/scenario.toml`, a client of it, and dummy AWS credentials in the
+environment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from emulator_proc import CREDS, EmulatorProcess
+
+from smtui.core.client import AwsTarget, SageMakerClient
 
 
 @pytest.fixture
@@ -14,6 +17,14 @@ def emu() -> Iterator[EmulatorProcess]:
     process = EmulatorProcess().start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+async def client(emu: EmulatorProcess) -> AsyncIterator[SageMakerClient]:
+    """A client of that emulator with botocore's retries off: every call counted is one the code made."""
+    target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
+    async with SageMakerClient.create(target, max_attempts=1) as sm:
+        yield sm
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from emulator_proc import DEFINITIONS, EmulatorProcess
 
 from smtui.core.client import AwsTarget, SageMakerClient
@@ -35,13 +34,6 @@ def name(prefix: str) -> str:
 
 def definition(file: str) -> str:
     return (DEFINITIONS / file).read_text()
-
-
-@pytest.fixture
-async def client(emu: EmulatorProcess) -> AsyncIterator[SageMakerClient]:
-    target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
-    async with SageMakerClient.create(target, max_attempts=1) as sm:
-        yield sm
 
 
 def make_monitor(client: SageMakerClient, **kw: Any) -> Monitor:

@@ -7,21 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
-import pytest
 from emulator_proc import EmulatorProcess
 from test_monitor import definition, make_monitor, name, until
 
-from smtui.core.client import AwsTarget, SageMakerClient
+from smtui.core.client import SageMakerClient
 from smtui.core.model import ExecutionStatus, StepStatus
-
-
-@pytest.fixture
-async def client(emu: EmulatorProcess) -> AsyncIterator[SageMakerClient]:
-    target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
-    async with SageMakerClient.create(target, max_attempts=1) as sm:
-        yield sm
 
 
 async def step_polls(monitor: object, arns: list[str], seconds: float) -> dict[str, int]:

@@ -12,17 +12,16 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from background import Background, Smtui
 from emulator_proc import DEFINITIONS, ROOT, EmulatorProcess, wait_until
 
 from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.headless import launch as launch_module
 
-Smtui = Callable[..., Result]
 LIMIT = 2
 WAITING = (
     "waiting: the account's limit on running pipeline executions is reached; they start as running ones end"
@@ -75,23 +74,6 @@ class Ticking:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join()
-
-
-class Background:
-    """`smtui ...` in a thread, so that the test can watch the emulator and drive its clock meanwhile."""
-
-    def __init__(self, smtui: Smtui, *args: str) -> None:
-        self.result: Result | None = None
-        self.thread = threading.Thread(target=self._run, args=(smtui, args), daemon=True)
-        self.thread.start()
-
-    def _run(self, smtui: Smtui, args: tuple[str, ...]) -> None:
-        self.result = smtui(*args)
-
-    def join(self, timeout: float = 60) -> Result:
-        self.thread.join(timeout)
-        assert self.result is not None, "the command did not return"
-        return self.result
 
 
 def sweep(emu: EmulatorProcess, tmp_path: Path, rows: int) -> tuple[str, Path]:

@@ -5,46 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from background import Background, Smtui
 from click.testing import Result
 from emulator_proc import DEFINITIONS, EmulatorProcess, wait_until
 
 from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.headless.wait import wait_for
 
-Smtui = Callable[..., Result]
 CF = (DEFINITIONS / "condition-foreach.json").read_text()
 
 
 def name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-class Background:
-    """`smtui ...` in a thread, so that the test can drive the emulator's clock meanwhile."""
-
-    def __init__(self, smtui: Smtui, *args: str) -> None:
-        self.result: Result | None = None
-        self.thread = threading.Thread(target=self._run, args=(smtui, args), daemon=True)
-        self.thread.start()
-
-    def _run(self, smtui: Smtui, args: tuple[str, ...]) -> None:
-        self.result = smtui(*args)
-
-    def join(self, emu: EmulatorProcess, *, tick: float = 15, limit: float = 60) -> Result:
-        """Let simulated time pass (`tick` s every 50 ms) until the command returns."""
-        deadline = time.monotonic() + limit
-        while self.thread.is_alive() and time.monotonic() < deadline:
-            emu.advance(tick)
-            self.thread.join(0.05)
-        assert self.result is not None, "the command did not return"
-        return self.result
 
 
 def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
