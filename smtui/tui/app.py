@@ -83,6 +83,8 @@ class SmtuiApp(App[None]):
         self._tick_interval = tick_interval
         self._keymap = dict(keymap or {})
         self._unsubscribe: Any = None
+        self._trouble: str | None = None  # the error last told in a toast, and when
+        self._trouble_at = 0.0
         self._counts: Counter[ExecutionStatus] | None = None
         self._counts_at = 0.0
 
@@ -130,6 +132,9 @@ class SmtuiApp(App[None]):
         arns = getattr(event, "arns", None)
         if arns is not None:
             self._notify_finished(arns)
+        health = getattr(event, "health", None)
+        if health is not None:
+            self._notify_trouble(health.error)
         with self.batch_update():
             for screen in self._live_screens():
                 screen.monitor_event(event)
@@ -189,6 +194,14 @@ class SmtuiApp(App[None]):
                 and execution.status.is_terminal
             ):
                 self._announce(execution)
+
+    def _notify_trouble(self, error: str | None) -> None:
+        """A toast when AWS refuses or cannot be reached: the header says it too, but a narrow terminal
+        cuts the header. The same error again (it comes and goes with retries) at most once a minute."""
+        now = monotonic()
+        if error and (error != self._trouble or now - self._trouble_at > 60):
+            self.notify(error, title="AWS", severity="error", timeout=10)
+            self._trouble, self._trouble_at = error, now
 
     def _announce(self, execution: Execution) -> None:
         glyph, _ = fmt.EXECUTION_GLYPHS[execution.status]

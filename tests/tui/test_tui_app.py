@@ -122,3 +122,19 @@ async def test_header_says_why_nothing_shows_without_credentials(
         header = app.screen.query_one("#status")
         await until(lambda: "ERROR" in text_of(header), pilot=pilot, wait=20, what="the credentials error")
         assert "credentials" in text_of(header).lower()
+
+
+async def test_a_narrow_terminal_still_says_why_nothing_shows(emu: Emulator) -> None:
+    """At 40 columns the header is cut before its DISCONNECTED part: a toast carries the whole message."""
+    async with tui(emu, size=(40, 16)) as (app, pilot):
+        await emu.running.stop()  # the endpoint goes away
+        await pilot.press("ctrl+r")
+
+        def told() -> list[str]:
+            return [str(n.message) for n in app._notifications if "cannot reach" in str(n.message).lower()]
+
+        messages = await until(told, pilot=pilot, wait=20, what="a toast: the endpoint cannot be reached")
+        assert emu.url.removeprefix("http://") in messages[0]  # the whole message, where it failed
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.5)
+        assert len(told()) == 1  # the same error again is not told twice
