@@ -85,9 +85,7 @@ def sweep_definition() -> str:
 
 
 def setup(emu: Emulator, pipelines: int, executions: int) -> tuple[list[str], float]:
-    import boto3
-
-    sm = boto3.client("sagemaker", endpoint_url=emu.url, region_name="us-east-1")
+    sm = emu.sm
     names = [f"sweep-{i:02d}" for i in range(pipelines)]
     for name in names:
         sm.create_pipeline(PipelineName=name, PipelineDefinition=sweep_definition(), RoleArn=ROLE)
@@ -169,9 +167,7 @@ def step_lags(
     end: float,
 ) -> list[float]:
     """For each step that ended in the window (the emulator's EndTime): when a progress line counted it."""
-    import boto3
-
-    sm = boto3.client("sagemaker", endpoint_url=emu.url, region_name="us-east-1")
+    sm = emu.sm
     lags = []
     for arn in arns:
         steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
@@ -208,10 +204,7 @@ def compare(args: Any) -> None:
 
 
 def status(emu: Emulator, arn: str) -> str:
-    import boto3
-
-    sm = boto3.client("sagemaker", endpoint_url=emu.url, region_name="us-east-1")
-    return str(sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"])
+    return str(emu.sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"])
 
 
 def report(args: Any, art: dict[str, Any], mine: dict[str, Any], n_art: int, n_mine: int) -> None:

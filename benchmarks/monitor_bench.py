@@ -71,9 +71,7 @@ def chain_definition() -> str:
 
 
 def setup(emu: Emulator, pipelines: int, executions: int, active: int) -> tuple[list[str], float]:
-    import boto3
-
-    sm = boto3.client("sagemaker", endpoint_url=emu.url, region_name="us-east-1")
+    sm = emu.sm
     names = [f"bench-{i:03d}" for i in range(pipelines)]
     definition = chain_definition()
     for name in names:
