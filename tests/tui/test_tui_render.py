@@ -48,14 +48,24 @@ async def test_click_selects_the_row_under_the_mouse_after_rows_moved() -> None:
     app = _TableApp()
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.query_one(ExecutionTable)
-        table.show(_row(i) for i in range(5))
+        table.show(_row(i) for i in range(30))
         await pilot.pause()
         # A newer execution arrives: every row moves down one line, its cells come from the cache.
-        table.upsert([_row(9)])
+        table.upsert([_row(99)])
         await pilot.pause()
-        assert table.ordered_arns()[2].endswith("/e3")
-        await pilot.click(ExecutionTable, offset=(20, 3))  # header, e9, e4, e3
-        assert table.cursor_arn is not None and table.cursor_arn.endswith("/e3")
+        assert table.ordered_arns()[3].endswith("/e27")
+        await pilot.click(ExecutionTable, offset=(20, 4))  # header, e99, e29, e28, e27
+        assert table.cursor_arn is not None and table.cursor_arn.endswith("/e27")
+        await pilot.hover(ExecutionTable, offset=(20, 2))
+        assert table.hover_row == 1
+        # Scrolled: the row under the mouse, not the row drawn on that line before.
+        table.scroll_to(y=10, animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.click(ExecutionTable, offset=(20, 1))
+        assert table.cursor_arn is not None and table.cursor_arn.endswith("/e20")
+        # The header is DataTable's: a click there selects no row.
+        await pilot.click(ExecutionTable, offset=(20, 0))
+        assert table.cursor_arn is not None and table.cursor_arn.endswith("/e20")
 
 
 async def test_a_changed_cell_is_painted_and_the_others_are_not_rendered_again(

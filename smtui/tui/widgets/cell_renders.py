@@ -3,8 +3,9 @@
 `DataTable` keys its cell cache by a table-wide counter that every `add_row`, `remove_row` and `sort`
 bumps: one new execution arriving made the table render every visible cell again (about 150 ms at
 120×36, most of the idle CPU of `smtui demo`, and the slow key presses of a 5,000-row table). Here the
-lines of a cell are kept until that cell's content changes. The only part of a rendered cell that depends
-on where its row is, the mouse metadata (`row`, `column`), is re-applied when the row has moved.
+lines of a cell are kept until that cell's content changes. They carry no mouse metadata (DataTable puts
+the row's index in every cell, so each row that moved had to be rendered again): `ExecutionTable` finds
+the row under the mouse from its position.
 """
 
 from __future__ import annotations
@@ -19,17 +20,6 @@ from rich.text import Text
 from textual._types import SegmentLines
 
 
-class _Entry:
-    """The lines of one rendering of a cell, plain and with the metadata of its last position."""
-
-    __slots__ = ("lines", "placed", "row_index")
-
-    def __init__(self, lines: SegmentLines) -> None:
-        self.lines = lines
-        self.row_index = -1
-        self.placed: SegmentLines = []
-
-
 class CellRenders:
     """Rendered cells by row key, column key and rendering variant (width, style, cursor, ...).
 
@@ -39,37 +29,21 @@ class CellRenders:
 
     def __init__(self, max_rows: int) -> None:
         self.max_rows = max_rows
-        self._rows: dict[Any, dict[Any, dict[Hashable, _Entry]]] = {}
+        self._rows: dict[Any, dict[Any, dict[Hashable, list[Segment]]]] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    def get(
-        self, row_key: Any, column_key: Any, variant: Hashable, row_index: int, column_index: int
-    ) -> SegmentLines | None:
-        """The cell's lines with the metadata of (`row_index`, `column_index`), or None if not cached."""
+    def get(self, row_key: Any, column_key: Any, variant: Hashable) -> list[Segment] | None:
+        """The cell's line, or None if not cached."""
         columns = self._rows.get(row_key)
         if columns is None:
             return None
         variants = columns.get(column_key)
-        entry = None if variants is None else variants.get(variant)
-        if entry is None:
-            return None
-        if entry.row_index != row_index:
-            entry.placed = _with_meta(entry.lines, row_index, column_index)
-            entry.row_index = row_index
-        return entry.placed
+        return None if variants is None else variants.get(variant)
 
-    def put(
-        self,
-        row_key: Any,
-        column_key: Any,
-        variant: Hashable,
-        row_index: int,
-        column_index: int,
-        lines: SegmentLines,
-    ) -> SegmentLines:
-        """Remember `lines` (rendered without metadata); returns them with the metadata applied."""
+    def put(self, row_key: Any, column_key: Any, variant: Hashable, line: list[Segment]) -> list[Segment]:
+        """Remember a cell's `line` and return it."""
         columns = self._rows.get(row_key)
         if columns is None:
             if len(self._rows) >= self.max_rows:
@@ -77,11 +51,8 @@ class CellRenders:
                 for stale in list(self._rows)[: max(1, self.max_rows // 4)]:
                     del self._rows[stale]
             columns = self._rows[row_key] = {}
-        entry = _Entry(lines)
-        columns.setdefault(column_key, {})[variant] = entry
-        entry.placed = _with_meta(lines, row_index, column_index)
-        entry.row_index = row_index
-        return entry.placed
+        columns.setdefault(column_key, {})[variant] = line
+        return line
 
     def discard(self, row_key: Any, column_key: Any | None = None) -> None:
         """Forget a cell (its content changed), or a whole row when `column_key` is None."""
@@ -94,19 +65,6 @@ class CellRenders:
 
     def clear(self) -> None:
         self._rows.clear()
-
-
-def _with_meta(lines: SegmentLines, row_index: int, column_index: int) -> SegmentLines:
-    # The same result as DataTable's own rendering, which puts the metadata in the base style: metadata
-    # carries no colour, so adding it last changes nothing else.
-    meta = Style.from_meta({"row": row_index, "column": column_index})
-    return [
-        [
-            Segment(text, style if control else (meta if style is None else style + meta), control)
-            for text, style, control in line
-        ]
-        for line in lines
-    ]
 
 
 def render_cell(

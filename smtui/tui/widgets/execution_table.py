@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual._types import SegmentLines
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Region
@@ -61,12 +61,48 @@ class ExecutionTable(DataTable[Cell]):
         self._cell_renders = CellRenders(max_rows=600)
         self._lines: dict[RowKey, tuple[Hashable, Strip]] = {}
         self._frame: _Frame | None = None
+        self._look_ids: dict[Hashable, int] = {}
 
     def on_key(self, event: events.Key) -> None:
         self.touched = True
 
-    def on_click(self, event: events.Click) -> None:
+    # Body lines carry no `row` metadata (DataTable's mouse handlers read it): the row under the mouse
+    # comes from its position. The header keeps DataTable's metadata and handling. (Textual calls
+    # one handler per class for a message: `_on_click` here also stands for `on_click`.)
+
+    def _row_under(self, event: events.MouseEvent) -> int | None:
+        header = self.header_height if self.show_header else 0
+        if event.y < header:
+            return None
+        index = event.y - header + int(self.scroll_y)
+        return index if 0 <= index < self.row_count else None
+
+    async def _on_click(self, event: events.Click) -> None:
         self.touched = True
+        if "row" in event.style.meta:
+            return  # the header: DataTable's handler
+        event.prevent_default()
+        index = self._row_under(event)
+        if index is None or not self.show_cursor:
+            return
+        self._set_hover_cursor(True)
+        coordinate = Coordinate(index, self.cursor_column)
+        again = coordinate == self.cursor_coordinate
+        self.cursor_coordinate = coordinate
+        row_key = self._row_locations.get_key(index)
+        if again and row_key is not None:
+            self.post_message(DataTable.RowSelected(self, index, row_key))
+        self._scroll_cursor_into_view(animate=True)
+        event.stop()
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        if "row" in event.style.meta:
+            return  # the header: DataTable's handler
+        event.prevent_default()
+        index = self._row_under(event)
+        self._set_hover_cursor(index is not None)
+        if index is not None and self.show_cursor:
+            self.hover_coordinate = Coordinate(index, 0)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -200,6 +236,11 @@ class ExecutionTable(DataTable[Cell]):
         `DataTable.update_cell` bumps a table-wide counter that throws away every cached cell, so each
         update re-rendered the whole visible table: with thousands of live rows that was most of the CPU.
         """
+        header = self.header_height if self.show_header else 0
+        top = int(self.scroll_y)
+        bottom = top + self.size.height - header
+        width = self.size.width
+        regions: list[Region] = []
         for arn, cells in updates.items():
             row = RowKey(arn)
             data = self._data[row]
@@ -208,11 +249,13 @@ class ExecutionTable(DataTable[Cell]):
                 self._cell_renders.discard(row, ColumnKey(column))
             self._lines.pop(row, None)
             index = self._row_locations.get(row)
-            if index is not None:
-                self.refresh_row(index)  # off-screen rows cost nothing
+            if index is not None and top <= index < bottom:  # off-screen rows cost nothing
+                regions.append(Region(0, header + index - top, width, 1))  # every row is one line high
+        if regions:
+            self.refresh(*regions)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # The same for every line of a frame, and not free to compute.
+        # What every line of a frame shares, computed once.
         self._frame = self._frame_now()
         try:
             return super().render_lines(crop)
@@ -221,7 +264,41 @@ class ExecutionTable(DataTable[Cell]):
 
     def _frame_now(self) -> _Frame:
         widths = tuple(column.get_render_width(self) for column in self.ordered_columns)
-        return self.rich_style, self.size.width, widths
+        keys = tuple(column.key for column in self.ordered_columns)
+        scroll_x, scroll_y = self.scroll_offset
+        base_style = self.rich_style
+        show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
+        # Everything a line's rendering depends on besides its row's cells and whether the cursor or the
+        # mouse is on it; a small number stands for it in the cache keys. Not the row's index: lines carry
+        # no mouse metadata (see `_row_under`), so a row that moved (a new execution above it) keeps its line.
+        look = (
+            base_style,
+            show_cursor,
+            show_hover,
+            self._pseudo_class_state,
+            self.size.width,
+            scroll_x,
+            widths,
+        )
+        look_id = self._look_ids.get(look)
+        if look_id is None:
+            if len(self._look_ids) > 64:
+                self._look_ids.clear()
+            look_id = self._look_ids[look] = len(self._look_ids)
+        return _Frame(
+            look_id=look_id,
+            base_style=base_style,
+            width=self.size.width,
+            widths=widths,
+            keys=keys,
+            scroll_x=scroll_x,
+            scroll_y=scroll_y,
+            header=self.header_height if self.show_header else 0,
+            cursor_row=self.cursor_row,
+            hover_row=self.hover_row,
+            show_cursor=show_cursor,
+            show_hover=show_hover,
+        )
 
     def render_line(self, y: int) -> Strip:
         """A body line from the row's cached line, or assembled from its cached cells.
@@ -229,70 +306,77 @@ class ExecutionTable(DataTable[Cell]):
         DataTable's own path costs about half a millisecond a line, and every running row on screen
         changes each second; the header line is still DataTable's.
         """
-        header = self.header_height if self.show_header else 0
-        if y < header or self.fixed_rows or self.cursor_type != "row":
+        frame = self._frame or self._frame_now()
+        if y < frame.header or self.fixed_rows or self.cursor_type != "row":
             return super().render_line(y)
-        scroll_x, scroll_y = self.scroll_offset
-        row_index = y - header + scroll_y
+        row_index = y - frame.header + frame.scroll_y
         row_key = self._row_locations.get_key(row_index)
         if row_key is None:
             return super().render_line(y)  # below the last row
-        base_style, width, column_widths = self._frame or self._frame_now()
-        cursor = row_index == self.cursor_row
-        hover = row_index == self.hover_row
-        show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
-        # Everything a cell's rendering depends on, besides its content and width (fixed per column).
-        look = (base_style, cursor, hover, show_cursor, show_hover, self._pseudo_class_state)
-        variant = (row_index, width, scroll_x, look)
+        variant = (frame.look_id, row_index == frame.cursor_row, row_index == frame.hover_row)
         cached = self._lines.get(row_key)
         if cached is not None and cached[0] == variant:
             return cached[1]
         segments: list[Segment] = []
-        for column_index, cell_width in enumerate(column_widths):
-            segments.extend(self._body_cell(row_key, row_index, column_index, cell_width, look)[0])
+        cells = self._cell_renders
+        for column_index, (column_key, cell_width) in enumerate(zip(frame.keys, frame.widths, strict=True)):
+            line = cells.get(row_key, column_key, variant)
+            if line is None:
+                line = self._body_cell(row_key, column_key, column_index, cell_width, frame, variant)
+                cells.put(row_key, column_key, variant, line)
+            segments.extend(line)
         # The row's colours (cursor, hover) extend to the right edge, as DataTable draws it.
         extend_style, _ = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, show_cursor, show_hover, False, False
+            False, False, False, variant[2], variant[1], frame.show_cursor, frame.show_hover, False, False
         )
-        meta = Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        table_width = sum(column_widths)
-        segments.append(Segment(" " * max(0, width - table_width), base_style + extend_style + meta))
-        if scroll_x == 0 and table_width <= width:  # the line is `width` long already
-            strip = Strip(Segment.simplify(segments), width)
+        table_width = sum(frame.widths)
+        segments.append(Segment(" " * max(0, frame.width - table_width), frame.base_style + extend_style))
+        if frame.scroll_x == 0 and table_width <= frame.width:  # the line is `width` long already
+            strip = Strip(segments, frame.width)
         else:
-            strip = Strip(segments).crop(scroll_x, scroll_x + width).adjust_cell_length(width, base_style)
-            strip = strip.simplify()
+            strip = Strip(segments).crop(frame.scroll_x, frame.scroll_x + frame.width)
+            strip = strip.adjust_cell_length(frame.width, frame.base_style).simplify()
         if len(self._lines) > 2 * self._cell_renders.max_rows:
             self._lines.clear()
         self._lines[row_key] = (variant, strip)
         return strip
 
     def _body_cell(
-        self, row_key: RowKey, row_index: int, column_index: int, width: int, look: _Look
-    ) -> SegmentLines:
-        """A body cell from `_cell_renders`, or rendered with the styles DataTable gives its cells."""
-        column_key = self._column_locations.get_key(column_index)
-        assert column_key is not None
-        lines = self._cell_renders.get(row_key, column_key, look, row_index, column_index)
-        if lines is not None:
-            return lines
-        base_style, cursor, hover, show_cursor, show_hover, _ = look
+        self,
+        row_key: RowKey,
+        column_key: ColumnKey,
+        column_index: int,
+        width: int,
+        frame: _Frame,
+        variant: _Variant,
+    ) -> list[Segment]:
+        """A body cell with the styles DataTable gives its cells (its segments of one style merged).
+
+        Its segments carry the column's index as metadata, as DataTable's do (without the row's): a cell
+        stays a run of its own through Textual's merging of equal styles, so screenshots place each cell
+        where the terminal does.
+        """
+        _, cursor, hover = variant
         component_style, post_style = self._get_styles_to_render_cell(
             False,
             False,
             False,
             hover,
             cursor,
-            show_cursor,
-            show_hover,
+            frame.show_cursor,
+            frame.show_hover,
             # The progress bar keeps its colours under the cursor: filled and empty are otherwise one colour.
             self.cursor_foreground_priority == "css" and column_key != _PROGRESS,
             self.cursor_background_priority == "css",
         )
         cell = self._data[row_key][column_key]
-        pre_style = base_style + component_style
-        rendered = render_cell(cell, width, self.cell_padding, pre_style, post_style, self.app.console)
-        return self._cell_renders.put(row_key, column_key, look, row_index, column_index, rendered)
+        pre_style = frame.base_style + component_style
+        [line] = render_cell(cell, width, self.cell_padding, pre_style, post_style, self.app.console)
+        meta = Style.from_meta({"column": column_index})
+        return [
+            Segment(text, meta if style is None else style + meta)
+            for text, style, _ in Segment.simplify(line)
+        ]
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
@@ -330,5 +414,22 @@ class ExecutionTable(DataTable[Cell]):
 
 
 _PROGRESS = ColumnKey("progress")
-_Look = tuple[Style, bool, bool, bool, bool, Hashable]  # see `render_line`
-_Frame = tuple[Style, int, tuple[int, ...]]  # the widget's style, its width, the columns' widths
+_Variant = tuple[int, bool, bool]  # how a line is drawn: the frame's look id, cursor on it, mouse on it
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """What every line of one frame shares (see `_frame_now`)."""
+
+    look_id: int
+    base_style: Style
+    width: int
+    widths: tuple[int, ...]
+    keys: tuple[ColumnKey, ...]
+    scroll_x: int
+    scroll_y: int
+    header: int
+    cursor_row: int
+    hover_row: int
+    show_cursor: bool
+    show_hover: bool
