@@ -98,9 +98,13 @@ def test_a_cell_renders_as_datatable_renders_it() -> None:
     pre, post = Style(color="red", bgcolor="blue"), Style(bgcolor="black")
     texts = [
         Text(""),
+        Text("", style="red"),
         Text("▶ Running", style="bold yellow"),
         Text("日本語の名前です", style="red"),
         Text("x" * 40),
+        Text("12m30s"),
+        Text("fits", style=Style(color="green", italic=True)),
+        Text.assemble(("██", "green"), ("░░", "bright_black"), " 2/4"),
     ]
     for cell in (Cell(text, 0) for text in texts):
         for width in (3, 8, 14, 50):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -74,14 +75,20 @@ def render_cell(
     post_style)` through `Console.render_lines`, segment for segment, at a fraction of the cost (Rich's
     general path was most of the time spent repainting a row whose elapsed time ticked)."""
     inner = max(0, width - 2 * padding)
-    text = cell.copy()
-    text.truncate(inner, overflow="ellipsis")
     blank = console.get_style("none")  # Padding's style
     line = [Segment(" " * padding, blank)] if padding else []
-    # Joined as Text.__rich_console__ joins its lines: the text's own style becomes a span.
-    joined = _NEWLINE.join([text])
-    line.extend(joined.render(console))
-    used = text.cell_len
+    plain = cell.plain
+    used = cell_len(plain)
+    if plain and not cell.spans and used <= inner:
+        # Most cells (an elapsed time, a name): one style, and it fits. Rich's path gives this one segment.
+        line.append(Segment(plain, console.get_style(cell.style) if cell.style else None))
+    else:
+        text = cell.copy()
+        text.truncate(inner, overflow="ellipsis")
+        # Joined as Text.__rich_console__ joins its lines: the text's own style becomes a span.
+        joined = _NEWLINE.join([text])
+        line.extend(joined.render(console))
+        used = text.cell_len
     if used < inner:
         line.append(Segment(" " * (inner - used), blank))
     if padding:
