@@ -197,6 +197,10 @@ class Monitor(Polls):
         return tuple(self.store.runs.get(execution_arn, {}).values())
 
     def progress(self, execution_arn: str) -> tuple[int, int] | None:
+        """(done, total) steps, or None until both the definition and the steps have been read (with the
+        definition alone, a finished run's steps would all count as skipped: `0/0`)."""
+        if execution_arn not in self.store.runs:
+            return None
         tree = self.tree(execution_arn)
         return tree.progress if tree is not None else None
 

@@ -334,3 +334,26 @@ async def test_watched_execution_keeps_its_pace_when_the_budget_is_short(
         assert len(seen) >= 3, "the watched execution was starved by the backlog"  # ~1 poll/s
     finally:
         await monitor.stop()
+
+
+async def test_a_finished_run_shows_no_progress_until_its_steps_are_read(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    # Its definition alone would count every step as skipped: the table showed `0/0` for a while.
+    pipeline = name("done")
+    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
+    arn = emu.start_execution(pipeline)
+    assert emu.run_until_done(arn, step=30) in ("Succeeded", "Failed")
+    monitor = make_monitor(client)
+    seen: list[tuple[int, int] | None] = []
+    monitor.subscribe(lambda _: seen.append(monitor.progress(arn)))
+    await monitor.start()
+    try:
+        await until(lambda: arn in monitor.executions)
+        monitor.watch(arn)
+        await until(lambda: monitor.progress(arn) is not None)
+        final = monitor.progress(arn)
+        assert final is not None and final[0] > 0 and final[1] > 0
+        assert {p for p in seen if p is not None} == {final}  # never a guess before the steps were read
+    finally:
+        await monitor.stop()
