@@ -164,11 +164,31 @@ def console_url(arn: str, pipeline_name: str) -> str:
     )
 
 
+AGE_SECONDS_UNDER = 600  # the table's elapsed times show seconds under 10 minutes, as k9s's AGE does
+
+
+def age(delta: timedelta | None) -> str:
+    """The executions table's elapsed time: `45s`, `3m04s` under 10 minutes, then `12m`, `1h02m`, `2d03h`.
+
+    As k9s shows ages: seconds matter while a run is young. Past that a running row changes once a
+    minute, not every second, so a screen of long runs stays still (and costs nothing to draw) between
+    real changes. The execution screen keeps the exact duration.
+    """
+    if delta is None:
+        return ""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < AGE_SECONDS_UNDER:
+        return format_duration(timedelta(seconds=seconds))
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    return format_duration(timedelta(seconds=seconds))
+
+
 def elapsed_shown(delta: timedelta | None) -> timedelta | None:
-    """`delta` cut to what `duration()` shows (seconds under an hour, minutes under two days, then hours):
+    """`delta` cut to what `age()` shows (seconds under 10 minutes, minutes under two days, then hours):
     rows compare equal, and nothing is repainted, until the text on screen would change."""
     if delta is None:
         return None
     seconds = max(0, int(delta.total_seconds()))
-    unit = 1 if seconds < 3600 else 60 if seconds < 48 * 3600 else 3600
+    unit = 1 if seconds < AGE_SECONDS_UNDER else 60 if seconds < 48 * 3600 else 3600
     return timedelta(seconds=seconds - seconds % unit)

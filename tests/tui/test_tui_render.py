@@ -116,11 +116,21 @@ def test_a_cell_renders_as_datatable_renders_it() -> None:
 
 
 def test_elapsed_is_cut_to_what_is_shown() -> None:
-    for seconds in (0, 59, 61, 3599, 3600, 3659, 3661, 86399, 86400, 90061):
+    for seconds in (0, 59, 61, 599, 600, 659, 3599, 3600, 3659, 3661, 86399, 86400, 90061, 200000):
         delta = timedelta(seconds=seconds, milliseconds=400)
-        assert fmt.duration(fmt.elapsed_shown(delta)) == fmt.duration(delta)
-    # Over an hour the text moves by minutes: rows compare equal, and are not repainted, meanwhile.
-    assert fmt.elapsed_shown(timedelta(seconds=3601)) == fmt.elapsed_shown(timedelta(seconds=3659))
+        assert fmt.age(fmt.elapsed_shown(delta)) == fmt.age(delta)
+    # As k9s shows ages: seconds under 10 minutes, then minutes. Rows compare equal, and are not
+    # repainted, until the text changes.
+    assert [fmt.age(timedelta(seconds=s)) for s in (45, 184, 599, 600, 754, 3720, 200000)] == [
+        "45s",
+        "3m04s",
+        "9m59s",
+        "10m",
+        "12m",
+        "1h02m",
+        "2d07h",
+    ]
+    assert fmt.elapsed_shown(timedelta(seconds=601)) == fmt.elapsed_shown(timedelta(seconds=659))
     assert fmt.elapsed_shown(timedelta(seconds=58)) != fmt.elapsed_shown(timedelta(seconds=59))
 
 

@@ -81,7 +81,7 @@ def cell_for(column: str, row: ExecutionRow, compact: bool) -> Cell:
             started = fmt.clock_time(row.started) if compact and row.started else fmt.timestamp(row.started)
             return Cell(started, row.started.timestamp() if row.started else 0.0)
         case "elapsed":
-            return Cell(fmt.duration(row.elapsed), row.elapsed.total_seconds() if row.elapsed else -1.0)
+            return Cell(fmt.age(row.elapsed), row.elapsed.total_seconds() if row.elapsed else -1.0)
         case "progress":
             done, total = row.progress or (0, 0)
             ratio = done / total if total > 0 else -1.0
