@@ -109,17 +109,34 @@ def clock_time(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%H:%M:%S")
 
 
-def progress_bar(progress: tuple[int, int] | None, width: int = 8, *, running: bool = False) -> Text:
+def progress_bar(
+    progress: tuple[int, int] | None,
+    width: int = 8,
+    *,
+    running: bool = False,
+    status: ExecutionStatus | None = None,
+) -> Text:
     """`███░░░░░ 3/8`; while the definition is not known yet, `…` for a running execution (it is being
-    fetched) and nothing for a finished one (its definition is never fetched: it would cost a call)."""
+    fetched) and nothing for a finished one (its definition is never fetched: it would cost a call).
+
+    The bar is red for a failed execution and yellow for a stopped one: the steps it never reached count as
+    skipped, so a run that failed at its last step has a full bar, and it must not read as a success."""
     if progress is None:
         return Text("…", style=styled("bright_black")) if running else Text("")
     done, total = progress
     filled = 0 if total <= 0 else round(width * done / total)
-    bar = Text("█" * filled, style=styled("green"))
+    tone = _BAR_TONES.get(status, "green") if status is not None else "green"
+    bar = Text("█" * filled, style=styled(tone))
     bar.append("░" * (width - filled), style=styled("bright_black"))
     bar.append(f" {done}/{total}")
     return bar
+
+
+_BAR_TONES = {
+    ExecutionStatus.FAILED: "red",
+    ExecutionStatus.STOPPED: "yellow",
+    ExecutionStatus.STOPPING: "yellow",
+}
 
 
 def shorten(text: str | None, limit: int) -> str:

@@ -138,3 +138,10 @@ def test_progress_not_known_yet_is_honest() -> None:
     assert fmt.progress_bar(None, running=True).plain == "…"  # being fetched
     assert fmt.progress_bar(None).plain == ""  # finished: its definition is never fetched
     assert fmt.progress_bar((3, 6)).plain == "████░░░░ 3/6"
+    # A run that failed at its last step has done all it reached: its bar is full, and red.
+    failed = fmt.progress_bar((2, 2), status=ExecutionStatus.FAILED)
+    assert failed.plain == "████████ 2/2"
+    assert "red" in str(failed.get_style_at_offset(Console(), 0))
+    assert "green" in str(
+        fmt.progress_bar((2, 2), status=ExecutionStatus.SUCCEEDED).get_style_at_offset(Console(), 0)
+    )

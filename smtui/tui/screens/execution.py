@@ -39,7 +39,7 @@ def summary(execution: Execution | None, progress: tuple[int, int] | None, now: 
     line.append(f"  elapsed {fmt.duration(execution_elapsed(execution, now))}")
     if progress is not None:
         line.append("  ")
-        line.append_text(fmt.progress_bar(progress))
+        line.append_text(fmt.progress_bar(progress, status=execution.status))
     # Last: on a narrow terminal it is what wraps.
     line.append(f"  started {fmt.timestamp(execution.started)}", style=fmt.styled("bright_black"))
     if execution.failure_reason:

@@ -85,7 +85,9 @@ def cell_for(column: str, row: ExecutionRow, compact: bool) -> Cell:
         case "progress":
             done, total = row.progress or (0, 0)
             ratio = done / total if total > 0 else -1.0
-            return Cell(fmt.progress_bar(row.progress, running=row.status.is_active), ratio)
+            return Cell(
+                fmt.progress_bar(row.progress, running=row.status.is_active, status=row.status), ratio
+            )
         case "running":
             return Cell(", ".join(row.running), ", ".join(row.running).lower())
         case _:
