@@ -62,6 +62,7 @@ class ExecutionTable(DataTable[Cell]):
         self._lines: dict[RowKey, tuple[Hashable, Strip]] = {}
         self._frame: _Frame | None = None
         self._look_ids: dict[Hashable, int] = {}
+        self._next_look_id = 0
 
     def on_key(self, event: events.Key) -> None:
         self.touched = True
@@ -268,23 +269,17 @@ class ExecutionTable(DataTable[Cell]):
         scroll_x, scroll_y = self.scroll_offset
         base_style = self.rich_style
         show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
-        # Everything a line's rendering depends on besides its row's cells and whether the cursor or the
-        # mouse is on it; a small number stands for it in the cache keys. Not the row's index: lines carry
-        # no mouse metadata (see `_row_under`), so a row that moved (a new execution above it) keeps its line.
-        look = (
-            base_style,
-            show_cursor,
-            show_hover,
-            self._pseudo_class_state,
-            self.size.width,
-            scroll_x,
-            widths,
-        )
+        # Everything a cell's rendering depends on besides its content and whether the cursor or the mouse
+        # is on its row; a small number stands for it in the cache keys. Not the row's index: lines carry no
+        # mouse metadata (see `_row_under`), so a row that moved (a new execution above it) keeps its line.
+        look = (base_style, show_cursor, show_hover, self._pseudo_class_state, widths)
         look_id = self._look_ids.get(look)
         if look_id is None:
             if len(self._look_ids) > 64:
                 self._look_ids.clear()
-            look_id = self._look_ids[look] = len(self._look_ids)
+            # Never reused: a cached line or cell keyed by an old number must not match another look.
+            self._next_look_id += 1
+            look_id = self._look_ids[look] = self._next_look_id
         return _Frame(
             look_id=look_id,
             base_style=base_style,
@@ -314,8 +309,9 @@ class ExecutionTable(DataTable[Cell]):
         if row_key is None:
             return super().render_line(y)  # below the last row
         variant = (frame.look_id, row_index == frame.cursor_row, row_index == frame.hover_row)
+        placed = (variant, frame.width, frame.scroll_x)  # a line also depends on where it is cut
         cached = self._lines.get(row_key)
-        if cached is not None and cached[0] == variant:
+        if cached is not None and cached[0] == placed:
             return cached[1]
         segments: list[Segment] = []
         cells = self._cell_renders
@@ -338,7 +334,7 @@ class ExecutionTable(DataTable[Cell]):
             strip = strip.adjust_cell_length(frame.width, frame.base_style).simplify()
         if len(self._lines) > 2 * self._cell_renders.max_rows:
             self._lines.clear()
-        self._lines[row_key] = (variant, strip)
+        self._lines[row_key] = (placed, strip)
         return strip
 
     def _body_cell(
