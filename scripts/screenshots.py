@@ -1,0 +1,89 @@
+"""The SVG pictures in screenshots/, from the demo at a fixed clock (run by `scripts/screenshots`).
+
+The demo's emulator is seeded and its simulated clock starts at a fixed instant and stands still, so the same
+code gives the same pictures. `python scripts/screenshots.py [NAME ...]` makes only the pictures named.
+"""
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from smtui.emulator.cli import EmulatorOptions, start_emulator
+from smtui.emulator.demo import seed_demo
+from smtui.emulator.store import Store
+from smtui.tui.app import SmtuiApp
+from smtui.tui.demo_emulator import simulated_clock
+from smtui.tui.screens.executions import ExecutionsScreen
+from smtui.tui.screens.start import StartScreen
+from smtui.tui.session import open_session
+
+FIXED_NOW = 1_795_680_000.0  # 2026-11-26 07:20:00 UTC
+OUT = Path("screenshots")
+
+
+async def shoot(url: str, out: Path, name: str, size: tuple[int, int], keys: list[str]) -> Path:
+    async with open_session(endpoint_url=url, region="us-east-1", now=await simulated_clock(url)) as session:
+        session.endpoint_label = "demo emulator · us-east-1"  # not the random port
+        # Ticking: the screens apply what the monitor found once a tick (the clock stands still, so the
+        # elapsed times do not move).
+        app = SmtuiApp(session, tick_interval=0.2)
+        async with app.run_test(size=size) as pilot:
+            while not isinstance(app.screen, ExecutionsScreen):
+                await pilot.pause(0.05)
+            await session.monitor.settle()
+            await pilot.pause(0.5)
+            for key in keys:
+                if key == "start":
+                    await app.push_screen(StartScreen("churn-model-training"))
+                    await pilot.press("enter")
+                else:
+                    await pilot.press(key)
+                await pilot.pause(0.2)
+                await session.monitor.settle()
+                await pilot.pause(0.6)
+            path = out / f"{name}.svg"
+            app.save_screenshot(str(path))
+            # Rich writes each run of text as its own <text>, often starting with (non-breaking) spaces,
+            # which some renderers (librsvg: rsvg-convert, many image viewers) drop unless told to
+            # preserve white space: "▶ Running   batch" was drawn "▶ Runningbatch". Browsers keep them.
+            svg = path.read_text()
+            path.write_text(svg.replace("<svg ", '<svg xml:space="preserve" ', 1))
+            return path
+
+
+SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
+    ("executions", (120, 34), []),
+    ("executions-80x24", (80, 24), []),
+    ("execution", (120, 34), ["down", "down", "down", "enter"]),
+    ("execution-80x24", (80, 24), ["down", "down", "enter"]),
+    ("start", (100, 30), ["start"]),
+    ("keys", (100, 40), ["question_mark"]),
+    ("filter", (120, 24), ["slash", *"churn", "enter", "S"]),
+]
+
+
+async def make(out: Path, only: list[str] | None = None) -> list[Path]:
+    """The pictures (all, or those named in `only`) as SVG files in the folder `out`."""
+    made = []
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp) / "state.sqlite"
+        store = Store(state)
+        store.set_meta("clock", FIXED_NOW)  # the emulator resumes its clock from the state: a fixed start
+        store.close()
+        running = await start_emulator(EmulatorOptions(time_scale=0, seed=7, state=str(state)))
+        try:
+            backend = running.backend  # type: ignore[attr-defined]
+            seed_demo(backend.engine, backend.store, backend.clock)
+            for name, size, keys in SHOTS:
+                if only is None or name in only:
+                    made.append(await shoot(running.url, out, name, size, keys))
+        finally:
+            await running.stop()
+    return made
+
+
+if __name__ == "__main__":
+    OUT.mkdir(exist_ok=True)
+    for path in asyncio.run(make(OUT, sys.argv[1:] or None)):
+        print(path)
