@@ -225,6 +225,21 @@ class Monitor(Polls):
     def unwatch(self, execution_arn: str) -> None:
         self._watched.discard(execution_arn)
 
+    def want_parameters(self, arns: Iterable[str]) -> None:
+        """Read the parameters of these executions (once each), after what is due on screen: the `/` filter
+        asked for a parameter, which only executions with their parameters read can match."""
+        at = self._now()
+        for arn in arns:
+            execution = self.store.executions.get(arn)
+            if execution is not None and execution.parameters is None:
+                self._due.setdefault(("params", arn), at)
+        self._kick()
+
+    def drop_parameter_wants(self) -> None:
+        """Forget the parameter reads `want_parameters` asked for and not yet made (the filter changed)."""
+        for key in [k for k in self._due if k[0] == "params" and k[1] not in self._watched]:
+            del self._due[key]
+
     def set_visible(self, arns: Iterable[str]) -> None:
         visible = set(arns)
         new = visible - (self._visible or set())

@@ -202,9 +202,10 @@ class Polls:
         at = self._now()
         if arn not in self.store.graphs:
             self._due.setdefault(("definition", arn), at)
-        # Parameters of rows on screen too (once each): the TUI's `/` filter matches parameter values.
+        # Parameters only for the execution on screen (its screen shows them); the `/` filter asks for the
+        # others when it needs them (`want_parameters`).
         shown = arn in self._watched or (self._visible is not None and arn in self._visible)
-        if shown and execution.parameters is None:
+        if arn in self._watched and execution.parameters is None:
             self._due.setdefault(("params", arn), at)
         if execution.is_active or arn not in self.store.runs:
             # Now if urgent or never polled; else within this row's new pace (it may have come into view

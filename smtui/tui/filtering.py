@@ -53,6 +53,17 @@ class ExecutionFilter:
     def is_empty(self) -> bool:
         return not self.terms and not self.active_only
 
+    @property
+    def reads_parameters(self) -> bool:
+        """Whether a term names a parameter (`Key=Value`, `param:`): parameters must be read to match it."""
+        return any(term.field == "param" for term in self.terms)
+
+    def candidates(self, execution: Execution) -> bool:
+        """Whether the terms that do not name a parameter match: the executions whose parameters to read."""
+        if self.active_only and not execution.is_active:
+            return False
+        return all(_matches(term, execution) for term in self.terms if term.field != "param")
+
     def matches(self, execution: Execution) -> bool:
         if self.active_only and not execution.is_active:
             return False

@@ -36,6 +36,8 @@ class MonitorView(Protocol):
     def watch(self, execution_arn: str) -> None: ...
     def unwatch(self, execution_arn: str) -> None: ...
     def set_visible(self, arns: Iterable[str]) -> None: ...
+    def want_parameters(self, arns: Iterable[str]) -> None: ...
+    def drop_parameter_wants(self) -> None: ...
 
 
 class Catalog(Protocol):
@@ -139,6 +141,12 @@ class EmptyMonitor:
         return None
 
     def set_visible(self, arns: Iterable[str]) -> None:
+        return None
+
+    def want_parameters(self, arns: Iterable[str]) -> None:
+        return None
+
+    def drop_parameter_wants(self) -> None:
         return None
 
 

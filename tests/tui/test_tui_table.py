@@ -129,3 +129,32 @@ async def test_open_shows_the_live_step_tree(emu: Emulator) -> None:
         assert any("ScoreAll" in label and "skipped" in label for label in labels())  # the if branch
         await pilot.press("escape")
         assert isinstance(app.screen, ExecutionsScreen)
+
+
+async def test_a_parameter_filter_finds_runs_never_shown_and_idle_rows_read_no_parameters(emu: Emulator) -> None:
+    await emu.create_pipeline("sweep")
+    wanted = await emu.start("sweep", InstanceCount="7")  # the oldest: below the bottom of the screen
+    emu.advance(5)
+    others = []
+    for _ in range(14):
+        others.append(await emu.start("sweep", InstanceCount="3"))
+        emu.advance(5)
+    async with tui(emu, size=(120, 12)) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        await until(lambda: screen.table.row_count == 15, pilot=pilot, what="fifteen rows")
+        assert wanted not in screen.table.visible_arns()
+        await pilot.pause(1.0)
+        # Rows on screen cost no parameter reads: only a filter that names a parameter asks for them.
+        assert emu.calls().get("SageMaker.ListPipelineParametersForExecution", 0) == 0
+
+        await pilot.press("slash", *"InstanceCount=7", "enter")
+        await until(lambda: screen.table.ordered_arns() == [wanted], pilot=pilot, what="the run never shown")
+        assert emu.calls()["SageMaker.ListPipelineParametersForExecution"] == 15  # each candidate once
+        assert "reading the parameters" not in str(screen.query_one("#info").render())
+
+        # `pipeline:` narrows the candidates: a filter on another pipeline reads nothing more.
+        await pilot.press("slash", "ctrl+u", *"pipeline:nothing InstanceCount=3", "enter")
+        await pilot.pause(0.5)
+        assert screen.table.row_count == 0
+        assert emu.calls()["SageMaker.ListPipelineParametersForExecution"] == 15

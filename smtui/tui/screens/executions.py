@@ -113,9 +113,20 @@ class ExecutionsScreen(ActingScreen):
 
     def reload(self) -> None:
         """Show every execution that passes the filter (after the filter changed)."""
-        executions = self.smtui.session.monitor.executions.values()
+        monitor = self.smtui.session.monitor
+        executions = monitor.executions.values()
         self.table.show(self.row_for(e) for e in executions if self.filter.matches(e))
+        monitor.drop_parameter_wants()
+        self._want_parameters(executions)
         self._after_change()
+
+    def _want_parameters(self, executions: Iterable[Execution]) -> None:
+        """A filter that names a parameter can only match executions whose parameters were read: ask the
+        monitor for those of every candidate (the executions the other terms match)."""
+        if self.filter.reads_parameters:
+            self.smtui.session.monitor.want_parameters(
+                e.arn for e in executions if e.parameters is None and self.filter.candidates(e)
+            )
 
     def refresh_rows(self, arns: Iterable[str], *, ticked: Iterable[str] = ()) -> None:
         """Show the monitor's state of `arns` (added, changed, or gone if filtered out), and the elapsed
@@ -129,6 +140,8 @@ class ExecutionsScreen(ActingScreen):
                 upsert.append(self.row_for(execution))
             else:
                 drop.append(arn)
+        if self.filter.reads_parameters:  # new executions are candidates too
+            self._want_parameters(e for arn in arns if (e := executions.get(arn)) is not None)
         now = self.smtui.session.now()
         for arn in ticked:
             execution = executions.get(arn)
@@ -190,6 +203,14 @@ class ExecutionsScreen(ActingScreen):
         if self.filter.text:
             info.append(" · filter: ", style="bright_black")
             info.append(self.filter.text, style="bold")
+        if self.filter.reads_parameters:
+            unread = sum(
+                1
+                for e in self.smtui.session.monitor.executions.values()
+                if e.parameters is None and self.filter.candidates(e)
+            )
+            if unread:
+                info.append(f" · reading the parameters of {unread} more", style="yellow")
         if self.filter.active_only:
             info.append(" · active only", style="bold")
         if self.marked:
