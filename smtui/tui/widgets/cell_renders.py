@@ -3,8 +3,8 @@
 `DataTable` keys its cell cache by a table-wide counter that every `add_row`, `remove_row` and `sort`
 bumps: one new execution arriving made the table render every visible cell again (about 150 ms at
 120×36, most of the idle CPU of `smtui demo`, and the slow key presses of a 5,000-row table). Here the
-lines of a cell are kept until that cell's content changes. They carry no mouse metadata (DataTable puts
-the row's index in every cell, so each row that moved had to be rendered again): `ExecutionTable` finds
+lines of a cell are kept until that cell's content changes. They do not carry the row's index as mouse
+metadata, as DataTable's cells do (each row that moved had to be rendered again): `ExecutionTable` finds
 the row under the mouse from its position.
 """
 

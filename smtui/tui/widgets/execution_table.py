@@ -270,8 +270,9 @@ class ExecutionTable(DataTable[Cell]):
         base_style = self.rich_style
         show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
         # Everything a cell's rendering depends on besides its content and whether the cursor or the mouse
-        # is on its row; a small number stands for it in the cache keys. Not the row's index: lines carry no
-        # mouse metadata (see `_row_under`), so a row that moved (a new execution above it) keeps its line.
+        # is on its row; a small number stands for it in the cache keys. Not the row's index: lines do not
+        # carry it as mouse metadata (see `_row_under`), so a row that moved (a new execution above it) keeps
+        # its line.
         look = (base_style, show_cursor, show_hover, self._pseudo_class_state, widths)
         look_id = self._look_ids.get(look)
         if look_id is None:
