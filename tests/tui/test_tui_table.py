@@ -131,7 +131,9 @@ async def test_open_shows_the_live_step_tree(emu: Emulator) -> None:
         assert isinstance(app.screen, ExecutionsScreen)
 
 
-async def test_a_parameter_filter_finds_runs_never_shown_and_idle_rows_read_no_parameters(emu: Emulator) -> None:
+async def test_a_parameter_filter_finds_runs_never_shown_and_idle_rows_read_no_parameters(
+    emu: Emulator,
+) -> None:
     await emu.create_pipeline("sweep")
     wanted = await emu.start("sweep", InstanceCount="7")  # the oldest: below the bottom of the screen
     emu.advance(5)
