@@ -74,12 +74,7 @@ class Emulator:
         return boto3.client("sagemaker", endpoint_url=self.url, region_name="us-east-1")
 
     def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            f"{self.url}/_emulator/{path}", data=data, method="POST" if data else "GET"
-        )
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            return json.loads(resp.read())
+        return control(self.url, path, body)
 
     def stats(self) -> dict[str, int]:
         return {k.split(".", 1)[1]: v for k, v in self.control("stats")["calls"].items()}
@@ -113,6 +108,14 @@ def percentiles(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
     return f"{statistics.median(ordered):.2f} / {p95:.2f} (n={len(ordered)})"
+
+
+def control(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """A control endpoint of the emulator at `url` (`/_emulator/<path>`): GET, or POST with a JSON body."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"{url}/_emulator/{path}", data=data, method="POST" if data else "GET")
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        return json.loads(resp.read())
 
 
 def proc_stats(pid: int) -> tuple[float, float]:

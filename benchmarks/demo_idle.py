@@ -14,24 +14,17 @@ often as thirty real accounts' would. Scale 1 is an account at the pace of life.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, control, proc_stats
+
 SMTUI = ROOT / ".venv" / "bin" / "smtui"
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
@@ -51,15 +44,6 @@ def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
 
 
-def control(url: str, path: str, post: bool = False) -> dict[str, object]:
-    request = urllib.request.Request(
-        f"{url}/_emulator/{path}", method="POST" if post else "GET", data=b"{}" if post else None
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else {}
-
-
 def measure(scale: float, warm: float, window: float, size: tuple[int, int]) -> None:
     session = f"smtui-idle-{os.getpid()}"
     command = f"exec {SMTUI} demo --time-scale {scale:g}"
@@ -74,12 +58,12 @@ def measure(scale: float, warm: float, window: float, size: tuple[int, int]) -> 
             print(f"  scale {scale:g}: the demo did not come up:\n{screen}", file=sys.stderr)
             return
         url, emulator = found.group(0), emulators[0]
-        control(url, "reset-stats", post=True)
-        tui_before, emu_before, start = cpu_seconds(tui), cpu_seconds(emulator), time.monotonic()
+        control(url, "reset-stats", {})
+        tui_before, emu_before, start = proc_stats(tui)[1], proc_stats(emulator)[1], time.monotonic()
         time.sleep(window)
         elapsed = time.monotonic() - start
-        tui_cpu = (cpu_seconds(tui) - tui_before) / elapsed
-        emu_cpu = (cpu_seconds(emulator) - emu_before) / elapsed
+        tui_cpu = (proc_stats(tui)[1] - tui_before) / elapsed
+        emu_cpu = (proc_stats(emulator)[1] - emu_before) / elapsed
         calls = control(url, "stats").get("calls", {})
         assert isinstance(calls, dict)
         total = sum(int(n) for n in calls.values())

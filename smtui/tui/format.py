@@ -125,14 +125,13 @@ def progress_bar(
         return Text("…", style=styled("bright_black")) if running else Text("")
     done, total = progress
     filled = 0 if total <= 0 else round(width * done / total)
-    tone = _BAR_TONES.get(status, "green") if status is not None else "green"
-    bar = Text("█" * filled, style=styled(tone))
+    bar = Text("█" * filled, style=styled(_BAR_TONES.get(status, "green")))
     bar.append("░" * (width - filled), style=styled("bright_black"))
     bar.append(f" {done}/{total}")
     return bar
 
 
-_BAR_TONES = {
+_BAR_TONES: dict[ExecutionStatus | None, str] = {
     ExecutionStatus.FAILED: "red",
     ExecutionStatus.STOPPED: "yellow",
     ExecutionStatus.STOPPING: "yellow",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -124,9 +124,11 @@ class ExecutionsScreen(ActingScreen):
         """A filter that names a parameter can only match executions whose parameters were read: ask the
         monitor for those of every candidate (the executions the other terms match)."""
         if self.filter.reads_parameters:
-            self.smtui.session.monitor.want_parameters(
-                e.arn for e in executions if e.parameters is None and self.filter.candidates(e)
-            )
+            self.smtui.session.monitor.want_parameters(e.arn for e in self._unread(executions))
+
+    def _unread(self, executions: Iterable[Execution]) -> Iterator[Execution]:
+        """The candidates of a filter naming a parameter whose parameters are not read yet."""
+        return (e for e in executions if e.parameters is None and self.filter.candidates(e))
 
     def refresh_rows(self, arns: Iterable[str], *, ticked: Iterable[str] = ()) -> None:
         """Show the monitor's state of `arns` (added, changed, or gone if filtered out), and the elapsed
@@ -140,8 +142,7 @@ class ExecutionsScreen(ActingScreen):
                 upsert.append(self.row_for(execution))
             else:
                 drop.append(arn)
-        if self.filter.reads_parameters:  # new executions are candidates too
-            self._want_parameters(e for arn in arns if (e := executions.get(arn)) is not None)
+        self._want_parameters(e for arn in arns if (e := executions.get(arn)) is not None)  # new ones too
         now = self.smtui.session.now()
         for arn in ticked:
             execution = executions.get(arn)
@@ -204,11 +205,7 @@ class ExecutionsScreen(ActingScreen):
             info.append(" · filter: ", style="bright_black")
             info.append(self.filter.text, style="bold")
         if self.filter.reads_parameters:
-            unread = sum(
-                1
-                for e in self.smtui.session.monitor.executions.values()
-                if e.parameters is None and self.filter.candidates(e)
-            )
+            unread = sum(1 for _ in self._unread(self.smtui.session.monitor.executions.values()))
             if unread:
                 info.append(f" · reading the parameters of {unread} more", style="yellow")
         if self.filter.active_only:
