@@ -68,6 +68,47 @@ async def test_click_selects_the_row_under_the_mouse_after_rows_moved() -> None:
         assert table.cursor_arn is not None and table.cursor_arn.endswith("/e20")
 
 
+def _thumb_lines(table: ExecutionTable) -> list[int]:
+    """The lines whose last two cells are the scrollbar's thumb (drawn in the bar's colour)."""
+    lines = []
+    for y in range(table.size.height):
+        last = list(table.render_line(y))[-1]
+        if last.style is not None and (last.style.reverse or last.text.strip()):
+            lines.append(y)
+    return lines
+
+
+async def test_the_scrollbar_drawn_in_the_lines_pages_and_drags() -> None:
+    app = _TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(ExecutionTable)
+        table.show(_row(i) for i in range(60))
+        await pilot.pause()
+        # No scrollbar widget beside the table: nothing cuts its lines in two at each frame.
+        assert app.screen._compositor.cuts[5] == [0, 120]
+        assert _thumb_lines(table)[0] == 0
+        newest = table.visible_arns()[0]
+        # A click on the track below the thumb pages down, and leaves the cursor where it was.
+        await pilot.click(ExecutionTable, offset=(119, 10))
+        await pilot.pause()
+        assert table.scroll_y == 11
+        assert table.cursor_arn == newest
+        assert _thumb_lines(table)[0] > 0
+        # Dragging the thumb to the bottom shows the oldest execution.
+        top = _thumb_lines(table)[0]
+        await pilot.mouse_down(ExecutionTable, offset=(119, top))
+        await pilot.hover(ExecutionTable, offset=(119, 11))
+        await pilot.mouse_up(ExecutionTable, offset=(119, 11))
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y
+        assert table.visible_arns()[-1].endswith("/e0")
+        assert _thumb_lines(table)[-1] == 11
+        # A click on the track above pages back up.
+        await pilot.click(ExecutionTable, offset=(119, 1))
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y - 11
+
+
 async def test_a_changed_cell_is_painted_and_the_others_are_not_rendered_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from math import ceil
 from typing import Any, ClassVar
 
 from rich.segment import Segment
@@ -12,6 +13,7 @@ from textual import events
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Region
+from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
@@ -33,6 +35,17 @@ class ExecutionTable(DataTable[Cell]):
 
     Rows are only added, removed or updated cell by cell, and the cursor stays on the same
     execution whatever moves around it.
+
+    The vertical scrollbar is drawn here, as the last columns of each line, not by Textual's
+    `ScrollBar` widget: a widget beside the table cuts every repainted line in two at each frame (two
+    new strips a line, each with its own caches), which cost about a third of a frame's compositing
+    while rows tick. It looks and handles as Textual's does: drag the thumb, click the track to page.
+    """
+
+    DEFAULT_CSS = """
+    ExecutionTable {
+        scrollbar-size-vertical: 0;
+    }
     """
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
@@ -63,6 +76,10 @@ class ExecutionTable(DataTable[Cell]):
         self._frame: _Frame | None = None
         self._look_ids: dict[Hashable, int] = {}
         self._next_look_id = 0
+        self._bar_state = ""  # the scrollbar: "", "hover" (mouse over it) or "grab" (thumb dragged)
+        self._grab: tuple[int, float] | None = None  # screen y of the grab, scroll_y then
+        self._last_bar: tuple[Segment, ...] | None = None
+        self._bar_memo: tuple[Hashable, tuple[Segment, ...]] | None = None
 
     def on_key(self, event: events.Key) -> None:
         self.touched = True
@@ -78,11 +95,59 @@ class ExecutionTable(DataTable[Cell]):
         index = event.y - header + int(self.scroll_y)
         return index if 0 <= index < self.row_count else None
 
+    def _on_bar(self, event: events.MouseEvent) -> bool:
+        return self._scrollbar_shown() and event.x >= self.size.width - _BAR
+
+    def _thumb(self) -> tuple[int, int]:
+        """The lines the scrollbar's thumb covers (as `ScrollBarRender` places it)."""
+        height, virtual = self.size.height, ceil(self.virtual_size.height)
+        thumb = max(1.0, height / (virtual / height))
+        top = (height - thumb) * self.scroll_y / max(1, virtual - height)
+        return int(top), ceil(top + thumb)
+
+    # Textual calls the handler of each class in turn: `prevent_default` keeps Widget's from acting too.
+
+    async def _on_mouse_down(self, event: events.MouseDown) -> None:
+        if not self._on_bar(event):
+            return
+        event.prevent_default()
+        event.stop()
+        top, bottom = self._thumb()
+        if event.y < top:
+            self.scroll_page_up()
+        elif event.y >= bottom:
+            self.scroll_page_down()
+        else:
+            self._grab = (event.screen_y, self.scroll_y)
+            self.capture_mouse()
+            self._set_bar_state("grab")
+
+    async def _on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._grab is None:
+            return
+        event.prevent_default()
+        event.stop()
+        self._grab = None
+        self.release_mouse()
+        self._set_bar_state("hover" if self._on_bar(event) else "")
+
+    def _on_leave(self, event: events.Leave) -> None:
+        if self._grab is None:
+            self._set_bar_state("")
+
+    def _set_bar_state(self, state: str) -> None:
+        if state != self._bar_state:
+            self._bar_state = state
+            self.refresh()
+
     async def _on_click(self, event: events.Click) -> None:
         self.touched = True
         if "row" in event.style.meta:
             return  # the header: DataTable's handler
         event.prevent_default()
+        if self._on_bar(event):
+            event.stop()
+            return
         index = self._row_under(event)
         if index is None or not self.show_cursor:
             return
@@ -97,9 +162,20 @@ class ExecutionTable(DataTable[Cell]):
         event.stop()
 
     def _on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._grab is not None:
+            event.prevent_default()
+            grabbed_at, scroll_y = self._grab
+            rows_per_line = self.virtual_size.height / max(1, self.size.height)
+            self.scroll_to(y=scroll_y + (event.screen_y - grabbed_at) * rows_per_line, animate=False)
+            return
+        on_bar = self._on_bar(event)
+        self._set_bar_state("hover" if on_bar else "")
         if "row" in event.style.meta:
             return  # the header: DataTable's handler
         event.prevent_default()
+        if on_bar:
+            self._set_hover_cursor(False)
+            return
         index = self._row_under(event)
         self._set_hover_cursor(index is not None)
         if index is not None and self.show_cursor:
@@ -257,7 +333,12 @@ class ExecutionTable(DataTable[Cell]):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every line of a frame shares, computed once.
-        self._frame = self._frame_now()
+        self._frame = frame = self._frame_now()
+        if frame.bar != self._last_bar:
+            # The thumb moved or resized (rows came or went below the screen): every line shows it.
+            self._last_bar = frame.bar
+            if crop.height < self.size.height:
+                self.refresh()
         try:
             return super().render_lines(crop)
         finally:
@@ -281,10 +362,12 @@ class ExecutionTable(DataTable[Cell]):
             # Never reused: a cached line or cell keyed by an old number must not match another look.
             self._next_look_id += 1
             look_id = self._look_ids[look] = self._next_look_id
+        bar = self._scrollbar()
         return _Frame(
             look_id=look_id,
             base_style=base_style,
-            width=self.size.width,
+            width=self.size.width - (_BAR if bar else 0),
+            bar=bar,
             widths=widths,
             keys=keys,
             scroll_x=scroll_x,
@@ -296,6 +379,55 @@ class ExecutionTable(DataTable[Cell]):
             show_hover=show_hover,
         )
 
+    def _scrollbar_shown(self) -> bool:
+        return self.virtual_size.height > self.size.height > 0
+
+    @property
+    def max_scroll_x(self) -> int:
+        """As far right as the last column, beside the scrollbar drawn in the lines."""
+        bar = _BAR if self._scrollbar_shown() else 0
+        return max(0, self.virtual_size.width - (self.container_size.width - bar))
+
+    def _scrollbar(self) -> tuple[Segment, ...] | None:
+        """The scrollbar's segment for each line, in the colours of Textual's own (or None: all fits)."""
+        if not self._scrollbar_shown():
+            return None
+        styles = self.styles
+        if self._bar_state == "grab":
+            background, color = styles.scrollbar_background_active, styles.scrollbar_color_active
+        elif self._bar_state == "hover":
+            background, color = styles.scrollbar_background_hover, styles.scrollbar_color_hover
+        else:
+            background, color = styles.scrollbar_background, styles.scrollbar_color
+        if background.a < 1:
+            background = self.background_colors[0] + background
+        color = background + color
+        height = self.size.height
+        key = (background, color, height, self.virtual_size.height, self.scroll_y)
+        if self._bar_memo is not None and self._bar_memo[0] == key:
+            return self._bar_memo[1]
+        bar = ScrollBarRender.render_bar(
+            size=height,
+            virtual_size=ceil(self.virtual_size.height),
+            window_size=height,
+            position=self.scroll_y,
+            thickness=_BAR,
+            back_color=background.rich_color,
+            bar_color=color.rich_color,
+        )
+        # Without the actions Textual's scrollbar widget carries as metadata: the mouse is handled here.
+        segments = tuple(
+            Segment(segment.text, segment.style and segment.style.clear_meta_and_links())
+            for segment in bar.segments
+        )
+        self._bar_memo = (key, segments)
+        return segments
+
+    def _with_bar(self, strip: Strip, y: int, frame: _Frame) -> Strip:
+        if frame.bar is None:
+            return strip
+        return Strip.join([strip.crop(0, frame.width), Strip([frame.bar[y]], _BAR)])
+
     def render_line(self, y: int) -> Strip:
         """A body line from the row's cached line, or assembled from its cached cells.
 
@@ -304,13 +436,15 @@ class ExecutionTable(DataTable[Cell]):
         """
         frame = self._frame or self._frame_now()
         if y < frame.header or self.fixed_rows or self.cursor_type != "row":
-            return super().render_line(y)
+            return self._with_bar(super().render_line(y), y, frame)
         row_index = y - frame.header + frame.scroll_y
         row_key = self._row_locations.get_key(row_index)
         if row_key is None:
-            return super().render_line(y)  # below the last row
+            return self._with_bar(super().render_line(y), y, frame)  # below the last row
         variant = (frame.look_id, row_index == frame.cursor_row, row_index == frame.hover_row)
-        placed = (variant, frame.width, frame.scroll_x)  # a line also depends on where it is cut
+        # A line also depends on where it is cut, and on the piece of scrollbar beside it.
+        bar = None if frame.bar is None else frame.bar[y]
+        placed = (variant, frame.width, frame.scroll_x, bar)
         cached = self._lines.get(row_key)
         if cached is not None and cached[0] == placed:
             return cached[1]
@@ -329,10 +463,14 @@ class ExecutionTable(DataTable[Cell]):
         table_width = sum(frame.widths)
         segments.append(Segment(" " * max(0, frame.width - table_width), frame.base_style + extend_style))
         if frame.scroll_x == 0 and table_width <= frame.width:  # the line is `width` long already
-            strip = Strip(segments, frame.width)
+            if bar is not None:
+                segments.append(bar)
+            strip = Strip(segments, frame.width + (_BAR if bar else 0))
         else:
             strip = Strip(segments).crop(frame.scroll_x, frame.scroll_x + frame.width)
             strip = strip.adjust_cell_length(frame.width, frame.base_style).simplify()
+            if bar is not None:
+                strip = Strip.join([strip, Strip([bar], _BAR)])
         if len(self._lines) > 2 * self._cell_renders.max_rows:
             self._lines.clear()
         self._lines[row_key] = (placed, strip)
@@ -411,6 +549,7 @@ class ExecutionTable(DataTable[Cell]):
 
 
 _PROGRESS = ColumnKey("progress")
+_BAR = 2  # the scrollbar's width, as Textual draws it
 _Variant = tuple[int, bool, bool]  # how a line is drawn: the frame's look id, cursor on it, mouse on it
 
 
@@ -420,7 +559,8 @@ class _Frame:
 
     look_id: int
     base_style: Style
-    width: int
+    width: int  # of the table's lines, without the scrollbar
+    bar: tuple[Segment, ...] | None
     widths: tuple[int, ...]
     keys: tuple[ColumnKey, ...]
     scroll_x: int
