@@ -117,6 +117,7 @@ class Monitor(Polls):
         self._watched: set[str] = set()
         self._visible: set[str] | None = None
         self._quiet: dict[str, int] = {}
+        self._rate_origin: tuple[float, datetime] | None = None
         self._task: asyncio.Task[None] | None = None
         self._workers: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()

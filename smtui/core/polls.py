@@ -7,6 +7,7 @@ mixin that only `Monitor` uses, and it reads the attributes `Monitor.__init__` s
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from smtui.core.client import SageMakerClient
 from smtui.core.definition import DefinitionError, StepGraph, parse_definition
@@ -18,6 +19,8 @@ from smtui.core.timing import HISTORY_RUNS
 Key = tuple[str, str]  # (kind, subject): ("discover", ""), ("pipeline", name), ("steps", arn), ...
 
 WATCHED, VISIBLE, REST = 0, 1, 2  # priorities: the execution on screen, rows in view, the rest
+QUIET_CAP = 12.0  # a row whose running steps cannot have ended yet waits at most this many intervals
+RATE_WARMUP = 5.0  # seconds of the scheduler's clock before the rate of the store's clock is trusted
 
 
 class Polls:
@@ -36,6 +39,7 @@ class Polls:
     _watched: set[str]
     _visible: set[str] | None
     _quiet: dict[str, int]  # execution ARN -> step polls in a row that found nothing new
+    _rate_origin: tuple[float, datetime] | None  # scheduler time and store clock at the first `_clock_rate`
 
     def _now(self) -> float:
         """The scheduler's clock (asyncio's loop time is `time.monotonic`). "Due now" is stamped with it,
@@ -188,11 +192,57 @@ class Polls:
         execution on screen keeps its pace, visible rows stretch to 3x, the rest to 4x. The status of an
         execution does not wait for this: its pipeline's list carries it, and a poll that sees a step
         stopping or failing lists the pipeline at once.
+
+        Except on screen, a row also waits while none of its running steps can have ended yet, judging
+        by the shortest successful run of each in the pipeline's earlier executions (`_quiet_for`), up to
+        `QUIET_CAP` times its interval. Then it polls at the start pace again.
         """
         priority = self._exec_priority(arn)
         base = self._interval(priority)
         cap = base * (1.0, 3.0, 4.0)[priority]
-        return min(cap, base * 1.5 ** self._quiet.get(arn, 0))
+        pace = min(cap, base * 1.5 ** self._quiet.get(arn, 0))
+        if priority == WATCHED:
+            return pace
+        quiet = self._quiet_for(arn)
+        if quiet is None or quiet <= pace:
+            return pace
+        self._quiet[arn] = 0  # once the first step may end, polls start over at the interval
+        return min(quiet, base * QUIET_CAP)
+
+    def _quiet_for(self, arn: str) -> float | None:
+        """Scheduler seconds before any running step of this execution can end, as far as history tells:
+        for each, its start plus the shortest successful run of that step seen in the same pipeline. None
+        when a running step has no such history, or when there is no running step to judge by."""
+        execution = self.store.executions.get(arn)
+        runs = self.store.runs.get(arn)
+        rate = self._clock_rate()
+        if execution is None or not runs or rate is None:
+            return None
+        now = self.store.clock()
+        soonest: float | None = None
+        for run in runs.values():
+            if run.status.is_done:
+                continue
+            shortest = self.store.shortest_step(execution.pipeline_name, run.name)
+            if shortest is None or run.started is None or run.status is not StepStatus.EXECUTING:
+                return None
+            left = shortest - (now - run.started).total_seconds()
+            soonest = left if soonest is None else min(soonest, left)
+        return None if soonest is None else soonest / rate
+
+    def _clock_rate(self) -> float | None:
+        """Seconds of the store's clock per second of the scheduler's, measured since the first call: 1
+        against AWS, the time scale on a simulated emulator. None for the first `RATE_WARMUP` seconds, or
+        while the clock stands still (an emulator stepped by hand)."""
+        now, clock = self._now(), self.store.clock()
+        if self._rate_origin is None:
+            self._rate_origin = (now, clock)
+            return None
+        start, clock_start = self._rate_origin
+        if now - start < RATE_WARMUP:
+            return None
+        rate = (clock - clock_start).total_seconds() / (now - start)
+        return rate if rate > 0.1 else None
 
     def _want_details(self, arn: str, *, urgent: bool, active: bool | None = None) -> None:
         """Schedule what showing this execution needs and we do not have yet (each fetched once)."""

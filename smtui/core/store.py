@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from smtui.core.definition import StepGraph
-from smtui.core.model import Execution, ExecutionStatus, Pipeline, StepRun, StepTree
+from smtui.core.model import Execution, ExecutionStatus, Pipeline, StepRun, StepStatus, StepTree
 from smtui.core.tree import build_tree, tree_without_definition
 
 
@@ -34,6 +34,8 @@ class Store:
         self.list_depth: dict[str, int] = {}  # pipeline → position of its oldest unfinished run, last listing
         self._trees: dict[str, tuple[int, StepTree]] = {}
         self._versions: dict[str, int] = {}
+        # (pipeline, step name) → the shortest successful run of that step seen, in seconds (not cache hits).
+        self._shortest: dict[tuple[str, str], float] = {}
 
     # -- pipelines -----------------------------------------------------------------------
 
@@ -152,7 +154,23 @@ class Store:
             return False
         self.runs[arn] = merged
         self._touch(arn)
+        execution = self.executions.get(arn)
+        if execution is not None:
+            for run in runs:
+                if (
+                    run.status is StepStatus.SUCCEEDED
+                    and run.started is not None
+                    and run.ended is not None
+                    and run.cache_source_arn is None
+                ):
+                    key = (execution.pipeline_name, run.name)
+                    took = (run.ended - run.started).total_seconds()
+                    self._shortest[key] = min(took, self._shortest.get(key, took))
         return True
+
+    def shortest_step(self, pipeline_name: str, step_name: str) -> float | None:
+        """The shortest successful run of this step in the pipeline's executions read so far (seconds)."""
+        return self._shortest.get((pipeline_name, step_name))
 
     def set_graph(self, arn: str, graph: StepGraph) -> None:
         self.graphs[arn] = graph

@@ -11,7 +11,7 @@ import time
 from emulator_proc import EmulatorProcess
 from test_monitor import definition, make_monitor, name, until
 
-from smtui.core.client import SageMakerClient
+from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.core.model import ExecutionStatus, StepStatus
 
 
@@ -112,3 +112,42 @@ async def test_an_execution_that_ends_off_screen_costs_no_describe_until_it_is_s
         assert emu.stats().get("DescribePipelineExecution", 0) == before + 1
     finally:
         await monitor.stop()
+
+
+async def test_a_row_waits_while_no_running_step_can_have_ended_yet() -> None:
+    """Train took 60 simulated seconds in the earlier run: a visible row running it is not polled before
+    that, and its end is still seen at the row's pace. The emulator runs at 20x here. (Preprocess is a
+    cache hit the second time.)"""
+    emu = EmulatorProcess(time_scale=20).start()
+    try:
+        target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
+        async with SageMakerClient.create(target, max_attempts=1) as client:
+            pipeline = name("history")
+            emu.create_pipeline(pipeline, definition("train-retry-cache.json"))
+            first = emu.start_execution(pipeline)
+            monitor = make_monitor(client, active_interval=0.2, watched_interval=0.2, background_interval=0.6)
+            await monitor.start()
+            try:
+                await until(lambda: monitor.progress(first) == (3, 3), limit=20.0)
+                second = emu.start_execution(pipeline)
+
+                def train() -> StepStatus | None:
+                    tree = monitor.tree(second)
+                    return None if tree is None else tree.roots[1].status
+
+                await until(lambda: train() is StepStatus.EXECUTING, limit=5.0)
+                # At the row's pace that would be 4 or more polls in 2 s (0.2 s, stretching to 0.6 s).
+                polls = await step_polls(monitor, [second], 2.0)
+                assert polls[second] <= 1, polls
+                await until(lambda: train() is StepStatus.SUCCEEDED, limit=5.0)
+                seen = monitor.clock()
+                tree = monitor.tree(second)
+                assert (
+                    tree is not None and tree.roots[1].run is not None and tree.roots[1].run.ended is not None
+                )
+                late = (seen - tree.roots[1].run.ended).total_seconds() / 20
+                assert late < 1.0, late  # within the row's stretched pace, 0.6 s
+            finally:
+                await monitor.stop()
+    finally:
+        emu.stop()
