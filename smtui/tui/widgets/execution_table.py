@@ -78,7 +78,6 @@ class ExecutionTable(DataTable[Cell]):
         self._next_look_id = 0
         self._bar_state = ""  # the scrollbar: "", "hover" (mouse over it) or "grab" (thumb dragged)
         self._grab: tuple[int, float] | None = None  # screen y of the grab, scroll_y then
-        self._last_bar: tuple[Segment, ...] | None = None
         self._bar_memo: tuple[Hashable, tuple[Segment, ...]] | None = None
 
     def on_key(self, event: events.Key) -> None:
@@ -333,12 +332,7 @@ class ExecutionTable(DataTable[Cell]):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every line of a frame shares, computed once.
-        self._frame = frame = self._frame_now()
-        if frame.bar != self._last_bar:
-            # The thumb moved or resized (rows came or went below the screen): every line shows it.
-            self._last_bar = frame.bar
-            if crop.height < self.size.height:
-                self.refresh()
+        self._frame = self._frame_now()
         try:
             return super().render_lines(crop)
         finally:
@@ -468,9 +462,9 @@ class ExecutionTable(DataTable[Cell]):
             strip = Strip(segments, frame.width + (_BAR if bar else 0))
         else:
             strip = Strip(segments).crop(frame.scroll_x, frame.scroll_x + frame.width)
-            strip = strip.adjust_cell_length(frame.width, frame.base_style).simplify()
-            if bar is not None:
-                strip = Strip.join([strip, Strip([bar], _BAR)])
+            strip = self._with_bar(
+                strip.adjust_cell_length(frame.width, frame.base_style).simplify(), y, frame
+            )
         if len(self._lines) > 2 * self._cell_renders.max_rows:
             self._lines.clear()
         self._lines[row_key] = (placed, strip)
