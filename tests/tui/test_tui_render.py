@@ -109,6 +109,24 @@ async def test_the_scrollbar_drawn_in_the_lines_pages_and_drags() -> None:
         assert table.scroll_y == table.max_scroll_y - 11
 
 
+async def test_the_thumb_shrinks_on_screen_when_rows_arrive_below_it() -> None:
+    app = _TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(ExecutionTable)
+        table.show(_row(i) for i in range(8, 20))
+        await pilot.pause()
+        before = _thumb_lines(table)
+        table.upsert(_row(i) for i in range(8))  # older: below the last line on screen
+        await pilot.pause()
+        # What the screen holds (cached lines included), not a fresh render of the table.
+        painted = [
+            y
+            for y, strip in enumerate(app.screen._compositor.render_strips())
+            if any(s.style and (s.style.reverse or s.text.strip()) for s in strip.crop(118, 120))
+        ]
+        assert painted == _thumb_lines(table) != before
+
+
 async def test_a_changed_cell_is_painted_and_the_others_are_not_rendered_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
