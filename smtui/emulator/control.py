@@ -1,8 +1,9 @@
 """The control endpoints under `/_emulator/`: outside the AWS protocol, for tests, benchmarks and drills.
 
 - `GET  /_emulator/health` → `{"status": "ok", "now": <simulated epoch seconds>, ...}`
-- `GET  /_emulator/stats` → `{"calls": {"SageMaker.ListPipelines": n, ...}}`, every request by target
-  since start (throttled and failed ones included); `POST /_emulator/reset-stats` zeroes it.
+- `GET  /_emulator/stats` → `{"calls": {"SageMaker.ListPipelines": n, ...}, "agents": {"<User-Agent>": n}}`,
+  every request by target and by client since start (throttled and failed ones included);
+  `POST /_emulator/reset-stats` zeroes both.
 - `GET|POST /_emulator/faults` → `{"throttle": {"ListPipelineExecutionSteps": 0.2}, "latency_ms": 50,
   "error_rate": 0.01}`; posting `{}` clears every fault.
 - `GET|POST /_emulator/clock` → `{"advance": seconds}` and/or `{"time_scale": x}`;
@@ -55,11 +56,12 @@ def add_routes(app: web.Application, protocol: Protocol) -> None:
         )
 
     async def stats(request: web.Request) -> web.Response:
-        return _json({"calls": dict(protocol.calls)})
+        return _json({"calls": dict(protocol.calls), "agents": dict(protocol.agents)})
 
     async def reset_stats(request: web.Request) -> web.Response:
         protocol.calls.clear()
-        return _json({"calls": {}})
+        protocol.agents.clear()
+        return _json({"calls": {}, "agents": {}})
 
     async def get_faults(request: web.Request) -> web.Response:
         return _json(protocol.faults.describe())

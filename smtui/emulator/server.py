@@ -43,6 +43,7 @@ class Protocol:
 
         self.backend = backend
         self.calls: Counter[str] = Counter()
+        self.agents: Counter[str] = Counter()  # requests by User-Agent header
         self.faults = Faults(seed)
         self.operations: dict[str, dict[str, Operation]] = {
             "sagemaker": {**ops_pipelines.OPERATIONS, **ops_executions.OPERATIONS, **ops_jobs.OPERATIONS},
@@ -59,6 +60,7 @@ class Protocol:
     async def _handle(self, request: web.Request) -> web.Response:
         target = request.headers.get("X-Amz-Target", "")
         self.calls[target or "(no target)"] += 1
+        self.agents[request.headers.get("User-Agent", "")] += 1
         service_prefix, _, operation = target.partition(".")
         service = _SERVICES.get(service_prefix, "")
         try:

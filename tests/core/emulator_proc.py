@@ -98,6 +98,11 @@ class EmulatorProcess:
         calls: dict[str, int] = self._control("stats")["calls"]
         return {k.split(".", 1)[-1]: v for k, v in calls.items()}
 
+    def agents(self) -> dict[str, int]:
+        """Requests by User-Agent header since start."""
+        agents: dict[str, int] = self._control("stats")["agents"]
+        return agents
+
     def advance(self, seconds: float) -> None:
         self._control("clock", {"advance": seconds})
 
