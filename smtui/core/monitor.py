@@ -320,7 +320,18 @@ class Monitor(Polls):
         loop = asyncio.get_running_loop()
         while True:
             now = loop.time()
-            due = [k for k, t in self._due.items() if t <= now and k not in self._in_flight]
+            # One pass over every scheduled poll (hundreds with a long history): what is due, and when
+            # the next of the others is.
+            due: list[Key] = []
+            upcoming = now + 1.0
+            in_flight = self._in_flight
+            for key, at in self._due.items():
+                if key in in_flight:
+                    continue  # due again while in flight: waits for its poll to finish (it kicks)
+                if at <= now:
+                    due.append(key)
+                elif at < upcoming:
+                    upcoming = at
             blocked = False
             if due:
                 # The watched execution first, always (it costs at most 1/watched_interval calls/s). Then
@@ -343,9 +354,7 @@ class Monitor(Polls):
             elif blocked:
                 delay = self.budget.wait_time()  # the next token
             else:
-                # Keys due while in flight wait for their poll to finish (it kicks); never spin on them.
-                upcoming = [t for k, t in self._due.items() if k not in self._in_flight]
-                delay = min(upcoming, default=now + 1.0) - loop.time()
+                delay = upcoming - loop.time()  # everything due was started
             self._wake.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races with
             # the event being set, and `stop()` would then wait forever.

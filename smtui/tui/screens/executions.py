@@ -67,15 +67,18 @@ class ExecutionsScreen(ActingScreen):
         self._pending: set[str] = set()
         self._binding_state: tuple[object, ...] = ()
         self._info_shown: Text | None = None
-        self.table = ExecutionTable(id="executions")  # kept: it is read on every tick and key
+        # Kept, not queried: they are read on every tick and key.
+        self.table = ExecutionTable(id="executions")
+        self.status_bar = StatusBar(id="status")
+        self.info = Static(id="info")
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
+        yield self.status_bar
         yield Input(
             placeholder="filter: words, pipeline:x status:failed Key=Value — Enter keeps, Esc clears",
             id="filter",
         )
-        yield Static(id="info")
+        yield self.info
         yield self.table
         yield Footer()
 
@@ -149,7 +152,8 @@ class ExecutionsScreen(ActingScreen):
             row = self.table.shown_row(arn)
             if execution is not None and row is not None:
                 elapsed = fmt.elapsed_shown(execution_elapsed(execution, now))
-                upsert.append(replace(row, elapsed=elapsed))
+                if elapsed != row.elapsed:  # most ticks of a run older than ten minutes change nothing
+                    upsert.append(replace(row, elapsed=elapsed))
         self.table.discard(drop)
         self.table.upsert(upsert)
         self._after_change()
@@ -194,7 +198,7 @@ class ExecutionsScreen(ActingScreen):
         self._update_visible()
 
     def _update_status(self) -> None:
-        self.query_one(StatusBar).show(self.smtui.status_text())
+        self.status_bar.show(self.smtui.status_text())
         total = len(self.smtui.session.monitor.executions)
         shown = self.table.row_count
         info = Text()
@@ -214,7 +218,7 @@ class ExecutionsScreen(ActingScreen):
             info.append(f" · {len(self.marked)} marked", style="bold")
         if info != self._info_shown:  # a fixed one-line widget: no layout pass, no repaint if unchanged
             self._info_shown = info
-            self.query_one("#info", Static).update(info, layout=False)
+            self.info.update(info, layout=False)
 
     def _update_visible(self) -> None:
         self.smtui.session.monitor.set_visible(self.table.visible_arns())
