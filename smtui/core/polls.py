@@ -182,9 +182,10 @@ class Polls:
         tree = self.store.tree(arn)
         if tree is not None and all(n.status.is_done for _, n in tree.walk()):
             self.nudge_pipeline(execution.pipeline_name)  # every step is done: the end is near
-        return self._steps_interval(arn)
+        interval, self._quiet[arn] = self._steps_interval(arn)
+        return interval
 
-    def _steps_interval(self, arn: str) -> float:
+    def _steps_interval(self, arn: str) -> tuple[float, int]:
         """The pace of an execution's step polls: its priority's interval, stretched by half again after
         each poll that found nothing new (up to a cap), and back to the start at the next change.
 
@@ -195,19 +196,28 @@ class Polls:
 
         Except on screen, a row also waits while none of its running steps can have ended yet, judging
         by the shortest successful run of each in the pipeline's earlier executions (`_quiet_for`), up to
-        `QUIET_CAP` times its interval. Then it polls at the start pace again.
+        `QUIET_CAP` times its interval. Then it goes on at the pace it would have reached by polling all
+        along: history only skips the polls that could not have seen anything.
+
+        Returns the interval, and the count of quiet polls to carry on from (the skipped ones included).
         """
         priority = self._exec_priority(arn)
         base = self._interval(priority)
         cap = base * (1.0, 3.0, 4.0)[priority]
-        pace = min(cap, base * 1.5 ** self._quiet.get(arn, 0))
+        quiet_polls = self._quiet.get(arn, 0)
+        pace = min(cap, base * 1.5**quiet_polls)
         if priority == WATCHED:
-            return pace
+            return pace, quiet_polls
         quiet = self._quiet_for(arn)
         if quiet is None or quiet <= pace:
-            return pace
-        self._quiet[arn] = 0  # once the first step may end, polls start over at the interval
-        return min(quiet, base * QUIET_CAP)
+            return pace, quiet_polls
+        wait = min(quiet, base * QUIET_CAP)
+        waited = 0.0
+        while pace < cap and waited + pace <= wait:  # the polls this wait stands for (a few at most)
+            waited += pace
+            quiet_polls += 1
+            pace = min(cap, base * 1.5**quiet_polls)
+        return wait, quiet_polls
 
     def _quiet_for(self, arn: str) -> float | None:
         """Scheduler seconds before any running step of this execution can end, as far as history tells:
@@ -261,7 +271,7 @@ class Polls:
             # Now if urgent or never polled; else within this row's new pace (it may have come into view
             # from the background, where step polls are minutes apart).
             key = ("steps", arn)
-            soon = at if urgent or arn not in self.store.runs else at + self._steps_interval(arn)
+            soon = at if urgent or arn not in self.store.runs else at + self._steps_interval(arn)[0]
             self._due[key] = min(self._due.get(key, soon), soon)
         if execution.status.is_terminal and execution.ended is None:
             self._due.setdefault(("describe", arn), at)

@@ -6,7 +6,10 @@ emulator's simulated clock, which stands still unless a test advances it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from itertools import pairwise
+from pathlib import Path
 
 from emulator_proc import EmulatorProcess
 from test_monitor import definition, make_monitor, name, until
@@ -147,6 +150,62 @@ async def test_a_row_waits_while_no_running_step_can_have_ended_yet() -> None:
                 )
                 late = (seen - tree.roots[1].run.ended).total_seconds() / 20
                 assert late < 1.0, late  # within the row's stretched pace, 0.6 s
+            finally:
+                await monitor.stop()
+    finally:
+        emu.stop()
+
+
+def _one_step(step_type: str) -> str:
+    """A pipeline of one step named Train, of this type."""
+    step: dict[str, object] = {"Name": "Train", "Type": step_type, "Arguments": {}}
+    if step_type == "Lambda":
+        step["FunctionArn"] = "arn:aws:lambda:us-east-1:123456789012:function:train"
+    return json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": [step]})
+
+
+async def test_after_waiting_out_the_shortest_run_a_row_polls_at_its_stretched_pace(tmp_path: Path) -> None:
+    """Train took 101 simulated seconds last time and takes 161 now (emulator at 20x). The row waits out the
+    first 101 (about 5 s), then polls at the pace it would have reached by polling all along (0.6 s), not
+    from its start pace again (0.2 s): history only removes polls."""
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(
+        "[defaults]\nstart_delay = 1\n[types.Lambda]\nduration = 100\n[types.Training]\nduration = 160\n"
+    )
+    emu = EmulatorProcess("--scenario", str(scenario), time_scale=20, scenario=False).start()
+    try:
+        target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
+        async with SageMakerClient.create(target, max_attempts=1) as client:
+            pipeline = name("grown")
+            emu.create_pipeline(pipeline, _one_step("Lambda"))
+            first = emu.start_execution(pipeline)
+            monitor = make_monitor(client, active_interval=0.2, watched_interval=0.2, background_interval=0.6)
+            await monitor.start()
+            try:
+                await until(lambda: monitor.progress(first) == (1, 1), limit=20.0)
+                emu.boto().update_pipeline(PipelineName=pipeline, PipelineDefinition=_one_step("Training"))
+                second = emu.start_execution(pipeline)
+
+                def train() -> StepStatus | None:
+                    tree = monitor.tree(second)
+                    return None if tree is None else tree.roots[0].status
+
+                await until(lambda: train() is StepStatus.EXECUTING, limit=5.0)
+                polls = [time.monotonic()]  # the poll that saw Train start, give or take 20 ms
+                last = monitor.steps_refreshed(second)
+                while train() is not StepStatus.SUCCEEDED:
+                    assert len(polls) < 40, "Train never ended"
+                    if monitor.steps_refreshed(second) != last:
+                        last = monitor.steps_refreshed(second)
+                        polls.append(time.monotonic())
+                    await asyncio.sleep(0.01)
+                gaps = [b - a for a, b in pairwise(polls)]
+                # Waits of at most 12 intervals (2.4 s) while Train cannot have ended (5 s)...
+                waits = [gap for gap in gaps if gap > 1.0]
+                assert sum(waits) > 3.5, gaps
+                # ...then the stretched pace (0.6 s), not the start pace again (0.2, 0.3, 0.45 s).
+                assert len(gaps) > len(waits) + 2, gaps
+                assert min(gaps) > 0.5, gaps
             finally:
                 await monitor.stop()
     finally:
