@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from smtui.tui.demo_emulator import DemoEmulator
     from smtui.tui.session import Session
 
-DEMO_TIME_SCALE = 30.0  # simulated seconds per real second: a 40-minute training step takes 80 s
+DEMO_TIME_SCALE = 10.0  # simulated seconds per real second: a 40-minute training step takes 4 minutes
 
 
 def _settings(**flags: Any) -> Any:
@@ -120,7 +120,7 @@ async def demo_session(
             read_only=settings.read_only,
             # Elapsed times on the emulator's simulated clock, so they agree with what it reports.
             now=await simulated_clock(url),
-            # The demo runs 30x faster than life: the execution on screen is polled faster; the rest at
+            # The demo runs faster than life: the execution on screen is polled faster; the rest at
             # the normal pace (a step of the demo lasts minutes of simulated time, i.e. many polls).
             monitor_options={**_monitor_options(settings), "watched_interval": 0.5},
         ) as session:
