@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,9 +13,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.renderables.styled import Styled
+from textual.strip import Strip
 
 from smtui.core.model import ExecutionStatus
 from smtui.tui import format as fmt
+from smtui.tui.launch import uncycled_strips
 from smtui.tui.widgets import execution_table
 from smtui.tui.widgets.cell_renders import render_cell
 from smtui.tui.widgets.execution_rows import Cell, ExecutionRow
@@ -125,6 +128,34 @@ async def test_the_thumb_shrinks_on_screen_when_rows_arrive_below_it() -> None:
             if any(s.style and (s.style.reverse or s.text.strip()) for s in strip.crop(118, 120))
         ]
         assert painted == _thumb_lines(table) != before
+
+
+async def test_repainted_lines_leave_no_garbage_for_the_cycle_collector() -> None:
+    """Each second the ticking rows are painted again; their old lines must be freed as they are dropped,
+    not left in reference cycles for a garbage collection (a pause the user feels, every few minutes)."""
+    uncycled_strips()  # as `smtui` and `smtui demo` do at start
+    app = _TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.query_one(ExecutionTable)
+        running = {"status": ExecutionStatus.EXECUTING, "running": ("Train",)}
+        table.show(_row(i, **running) for i in range(30))
+        await pilot.pause()
+        gc.collect()
+        gc.set_debug(
+            gc.DEBUG_SAVEALL
+        )  # what the collector finds unreachable is kept in gc.garbage to look at
+        try:
+            for tick in range(5):
+                table.upsert(_row(i, elapsed=timedelta(seconds=31 + tick), **running) for i in range(30))
+                await pilot.pause()
+            shown = app.export_screenshot()
+            gc.collect()
+            strips = [o for o in gc.garbage if isinstance(o, Strip)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+        assert "35s" in shown and "34s" not in shown  # the last tick's lines were painted
+        assert strips == []
 
 
 async def test_a_changed_cell_is_painted_and_the_others_are_not_rendered_again(
