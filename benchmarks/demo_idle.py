@@ -1,14 +1,15 @@
 """Idle CPU of `smtui demo` in a real terminal: nobody touches the keyboard, the demo's traffic runs.
 
-    uv run --no-sync python benchmarks/demo_idle.py [--scales 30,10,1] [--warm 90] [--window 60]
+    uv run --no-sync python benchmarks/demo_idle.py [--scales 10,30,1] [--warm 90] [--window 60]
 
 For each time scale, `smtui demo --time-scale S` runs in a detached tmux window (200×50 by default). After
 `--warm` seconds (the first minute loads definitions, parameters and steps of what is on screen), the CPU
 time of the TUI's process and of its emulator child is read from /proc over `--window` seconds, with the
 API calls the emulator served meanwhile (`/_emulator/stats`). Prints one line per scale.
 
-The demo's default scale is 30: thirty simulated seconds a second, so every running row changes about as
-often as thirty real accounts' would. Scale 1 is an account at the pace of life. Needs Linux and tmux.
+The demo's default scale is 10: ten simulated seconds a second, so every running row changes about as often
+as ten real accounts' would (30 packs in three times more). Scale 1 is an account at the pace of life. Needs
+Linux and tmux.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scales", default="30,10,1", help="demo time scales, comma-separated")
+    parser.add_argument("--scales", default="10,30,1", help="demo time scales, comma-separated")
     parser.add_argument("--warm", type=float, default=90.0, help="seconds before measuring")
     parser.add_argument("--window", type=float, default=60.0, help="seconds measured")
     parser.add_argument("--size", default="200x50", help="terminal size, COLSxROWS")
