@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from itertools import pairwise
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from test_monitor import definition, make_monitor, name, until
 
 from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.core.model import ExecutionStatus, StepStatus
+from smtui.core.monitor import Monitor
 
 
 async def step_polls(monitor: object, arns: list[str], seconds: float) -> dict[str, int]:
@@ -117,43 +120,56 @@ async def test_an_execution_that_ends_off_screen_costs_no_describe_until_it_is_s
         await monitor.stop()
 
 
-async def test_a_row_waits_while_no_running_step_can_have_ended_yet() -> None:
-    """Train took 60 simulated seconds in the earlier run: a visible row running it is not polled before
-    that, and its end is still seen at the row's pace. The emulator runs at 20x here. (Preprocess is a
-    cache hit the second time.)"""
-    emu = EmulatorProcess(time_scale=20).start()
+@asynccontextmanager
+async def after_a_first_run(
+    definition_text: str, *args: str, scenario: bool = True
+) -> AsyncIterator[tuple[EmulatorProcess, Monitor, str]]:
+    """An emulator at 20x with a pipeline whose first run has ended, and a monitor (0.2 s pace, 0.6 s
+    stretched) that saw it end, so the pipeline's step history is known."""
+    emu = EmulatorProcess(*args, time_scale=20, scenario=scenario).start()
     try:
         target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
         async with SageMakerClient.create(target, max_attempts=1) as client:
             pipeline = name("history")
-            emu.create_pipeline(pipeline, definition("train-retry-cache.json"))
+            emu.create_pipeline(pipeline, definition_text)
             first = emu.start_execution(pipeline)
             monitor = make_monitor(client, active_interval=0.2, watched_interval=0.2, background_interval=0.6)
+
+            def every_step_done() -> bool:
+                done = monitor.progress(first)
+                return done is not None and done[0] == done[1] > 0
+
             await monitor.start()
             try:
-                await until(lambda: monitor.progress(first) == (3, 3), limit=20.0)
-                second = emu.start_execution(pipeline)
-
-                def train() -> StepStatus | None:
-                    tree = monitor.tree(second)
-                    return None if tree is None else tree.roots[1].status
-
-                await until(lambda: train() is StepStatus.EXECUTING, limit=5.0)
-                # At the row's pace that would be 4 or more polls in 2 s (0.2 s, stretching to 0.6 s).
-                polls = await step_polls(monitor, [second], 2.0)
-                assert polls[second] <= 1, polls
-                await until(lambda: train() is StepStatus.SUCCEEDED, limit=5.0)
-                seen = monitor.clock()
-                tree = monitor.tree(second)
-                assert (
-                    tree is not None and tree.roots[1].run is not None and tree.roots[1].run.ended is not None
-                )
-                late = (seen - tree.roots[1].run.ended).total_seconds() / 20
-                assert late < 1.0, late  # within the row's stretched pace, 0.6 s
+                await until(every_step_done, limit=20.0)
+                yield emu, monitor, pipeline
             finally:
                 await monitor.stop()
     finally:
         emu.stop()
+
+
+async def test_a_row_waits_while_no_running_step_can_have_ended_yet() -> None:
+    """Train took 60 simulated seconds in the earlier run: a visible row running it is not polled before
+    that, and its end is still seen at the row's pace. The emulator runs at 20x here. (Preprocess is a
+    cache hit the second time.)"""
+    async with after_a_first_run(definition("train-retry-cache.json")) as (emu, monitor, pipeline):
+        second = emu.start_execution(pipeline)
+
+        def train() -> StepStatus | None:
+            tree = monitor.tree(second)
+            return None if tree is None else tree.roots[1].status
+
+        await until(lambda: train() is StepStatus.EXECUTING, limit=5.0)
+        # At the row's pace that would be 4 or more polls in 2 s (0.2 s, stretching to 0.6 s).
+        polls = await step_polls(monitor, [second], 2.0)
+        assert polls[second] <= 1, polls
+        await until(lambda: train() is StepStatus.SUCCEEDED, limit=5.0)
+        seen = monitor.clock()
+        tree = monitor.tree(second)
+        assert tree is not None and tree.roots[1].run is not None and tree.roots[1].run.ended is not None
+        late = (seen - tree.roots[1].run.ended).total_seconds() / 20
+        assert late < 1.0, late  # within the row's stretched pace, 0.6 s
 
 
 def _one_step(step_type: str) -> str:
@@ -172,41 +188,31 @@ async def test_after_waiting_out_the_shortest_run_a_row_polls_at_its_stretched_p
     scenario.write_text(
         "[defaults]\nstart_delay = 1\n[types.Lambda]\nduration = 100\n[types.Training]\nduration = 160\n"
     )
-    emu = EmulatorProcess("--scenario", str(scenario), time_scale=20, scenario=False).start()
-    try:
-        target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
-        async with SageMakerClient.create(target, max_attempts=1) as client:
-            pipeline = name("grown")
-            emu.create_pipeline(pipeline, _one_step("Lambda"))
-            first = emu.start_execution(pipeline)
-            monitor = make_monitor(client, active_interval=0.2, watched_interval=0.2, background_interval=0.6)
-            await monitor.start()
-            try:
-                await until(lambda: monitor.progress(first) == (1, 1), limit=20.0)
-                emu.boto().update_pipeline(PipelineName=pipeline, PipelineDefinition=_one_step("Training"))
-                second = emu.start_execution(pipeline)
+    async with after_a_first_run(_one_step("Lambda"), "--scenario", str(scenario), scenario=False) as (
+        emu,
+        monitor,
+        pipeline,
+    ):
+        emu.boto().update_pipeline(PipelineName=pipeline, PipelineDefinition=_one_step("Training"))
+        second = emu.start_execution(pipeline)
 
-                def train() -> StepStatus | None:
-                    tree = monitor.tree(second)
-                    return None if tree is None else tree.roots[0].status
+        def train() -> StepStatus | None:
+            tree = monitor.tree(second)
+            return None if tree is None else tree.roots[0].status
 
-                await until(lambda: train() is StepStatus.EXECUTING, limit=5.0)
-                polls = [time.monotonic()]  # the poll that saw Train start, give or take 20 ms
+        await until(lambda: train() is StepStatus.EXECUTING, limit=5.0)
+        polls = [time.monotonic()]  # the poll that saw Train start, give or take 20 ms
+        last = monitor.steps_refreshed(second)
+        while train() is not StepStatus.SUCCEEDED:
+            assert len(polls) < 40, "Train never ended"
+            if monitor.steps_refreshed(second) != last:
                 last = monitor.steps_refreshed(second)
-                while train() is not StepStatus.SUCCEEDED:
-                    assert len(polls) < 40, "Train never ended"
-                    if monitor.steps_refreshed(second) != last:
-                        last = monitor.steps_refreshed(second)
-                        polls.append(time.monotonic())
-                    await asyncio.sleep(0.01)
-                gaps = [b - a for a, b in pairwise(polls)]
-                # Waits of at most 12 intervals (2.4 s) while Train cannot have ended (5 s)...
-                waits = [gap for gap in gaps if gap > 1.0]
-                assert sum(waits) > 3.5, gaps
-                # ...then the stretched pace (0.6 s), not the start pace again (0.2, 0.3, 0.45 s).
-                assert len(gaps) > len(waits) + 2, gaps
-                assert min(gaps) > 0.5, gaps
-            finally:
-                await monitor.stop()
-    finally:
-        emu.stop()
+                polls.append(time.monotonic())
+            await asyncio.sleep(0.01)
+        gaps = [b - a for a, b in pairwise(polls)]
+        # Waits of at most 12 intervals (2.4 s) while Train cannot have ended (5 s)...
+        waits = [gap for gap in gaps if gap > 1.0]
+        assert sum(waits) > 3.5, gaps
+        # ...then the stretched pace (0.6 s), not the start pace again (0.2, 0.3, 0.45 s).
+        assert len(gaps) > len(waits) + 2, gaps
+        assert min(gaps) > 0.5, gaps
