@@ -358,7 +358,7 @@ def _user_agent() -> str:
     """`smtui/0.1.0 aiobotocore/3.10.0 Python/3.11.7 Linux/6.1.0` (botocore appends `botocore/…`).
 
     A fixed string: without one, botocore rebuilds the header from a dozen sanitized parts on every
-    request (about a tenth of a poll's CPU), to report per-request SDK features nobody here reads.
+    request (~15 % of a call's CPU), to report per-request SDK features nobody here reads.
     """
     import platform
 
