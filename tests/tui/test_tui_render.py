@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +14,7 @@ from rich.padding import Padding
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.renderables.styled import Styled
 from textual.strip import Strip
 
@@ -47,12 +50,21 @@ class _TableApp(App[None]):
         yield ExecutionTable(id="t")
 
 
-async def test_click_selects_the_row_under_the_mouse_after_rows_moved() -> None:
+@asynccontextmanager
+async def table_app(
+    rows: Iterable[ExecutionRow],
+) -> AsyncIterator[tuple[_TableApp, Pilot[None], ExecutionTable]]:
+    """The table alone in a 120×12 terminal, showing `rows`, painted once."""
     app = _TableApp()
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.query_one(ExecutionTable)
-        table.show(_row(i) for i in range(30))
+        table.show(rows)
         await pilot.pause()
+        yield app, pilot, table
+
+
+async def test_click_selects_the_row_under_the_mouse_after_rows_moved() -> None:
+    async with table_app(_row(i) for i in range(30)) as (_app, pilot, table):
         # A newer execution arrives: every row moves down one line, its cells come from the cache.
         table.upsert([_row(99)])
         await pilot.pause()
@@ -82,11 +94,7 @@ def _thumb_lines(table: ExecutionTable) -> list[int]:
 
 
 async def test_the_scrollbar_drawn_in_the_lines_pages_and_drags() -> None:
-    app = _TableApp()
-    async with app.run_test(size=(120, 12)) as pilot:
-        table = app.query_one(ExecutionTable)
-        table.show(_row(i) for i in range(60))
-        await pilot.pause()
+    async with table_app(_row(i) for i in range(60)) as (app, pilot, table):
         # No scrollbar widget beside the table: nothing cuts its lines in two at each frame.
         assert app.screen._compositor.cuts[5] == [0, 120]
         assert _thumb_lines(table)[0] == 0
@@ -113,11 +121,7 @@ async def test_the_scrollbar_drawn_in_the_lines_pages_and_drags() -> None:
 
 
 async def test_the_thumb_shrinks_on_screen_when_rows_arrive_below_it() -> None:
-    app = _TableApp()
-    async with app.run_test(size=(120, 12)) as pilot:
-        table = app.query_one(ExecutionTable)
-        table.show(_row(i) for i in range(8, 20))
-        await pilot.pause()
+    async with table_app(_row(i) for i in range(8, 20)) as (app, pilot, table):
         before = _thumb_lines(table)
         table.upsert(_row(i) for i in range(8))  # older: below the last line on screen
         await pilot.pause()
@@ -134,16 +138,11 @@ async def test_repainted_lines_leave_no_garbage_for_the_cycle_collector() -> Non
     """Each second the ticking rows are painted again; their old lines must be freed as they are dropped,
     not left in reference cycles for a garbage collection (a pause the user feels, every few minutes)."""
     uncycled_strips()  # as `smtui` and `smtui demo` do at start
-    app = _TableApp()
-    async with app.run_test(size=(120, 12)) as pilot:
-        table = app.query_one(ExecutionTable)
-        running = {"status": ExecutionStatus.EXECUTING, "running": ("Train",)}
-        table.show(_row(i, **running) for i in range(30))
-        await pilot.pause()
+    running = {"status": ExecutionStatus.EXECUTING, "running": ("Train",)}
+    async with table_app(_row(i, **running) for i in range(30)) as (app, pilot, table):
         gc.collect()
-        gc.set_debug(
-            gc.DEBUG_SAVEALL
-        )  # what the collector finds unreachable is kept in gc.garbage to look at
+        # What the collector finds unreachable is kept in gc.garbage, to look at.
+        gc.set_debug(gc.DEBUG_SAVEALL)
         try:
             for tick in range(5):
                 table.upsert(_row(i, elapsed=timedelta(seconds=31 + tick), **running) for i in range(30))
@@ -161,12 +160,8 @@ async def test_repainted_lines_leave_no_garbage_for_the_cycle_collector() -> Non
 async def test_a_changed_cell_is_painted_and_the_others_are_not_rendered_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = _TableApp()
-    async with app.run_test(size=(120, 12)) as pilot:
-        table = app.query_one(ExecutionTable)
-        rows = [_row(i, status=ExecutionStatus.EXECUTING) for i in range(5)]
-        table.show(rows)
-        await pilot.pause()
+    rows = [_row(i, status=ExecutionStatus.EXECUTING) for i in range(5)]
+    async with table_app(rows) as (_app, pilot, table):
         rendered: list[str] = []
 
         def counting(cell: Text, *args: Any) -> Any:
