@@ -1,5 +1,18 @@
 """Settings: TOML at `$XDG_CONFIG_HOME/smtui/config.toml`, overridden by `SMTUI_*` environment variables,
-overridden by command-line flags. Every setting is documented once, here.
+overridden by command-line flags. Every setting is documented once, here, on its field of `Settings`:
+
+| setting | type | default | environment |
+|---|---|---|---|
+| `profile` | text | the standard chain | `SMTUI_PROFILE` |
+| `region` | text | `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's | `SMTUI_REGION` |
+| `endpoint_url` | URL | AWS (`AWS_ENDPOINT_URL_SAGEMAKER`, `AWS_ENDPOINT_URL`) | `SMTUI_ENDPOINT_URL` |
+| `read_only` | true/false | false | `SMTUI_READ_ONLY` |
+| `rate` | calls/s > 0 | 10 | `SMTUI_RATE` |
+| `active_interval` | seconds > 0 | 5 | `SMTUI_ACTIVE_INTERVAL` |
+| `watched_interval` | seconds > 0 | 1 | `SMTUI_WATCHED_INTERVAL` |
+| `discovery_interval` | seconds > 0 | 30 | `SMTUI_DISCOVERY_INTERVAL` |
+| `bell` | true/false | false | `SMTUI_BELL` |
+| `keys` | table of binding id = keys | none | `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"` |
 
 ```toml
 profile = "ml-prod"
@@ -10,37 +23,50 @@ rate = 10.0               # API calls per second the monitor may make
 active_interval = 5.0
 watched_interval = 1.0
 discovery_interval = 30.0
+bell = true
+
+[keys]
+"execution.stop" = "ctrl+k"
 ```
+
+A value of the wrong type is an error that names the setting and where it came from
+(`SMTUI_RATE: setting 'rate' expects a number > 0, got 'abc'`); nothing is silently coerced (`bell = "nope"` is
+refused, not read as false). Environment values are text, so there `true/false/1/0/yes/no/on/off` are booleans
+and numbers are parsed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
+
+Positive = Annotated[float, msgspec.Meta(gt=0)]
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Typed settings; each field's comment is its documentation."""
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Typed settings; each field's docstring is its documentation."""
 
     profile: str | None = None
     """AWS profile (else the standard chain: AWS_PROFILE, environment, SSO, instance role)."""
     region: str | None = None
-    """AWS region (else the profile's or AWS_REGION)."""
+    """AWS region (else AWS_REGION, then AWS_DEFAULT_REGION, then the profile's)."""
     endpoint_url: str | None = None
     """SageMaker endpoint URL, e.g. an emulator (else AWS_ENDPOINT_URL_SAGEMAKER / AWS_ENDPOINT_URL)."""
     read_only: bool = False
     """Hide and refuse every mutating action (start, stop, retry, launch)."""
-    rate: float = 10.0
+    rate: Positive = 10.0
     """The monitor's call budget, in API calls per second (halved on throttling, then climbs back)."""
-    active_interval: float = 5.0
+    active_interval: Positive = 5.0
     """Seconds between polls of an unfinished execution shown on screen, and of pipelines with activity."""
-    watched_interval: float = 1.0
+    watched_interval: Positive = 1.0
     """Seconds between polls of the execution open on screen."""
-    discovery_interval: float = 30.0
+    discovery_interval: Positive = 30.0
     """Seconds between ListPipelines calls that discover new pipelines and new executions."""
     bell: bool = False
     """TUI: ring the terminal bell (besides the toast) when a watched execution ends."""
@@ -49,48 +75,84 @@ class Settings:
     the ids. In the environment: `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"`."""
 
 
+NAMES = frozenset(Settings.__struct_fields__)
+
+_EXPECTS = {
+    "float": "a number",
+    "bool": "true or false",
+    "str": "text",
+    "array": "a table",
+    "null": "nothing",
+}
+
+
+_WORDS = {"yes": True, "on": True, "no": False, "off": False}
+
+
 def config_path() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "smtui" / "config.toml"
 
 
-def _coerce(name: str, value: Any) -> Any:
-    kind = {f.name: f.type for f in fields(Settings)}[name]
-    if "tuple" in str(kind):  # the keymap: a TOML table, or "id=key,id=key" from the environment
-        if isinstance(value, str):
-            pairs = [item.partition("=") for item in value.split(",") if item.strip()]
-            return tuple((k.strip(), v.strip()) for k, _, v in pairs)
-        return tuple((str(k), str(v)) for k, v in dict(value).items())
-    if "bool" in str(kind):
-        if isinstance(value, str):
-            return value.strip().lower() in ("1", "true", "yes", "on")
-        return bool(value)
-    if "float" in str(kind):
-        return float(value)
-    return None if value in ("", None) else str(value)
+def _checked(raw: Mapping[str, Any], source: str, *, from_text: bool) -> dict[str, Any]:
+    """The settings of one source, each checked against its field's type: only the ones the source sets.
+
+    `from_text`: the values are strings (environment, flags), parsed as their field's type; a TOML file's
+    values must already be of it.
+    """
+    values = {key.replace("-", "_"): value for key, value in raw.items()}
+    for key in values:
+        if key not in NAMES:
+            raise ValueError(f"{source}: unknown setting {key!r} (known: {', '.join(sorted(NAMES))})")
+    if "keys" in values:
+        keys = values["keys"]
+        if isinstance(keys, str):  # "id=key,id=key"
+            pairs = [item.partition("=") for item in keys.split(",") if item.strip()]
+            values["keys"] = [(k.strip(), v.strip()) for k, _, v in pairs]
+        elif isinstance(keys, Mapping):
+            values["keys"] = list(keys.items())
+    for key, value in values.items():
+        if from_text and isinstance(value, str) and Settings.__annotations__[key] == "bool":
+            value = _WORDS.get(value.strip().lower(), value)  # yes/no, on/off, as shells and INI files say
+        try:
+            msgspec.convert({key: value}, Settings, strict=not from_text)
+        except msgspec.ValidationError as error:
+            raise ValueError(f"{source}: setting {key!r} {_expects(str(error))}, got {value!r}") from None
+        values[key] = value
+    return values
 
 
-def load_settings(path: Path | None = None, env: dict[str, str] | None = None, **flags: Any) -> Settings:
-    """File, then `SMTUI_<FIELD>` environment variables, then non-None `flags`. Bad files raise ValueError."""
-    env = dict(os.environ) if env is None else env
-    names = {f.name for f in fields(Settings)}
+def _expects(message: str) -> str:
+    """msgspec's "Expected `float` > 0.0, got `str` - at `$.rate`" as "expects a number > 0"."""
+    found = re.match(r"Expected `(\w+)`(?: (?P<bound>[<>]=? \S+?))?(?:\.0)?(?:,| -)", message)
+    if found is None:
+        return f"is invalid ({message})"
+    words = _EXPECTS.get(found.group(1), found.group(1))
+    bound = found.group("bound")
+    if bound:
+        words += " " + bound.removesuffix(".0")
+    return f"expects {words}"
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
+    """File, then `SMTUI_<FIELD>` environment variables, then non-None `flags`. A bad value raises ValueError
+    naming the setting and its source."""
+    env = os.environ if env is None else env
     values: dict[str, Any] = {}
     path = path or config_path()
     if path.exists():
         try:
-            doc = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: {exc}") from exc
-        for key, value in doc.items():
-            key = key.replace("-", "_")
-            if key not in names:
-                raise ValueError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(names))})")
-            values[key] = _coerce(key, value)
-    for name in names:
+        values.update(_checked(doc, str(path), from_text=False))
+    for name in sorted(NAMES):
         raw = env.get(f"SMTUI_{name.upper()}")
         if raw is not None:
-            values[name] = _coerce(name, raw)
-    for name, value in flags.items():
-        if value is not None and name in names:
-            values[name] = _coerce(name, value)
-    return replace(Settings(), **values)
+            values.update(_checked({name: raw}, f"SMTUI_{name.upper()}", from_text=True))
+    given = {name: value for name, value in flags.items() if value is not None and name in NAMES}
+    values.update(_checked(given, "command line", from_text=True))
+    for key in ("profile", "region", "endpoint_url"):
+        if values.get(key) == "":
+            values[key] = None  # an empty variable means unset, as in the AWS tools
+    return msgspec.convert(values, Settings, strict=False)
