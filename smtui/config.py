@@ -30,9 +30,9 @@ bell = true
 ```
 
 A value of the wrong type is an error that names the setting and where it came from
-(`SMTUI_RATE: setting 'rate' expects a number > 0, got 'abc'`); nothing is silently coerced (`bell = "nope"` is
-refused, not read as false). Environment values are text, so there `true/false/1/0/yes/no/on/off` are booleans
-and numbers are parsed.
+(`SMTUI_RATE: setting 'rate' expects a number > 0, got 'abc'`); nothing is silently coerced
+(`bell = "nope"` is refused, not read as false). Environment values are text, so there
+`true/false/1/0/yes/no/on/off` are booleans and numbers are parsed.
 """
 
 from __future__ import annotations

@@ -2,30 +2,52 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from smtui.core.model import ExecutionStatus, StepNode, StepStatus, StepTree
 from smtui.core.timing import step_elapsed
 
-STEP_GLYPHS: dict[StepStatus, str] = {
-    StepStatus.STARTING: "◔",
-    StepStatus.EXECUTING: "◐",
-    StepStatus.STOPPING: "◑",
-    StepStatus.STOPPED: "■",
-    StepStatus.FAILED: "✗",
-    StepStatus.SUCCEEDED: "✓",
-    StepStatus.PENDING: "○",
-    StepStatus.SKIPPED: "⊘",
+
+@dataclass(frozen=True)
+class Look:
+    """How a status looks, everywhere smtui shows one: the TUI, `smtui show`, `ls` and `wait`.
+
+    Every status has a glyph *and* a word, so it reads the same without colour (`NO_COLOR`, monochrome
+    terminals over SSH): colour only reinforces what the glyph already says. `colour` is a Rich style name;
+    core only carries it, the TUI applies it.
+    """
+
+    glyph: str
+    colour: str
+    word: str  # short, so the TUI's status column fits 80 columns
+
+
+# The one table of statuses, glyphs and colours.
+EXECUTION_LOOKS: dict[ExecutionStatus, Look] = {
+    ExecutionStatus.EXECUTING: Look("▶", "bold yellow", "Running"),
+    ExecutionStatus.STOPPING: Look("◼", "magenta", "Stopping"),
+    ExecutionStatus.STOPPED: Look("■", "bright_black", "Stopped"),
+    ExecutionStatus.FAILED: Look("✘", "bold red", "Failed"),
+    ExecutionStatus.SUCCEEDED: Look("✔", "green", "Succeeded"),
+    ExecutionStatus.COMPLETED_WITH_FAILURES: Look("◑", "dark_orange", "Partial"),
+}
+
+STEP_LOOKS: dict[StepStatus, Look] = {
+    StepStatus.PENDING: Look("○", "bright_black", "Pending"),
+    StepStatus.STARTING: Look("◔", "yellow", "Starting"),
+    StepStatus.EXECUTING: Look("▶", "bold yellow", "Executing"),
+    StepStatus.STOPPING: Look("◼", "magenta", "Stopping"),
+    StepStatus.STOPPED: Look("■", "bright_black", "Stopped"),
+    StepStatus.FAILED: Look("✘", "bold red", "Failed"),
+    StepStatus.SUCCEEDED: Look("✔", "green", "Succeeded"),
+    StepStatus.SKIPPED: Look("⊘", "bright_black", "Skipped"),
 }
 
 EXECUTION_GLYPHS: dict[ExecutionStatus, str] = {
-    ExecutionStatus.EXECUTING: "◐",
-    ExecutionStatus.STOPPING: "◑",
-    ExecutionStatus.STOPPED: "■",
-    ExecutionStatus.FAILED: "✗",
-    ExecutionStatus.SUCCEEDED: "✓",
-    ExecutionStatus.COMPLETED_WITH_FAILURES: "!",
+    status: look.glyph for status, look in EXECUTION_LOOKS.items()
 }
+STEP_GLYPHS: dict[StepStatus, str] = {status: look.glyph for status, look in STEP_LOOKS.items()}
 
 
 def format_duration(value: timedelta | None) -> str:

@@ -13,37 +13,15 @@ from urllib.parse import quote
 
 from rich.text import Text
 
-from smtui.core.format import format_duration
+from smtui.core.format import EXECUTION_LOOKS, STEP_LOOKS, format_duration
 from smtui.core.model import Execution, ExecutionStatus, StepStatus
 
+# (glyph, style) by status, from the one table in core (`smtui.core.format`).
 EXECUTION_GLYPHS: dict[ExecutionStatus, tuple[str, str]] = {
-    ExecutionStatus.EXECUTING: ("▶", "bold yellow"),
-    ExecutionStatus.STOPPING: ("◼", "magenta"),
-    ExecutionStatus.STOPPED: ("■", "bright_black"),
-    ExecutionStatus.FAILED: ("✘", "bold red"),
-    ExecutionStatus.SUCCEEDED: ("✔", "green"),
-    ExecutionStatus.COMPLETED_WITH_FAILURES: ("◑", "dark_orange"),
+    status: (look.glyph, look.colour) for status, look in EXECUTION_LOOKS.items()
 }
-
 STEP_GLYPHS: dict[StepStatus, tuple[str, str]] = {
-    StepStatus.PENDING: ("○", "bright_black"),
-    StepStatus.STARTING: ("◔", "yellow"),
-    StepStatus.EXECUTING: ("▶", "bold yellow"),
-    StepStatus.STOPPING: ("◼", "magenta"),
-    StepStatus.STOPPED: ("■", "bright_black"),
-    StepStatus.FAILED: ("✘", "bold red"),
-    StepStatus.SUCCEEDED: ("✔", "green"),
-    StepStatus.SKIPPED: ("⊘", "bright_black"),
-}
-
-# Short words keep the status column narrow enough for 80 columns.
-_SHORT_WORDS: dict[ExecutionStatus, str] = {
-    ExecutionStatus.EXECUTING: "Running",
-    ExecutionStatus.STOPPING: "Stopping",
-    ExecutionStatus.STOPPED: "Stopped",
-    ExecutionStatus.FAILED: "Failed",
-    ExecutionStatus.SUCCEEDED: "Succeeded",
-    ExecutionStatus.COMPLETED_WITH_FAILURES: "Partial",
+    status: (look.glyph, look.colour) for status, look in STEP_LOOKS.items()
 }
 
 
@@ -65,11 +43,11 @@ def styled(style: str) -> str:
 def execution_status_text(status: ExecutionStatus) -> Text:
     """`▶ Running`, `✘ Failed`, ... in the status colour."""
     glyph, style = EXECUTION_GLYPHS[status]
-    return Text(f"{glyph} {_SHORT_WORDS[status]}", style=styled(style))
+    return Text(f"{glyph} {EXECUTION_LOOKS[status].word}", style=styled(style))
 
 
 def execution_status_word(status: ExecutionStatus) -> str:
-    return _SHORT_WORDS[status]
+    return EXECUTION_LOOKS[status].word
 
 
 def step_status_text(status: StepStatus) -> Text:

@@ -93,7 +93,7 @@ def test_running_pipeline_shows_pending_steps_with_what_they_wait_for(graph_json
     assert status["Evaluate"] is StepStatus.PENDING
     assert status["ScoreShard-0"] is StepStatus.PENDING  # iterations known from the literal items
     lines = tree_lines(tree, T0 + timedelta(minutes=3))
-    assert lines[0] == "├─ ◐ Preprocess  Processing  Executing  3m00s"
+    assert lines[0] == "├─ ▶ Preprocess  Processing  Executing  3m00s"
     assert "waiting for Preprocess" in lines[1]
     assert tree.progress == (0, 6)  # leaves: Condition and ForEach count through their children
 
@@ -132,7 +132,7 @@ def test_condition_true_skips_else_branch_and_nests_foreach_iterations(graph_jso
     assert nodes["ScoreShard-2"].status is StepStatus.PENDING
     text = "\n".join(tree_lines(tree, T0 + timedelta(minutes=10)))
     assert (
-        "   │  ├─ ✗ ScoreShard-1  Processing  Failed  1m00s  attempt 2  item b  reason: ClientError: boom"
+        "   │  ├─ ✘ ScoreShard-1  Processing  Failed  1m00s  attempt 2  item b  reason: ClientError: boom"
         in text
     )
     assert (

@@ -65,9 +65,9 @@ def test_show_prints_the_tree_with_glyphs_branches_and_iterations(
     result = smtui("show", finished["ok"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith(f"✓ {finished['cf']}/") and "Succeeded  5/5 steps" in lines[0]
-    assert "└─ ✓ CheckAccuracy  Condition  Succeeded  1s  outcome True" in result.output
-    assert "   │  ├─ ✓ ScoreShard-0  Processing  Succeeded  1m01s  item a" in result.output
+    assert lines[0].startswith(f"✔ {finished['cf']}/") and "Succeeded  5/5 steps" in lines[0]
+    assert "└─ ✔ CheckAccuracy  Condition  Succeeded  1s  outcome True" in result.output
+    assert "   │  ├─ ✔ ScoreShard-0  Processing  Succeeded  1m01s  item a" in result.output
     skipped = "   └─ ⊘ TooInaccurate  Fail  Skipped  else-branch  skipped: branch not taken"
     assert f"{skipped} (CheckAccuracy was True)" in result.output
 
@@ -78,7 +78,7 @@ def test_show_failed_run_gives_reason_and_why_steps_were_skipped(
     result = smtui("show", f"{finished['broken']}@latest")
     assert result.exit_code == 0, result.output
     assert (
-        "✗ Train  Training  Failed" in result.output
+        "✘ Train  Training  Failed" in result.output
         and "reason: AlgorithmError: exited with code 1" in result.output
     )
     assert (
@@ -209,7 +209,7 @@ def test_wait_prints_live_progress_until_success(
     progress = [line for line in lines[1:] if "steps" in line]
     assert len(progress) >= 3  # several distinct states were reported
     assert "running: Preprocess" in "\n".join(progress)
-    assert progress[-1].startswith("✓ ") and "Succeeded  5/5 steps" in progress[-1]
+    assert progress[-1].startswith("✔ ") and "Succeeded  5/5 steps" in progress[-1]
 
 
 def test_stop_and_retry_ask_unless_yes(smtui: Smtui, emu: EmulatorProcess, finished: dict[str, str]) -> None:

@@ -131,8 +131,8 @@ def test_throttling_does_not_end_the_wait(smtui: Smtui, emu: EmulatorProcess) ->
         emu.faults()
     assert result.exit_code == 1, result.output  # one Failed
     lines = result.stdout.splitlines()
-    assert any(line.startswith("✓ ") and "Succeeded  5/5 steps" in line for line in lines)
-    assert any(line.startswith("✗ ") and "Failed" in line for line in lines)
+    assert any(line.startswith("✔ ") and "Succeeded  5/5 steps" in line for line in lines)
+    assert any(line.startswith("✘ ") and "Failed" in line for line in lines)
 
 
 async def until(predicate: Callable[[], bool], limit: float = 10.0) -> None:
@@ -178,5 +178,5 @@ async def test_a_lost_connection_does_not_end_the_wait(tmp_path: Any) -> None:
             assert await waiting == 0
     finally:
         emu.stop()
-    assert lines[0].startswith("◐ ") and lines[-1].startswith("✓ ") and "Succeeded  5/5 steps" in lines[-1]
+    assert lines[0].startswith("▶ ") and lines[-1].startswith("✔ ") and "Succeeded  5/5 steps" in lines[-1]
     assert len(warnings) == 1  # said once, not on every failed poll
