@@ -300,7 +300,7 @@ class Engine:
     def cache_source(
         self, execution: ExecutionRecord, name: str, key: str, t: float, expire: float | None
     ) -> tuple[str, dict[str, Any], StepRecord | None] | None:
-        """The newest earlier successful run of this step with identical arguments, within ExpireAfter."""
+        """The newest earlier successful run of this step with the same cache key, within ExpireAfter."""
         pipeline = self.store.get_pipeline(execution.pipeline_name)
         if pipeline is None:
             return None
@@ -308,7 +308,7 @@ class Engine:
             if other is execution:
                 continue
             entry = other.engine_state.get("entries", {}).get(name)
-            if not entry or entry.get("result") != "Succeeded" or entry.get("args_key") != key:
+            if not entry or entry.get("result") != "Succeeded" or entry.get("cache_key") != key:
                 continue
             ended = next((s.end for s in other.steps if s.name == name), None)
             if ended is None or (expire is not None and t - ended > expire):

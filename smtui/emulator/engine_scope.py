@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import random
-import re
 from typing import TYPE_CHECKING, Any
 
 from smtui.emulator.definition import coerce
@@ -22,39 +20,6 @@ RUNNING_PHASES = frozenset({"starting", "executing", "retry_wait", "stopping", "
 
 def iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def args_key(step_type: str, args: Any) -> str:
-    """The cache key of a step: its type and fully resolved arguments."""
-    text = json.dumps([step_type, args], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-_ISO_DURATION = re.compile(
-    r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-_SHORT_DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<u>[smhdw])$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def duration_seconds(text: Any) -> float | None:
-    """ISO-8601 durations (`PT1H`, `P30D`) and the short form (`30d`); None when absent or unreadable."""
-    if not isinstance(text, str):
-        return None
-    match = _ISO_DURATION.match(text.upper())
-    if match and any(match.groupdict().values()):
-        parts = {k: float(v) for k, v in match.groupdict().items() if v}
-        return (
-            parts.get("w", 0) * 604800
-            + parts.get("d", 0) * 86400
-            + parts.get("h", 0) * 3600
-            + parts.get("m", 0) * 60
-            + parts.get("s", 0)
-        )
-    short = _SHORT_DURATION.match(text)
-    if short:
-        return float(short.group("n")) * _UNITS[short.group("u").lower()]
-    return None
 
 
 def typed_output(kind: str, value: Any, name: str) -> Any:

@@ -81,5 +81,5 @@ def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float
             "first_start": now,
             "result": "Succeeded",
             "props": entry.get("props"),
-            "args_key": entry.get("args_key"),
+            "cache_key": entry.get("cache_key"),
         }

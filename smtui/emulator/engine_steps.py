@@ -7,35 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from smtui.emulator import jobs
 from smtui.emulator.definition import StepDef
-from smtui.emulator.engine_scope import (
-    RUNNING_PHASES,
-    args_key,
-    duration_seconds,
-    output_text,
-    synthesized_output,
-    typed_output,
-)
+from smtui.emulator.engine_cache import CACHEABLE, cache_key, duration_seconds
+from smtui.emulator.engine_scope import RUNNING_PHASES, output_text, synthesized_output, typed_output
 from smtui.emulator.expressions import ExpressionError, drill, parse_path
 from smtui.emulator.records import StepRecord
 
 if TYPE_CHECKING:
     from smtui.emulator.engine_run import Run
-
-# Step types whose results CacheConfig may reuse: the Developer Guide's list, plus Transform/Tuning and
-# Lambda (the SDK's LambdaStep takes a cache_config).
-_CACHEABLE = frozenset(
-    {
-        "Processing",
-        "Training",
-        "Transform",
-        "Tuning",
-        "AutoML",
-        "EMR",
-        "QualityCheck",
-        "ClarifyCheck",
-        "Lambda",
-    }
-)
 
 
 def begin(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: StepRecord, t: float) -> None:
@@ -49,13 +27,15 @@ def begin(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: Ste
     entry["until"] = t + delay
     try:
         resolved = _resolve_arguments(run, name, step, entry, t)
+        if step.type in CACHEABLE:
+            entry["cache_key"] = cache_key(
+                step.type, step.raw, resolved, lambda value: run.evaluate(name, entry, value, t)
+            )
     except ExpressionError as exc:
         entry.update(failure=[f"ClientError: {exc}", ""], duration=0.0)
         return
-    if step.type not in ("Condition", "ForEach", "Fail"):
-        entry["args_key"] = args_key(step.type, resolved)
-        if _cache_hit(run, name, step, entry, record, t):
-            return
+    if step.type in CACHEABLE and _cache_hit(run, name, step, entry, record, t):
+        return
     _plan_attempt(run, name, step, entry, record, t + delay)
     if jobs.job_kind(step.type) is not None:
         _launch_job(run, name, step, entry, record, resolved, t, t + delay)
@@ -144,10 +124,10 @@ def _cache_hit(
     run: Run, name: str, step: StepDef, entry: dict[str, Any], record: StepRecord, t: float
 ) -> bool:
     config = step.raw.get("CacheConfig") or {}
-    if step.type not in _CACHEABLE or not config.get("Enabled"):
+    if not config.get("Enabled"):
         return False
     found = run.engine.cache_source(
-        run.execution, name, entry["args_key"], t, duration_seconds(config.get("ExpireAfter"))
+        run.execution, name, entry["cache_key"], t, duration_seconds(config.get("ExpireAfter"))
     )
     if found is None:
         return False

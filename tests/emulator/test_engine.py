@@ -135,36 +135,6 @@ def test_foreach_failed_child_fails_the_foreach_and_the_execution() -> None:
     assert steps["Next"].status == "Succeeded"
 
 
-def test_cache_hit_on_second_execution_and_miss_when_arguments_differ() -> None:
-    h = Harness()
-    cached = step(
-        "Prep",
-        Arguments={"Environment": {"Mode": {"Get": "Parameters.Mode"}}},
-        CacheConfig={"Enabled": True, "ExpireAfter": "PT2H"},
-    )
-    pipeline = h.pipeline(
-        definition(
-            cached,
-            step("Train", "Training", DependsOn=["Prep"]),
-            parameters=[{"Name": "Mode", "Type": "String", "DefaultValue": "a"}],
-        )
-    )
-    first = h.start(pipeline)
-    assert h.run(first) == "Succeeded"
-    second = h.start(pipeline)
-    prep = h.steps(second)["Prep"]
-    assert prep.status == "Succeeded" and prep.cache_source_arn == first.arn
-    assert prep.start == prep.end == second.created
-    assert prep.metadata == h.steps(first)["Prep"].metadata  # the source's job, not a new one
-    assert h.steps(second)["Train"].cache_source_arn is None  # no CacheConfig: runs again
-    other = h.start(pipeline, parameters=[{"Name": "Mode", "Value": "b"}])
-    assert h.steps(other)["Prep"].cache_source_arn is None
-    assert h.run(second) == "Succeeded" and h.run(other) == "Succeeded"
-    h.advance(3 * 3600)  # past ExpireAfter
-    late = h.start(pipeline)
-    assert h.steps(late)["Prep"].cache_source_arn is None
-
-
 def test_retry_policy_retries_matching_failures_with_backoff() -> None:
     h = Harness(
         """
