@@ -9,7 +9,7 @@ import pytest
 from engine_harness import Harness, definition, step
 
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.records import ExecutionRecord, StepRecord
+from smtui.emulator.store.records import ExecutionRecord, StepRecord
 
 FIXTURES = Path(__file__).parent.parent / "definitions"
 CONDITION_FOREACH = (FIXTURES / "condition-foreach.json").read_text()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from engine_harness import Harness, definition, step
 
-from smtui.emulator.records import PipelineVersion
+from smtui.emulator.store.records import PipelineVersion
 
 CACHED = {"CacheConfig": {"Enabled": True, "ExpireAfter": "P1D"}}
 P = {"Get": "Parameters.P"}

@@ -11,15 +11,15 @@ import json
 import random
 from typing import TYPE_CHECKING, Any
 
-from smtui.emulator.definition import Definition, StepDef
-from smtui.emulator.engine_scope import RUNNING_PHASES, StepScope
-from smtui.emulator.engine_steps import advance_entry, begin, foreach_summary
-from smtui.emulator.expressions import evaluate_condition, resolve
-from smtui.emulator.records import ExecutionRecord, StepRecord
-from smtui.emulator.scenario import StepPlan
+from smtui.emulator.definition.expressions import evaluate_condition, resolve
+from smtui.emulator.definition.graph import Definition, StepDef
+from smtui.emulator.engine.scenario import StepPlan
+from smtui.emulator.engine.scope import RUNNING_PHASES, StepScope
+from smtui.emulator.engine.steps import advance_entry, begin, foreach_summary
+from smtui.emulator.store.records import ExecutionRecord, StepRecord
 
 if TYPE_CHECKING:
-    from smtui.emulator.engine import Engine
+    from smtui.emulator.engine.engine import Engine
 
 STEP_FAILURE = "Step failure: One or multiple steps failed."
 

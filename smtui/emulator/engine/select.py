@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from smtui.emulator.definition import StepDef
+from smtui.emulator.definition.graph import StepDef
 from smtui.emulator.errors import validation
-from smtui.emulator.records import StepRecord
+from smtui.emulator.store.records import StepRecord
 
 if TYPE_CHECKING:
-    from smtui.emulator.engine import Engine
-    from smtui.emulator.engine_run import Run
+    from smtui.emulator.engine.engine import Engine
+    from smtui.emulator.engine.run import Run
 
 
 def _parents(step: StepDef) -> set[str]:

@@ -15,11 +15,11 @@ from collections.abc import Coroutine
 from typing import Any
 
 from smtui.emulator.clock import Clock
-from smtui.emulator.demo_pipelines import DEMO_PIPELINES, DEMO_SCENARIO
-from smtui.emulator.engine import Engine
+from smtui.emulator.demo.pipelines import DEMO_PIPELINES, DEMO_SCENARIO
+from smtui.emulator.engine.engine import Engine
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.records import ExecutionRecord, PipelineRecord, PipelineVersion
-from smtui.emulator.store import Store
+from smtui.emulator.store.records import ExecutionRecord, PipelineRecord, PipelineVersion
+from smtui.emulator.store.store import Store
 
 HISTORY = 300  # finished executions backfilled over the past week
 HISTORY_SECONDS = 7 * 86400

@@ -7,11 +7,11 @@ import json
 import random
 from typing import TYPE_CHECKING, Any
 
-from smtui.emulator.definition import coerce
-from smtui.emulator.expressions import ExpressionError, PathPart, drill, json_path
+from smtui.emulator.definition.expressions import ExpressionError, PathPart, drill, json_path
+from smtui.emulator.definition.graph import coerce
 
 if TYPE_CHECKING:
-    from smtui.emulator.engine_run import Run
+    from smtui.emulator.engine.run import Run
 
 # Properties whose absence is a real error: declared outputs, and what Condition/ForEach steps define.
 _AUTHORITATIVE = frozenset({"OutputParameters", "Outcome", "IterationOutputs", "Selected"})

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from smtui.emulator import jobs
-from smtui.emulator.definition import StepDef
-from smtui.emulator.engine_cache import CACHEABLE, cache_key, duration_seconds
-from smtui.emulator.engine_scope import RUNNING_PHASES, output_text, synthesized_output, typed_output
-from smtui.emulator.expressions import ExpressionError, drill, parse_path
-from smtui.emulator.records import StepRecord
+from smtui.emulator.definition.expressions import ExpressionError, drill, parse_path
+from smtui.emulator.definition.graph import StepDef
+from smtui.emulator.engine import jobs
+from smtui.emulator.engine.cache import CACHEABLE, cache_key, duration_seconds
+from smtui.emulator.engine.scope import RUNNING_PHASES, output_text, synthesized_output, typed_output
+from smtui.emulator.store.records import StepRecord
 
 if TYPE_CHECKING:
-    from smtui.emulator.engine_run import Run
+    from smtui.emulator.engine.run import Run
 
 
 def begin(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: StepRecord, t: float) -> None:

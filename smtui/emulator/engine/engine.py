@@ -12,18 +12,18 @@ import random
 import string
 from typing import Any
 
-from smtui.emulator import definition as definitions
-from smtui.emulator import jobs
 from smtui.emulator.clock import Clock
-from smtui.emulator.engine_params import execution_parameters
-from smtui.emulator.engine_run import Run
-from smtui.emulator.engine_scope import RUNNING_PHASES, typed_output
-from smtui.emulator.engine_select import apply_selection
-from smtui.emulator.engine_steps import answer_callback
+from smtui.emulator.definition import graph as definitions
+from smtui.emulator.engine import jobs
+from smtui.emulator.engine.params import execution_parameters
+from smtui.emulator.engine.run import Run
+from smtui.emulator.engine.scenario import Scenario
+from smtui.emulator.engine.scope import RUNNING_PHASES, typed_output
+from smtui.emulator.engine.select import apply_selection
+from smtui.emulator.engine.steps import answer_callback
 from smtui.emulator.errors import ServiceError, not_found, validation
-from smtui.emulator.records import ExecutionRecord, JobRecord, PipelineRecord, StepRecord
-from smtui.emulator.scenario import Scenario
-from smtui.emulator.store import Store, pipeline_key
+from smtui.emulator.store.records import ExecutionRecord, JobRecord, PipelineRecord, StepRecord
+from smtui.emulator.store.store import Store, pipeline_key
 
 _ID_CHARS = string.ascii_lowercase + string.digits
 
