@@ -103,7 +103,7 @@ def _backfill(engine: Engine, store: Store, pipelines: list[PipelineRecord], now
             and execution.pipeline_name == "feature-store-sync"
             and rng.random() < 0.5
         ):
-            ended = float(execution.engine_state.get("ended") or now)
+            ended = engine.ended_at(execution) or now
             if ended + 3600 < now:
                 retry_clock = Clock(start=ended + 3600, time_scale=0)
                 Engine(

@@ -1,42 +1,46 @@
-"""Step behaviour by type: what happens when an entry begins, moves phase, completes or is answered."""
+"""Step behaviour by type: what happens when an entry begins, moves phase, completes or is answered.
+
+Everything here works through `RunView`: the run's entries and records, and its job book.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from smtui.emulator.definition.expressions import ExpressionError, drill, parse_path
+from smtui.emulator.definition.expressions import ExpressionError
 from smtui.emulator.definition.graph import StepDef
 from smtui.emulator.engine import jobs
 from smtui.emulator.engine.cache import CACHEABLE, cache_key, duration_seconds
-from smtui.emulator.engine.scope import RUNNING_PHASES, output_text, synthesized_output, typed_output
+from smtui.emulator.engine.entries import Entry, Phase, Result
+from smtui.emulator.engine.scenario import Failure
+from smtui.emulator.engine.scope import output_text, synthesized_output, typed_output
+from smtui.emulator.engine.view import RunView
 from smtui.emulator.store.records import StepRecord
 
-if TYPE_CHECKING:
-    from smtui.emulator.engine.run import Run
 
-
-def begin(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: StepRecord, t: float) -> None:
+def begin(run: RunView, name: str, step: StepDef, entry: Entry, record: StepRecord, t: float) -> None:
     """An entry starts (status Starting): resolve its arguments, plan its attempt, maybe hit the cache."""
     plan = run.plan_for(step.name)
     rng = run.rng(name, record.attempt)
     if jobs.job_kind(step.type) is not None:
         # Named before the arguments resolve: they may read Execution.ProcessingJobName/TrainingJobName.
-        entry["job_name"] = jobs.job_name(run.execution.execution_id, name, rng)
+        entry.job_name = jobs.job_name(run.execution.execution_id, name, rng)
     delay = plan.draw_seconds(rng, plan.start_delay)
-    entry["until"] = t + delay
+    entry.until = t + delay
     try:
         resolved = _resolve_arguments(run, name, step, entry, t)
         if step.type in CACHEABLE:
-            entry["cache_key"] = cache_key(
+            entry.cache_key = cache_key(
                 step.type, step.raw, resolved, lambda value: run.evaluate(name, entry, value, t)
             )
     except ExpressionError as exc:
-        entry.update(failure=[f"ClientError: {exc}", ""], duration=0.0)
+        entry.failure, entry.duration = Failure(f"ClientError: {exc}", ""), 0.0
         return
     if step.type in CACHEABLE and _cache_hit(run, name, step, entry, record, t):
         return
-    _plan_attempt(run, name, step, entry, record, t + delay)
+    _plan_attempt(run, name, step, entry, record)
+    book = run.book
     if jobs.job_kind(step.type) is not None:
         _launch_job(run, name, step, entry, record, resolved, t, t + delay)
     elif step.type == "Lambda":
@@ -45,47 +49,45 @@ def begin(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: Ste
         resource_name = f"pipelines-{run.execution.execution_id}-{name}"
         if step.type == "RegisterModel" and isinstance(resolved, dict):
             resource_name = str(resolved.get("ModelPackageGroupName") or resource_name)
-        found = jobs.arn_metadata(step.type, run.engine.region, run.engine.account, resource_name)
+        found = jobs.arn_metadata(step.type, book.region, book.account, resource_name)
         if found is not None:
-            record.metadata, entry["resource_arn"] = found
-        other = jobs.service_metadata(
-            step.type, step.raw, resolved, rng, run.engine.region, run.engine.account, name
-        )
+            record.metadata, entry.resource_arn = found
+        other = jobs.service_metadata(step.type, step.raw, resolved, rng, book.region, book.account, name)
         if other is not None:
             record.metadata = other
 
 
 def _launch_job(
-    run: Run,
+    run: RunView,
     name: str,
     step: StepDef,
-    entry: dict[str, Any],
+    entry: Entry,
     record: StepRecord,
     args: Any,
     t: float,
     start: float,
 ) -> None:
     """Create the attempt's job and point the step's Metadata at it."""
-    kind, resource = jobs.job_kind(step.type) or ("ProcessingJob", "processing-job")
-    run.engine.create_job(run.execution, name, step.type, entry, args, t, start)
-    job_arn = jobs.arn(run.engine.region, run.engine.account, resource, entry["job_name"])
+    kind, _ = jobs.job_kind(step.type) or ("ProcessingJob", "processing-job")
+    book = run.book
+    job_arn = book.create_job(run.execution, name, step.type, entry, args, t, start)
     if step.type in jobs.CHECK_TYPES:
         rng = run.rng(name, record.attempt, "check")
-        region, account = run.engine.region, run.engine.account
         record.metadata = (
-            jobs.service_metadata(step.type, step.raw, args, rng, region, account, name, job_arn) or {}
+            jobs.service_metadata(step.type, step.raw, args, rng, book.region, book.account, name, job_arn)
+            or {}
         )
     else:
         record.metadata = {kind: {"Arn": job_arn}}
 
 
-def _resolve_arguments(run: Run, name: str, step: StepDef, entry: dict[str, Any], t: float) -> Any:
+def _resolve_arguments(run: RunView, name: str, step: StepDef, entry: Entry, t: float) -> Any:
     args = step.arguments
     if step.type == "Condition":
         return None
     if step.type == "Fail":
         message = run.evaluate(name, entry, args.get("ErrorMessage", "") if isinstance(args, dict) else "", t)
-        entry["message"] = output_text(message)
+        entry.message = output_text(message)
         return None
     if step.type == "ForEach":
         items = run.evaluate(name, entry, args.get("IterableItems"), t)
@@ -96,17 +98,16 @@ def _resolve_arguments(run: Run, name: str, step: StepDef, entry: dict[str, Any]
                 raise ExpressionError("IterableItems must resolve to a JSON list") from None
         if not isinstance(items, list):
             raise ExpressionError("IterableItems must resolve to a list")
-        entry["items"] = items
-        entry["max"] = int(args.get("MaxConcurrency") or 1)
+        entry.items = items
+        entry.max_concurrency = int(args.get("MaxConcurrency") or 1)
         return None
     resolved = run.evaluate(name, entry, args, t)
-    entry["args"] = resolved
+    entry.args = resolved
     return resolved
 
 
-def _plan_attempt(
-    run: Run, name: str, step: StepDef, entry: dict[str, Any], record: StepRecord, at: float
-) -> None:
+def _plan_attempt(run: RunView, name: str, step: StepDef, entry: Entry, record: StepRecord) -> None:
+    """Draw the attempt's duration, outcome and metrics."""
     plan = run.plan_for(step.name)
     rng = run.rng(name, record.attempt, "outcome")
     duration = plan.draw_seconds(rng, plan.duration)
@@ -115,64 +116,60 @@ def _plan_attempt(
     )
     if failure is not None:
         duration = round(duration * rng.uniform(0.3, 1.0), 3)  # a failing job dies part way through
-    entry["duration"] = duration
-    entry["failure"] = None if failure is None else [failure.reason, failure.exception]
-    entry["metrics"] = plan.draw_metrics(rng) if step.type == "Training" else {}
+    entry.duration = duration
+    entry.failure = failure
+    entry.metrics = plan.draw_metrics(rng) if step.type == "Training" else {}
 
 
-def _cache_hit(
-    run: Run, name: str, step: StepDef, entry: dict[str, Any], record: StepRecord, t: float
-) -> bool:
+def _cache_hit(run: RunView, name: str, step: StepDef, entry: Entry, record: StepRecord, t: float) -> bool:
     config = step.raw.get("CacheConfig") or {}
-    if not config.get("Enabled"):
+    if not config.get("Enabled") or entry.cache_key is None:
         return False
-    found = run.engine.cache_source(
-        run.execution, name, entry["cache_key"], t, duration_seconds(config.get("ExpireAfter"))
-    )
+    expire = duration_seconds(config.get("ExpireAfter"))
+    found = run.book.cache_source(run.execution, name, entry.cache_key, t, expire)
     if found is None:
         return False
     source_arn, source_entry, source_record = found
-    entry.update(props=source_entry.get("props"), cache_source=source_arn, until=None)
+    entry.props, entry.cache_source, entry.until = source_entry.props, source_arn, None
     record.cache_source_arn = source_arn
     record.metadata = dict(source_record.metadata) if source_record is not None else {}
     record.status = "Executing"
-    run.finish_entry(name, t, "Succeeded")
+    run.finish_entry(name, t, Result.SUCCEEDED)
     return True
 
 
-def advance_entry(run: Run, name: str, entry: dict[str, Any], record: StepRecord, t: float) -> None:
+def advance_entry(run: RunView, name: str, entry: Entry, record: StepRecord, t: float) -> None:
     """The entry's current phase ends at `t`."""
-    step = run.definition.steps[entry["step"]]
-    phase = entry["phase"]
-    if phase == "starting":
+    step = run.definition.steps[entry.step]
+    if entry.phase == Phase.STARTING:
         record.status = "Executing"
-        if entry.get("failure") is None and step.type == "ForEach":
-            entry.update(phase="foreach", until=None)
-        elif entry.get("failure") is None and step.type == "Callback":
+        if entry.failure is None and step.type == "ForEach":
+            entry.phase, entry.until = Phase.FOREACH, None
+        elif entry.failure is None and step.type == "Callback":
             token = jobs.random_suffix(run.rng(name, record.attempt, "token"))
-            entry.update(phase="callback", token=token)
+            entry.phase, entry.token = Phase.CALLBACK, token
             reply = run.plan_for(step.name).callback_reply_after
-            entry["until"] = None if reply is None else t + reply
-            run.engine.store.register_callback(token, run.execution.arn, name)
+            entry.until = None if reply is None else t + reply
+            run.book.register_callback(token, run.execution.arn, name)
             record.metadata = {
                 "Callback": {"CallbackToken": token, "SqsQueueUrl": str(step.raw.get("SqsQueueUrl", ""))}
             }
         else:
-            entry.update(phase="executing", until=t + entry.get("duration", 0.0))
-            run.engine.job_running(entry)
-    elif phase == "executing":
+            # A job is InProgress from creation until its step's attempt ends: nothing to change on it.
+            entry.phase, entry.until = Phase.EXECUTING, t + entry.duration
+    elif entry.phase == Phase.EXECUTING:
         complete(run, name, step, entry, record, t)
-    elif phase == "retry_wait":
+    elif entry.phase == Phase.RETRY_WAIT:
         record.attempt += 1
-        entry["attempt"] = record.attempt
-        _plan_attempt(run, name, step, entry, record, t)
+        entry.attempt = record.attempt
+        _plan_attempt(run, name, step, entry, record)
         if jobs.job_kind(step.type) is not None:
-            entry["job_name"] = jobs.job_name(run.execution.execution_id, name, run.rng(name, record.attempt))
-            _launch_job(run, name, step, entry, record, entry.get("args") or {}, t, t)
-        entry.update(phase="executing", until=t + entry["duration"])
-    elif phase == "stopping":
-        run.finish_entry(name, t, "Stopped")
-    elif phase == "callback":
+            entry.job_name = jobs.job_name(run.execution.execution_id, name, run.rng(name, record.attempt))
+            _launch_job(run, name, step, entry, record, entry.args or {}, t, t)
+        entry.phase, entry.until = Phase.EXECUTING, t + entry.duration
+    elif entry.phase == Phase.STOPPING:
+        run.finish_entry(name, t, Result.STOPPED)
+    elif entry.phase == Phase.CALLBACK:
         plan = run.plan_for(step.name)
         if plan.outcome == "Failed":
             answer_callback(run, name, t, None, "Callback failed (answered by the emulator's scenario)")
@@ -181,68 +178,69 @@ def advance_entry(run: Run, name: str, entry: dict[str, Any], record: StepRecord
             answer_callback(run, name, t, outputs, None)
 
 
-def complete(run: Run, name: str, step: StepDef, entry: dict[str, Any], record: StepRecord, t: float) -> None:
+def complete(run: RunView, name: str, step: StepDef, entry: Entry, record: StepRecord, t: float) -> None:
     """An attempt's run time is over: succeed, fail, or wait to retry."""
-    failure = entry.get("failure")
-    if failure is not None:
-        wait = _retry_wait(step, entry, failure[1], t)
+    if entry.failure is not None:
+        wait = _retry_wait(step, entry, entry.failure.exception, t)
         if wait is not None:
-            run.engine.finish_job(entry, "Failed", failure[0], t)
-            entry.update(phase="retry_wait", until=t + wait)
+            run.book.finish_job(entry, Result.FAILED, entry.failure.reason, t)
+            entry.phase, entry.until = Phase.RETRY_WAIT, t + wait
             return
-        run.finish_entry(name, t, "Failed", failure[0])
+        run.finish_entry(name, t, Result.FAILED, entry.failure.reason)
         return
     if step.type == "Condition":
         try:
             outcome = run.condition_outcome(name, entry, t)
         except ExpressionError as exc:
-            run.finish_entry(name, t, "Failed", f"ClientError: {exc}")
+            run.finish_entry(name, t, Result.FAILED, f"ClientError: {exc}")
             return
-        entry["props"] = {"Outcome": outcome}
+        entry.props = {"Outcome": outcome}
         record.metadata = {"Condition": {"Outcome": "True" if outcome else "False"}}
-        run.finish_entry(name, t, "Succeeded")
+        run.finish_entry(name, t, Result.SUCCEEDED)
     elif step.type == "Fail":
-        message = entry.get("message", "")
-        record.metadata = {"Fail": {"ErrorMessage": message[:3072]}}
-        run.state.update(fail_step=name, fail_message=message[:1300])
-        run.finish_entry(name, t, "Failed", message)
+        record.metadata = {"Fail": {"ErrorMessage": entry.message[:3072]}}
+        run.state.fail_step, run.state.fail_message = name, entry.message[:1300]
+        run.finish_entry(name, t, Result.FAILED, entry.message)
     elif step.type == "Lambda":
-        plan = run.plan_for(step.name)
-        rng = run.rng(name, record.attempt, "outputs")
-        values: dict[str, Any] = {}
-        for declared in step.raw.get("OutputParameters") or []:
-            out, kind = declared.get("OutputName"), declared.get("OutputType", "String")
-            raw = plan.outputs[out] if out in plan.outputs else synthesized_output(kind, rng, out)
-            try:
-                values[out] = typed_output(kind, raw, out)
-            except ValueError as exc:
-                run.finish_entry(name, t, "Failed", f"ClientError: {exc}")
-                return
-        entry["props"] = {"OutputParameters": values, "FunctionArn": step.raw.get("FunctionArn")}
-        metadata = record.metadata.setdefault("Lambda", {"Arn": str(step.raw.get("FunctionArn", ""))})
-        metadata["OutputParameters"] = [
-            {"Name": k, "Value": output_text(v)[:1024]} for k, v in values.items()
-        ]
-        run.finish_entry(name, t, "Succeeded")
+        _complete_lambda(run, name, step, entry, record, t)
     else:
-        job = run.engine.job_of(entry)
+        job = run.book.job_of(entry)
         if job is not None:
-            job.metrics = dict(entry.get("metrics") or {})
-        entry["props"] = jobs.properties(
-            step.type, entry.get("job_name"), _resource_arn(run, step, entry), entry.get("args"), job, {}
+            job.metrics = dict(entry.metrics)
+        entry.props = jobs.properties(
+            step.type, entry.job_name, _resource_arn(run, step, entry), entry.args, job, {}
         )
-        run.finish_entry(name, t, "Succeeded")
+        run.finish_entry(name, t, Result.SUCCEEDED)
 
 
-def _resource_arn(run: Run, step: StepDef, entry: dict[str, Any]) -> str | None:
+def _complete_lambda(
+    run: RunView, name: str, step: StepDef, entry: Entry, record: StepRecord, t: float
+) -> None:
+    plan = run.plan_for(step.name)
+    rng = run.rng(name, record.attempt, "outputs")
+    values: dict[str, Any] = {}
+    for declared in step.raw.get("OutputParameters") or []:
+        out, kind = declared.get("OutputName"), declared.get("OutputType", "String")
+        raw = plan.outputs[out] if out in plan.outputs else synthesized_output(kind, rng, out)
+        try:
+            values[out] = typed_output(kind, raw, out)
+        except ValueError as exc:
+            run.finish_entry(name, t, Result.FAILED, f"ClientError: {exc}")
+            return
+    entry.props = {"OutputParameters": values, "FunctionArn": step.raw.get("FunctionArn")}
+    metadata = record.metadata.setdefault("Lambda", {"Arn": str(step.raw.get("FunctionArn", ""))})
+    metadata["OutputParameters"] = [{"Name": k, "Value": output_text(v)[:1024]} for k, v in values.items()]
+    run.finish_entry(name, t, Result.SUCCEEDED)
+
+
+def _resource_arn(run: RunView, step: StepDef, entry: Entry) -> str | None:
     kind = jobs.job_kind(step.type)
-    if kind is not None and entry.get("job_name"):
-        return jobs.arn(run.engine.region, run.engine.account, kind[1], entry["job_name"])
-    arn: str | None = entry.get("resource_arn")
-    return arn
+    if kind is not None and entry.job_name:
+        return run.book.arn(kind[1], entry.job_name)
+    return entry.resource_arn
 
 
-def _retry_wait(step: StepDef, entry: dict[str, Any], exception: str, t: float) -> float | None:
+def _retry_wait(step: StepDef, entry: Entry, exception: str, t: float) -> float | None:
     """Seconds until the next attempt when a RetryPolicy covers this failure, else None.
 
     MaxAttempts counts retries after the first attempt (SDK `RetryPolicy.max_attempts`);
@@ -250,7 +248,7 @@ def _retry_wait(step: StepDef, entry: dict[str, Any], exception: str, t: float) 
     """
     if not exception:
         return None
-    retries = int(entry.get("retries", 0))
+    retries = entry.retries
     for policy in step.raw.get("RetryPolicies") or []:
         types = policy.get("ExceptionType") or []
         if exception not in ([types] if isinstance(types, str) else types):
@@ -258,11 +256,11 @@ def _retry_wait(step: StepDef, entry: dict[str, Any], exception: str, t: float) 
         max_attempts, expire = policy.get("MaxAttempts"), policy.get("ExpireAfterMin")
         if max_attempts is not None and retries >= int(max_attempts):
             return None
-        if expire is not None and t - entry["first_start"] >= float(expire) * 60:
+        if expire is not None and t - entry.first_start >= float(expire) * 60:
             return None
         if max_attempts is None and expire is None and retries >= 5:
             return None
-        entry["retries"] = retries + 1
+        entry.retries = retries + 1
         interval = float(policy.get("IntervalSeconds", 1))
         # At least a second: a zero wait with zero-length attempts would never let the clock move.
         return max(1.0, interval * float(policy.get("BackoffRate", 2.0)) ** retries)
@@ -270,80 +268,20 @@ def _retry_wait(step: StepDef, entry: dict[str, Any], exception: str, t: float) 
 
 
 def answer_callback(
-    run: Run, name: str, t: float, outputs: list[dict[str, str]] | None, reason: str | None
+    run: RunView, name: str, t: float, outputs: list[dict[str, str]] | None, reason: str | None
 ) -> None:
     """SendPipelineExecutionStepSuccess (outputs) or ...Failure (reason) for a waiting Callback step."""
     entry, record = run.entries[name], run.records[name]
-    step = run.definition.steps[entry["step"]]
+    step = run.definition.steps[entry.step]
     if outputs is None:
-        run.finish_entry(name, t, "Failed", reason or "Callback step failed")
+        run.finish_entry(name, t, Result.FAILED, reason or "Callback step failed")
         return
     declared = {
         d.get("OutputName"): d.get("OutputType", "String") for d in step.raw.get("OutputParameters") or []
     }
     values = {o["Name"]: typed_output(declared[o["Name"]], o["Value"], o["Name"]) for o in outputs}
-    entry["props"] = {"OutputParameters": values}
+    entry.props = {"OutputParameters": values}
     record.metadata.setdefault("Callback", {})["OutputParameters"] = [
         {"Name": o["Name"], "Value": o["Value"]} for o in outputs
     ]
-    run.finish_entry(name, t, "Succeeded")
-
-
-def foreach_summary(run: Run, parent: str) -> tuple[dict[str, Any], bool]:
-    """The ForEach step's counts, and whether all its children are done."""
-    entry = run.entries[parent]
-    body = run.definition.bodies[parent]
-    items = entry.get("items") or []
-    counts = {"Succeeded": 0, "Failed": 0, "Stopped": 0}
-    running = startable = False
-    for index in range(len(items)):
-        for step_name in body:
-            child = run.entries.get(f"{step_name}-{index}")
-            if child is None:
-                inner = [d for d in run.definition.steps[step_name].deps if d in body]
-                ok = all(run.entries.get(f"{d}-{index}", {}).get("result") == "Succeeded" for d in inner)
-                startable = startable or ok
-            elif child["phase"] in RUNNING_PHASES:
-                running = True
-            elif child.get("result") in counts:
-                counts[child["result"]] += 1
-    summary: dict[str, Any] = {
-        "InputItemCount": len(items),
-        "TotalStepCount": len(items) * len(body),
-        "SucceededStepCount": counts["Succeeded"],
-        "FailedStepCount": counts["Failed"],
-        "StoppedStepCount": counts["Stopped"],
-    }
-    stopping = run.execution.status == "Stopping"
-    finished = not running and (stopping or not startable)
-    if finished:
-        entry["props"] = _foreach_props(run, parent, summary)
-        selected = entry["props"].get("_selector")
-        if selected is not None:
-            summary["Selector"] = selected
-        entry["props"].pop("_selector", None)
-    return summary, finished
-
-
-def _foreach_props(run: Run, parent: str, summary: dict[str, Any]) -> dict[str, Any]:
-    body = run.definition.bodies[parent]
-    entry = run.entries[parent]
-    outputs = []
-    for index in range(len(entry.get("items") or [])):
-        outputs.append({b: (run.entries.get(f"{b}-{index}") or {}).get("props") or {} for b in body})
-    props: dict[str, Any] = dict(summary, IterationOutputs=outputs)
-    selector = run.definition.steps[parent].arguments.get("Selector")
-    field = (selector or {}).get("Field", {}).get("Get", "") if isinstance(selector, dict) else ""
-    if isinstance(selector, dict) and isinstance(field, str) and field.startswith("IterationOutput."):
-        path = parse_path(field.removeprefix("IterationOutput."))
-        scored = []
-        for index, output in enumerate(outputs):
-            try:
-                scored.append((float(drill(output.get(str(path[0])), path[1:], field)), index))
-            except (ExpressionError, TypeError, ValueError):
-                continue
-        if scored:
-            pick = max(scored) if selector.get("Pick") == "MaxBy" else min(scored)
-            props["Selected"] = outputs[pick[1]][str(path[0])]
-            props["_selector"] = {"StepName": str(path[0]), "Index": pick[1]}
-    return props
+    run.finish_entry(name, t, Result.SUCCEEDED)
