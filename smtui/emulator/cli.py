@@ -101,9 +101,9 @@ async def start_emulator(options: EmulatorOptions) -> RunningEmulator:
     await runner.setup()
     site = web.TCPSite(runner, options.host, options.port)
     await site.start()
-    server = site._server
-    sockets = getattr(server, "sockets", None) or []
-    port = sockets[0].getsockname()[1] if sockets else options.port
+    # The bound address, from aiohttp's public API: with `port=0` the OS picked the port.
+    addresses = runner.addresses
+    port = int(addresses[0][1]) if addresses else options.port
     host = options.host if ":" not in options.host else f"[{options.host}]"
     tasks: list[asyncio.Task[Any]] = []
     if options.demo:
