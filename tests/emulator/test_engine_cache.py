@@ -230,6 +230,29 @@ def test_cache_hit_on_second_execution_and_miss_when_arguments_differ() -> None:
     assert h.steps(late)["Prep"].cache_source_arn is None
 
 
+def test_an_earlier_run_nobody_looked_at_since_it_ended_is_reused() -> None:
+    """Executions advance lazily: the start catches the pipeline's earlier runs up to now first."""
+    h = Harness()
+    pipeline = h.pipeline(definition(step("Prep", **CACHED)))
+    first = h.start(pipeline)
+    h.clock.advance(3600)  # the clock moves on; nobody asks about `first`, so it is not advanced
+    second = h.start(pipeline)
+    assert first.status == "Succeeded"
+    assert h.steps(second)["Prep"].cache_source_arn == first.arn
+
+
+def test_expire_after_counts_from_the_run_reused_not_from_the_last_hit() -> None:
+    h = Harness()
+    pipeline = h.pipeline(definition(step("Prep", CacheConfig={"Enabled": True, "ExpireAfter": "PT12H"})))
+    first = h.start(pipeline)
+    assert h.run(first) == "Succeeded"
+    h.advance(8 * 3600)
+    hit = h.start(pipeline)
+    assert h.steps(hit)["Prep"].cache_source_arn == first.arn
+    h.advance(5 * 3600)  # 13 h after the run, 5 h after the hit
+    assert h.steps(h.start(pipeline))["Prep"].cache_source_arn is None
+
+
 @pytest.mark.parametrize(
     ("expire_after", "fresh", "stale"),
     [

@@ -90,7 +90,11 @@ class JobBook:
         self, execution: ExecutionRecord, name: str, key: str, t: float, expire: float | None
     ) -> tuple[str, Entry, StepRecord | None] | None:
         """The newest earlier successful run of this step with the same cache key, within ExpireAfter:
-        (the execution it really ran in, its entry, its step record)."""
+        (the execution it ran in, its entry, its step record).
+
+        A cache hit is not a run: ExpireAfter counts from the run whose results are reused, so reusing them
+        again and again never keeps them fresh past it.
+        """
         pipeline = self._store.get_pipeline(execution.pipeline_name)
         if pipeline is None:
             return None
@@ -98,10 +102,10 @@ class JobBook:
             if other is execution:
                 continue
             entry = run_state(other).entries.get(name)
-            if entry is None or not entry.succeeded or entry.cache_key != key:
+            if entry is None or not entry.succeeded or entry.cache_key != key or entry.cache_source:
                 continue
             record = next((s for s in other.steps if s.name == name), None)
             if record is None or record.end is None or (expire is not None and t - record.end > expire):
                 continue
-            return entry.cache_source or other.arn, entry, record
+            return other.arn, entry, record
         return None

@@ -76,6 +76,11 @@ class Engine:
         limit = self.scenario.max_concurrent_executions
         if limit:
             self.advance_all()  # executions run lazily: bring them to now, or ended ones would still count
+        elif any((step.raw.get("CacheConfig") or {}).get("Enabled") for step in parsed.steps.values()):
+            # Likewise for the cache: an earlier run's step that has ended by now must count as one to reuse.
+            for other in self.store.active_executions():
+                if pipeline_key(other.pipeline_name) == pipeline_key(pipeline.name):
+                    self.advance(other)
         if limit and len(self.store.active_executions()) >= limit:
             raise ServiceError(
                 "ResourceLimitExceeded",
