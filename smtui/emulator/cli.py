@@ -22,8 +22,8 @@ import click
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from smtui.emulator.ops_common import Backend
-    from smtui.emulator.server import Protocol
+    from smtui.emulator.ops.common import Backend
+    from smtui.emulator.wire.server import Protocol
 
 
 @dataclass(frozen=True)
@@ -74,12 +74,13 @@ async def start_emulator(options: EmulatorOptions) -> RunningEmulator:
     from aiohttp import web
 
     from smtui.emulator.clock import Clock
-    from smtui.emulator.engine import Engine
-    from smtui.emulator.ops_common import Backend
-    from smtui.emulator.scenario import Scenario
-    from smtui.emulator.server import Protocol, build_app
+    from smtui.emulator.engine.engine import Engine
+    from smtui.emulator.engine.scenario import Scenario
+    from smtui.emulator.ops.common import Backend
     from smtui.emulator.shapes import service_shapes
-    from smtui.emulator.store import Store
+    from smtui.emulator.store.store import Store
+    from smtui.emulator.wire.app import build_app
+    from smtui.emulator.wire.server import Protocol
 
     store = Store(options.state)
     # A restart resumes the simulated clock where the state left it, so running executions carry on.
@@ -100,9 +101,9 @@ async def start_emulator(options: EmulatorOptions) -> RunningEmulator:
     await runner.setup()
     site = web.TCPSite(runner, options.host, options.port)
     await site.start()
-    server = site._server
-    sockets = getattr(server, "sockets", None) or []
-    port = sockets[0].getsockname()[1] if sockets else options.port
+    # The bound address, from aiohttp's public API: with `port=0` the OS picked the port.
+    addresses = runner.addresses
+    port = int(addresses[0][1]) if addresses else options.port
     host = options.host if ":" not in options.host else f"[{options.host}]"
     tasks: list[asyncio.Task[Any]] = []
     if options.demo:
@@ -205,7 +206,7 @@ def emulator_command(
     )
     import sqlite3
 
-    from smtui.emulator.scenario import ScenarioError
+    from smtui.emulator.engine.scenario import ScenarioError
 
     try:
         asyncio.run(_serve(options, exit_on_eof=exit_on_eof))

@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 from smtui.emulator.clock import Clock
-from smtui.emulator.engine import Engine
-from smtui.emulator.records import ExecutionRecord, PipelineRecord, PipelineVersion, StepRecord
-from smtui.emulator.scenario import Scenario
-from smtui.emulator.store import Store
+from smtui.emulator.engine.engine import Engine
+from smtui.emulator.engine.scenario import Scenario
+from smtui.emulator.store.records import ExecutionRecord, PipelineRecord, PipelineVersion, StepRecord
+from smtui.emulator.store.store import Store
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from smtui.emulator.definition import parse
-from smtui.emulator.engine_params import execution_parameters
+from smtui.emulator.definition.graph import parse
+from smtui.emulator.engine.params import execution_parameters
 from smtui.emulator.errors import ServiceError
 
 FIXTURES = Path(__file__).parent.parent / "definitions"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from engine_harness import Harness
 from wire_harness import EmulatorProcess, make_sm
 
-from smtui.emulator import demo
+from smtui.emulator.demo import traffic as demo
 
 
 def test_seed_creates_five_pipelines_and_a_history_quickly() -> None:

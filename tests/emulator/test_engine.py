@@ -9,7 +9,7 @@ import pytest
 from engine_harness import Harness, definition, step
 
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.records import ExecutionRecord, StepRecord
+from smtui.emulator.store.records import ExecutionRecord, StepRecord
 
 FIXTURES = Path(__file__).parent.parent / "definitions"
 CONDITION_FOREACH = (FIXTURES / "condition-foreach.json").read_text()
@@ -133,36 +133,6 @@ def test_foreach_failed_child_fails_the_foreach_and_the_execution() -> None:
     assert [steps[f"Score-{i}"].attempt for i in range(3)] == [2, 2, 2]
     assert steps["Fan"].metadata["ForEach"]["SucceededStepCount"] == 3
     assert steps["Next"].status == "Succeeded"
-
-
-def test_cache_hit_on_second_execution_and_miss_when_arguments_differ() -> None:
-    h = Harness()
-    cached = step(
-        "Prep",
-        Arguments={"Environment": {"Mode": {"Get": "Parameters.Mode"}}},
-        CacheConfig={"Enabled": True, "ExpireAfter": "PT2H"},
-    )
-    pipeline = h.pipeline(
-        definition(
-            cached,
-            step("Train", "Training", DependsOn=["Prep"]),
-            parameters=[{"Name": "Mode", "Type": "String", "DefaultValue": "a"}],
-        )
-    )
-    first = h.start(pipeline)
-    assert h.run(first) == "Succeeded"
-    second = h.start(pipeline)
-    prep = h.steps(second)["Prep"]
-    assert prep.status == "Succeeded" and prep.cache_source_arn == first.arn
-    assert prep.start == prep.end == second.created
-    assert prep.metadata == h.steps(first)["Prep"].metadata  # the source's job, not a new one
-    assert h.steps(second)["Train"].cache_source_arn is None  # no CacheConfig: runs again
-    other = h.start(pipeline, parameters=[{"Name": "Mode", "Value": "b"}])
-    assert h.steps(other)["Prep"].cache_source_arn is None
-    assert h.run(second) == "Succeeded" and h.run(other) == "Succeeded"
-    h.advance(3 * 3600)  # past ExpireAfter
-    late = h.start(pipeline)
-    assert h.steps(late)["Prep"].cache_source_arn is None
 
 
 def test_retry_policy_retries_matching_failures_with_backoff() -> None:

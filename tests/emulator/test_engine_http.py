@@ -203,17 +203,37 @@ def test_callback_answered_over_the_wire(client: Any, engine_emulator: EmulatorP
     ]
 
 
-def test_cache_hit_shows_its_source(client: Any, engine_emulator: EmulatorProcess) -> None:
+def test_cache_hit_shows_its_source_though_the_output_path_and_instance_type_differ(
+    client: Any, engine_emulator: EmulatorProcess
+) -> None:
     name = new_name("cached")
-    create_pipeline(
-        client, name, _definition(_step("Prep", CacheConfig={"Enabled": True, "ExpireAfter": "P1D"}))
-    )
+    # As the SDK writes an output without a destination: the path holds the execution id.
+    per_execution = {"Std:Join": {"On": "/", "Values": ["s3://b", {"Get": "Execution.PipelineExecutionId"}]}}
+    arguments = {
+        "Environment": {"MODE": {"Get": "Parameters.Mode"}},
+        "ProcessingOutputConfig": {"Outputs": [{"OutputName": "o", "S3Output": {"S3Uri": per_execution}}]},
+        "ProcessingResources": {"ClusterConfig": {"InstanceType": {"Get": "Parameters.Instance"}}},
+    }
+    parameters = [
+        {"Name": "Mode", "Type": "String", "DefaultValue": "fast"},
+        {"Name": "Instance", "Type": "String", "DefaultValue": "ml.m5.xlarge"},
+    ]
+    cached = _step("Prep", Arguments=arguments, CacheConfig={"Enabled": True, "ExpireAfter": "P1D"})
+    create_pipeline(client, name, _definition(cached, parameters=parameters))
     first = client.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
     assert _run(client, engine_emulator, first) == "Succeeded"
-    second = client.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    bigger = [{"Name": "Instance", "Value": "ml.m5.4xlarge"}]
+    second = client.start_pipeline_execution(PipelineName=name, PipelineParameters=bigger)[
+        "PipelineExecutionArn"
+    ]
     prep = _steps(client, second)["Prep"]
     assert prep["StepStatus"] == "Succeeded"
     assert prep["CacheHitResult"] == {"SourcePipelineExecutionArn": first}
+    slow = [{"Name": "Mode", "Value": "slow"}]
+    third = client.start_pipeline_execution(PipelineName=name, PipelineParameters=slow)[
+        "PipelineExecutionArn"
+    ]
+    assert "CacheHitResult" not in _steps(client, third)["Prep"]
 
 
 def test_bad_parameters_start_nothing(client: Any) -> None:

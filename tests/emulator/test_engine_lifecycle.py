@@ -11,7 +11,7 @@ import pytest
 from engine_harness import Harness, definition, step
 
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.records import ExecutionRecord, StepRecord
+from smtui.emulator.store.records import ExecutionRecord, StepRecord
 
 
 def _ordered(execution: ExecutionRecord) -> list[StepRecord]:
@@ -140,7 +140,7 @@ def test_start_is_idempotent_on_client_token() -> None:
 
 
 def test_running_execution_carries_on_after_a_restart(tmp_path: Path) -> None:
-    from smtui.emulator.store import Store
+    from smtui.emulator.store.store import Store
 
     state = tmp_path / "state.sqlite"
     scenario = "[pipelines.p.steps.Wait]\ncallback_reply_after = 900\n"

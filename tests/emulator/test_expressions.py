@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from smtui.emulator.expressions import (
+from smtui.emulator.definition.expressions import (
     ExpressionError,
     PathPart,
     drill,
@@ -50,7 +50,7 @@ class FakeScope:
         return self.item
 
     def property_file(self, step: str, file_name: str, json_path: str) -> Any:
-        from smtui.emulator.expressions import json_path as read
+        from smtui.emulator.definition.expressions import json_path as read
 
         return read(self.files[file_name], json_path, file_name)
 

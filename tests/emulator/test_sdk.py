@@ -169,3 +169,55 @@ def test_sdk_pipeline_upserts_runs_and_lists_its_steps(
     assert "TrainingJob" in steps["Train"]["Metadata"]
     params = {p["Name"]: p["Value"] for p in execution.list_parameters()["PipelineParameters"]}
     assert params == {"ProcessingInstanceType": "ml.m5.xlarge", "AccuracyThreshold": "0.6"}
+
+
+def test_sdk_cached_step_hits_on_the_second_run_though_its_output_path_holds_the_execution_id(
+    sdk_env: None, emulator: EmulatorProcess, shape_checker: ShapeChecker
+) -> None:
+    import boto3
+    from sagemaker.core.processing import Processor
+    from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.core.workflow.parameters import ParameterString
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+    from sagemaker.mlops.workflow.steps import CacheConfig, ProcessingStep
+
+    boto_session = boto3.Session(region_name=REGION, **CREDENTIALS)
+    client = shape_checker.attach(boto_session.client("sagemaker", endpoint_url=emulator.url))
+    session = PipelineSession(boto_session=boto_session, sagemaker_client=client, default_bucket="bucket")
+    instance_type = ParameterString(name="InstanceType", default_value="ml.m5.xlarge")
+    processor = Processor(
+        role=ROLE,
+        image_uri=f"{IMAGE}/proc:latest",
+        instance_count=1,
+        instance_type=instance_type,
+        sagemaker_session=session,
+    )
+    # What the SDK writes for an output without a destination (it would ask S3 for its default bucket,
+    # which the emulator does not serve): a path that holds the execution id.
+    path = Join(on="/", values=["s3://bucket/features", ExecutionVariables.PIPELINE_EXECUTION_ID])
+    local = ProcessingS3Output(
+        s3_uri=path, local_path="/opt/ml/processing/features", s3_upload_mode="EndOfJob"
+    )
+    prep = ProcessingStep(
+        name="Prep",
+        step_args=processor.run(outputs=[ProcessingOutput(output_name="features", s3_output=local)]),
+        cache_config=CacheConfig(enable_caching=True, expire_after="P1D"),
+    )
+    pipeline = Pipeline(
+        name=new_name("sdk-cache"), parameters=[instance_type], steps=[prep], sagemaker_session=session
+    )
+    assert "Execution.PipelineExecutionId" in pipeline.definition()
+    pipeline.upsert(role_arn=ROLE)
+
+    first = pipeline.start()
+    for _ in range(20):
+        if first.describe()["PipelineExecutionStatus"] != "Executing":
+            break
+        emulator.advance(600)
+    assert first.describe()["PipelineExecutionStatus"] == "Succeeded"
+    second = pipeline.start(parameters={"InstanceType": "ml.m5.4xlarge"})
+    (step,) = second.list_steps()
+    assert step["CacheHitResult"] == {"SourcePipelineExecutionArn": first.arn}

@@ -9,8 +9,8 @@ from typing import Any
 
 from wire_harness import ROLE_ARN, make_sm, simple_definition
 
-from smtui.emulator.records import ExecutionRecord, PipelineRecord, PipelineVersion, StepRecord
-from smtui.emulator.store import Store
+from smtui.emulator.store.records import ExecutionRecord, PipelineRecord, PipelineVersion, StepRecord
+from smtui.emulator.store.store import Store
 
 COUNT = 10_000
 T0 = 1_767_225_600.0

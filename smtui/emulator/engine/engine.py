@@ -1,7 +1,7 @@
 """The execution engine: starts, stops, retries and lazily advances pipeline executions.
 
 Nothing runs in the background: `advance(execution)` replays the events due up to `clock.now()` (see
-`engine_run.Run`), and returns at once when the execution's next event is still in the future, so
+`run.Run`), and returns at once when the execution's next event is still in the future, so
 thousands of idle executions cost nothing. Outcomes and durations come from the scenario through RNGs
 keyed by (seed, pipeline, execution ordinal, step, attempt): the same seed gives the same run.
 """
@@ -12,18 +12,19 @@ import random
 import string
 from typing import Any
 
-from smtui.emulator import definition as definitions
-from smtui.emulator import jobs
 from smtui.emulator.clock import Clock
-from smtui.emulator.engine_params import execution_parameters
-from smtui.emulator.engine_run import Run
-from smtui.emulator.engine_scope import RUNNING_PHASES, typed_output
-from smtui.emulator.engine_select import apply_selection
-from smtui.emulator.engine_steps import answer_callback
+from smtui.emulator.definition import graph as definitions
+from smtui.emulator.engine.book import JobBook
+from smtui.emulator.engine.entries import Phase, Result, RunState, run_state
+from smtui.emulator.engine.params import execution_parameters
+from smtui.emulator.engine.run import Run
+from smtui.emulator.engine.scenario import Scenario
+from smtui.emulator.engine.scope import typed_output
+from smtui.emulator.engine.select import apply_selection
+from smtui.emulator.engine.steps import answer_callback
 from smtui.emulator.errors import ServiceError, not_found, validation
-from smtui.emulator.records import ExecutionRecord, JobRecord, PipelineRecord, StepRecord
-from smtui.emulator.scenario import Scenario
-from smtui.emulator.store import Store, pipeline_key
+from smtui.emulator.store.records import ExecutionRecord, PipelineRecord
+from smtui.emulator.store.store import Store, pipeline_key
 
 _ID_CHARS = string.ascii_lowercase + string.digits
 
@@ -37,6 +38,7 @@ class Engine:
         self.scenario = scenario
         self.region = region
         self.account = account
+        self.book = JobBook(store, region=region, account=account)
 
     # ---- API operations --------------------------------------------------------------------------
 
@@ -74,6 +76,11 @@ class Engine:
         limit = self.scenario.max_concurrent_executions
         if limit:
             self.advance_all()  # executions run lazily: bring them to now, or ended ones would still count
+        elif any((step.raw.get("CacheConfig") or {}).get("Enabled") for step in parsed.steps.values()):
+            # Likewise for the cache: an earlier run's step that has ended by now must count as one to reuse.
+            for other in self.store.active_executions():
+                if pipeline_key(other.pipeline_name) == pipeline_key(pipeline.name):
+                    self.advance(other)
         if limit and len(self.store.active_executions()) >= limit:
             raise ServiceError(
                 "ResourceLimitExceeded",
@@ -99,11 +106,11 @@ class Engine:
             parallelism=parallelism or pipeline.parallelism,
             selective_config=selective_config,
             client_token=client_token,
-            engine_state={"seed": self.scenario.seed, "ordinal": ordinal, "entries": {}, "skipped": []},
+            engine_state=RunState(seed=self.scenario.seed, ordinal=ordinal),
         )
-        run = Run(self, execution, parsed)
+        run = self._run(execution, parsed)
         if selective_config:
-            apply_selection(self, run, selective_config, now)
+            apply_selection(run, self.store, selective_config, now)
         self.store.add_execution(execution)
         run.settle(now)
         pipeline.last_run = now
@@ -124,22 +131,20 @@ class Engine:
         run = self._run(execution)
         rng = run.rng("stop", len(execution.steps))
         execution.status = "Stopping"
-        run.state["stop_until"] = now + _draw(rng, self.scenario.stop_delay)
+        run.state.stop_until = now + _draw(rng, self.scenario.stop_delay)
         for name in run.running():
             entry, record = run.entries[name], run.records[name]
-            step_type = run.definition.steps[entry["step"]].type
-            if step_type == "Lambda" and entry["phase"] == "executing":
+            step_type = run.definition.steps[entry.step].type
+            if step_type == "Lambda" and entry.phase == Phase.EXECUTING:
                 continue  # a running function cannot be stopped: the step ends when it does
             record.status = "Stopping"
-            if entry["phase"] in ("foreach", "callback"):
-                # ForEach ends when its children have stopped; a Callback step waits for its answer.
-                entry["phase"] = "stopping" if entry["phase"] == "foreach" else "callback"
+            if entry.phase == Phase.FOREACH:
+                entry.phase = Phase.STOPPING  # it ends when its children have stopped
                 continue
-            entry.update(phase="stopping", until=now + _draw(rng, self.scenario.stop_delay))
-            job = self.job_of(entry)
-            if job is not None and job.status == "InProgress":
-                job.status = "Stopping"
-                self.store.touch(job)
+            if entry.phase == Phase.CALLBACK:
+                continue  # a Callback step waits for its answer
+            entry.phase, entry.until = Phase.STOPPING, now + _draw(rng, self.scenario.stop_delay)
+            self.book.stop_job(entry)
         run.settle(now)
 
     def retry_execution(self, execution: ExecutionRecord, parallelism: int | None) -> None:
@@ -150,24 +155,25 @@ class Engine:
                 f"Pipeline execution {execution.arn} cannot be retried because its status is"
                 f" {execution.status}; only Failed executions can be retried."
             )
-        if execution.engine_state.get("fail_step"):
+        fail_step = run_state(execution).fail_step
+        if fail_step:
             raise validation(
                 f"Pipeline execution {execution.arn} cannot be retried because it ended with a Fail step"
-                f" ({execution.engine_state['fail_step']})."
+                f" ({fail_step})."
             )
         now = self.clock.now()
         run = self._run(execution)
         for name, entry in list(run.entries.items()):
-            if entry.get("result") not in ("Failed", "Stopped"):
+            if entry.result not in (Result.FAILED, Result.STOPPED):
                 continue
-            if run.definition.steps[entry["step"]].type == "ForEach":
+            if run.definition.steps[entry.step].type == "ForEach":
                 record = run.records[name]
                 record.attempt += 1
                 record.status, record.end, record.failure_reason = "Executing", None, None
-                entry.update(phase="foreach", until=None, result=None, props=None)
+                entry.phase, entry.until, entry.result, entry.props = Phase.FOREACH, None, None, None
             else:
                 del run.entries[name]
-        run.state.update(halted=False, ended=None)
+        run.state.halted, run.state.ended = False, None
         execution.status, execution.failure_reason = "Executing", None
         if parallelism:
             execution.parallelism = parallelism
@@ -176,7 +182,7 @@ class Engine:
     def send_step_success(self, token: str, outputs: list[dict[str, str]]) -> ExecutionRecord:
         """SendPipelineExecutionStepSuccess for a waiting Callback step."""
         run, name = self._callback(token)
-        step = run.definition.steps[run.entries[name]["step"]]
+        step = run.definition.steps[run.entries[name].step]
         declared = {
             d.get("OutputName"): d.get("OutputType", "String") for d in step.raw.get("OutputParameters") or []
         }
@@ -206,7 +212,7 @@ class Engine:
         """Bring the execution up to `clock.now()`; cheap when nothing is due."""
         if execution.status not in ("Executing", "Stopping"):
             return
-        due = execution.engine_state.get("next")
+        due = run_state(execution).next_due
         now = self.clock.now()
         if due is None or due > now:
             return
@@ -217,10 +223,15 @@ class Engine:
         for execution in self.store.active_executions():
             self.advance(execution)
 
-    # ---- used by the run loop --------------------------------------------------------------------
+    def ended_at(self, execution: ExecutionRecord) -> float | None:
+        """When the execution last ended (None while it runs, or if it never did)."""
+        return run_state(execution).ended
 
-    def _run(self, execution: ExecutionRecord) -> Run:
-        return Run(self, execution, definitions.parse(execution.definition))
+    # ---- internals -------------------------------------------------------------------------------
+
+    def _run(self, execution: ExecutionRecord, definition: definitions.Definition | None = None) -> Run:
+        parsed = definition or definitions.parse(execution.definition)
+        return Run(self.store, self.book, self.scenario, execution, parsed)
 
     def _callback(self, token: str) -> tuple[Run, str]:
         found = self.store.resolve_callback(token)
@@ -230,7 +241,7 @@ class Engine:
         self.advance(execution)
         run = self._run(execution)
         entry = run.entries.get(found[1])
-        if entry is None or entry.get("token") != token or entry["phase"] != "callback":
+        if entry is None or entry.token != token or entry.phase != Phase.CALLBACK:
             raise validation(f"Callback token {token} is not valid or has expired")
         return run, found[1]
 
@@ -248,75 +259,6 @@ class Engine:
             if self.store.get_execution(self.execution_arn(pipeline, execution_id)) is None:
                 return execution_id
 
-    def create_job(
-        self,
-        execution: ExecutionRecord,
-        name: str,
-        step_type: str,
-        entry: dict[str, Any],
-        args: Any,
-        t: float,
-        start: float,
-    ) -> None:
-        kind, resource = jobs.job_kind(step_type) or ("ProcessingJob", "processing-job")
-        failure = entry.get("failure")
-        job = jobs.new_job(
-            kind,
-            entry["job_name"],
-            jobs.arn(self.region, self.account, resource, entry["job_name"]),
-            execution_arn=execution.arn,
-            step=name,
-            args=args if isinstance(args, dict) else {},
-            created=t,
-            start=start,
-            duration=float(entry.get("duration", 0.0)),
-            failure=None if failure is None else failure[0],
-            metrics=dict(entry.get("metrics") or {}),
-        )
-        entry["job"] = [kind, job.name]
-        self.store.add_job(job)
-
-    def job_of(self, entry: dict[str, Any]) -> JobRecord | None:
-        ref = entry.get("job")
-        return self.store.get_job(ref[0], ref[1]) if ref else None
-
-    def job_running(self, entry: dict[str, Any]) -> None:
-        """Nothing to change: a job is InProgress from creation until its step's attempt ends."""
-
-    def finish_job(self, entry: dict[str, Any], result: str, reason: str | None, t: float) -> None:
-        job = self.job_of(entry)
-        if job is None or job.status in ("Completed", "Failed", "Stopped"):
-            return
-        job.status = {"Succeeded": "Completed", "Failed": "Failed", "Stopped": "Stopped"}[result]
-        job.end = t
-        if result == "Failed":
-            job.failure_reason = reason
-        if result == "Stopped" and job.start is not None:
-            # The container was killed: nothing it would have logged later ever appears.
-            job.log_lines = [line for line in job.log_lines if job.start + line[0] <= t]
-            job.log_lines.append((max(t - job.start, 0.0), "Received SIGTERM: the job was stopped"))
-        self.store.touch(job)
-
-    def cache_source(
-        self, execution: ExecutionRecord, name: str, key: str, t: float, expire: float | None
-    ) -> tuple[str, dict[str, Any], StepRecord | None] | None:
-        """The newest earlier successful run of this step with identical arguments, within ExpireAfter."""
-        pipeline = self.store.get_pipeline(execution.pipeline_name)
-        if pipeline is None:
-            return None
-        for other in reversed(self.store.executions_of(pipeline)):
-            if other is execution:
-                continue
-            entry = other.engine_state.get("entries", {}).get(name)
-            if not entry or entry.get("result") != "Succeeded" or entry.get("args_key") != key:
-                continue
-            ended = next((s.end for s in other.steps if s.name == name), None)
-            if ended is None or (expire is not None and t - ended > expire):
-                continue
-            record = next((s for s in other.steps if s.name == name), None)
-            return str(entry.get("cache_source") or other.arn), entry, record
-        return None
-
 
 def _draw(rng: random.Random, knob: Any) -> float:
     if isinstance(knob, (list, tuple)) and len(knob) == 2:
@@ -328,4 +270,4 @@ def _latest_version(pipeline: PipelineRecord) -> int | None:
     return max((v.version_id for v in pipeline.versions), default=None)
 
 
-__all__ = ["RUNNING_PHASES", "Engine"]
+__all__ = ["Engine"]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.ops_common import Context, Operation, decode_token, encode_token, fresh
-from smtui.emulator.records import JobRecord
+from smtui.emulator.ops.common import Context, Operation, decode_token, encode_token, fresh
+from smtui.emulator.store.records import JobRecord
 
 KINDS = ("TrainingJob", "ProcessingJob", "TransformJob")
 _TOKEN = re.compile(r"([fb])/(\d{56})/s")

@@ -16,7 +16,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from smtui.emulator.records import ExecutionRecord, JobRecord, PipelineRecord, PipelineVersion, StepRecord
+from smtui.emulator.store.records import (
+    ExecutionRecord,
+    JobRecord,
+    PipelineRecord,
+    PipelineVersion,
+    StepRecord,
+)
 
 ACTIVE_EXECUTION_STATUSES = frozenset({"Executing", "Stopping"})
 

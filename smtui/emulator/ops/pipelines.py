@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smtui.emulator.errors import ServiceError, conflict, not_found, validation
-from smtui.emulator.ops_common import (
+from smtui.emulator.ops.common import (
     ACTIVE,
     Context,
     Operation,
@@ -19,9 +19,9 @@ from smtui.emulator.ops_common import (
     remember,
     replayed,
 )
-from smtui.emulator.records import PipelineRecord, PipelineVersion
 from smtui.emulator.shapes import parse_timestamp
-from smtui.emulator.store import pipeline_key
+from smtui.emulator.store.records import PipelineRecord, PipelineVersion
+from smtui.emulator.store.store import pipeline_key
 
 
 def _definition(ctx: Context, request: dict[str, Any], *, required: bool) -> str | None:

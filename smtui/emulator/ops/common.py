@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from smtui.emulator.errors import ServiceError, not_found
-from smtui.emulator.records import ExecutionRecord, PipelineRecord
+from smtui.emulator.store.records import ExecutionRecord, PipelineRecord
 
 if TYPE_CHECKING:
     from smtui.emulator.clock import Clock
-    from smtui.emulator.engine import Engine
-    from smtui.emulator.store import Store
+    from smtui.emulator.engine.engine import Engine
+    from smtui.emulator.store.store import Store
 
 T = TypeVar("T")
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from smtui.emulator.definition_args import check_arguments
+from smtui.emulator.definition.arguments import check_arguments
+from smtui.emulator.definition.expressions import CONDITION_TYPES, gets, property_file_names, referenced_step
 from smtui.emulator.errors import ServiceError, validation
-from smtui.emulator.expressions import CONDITION_TYPES, gets, property_file_names, referenced_step
 
 # The service's prefix for every definition it refuses (aws/sagemaker-python-sdk#2345, #3472).
 _UNPARSABLE = "Unable to parse pipeline definition."

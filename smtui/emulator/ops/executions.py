@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from smtui.emulator.errors import validation
-from smtui.emulator.ops_common import (
+from smtui.emulator.ops.common import (
     Context,
     Operation,
     decode_token,
@@ -22,8 +22,8 @@ from smtui.emulator.ops_common import (
     remember,
     replayed,
 )
-from smtui.emulator.records import ExecutionRecord, StepRecord
 from smtui.emulator.shapes import parse_timestamp
+from smtui.emulator.store.records import ExecutionRecord, StepRecord
 
 
 def start_pipeline_execution(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:

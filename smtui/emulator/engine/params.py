@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smtui.emulator.definition import Definition, coerce, parameter_text
+from smtui.emulator.definition.graph import Definition, coerce, parameter_text
 from smtui.emulator.errors import validation
 
 

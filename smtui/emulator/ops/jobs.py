@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.ops_common import Context, Operation, fresh
-from smtui.emulator.records import JobRecord
+from smtui.emulator.ops.common import Context, Operation, fresh
+from smtui.emulator.store.records import JobRecord
 
 _SECONDARY = {
     "InProgress": "Training",

@@ -1,60 +1,22 @@
-"""What expressions see while a step of an execution runs, and small helpers the run loop shares."""
+"""What expressions see while a step of an execution runs, and the value helpers steps share."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import random
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from smtui.emulator.definition import coerce
-from smtui.emulator.expressions import ExpressionError, PathPart, drill, json_path
-
-if TYPE_CHECKING:
-    from smtui.emulator.engine_run import Run
+from smtui.emulator.definition.expressions import ExpressionError, PathPart, drill, json_path
+from smtui.emulator.definition.graph import coerce
+from smtui.emulator.engine.view import RunView
 
 # Properties whose absence is a real error: declared outputs, and what Condition/ForEach steps define.
 _AUTHORITATIVE = frozenset({"OutputParameters", "Outcome", "IterationOutputs", "Selected"})
-RUNNING_PHASES = frozenset({"starting", "executing", "retry_wait", "stopping", "callback", "foreach"})
 
 
 def iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def args_key(step_type: str, args: Any) -> str:
-    """The cache key of a step: its type and fully resolved arguments."""
-    text = json.dumps([step_type, args], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-_ISO_DURATION = re.compile(
-    r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-_SHORT_DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<u>[smhdw])$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def duration_seconds(text: Any) -> float | None:
-    """ISO-8601 durations (`PT1H`, `P30D`) and the short form (`30d`); None when absent or unreadable."""
-    if not isinstance(text, str):
-        return None
-    match = _ISO_DURATION.match(text.upper())
-    if match and any(match.groupdict().values()):
-        parts = {k: float(v) for k, v in match.groupdict().items() if v}
-        return (
-            parts.get("w", 0) * 604800
-            + parts.get("d", 0) * 86400
-            + parts.get("h", 0) * 3600
-            + parts.get("m", 0) * 60
-            + parts.get("s", 0)
-        )
-    short = _SHORT_DURATION.match(text)
-    if short:
-        return float(short.group("n")) * _UNITS[short.group("u").lower()]
-    return None
 
 
 def typed_output(kind: str, value: Any, name: str) -> Any:
@@ -88,7 +50,9 @@ def output_text(value: Any) -> str:
 class StepScope:
     """The `Scope` of one step entry (a ForEach child knows its iteration)."""
 
-    def __init__(self, run: Run, entry_name: str, step: str, index: int | None, now: float, job: str | None):
+    def __init__(
+        self, run: RunView, entry_name: str, step: str, index: int | None, now: float, job: str | None
+    ):
         self.run = run
         self.entry_name = entry_name
         self.step = step
@@ -129,10 +93,10 @@ class StepScope:
         if steps[step].foreach is not None and self.index is not None:
             entry_name = f"{step}-{self.index}"
         entry = self.run.entries.get(entry_name)
-        if entry is None or entry.get("result") != "Succeeded" or entry.get("props") is None:
+        if entry is None or not entry.succeeded or entry.props is None:
             raise ExpressionError(f"Step {step} has not succeeded: its properties are not available")
         try:
-            return drill(entry["props"], path, f"step {step}")
+            return drill(entry.props, path, f"step {step}")
         except ExpressionError:
             if not path or path[0] in _AUTHORITATIVE or steps[step].type in ("Condition", "ForEach"):
                 raise
@@ -157,13 +121,13 @@ class StepScope:
         parent = self.run.definition.steps[self.step].foreach
         if parent is None or self.index is None:
             raise ExpressionError("ForEach.CurrentItem is only available inside a ForEach body")
-        return self.run.entries[parent]["items"][self.index]
+        return self.run.entries[parent].items[self.index]
 
     def property_file(self, step: str, file_name: str, path: str) -> Any:
         owner = step or self.run.definition.property_files.get(file_name, "")
         if owner:
             entry = self.run.entries.get(owner)
-            if entry is None or entry.get("result") != "Succeeded":
+            if entry is None or not entry.succeeded:
                 raise ExpressionError(
                     f"Step {owner} has not succeeded: property file {file_name} is not available"
                 )

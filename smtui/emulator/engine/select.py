@@ -7,15 +7,14 @@ again: their results are taken from the source execution and listed as Succeeded
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from smtui.emulator.definition import StepDef
+from smtui.emulator.definition.graph import StepDef
+from smtui.emulator.engine.entries import Entry, Phase, Result, run_state
+from smtui.emulator.engine.view import RunView
 from smtui.emulator.errors import validation
-from smtui.emulator.records import StepRecord
-
-if TYPE_CHECKING:
-    from smtui.emulator.engine import Engine
-    from smtui.emulator.engine_run import Run
+from smtui.emulator.store.records import StepRecord
+from smtui.emulator.store.store import Store
 
 
 def _parents(step: StepDef) -> set[str]:
@@ -23,7 +22,8 @@ def _parents(step: StepDef) -> set[str]:
     return set(step.deps) | ({step.gate[0]} if step.gate else set())
 
 
-def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float) -> None:
+def apply_selection(run: RunView, store: Store, config: dict[str, Any], now: float) -> None:
+    """Skip the unselected steps, and copy the ones the selected steps need from the source execution."""
     steps = run.definition.steps
     selected = {s.get("StepName", "") for s in config.get("SelectedSteps") or []}
     for name in sorted(selected):
@@ -37,7 +37,7 @@ def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float
             needed.add(parent)
             frontier.append(parent)
     source_arn = config.get("SourcePipelineExecutionArn")
-    source = engine.store.get_execution(source_arn) if source_arn else None
+    source = store.get_execution(source_arn) if source_arn else None
     if needed and source is None:
         if source_arn:
             raise validation(f"Source pipeline execution {source_arn} does not exist")
@@ -49,7 +49,7 @@ def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float
         )
     if source is not None and source.pipeline_arn != run.execution.pipeline_arn:
         raise validation("The source pipeline execution must belong to the same pipeline")
-    skipped = run.state.setdefault("skipped", [])
+    skipped = run.state.skipped
     for name in run.definition.top:
         if name in selected:
             continue
@@ -57,8 +57,8 @@ def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float
             skipped.append(name)
             continue
         assert source is not None
-        entry = source.engine_state.get("entries", {}).get(name)
-        if not entry or entry.get("result") != "Succeeded":
+        entry = run_state(source).entries.get(name)
+        if entry is None or not entry.succeeded:
             raise validation(
                 f"Step '{name}' did not succeed in source pipeline execution {source.arn}, so its results"
                 " cannot be reused"
@@ -72,14 +72,13 @@ def apply_selection(engine: Engine, run: Run, config: dict[str, Any], now: float
             record.metadata = dict(old.metadata)
         run.execution.steps.append(record)
         run.records[name] = record
-        run.entries[name] = {
-            "step": name,
-            "index": None,
-            "phase": "done",
-            "until": None,
-            "attempt": 1,
-            "first_start": now,
-            "result": "Succeeded",
-            "props": entry.get("props"),
-            "args_key": entry.get("args_key"),
-        }
+        run.entries[name] = Entry(
+            step=name,
+            phase=Phase.DONE,
+            until=None,
+            attempt=1,
+            first_start=now,
+            result=Result.SUCCEEDED,
+            props=entry.props,
+            cache_key=entry.cache_key,
+        )

@@ -15,11 +15,11 @@ from collections.abc import Coroutine
 from typing import Any
 
 from smtui.emulator.clock import Clock
-from smtui.emulator.demo_pipelines import DEMO_PIPELINES, DEMO_SCENARIO
-from smtui.emulator.engine import Engine
+from smtui.emulator.demo.pipelines import DEMO_PIPELINES, DEMO_SCENARIO
+from smtui.emulator.engine.engine import Engine
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.records import ExecutionRecord, PipelineRecord, PipelineVersion
-from smtui.emulator.store import Store
+from smtui.emulator.store.records import ExecutionRecord, PipelineRecord, PipelineVersion
+from smtui.emulator.store.store import Store
 
 HISTORY = 300  # finished executions backfilled over the past week
 HISTORY_SECONDS = 7 * 86400
@@ -103,7 +103,7 @@ def _backfill(engine: Engine, store: Store, pipelines: list[PipelineRecord], now
             and execution.pipeline_name == "feature-store-sync"
             and rng.random() < 0.5
         ):
-            ended = float(execution.engine_state.get("ended") or now)
+            ended = engine.ended_at(execution) or now
             if ended + 3600 < now:
                 retry_clock = Clock(start=ended + 3600, time_scale=0)
                 Engine(

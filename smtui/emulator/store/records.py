@@ -78,8 +78,9 @@ class ExecutionRecord:
     created_by: dict[str, Any] | None = None  # API-shaped UserContext (CreatedBy)
     modified_by: dict[str, Any] | None = None  # API-shaped UserContext (LastModifiedBy)
     steps: list[StepRecord] = field(default_factory=list)
-    # The engine's private bookkeeping (schedule, seeds, pending events); opaque to other layers.
-    engine_state: dict[str, Any] = field(default_factory=dict)
+    # The engine's own typed state (schedule, seeds, pending events), opaque to every other layer: the store
+    # persists it as JSON (`dataclasses.asdict`) and loads that JSON back, which the engine reads again.
+    engine_state: object = None
 
 
 @dataclass

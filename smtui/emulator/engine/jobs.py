@@ -11,7 +11,7 @@ import random
 import string
 from typing import Any
 
-from smtui.emulator.records import JobRecord
+from smtui.emulator.store.records import JobRecord
 
 # Step type -> (JobRecord kind, ARN resource, Describe* name member, Describe* ARN member).
 JOB_KINDS = {

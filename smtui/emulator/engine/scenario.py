@@ -164,7 +164,11 @@ class Scenario:
 
 
 def _bundled() -> dict[str, Any]:
-    text = resources.files("smtui.emulator").joinpath("scenarios/default.toml").read_text(encoding="utf-8")
+    text = (
+        resources.files("smtui.emulator.engine")
+        .joinpath("scenarios/default.toml")
+        .read_text(encoding="utf-8")
+    )
     return tomllib.loads(text)
 
 

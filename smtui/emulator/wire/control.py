@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from smtui.emulator.server import Protocol
+    from smtui.emulator.wire.server import Protocol
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:

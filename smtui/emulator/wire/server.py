@@ -1,5 +1,5 @@
 """The protocol layer: aiohttp on `POST /`, AWS JSON 1.1 routed by `X-Amz-Target`, errors as the service
-encodes them, plus the `/_emulator/*` control endpoints (see `control.py`).
+encodes them. `app.build_app` serves it on `POST /`, beside the `/_emulator/*` control endpoints (`control`).
 
 Every request: count it (stats), apply injected faults, parse, validate against botocore's model, run the
 operation, trim the reply to the output shape, persist what changed. Nothing below raises past this layer: an
@@ -19,9 +19,9 @@ from typing import Any
 from aiohttp import web
 
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.faults import Faults
-from smtui.emulator.ops_common import Backend, Context, Operation
+from smtui.emulator.ops.common import Backend, Context, Operation
 from smtui.emulator.shapes import ServiceShapes, service_shapes
+from smtui.emulator.wire.faults import Faults
 
 log = logging.getLogger("smtui.emulator")
 
@@ -39,15 +39,15 @@ class Protocol:
     """Routes AWS JSON 1.1 requests to the operations; holds the call statistics and the fault settings."""
 
     def __init__(self, backend: Backend, *, seed: int = 0) -> None:
-        from smtui.emulator import ops_executions, ops_jobs, ops_logs, ops_pipelines
+        from smtui.emulator.ops import executions, jobs, logs, pipelines
 
         self.backend = backend
         self.calls: Counter[str] = Counter()
         self.agents: Counter[str] = Counter()  # requests by User-Agent header
         self.faults = Faults(seed)
         self.operations: dict[str, dict[str, Operation]] = {
-            "sagemaker": {**ops_pipelines.OPERATIONS, **ops_executions.OPERATIONS, **ops_jobs.OPERATIONS},
-            "logs": dict(ops_logs.OPERATIONS),
+            "sagemaker": {**pipelines.OPERATIONS, **executions.OPERATIONS, **jobs.OPERATIONS},
+            "logs": dict(logs.OPERATIONS),
         }
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -136,14 +136,3 @@ def _error(error: ServiceError) -> web.Response:
     headers = {**_headers(), "x-amzn-ErrorType": error.code}
     body = {"__type": error.code, key: error.message}
     return web.Response(status=error.status, body=json.dumps(body).encode(), headers=headers)
-
-
-def build_app(protocol: Protocol) -> web.Application:
-    """The aiohttp application: the AWS endpoint on `POST /` and the control endpoints beside it."""
-    from smtui.emulator import control
-
-    # 1 MiB definitions plus JSON escaping: allow well above aiohttp's 1 MiB default body limit.
-    app = web.Application(client_max_size=8 * 1024 * 1024)
-    app.router.add_post("/", protocol.handle)
-    control.add_routes(app, protocol)
-    return app
