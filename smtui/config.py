@@ -15,11 +15,13 @@ discovery_interval = 30.0
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -60,37 +62,67 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(value, str):
             pairs = [item.partition("=") for item in value.split(",") if item.strip()]
             return tuple((k.strip(), v.strip()) for k, _, v in pairs)
-        return tuple((str(k), str(v)) for k, v in dict(value).items())
+        if not isinstance(value, dict):
+            raise ValueError("expected a table of binding id = keys")
+        return tuple((str(k), str(v)) for k, v in value.items())
     if "bool" in str(kind):
         if isinstance(value, str):
             return value.strip().lower() in ("1", "true", "yes", "on")
         return bool(value)
-    if "float" in str(kind):
-        return float(value)
+    if "float" in str(kind):  # a rate or an interval: 0 would stall what it paces
+        number = float(value)
+        if not 0 < number < math.inf:
+            raise ValueError(f"{value!r} is not a positive number")
+        return number
     return None if value in ("", None) else str(value)
 
 
+def check_endpoint_url(url: str) -> str:
+    """The URL itself, or ValueError: botocore's own check lets `ftp://x` through and answers `notaurl`
+    with a bare ValueError from deep inside client creation."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 -- reading it validates it
+    except ValueError:
+        raise ValueError(f"{url!r} has an invalid port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http(s) URL (e.g. http://127.0.0.1:4566)")
+    return url
+
+
+def _value(name: str, raw: Any, source: str) -> Any:
+    """`raw` as the setting's type, checked; ValueError names the setting as `source` does."""
+    try:
+        value = _coerce(name, raw)
+        if name == "endpoint_url" and value is not None:
+            check_endpoint_url(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: {exc}") from None
+    return value
+
+
 def load_settings(path: Path | None = None, env: dict[str, str] | None = None, **flags: Any) -> Settings:
-    """File, then `SMTUI_<FIELD>` environment variables, then non-None `flags`. Bad files raise ValueError."""
+    """File, then `SMTUI_<FIELD>` environment variables, then non-None `flags`. Bad values (a malformed file,
+    an unknown setting, an endpoint that is not a URL) raise ValueError naming where they came from."""
     env = dict(os.environ) if env is None else env
     names = {f.name for f in fields(Settings)}
     values: dict[str, Any] = {}
     path = path or config_path()
     if path.exists():
         try:
-            doc = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not TOML (TOMLDecodeError)
             raise ValueError(f"{path}: {exc}") from exc
         for key, value in doc.items():
             key = key.replace("-", "_")
             if key not in names:
                 raise ValueError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(names))})")
-            values[key] = _coerce(key, value)
+            values[key] = _value(key, value, f"{path}: {key}")
     for name in names:
         raw = env.get(f"SMTUI_{name.upper()}")
         if raw is not None:
-            values[name] = _coerce(name, raw)
+            values[name] = _value(name, raw, f"SMTUI_{name.upper()}")
     for name, value in flags.items():
         if value is not None and name in names:
-            values[name] = _coerce(name, value)
+            values[name] = _value(name, value, f"--{name.replace('_', '-')}")
     return replace(Settings(), **values)
