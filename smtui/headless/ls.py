@@ -4,7 +4,8 @@ What it costs: ListPipelines (without `--pipeline`), then ListPipelineExecutions
 With `--limit N` a pipeline's paging stops once it has N rows that pass the filters, and a pipeline whose last
 run (ListPipelines' LastExecutionTime) is older than N rows already found is not listed at all. The list
 gives no end time: each finished execution printed costs one DescribePipelineExecution (its LastModifiedTime
-is the end, as the monitor reads it), at the configured call rate, for the newest `ENDED_ROWS` of them.
+is the end, as the monitor reads it), at the configured call rate: for every row printed with `--limit N`
+(up to `MAX_ENDED_ROWS`), else for the newest `ENDED_ROWS` (a screenful; further rows print `-`, JSON null).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from smtui.core.timing import execution_elapsed
 from smtui.headless.common import aws_options, execution_json, parse_duration, print_json, run, target_from
 
 _STATUSES = [s.value for s in ExecutionStatus]
-ENDED_ROWS = 100  # finished rows whose end time is read (one call each); older rows print `-` / null
+ENDED_ROWS = 20  # rows whose end time is read without --limit: ~2 s at the default 10 calls/s
+MAX_ENDED_ROWS = 100  # and with --limit N: N, up to this
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
 
@@ -87,9 +89,9 @@ async def list_all(
 
 
 async def with_end_times(
-    client: SageMakerClient, rows: Sequence[Execution], rate: float, concurrency: int = 8
+    client: SageMakerClient, rows: Sequence[Execution], rate: float, *, first: int, concurrency: int = 8
 ) -> list[Execution]:
-    """`rows` with the end time of the finished ones among the first `ENDED_ROWS`, described concurrently
+    """`rows` with the end time of the finished ones among the `first` rows, described concurrently
     within the call budget (`rate` calls/s, halved on throttling). A row whose describe fails keeps an
     unknown end: the listing is still worth printing."""
     budget = CallBudget(rate, max_in_flight=concurrency)
@@ -105,7 +107,7 @@ async def with_end_times(
             return execution
 
     out = list(rows)
-    waiting = [i for i, e in enumerate(rows[:ENDED_ROWS]) if e.status.is_terminal and e.ended is None]
+    waiting = [i for i, e in enumerate(rows[:first]) if e.status.is_terminal and e.ended is None]
     running: dict[asyncio.Task[Execution], int] = {}
     unsubscribe = client.add_listener(on_call)
     try:
@@ -196,7 +198,8 @@ def ls_command(
 ) -> None:
     """List executions across all pipelines, newest first.
 
-    Finished executions show their elapsed time (one DescribePipelineExecution each, for the newest 100).
+    Finished executions show their elapsed time: one DescribePipelineExecution each, for the newest 20
+    rows, or every row with --limit N (N up to 100).
     """
     if since:
         try:
@@ -210,7 +213,8 @@ def ls_command(
 
     async def listed(client: SageMakerClient) -> tuple[list[Execution], datetime]:
         rows = await list_all(client, pipeline, since, limit=limit, statuses=status)
-        return await with_end_times(client, rows, rate), client.now()
+        first = min(limit, MAX_ENDED_ROWS) if limit else ENDED_ROWS
+        return await with_end_times(client, rows, rate, first=first), client.now()
 
     rows, now = run(target, listed)
     if as_json:

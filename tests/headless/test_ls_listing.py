@@ -14,6 +14,8 @@ from click.testing import Result
 from emulator_proc import EmulatorProcess
 from wire_harness import simple_definition
 
+from smtui.headless.ls import ENDED_ROWS
+
 Smtui = Callable[..., Result]
 EXECUTION_FIELDS = {
     "arn",
@@ -140,16 +142,26 @@ def test_ls_text_has_a_header_and_finished_runs_show_their_elapsed_time(
 
 
 def test_end_times_are_read_for_the_printed_rows_only(smtui: Smtui, emu: EmulatorProcess) -> None:
+    """One DescribePipelineExecution per finished row printed: every row with --limit, else a screenful."""
     pipeline = name("ended")
     emu.create_pipeline(pipeline, simple_definition())
     runs = []
-    for _ in range(4):
+    for _ in range(ENDED_ROWS + 5):
         runs.append(emu.start_execution(pipeline))
         emu.advance(1)
-    for arn in runs:
-        assert emu.run_until_done(arn, step=30) == "Succeeded"
+    emu.advance(120)  # every run (61 s) has ended
+    newest_first = runs[::-1]
     before = described(emu)
     rows = json.loads(smtui("ls", "--pipeline", pipeline, "--limit", "2", "--json").output)
-    assert [r["arn"] for r in rows] == runs[::-1][:2]
-    assert all(r["ended"] and r["elapsed_s"] > 0 for r in rows)
+    assert [r["arn"] for r in rows] == newest_first[:2]
+    assert all(r["status"] == "Succeeded" and r["elapsed_s"] == pytest.approx(61, abs=1) for r in rows)
     assert described(emu) - before == 2
+
+    before = described(emu)
+    rows = json.loads(smtui("ls", "--pipeline", pipeline, "--json").output)
+    assert [r["arn"] for r in rows] == newest_first
+    assert all(r["ended"] is not None for r in rows[:ENDED_ROWS])
+    assert all(r["ended"] is None and r["elapsed_s"] is None for r in rows[ENDED_ROWS:])
+    assert described(emu) - before == ENDED_ROWS
+    text = smtui("ls", "--pipeline", pipeline).output.splitlines()
+    assert "1m01s" in text[ENDED_ROWS] and "1m01s" not in text[ENDED_ROWS + 1]  # text[0] is the header
