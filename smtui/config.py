@@ -31,7 +31,7 @@ class Settings:
     profile: str | None = None
     """AWS profile (else the standard chain: AWS_PROFILE, environment, SSO, instance role)."""
     region: str | None = None
-    """AWS region (else the profile's or AWS_REGION)."""
+    """AWS region (else AWS_REGION, then AWS_DEFAULT_REGION, then the profile's `region`)."""
     endpoint_url: str | None = None
     """SageMaker endpoint URL, e.g. an emulator (else AWS_ENDPOINT_URL_SAGEMAKER / AWS_ENDPOINT_URL)."""
     read_only: bool = False
