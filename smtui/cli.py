@@ -7,7 +7,10 @@ Subcommands live in the modules that own them and are imported only when invoked
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
@@ -45,10 +48,40 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attr)
         return command
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's main, with every error it reports as one line on stderr, `smtui: ...` (click prints
+        usage, a hint and `Error: ...` over four lines); the exit codes stay click's: 2 for usage errors."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            see = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _exit(f"{exc.format_message()}{see}", exc.exit_code)
+        except click.ClickException as exc:
+            _exit(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _exit("aborted", 1)
+        # Without standalone mode click returns the code of `ctx.exit(code)` (`--help`, `--version`), or
+        # the command's return value: the commands here end with SystemExit when they have a code to give.
+        sys.exit(result if isinstance(result, int) else 0)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in sorted(_COMMANDS.items())]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _exit(message: str, code: int) -> NoReturn:
+    click.echo(f"smtui: {message}", err=True)
+    sys.exit(code)
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
@@ -65,6 +98,10 @@ def main(
 
     Without a subcommand it opens the monitor against AWS.
     """
+    # The AWS SDK logs, then raises, what goes wrong (a failed credential refresh, with its traceback); with
+    # no logging set up Python prints those records on stderr. The error reaches the user once, as one line.
+    for name in ("botocore", "aiobotocore"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
     ctx.ensure_object(dict)
     ctx.obj.update(profile=profile, region=region, endpoint_url=endpoint_url, read_only=read_only)
     if ctx.invoked_subcommand is None:

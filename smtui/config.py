@@ -43,6 +43,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -55,7 +56,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     profile: str | None = None
     """AWS profile (else the standard chain: AWS_PROFILE, environment, SSO, instance role)."""
     region: str | None = None
-    """AWS region (else AWS_REGION, then AWS_DEFAULT_REGION, then the profile's)."""
+    """AWS region (else AWS_REGION, then AWS_DEFAULT_REGION, then the profile's `region`)."""
     endpoint_url: str | None = None
     """SageMaker endpoint URL, e.g. an emulator (else AWS_ENDPOINT_URL_SAGEMAKER / AWS_ENDPOINT_URL)."""
     read_only: bool = False
@@ -118,8 +119,26 @@ def _checked(raw: Mapping[str, Any], source: str, *, from_text: bool) -> dict[st
             msgspec.convert({key: value}, Settings, strict=not from_text)
         except msgspec.ValidationError as error:
             raise ValueError(f"{source}: setting {key!r} {_expects(str(error))}, got {value!r}") from None
+        if key == "endpoint_url" and value:
+            try:
+                check_endpoint_url(value)
+            except ValueError as error:
+                raise ValueError(f"{source}: setting 'endpoint_url': {error}") from None
         values[key] = value
     return values
+
+
+def check_endpoint_url(url: str) -> str:
+    """The URL itself, or ValueError: botocore's own check lets `ftp://x` through and answers `notaurl`
+    with a bare ValueError from deep inside client creation."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 -- reading it validates it
+    except ValueError:
+        raise ValueError(f"{url!r} has an invalid port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http(s) URL (e.g. http://127.0.0.1:4566)")
+    return url
 
 
 def _expects(message: str) -> str:
@@ -143,7 +162,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     if path.exists():
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not TOML (TOMLDecodeError)
             raise ValueError(f"{path}: {exc}") from exc
         values.update(_checked(doc, str(path), from_text=False))
     for name in sorted(NAMES):

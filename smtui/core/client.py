@@ -1,7 +1,8 @@
 """The SageMaker client: one aiobotocore session and client per account/region, typed pages, mapped errors.
 
-Endpoint and credentials resolve as in every AWS tool: an explicit `endpoint_url`, else botocore's own
-`AWS_ENDPOINT_URL_SAGEMAKER` / `AWS_ENDPOINT_URL` handling; the standard credential chain (profile, SSO,
+Endpoint, region and credentials resolve as in every AWS tool: an explicit `endpoint_url`, else botocore's own
+`AWS_ENDPOINT_URL_SAGEMAKER` / `AWS_ENDPOINT_URL` handling; an explicit region, else `AWS_REGION`, else
+`AWS_DEFAULT_REGION`, else the profile's (`region_for`); the standard credential chain (profile, SSO,
 environment, instance role) with botocore refreshing expiring credentials itself.
 
 The server's clock is read from each response's `Date` header: `now()` is local time corrected by the
@@ -14,6 +15,7 @@ Every attempt that reaches the wire is counted (`calls`, `throttles`) through bo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from typing import Any
 
 from smtui.core import convert
 from smtui.core.definition import parse_definition
-from smtui.core.errors import THROTTLING_CODES, AwsError, map_error
+from smtui.core.errors import INVALID_ENDPOINT, THROTTLING_CODES, AwsError, map_error
 from smtui.core.model import Execution, Parameter, Pipeline, StepRun
 
 PAGE = 100  # MaxResults: the largest page every List operation allows
@@ -86,13 +88,18 @@ class SageMakerClient:
                 user_agent=_user_agent(),
             )
             kwargs: dict[str, Any] = {"config": config}
-            if self.target.region:
-                kwargs["region_name"] = self.target.region
+            region = region_for(self.target)
+            if region:
+                kwargs["region_name"] = region
             if self.target.endpoint_url:
                 kwargs["endpoint_url"] = self.target.endpoint_url
             self._client = await self._stack.enter_async_context(session.create_client("sagemaker", **kwargs))
         except Exception as exc:
             await self._stack.aclose()
+            if type(exc) is ValueError and str(exc).startswith("Invalid endpoint"):
+                # botocore's answer to a malformed endpoint (a flag, or AWS_ENDPOINT_URL[_SAGEMAKER]).
+                hint = f"{str(exc).lower()}: expected an http(s) URL such as http://127.0.0.1:4566"
+                raise AwsError(INVALID_ENDPOINT, str(exc), hint=hint) from exc
             raise map_error(exc, profile=self.target.profile) from exc
         self.region = self._client.meta.region_name
         self._client.meta.events.register("response-received.sagemaker", self._on_response)
@@ -352,6 +359,15 @@ class SageMakerClient:
             ref,
             hint=f"cannot read execution {ref!r}: use a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest",
         )
+
+
+def region_for(target: AwsTarget) -> str | None:
+    """The region to ask botocore for: the target's own (a flag or smtui's settings), else `AWS_REGION`.
+
+    botocore reads only `AWS_DEFAULT_REGION`, then the profile's `region`; the AWS CLI v2 and the other SDKs
+    read `AWS_REGION` before both, and so does smtui. None leaves the rest of the chain to botocore.
+    """
+    return target.region or os.environ.get("AWS_REGION") or None
 
 
 def _user_agent() -> str:

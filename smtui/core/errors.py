@@ -29,6 +29,8 @@ THROTTLING_CODES = {
 # Our own codes for failures that never reached the service.
 NO_CREDENTIALS = "NoCredentials"
 NO_REGION = "NoRegion"
+INVALID_REGION = "InvalidRegion"
+INVALID_ENDPOINT = "InvalidEndpoint"
 NO_PROFILE = "ProfileNotFound"
 CONNECTION = "ConnectionError"
 SSO_EXPIRED = "SSOTokenExpired"
@@ -64,12 +66,23 @@ class AwsError(Exception):
 
     @property
     def is_credentials(self) -> bool:
-        """Only the user can fix this (credentials, region, profile, permissions)."""
-        return self.code in {NO_CREDENTIALS, NO_REGION, NO_PROFILE, SSO_EXPIRED} | _EXPIRED | _DENIED
+        """Only the user can fix this (credentials, region, endpoint, profile, permissions)."""
+        local = {NO_CREDENTIALS, NO_REGION, INVALID_REGION, INVALID_ENDPOINT, NO_PROFILE, SSO_EXPIRED}
+        return self.code in local | _EXPIRED | _DENIED
 
     @property
     def is_not_found(self) -> bool:
         return self.code in ("ResourceNotFound", "ResourceNotFoundException")
+
+    @property
+    def is_usage(self) -> bool:
+        """A bad request from the user, refused before anything changed: bad credentials or settings, an
+        unknown resource, an invalid request (the exit code 2 of every command)."""
+        return (
+            self.is_credentials
+            or self.is_not_found
+            or self.code in ("ValidationException", "InvalidExecution")
+        )
 
 
 def map_error(exc: BaseException, *, operation: str | None = None, profile: str | None = None) -> AwsError:
@@ -89,6 +102,13 @@ def map_error(exc: BaseException, *, operation: str | None = None, profile: str 
                 "or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
             ),
         )
+    if isinstance(exc, bex.InvalidRegionError):
+        return AwsError(
+            INVALID_REGION,
+            str(exc),
+            operation=operation,
+            hint=f"{exc} — pass --region with a region such as eu-west-1",
+        )
     if isinstance(exc, bex.NoRegionError):
         return AwsError(
             NO_REGION,
@@ -102,6 +122,20 @@ def map_error(exc: BaseException, *, operation: str | None = None, profile: str 
             str(exc),
             operation=operation,
             hint=(f"{exc} — check ~/.aws/config, or list profiles with `aws configure list-profiles`"),
+        )
+    if isinstance(exc, bex.CredentialRetrievalError):  # a credential_process, a container or role provider
+        return AwsError(
+            NO_CREDENTIALS,
+            str(exc),
+            operation=operation,
+            hint=f"cannot get AWS credentials: {str(exc).strip()} — check the profile's credential source",
+        )
+    if isinstance(exc, bex.InvalidConfigError | bex.ConfigParseError | bex.ConfigNotFound):
+        return AwsError(
+            NO_PROFILE,
+            str(exc),
+            operation=operation,
+            hint=f"{str(exc).strip()} — check ~/.aws/config (or AWS_CONFIG_FILE)",
         )
     if isinstance(exc, bex.SSOTokenLoadError | bex.UnauthorizedSSOTokenError | bex.TokenRetrievalError):
         return AwsError(

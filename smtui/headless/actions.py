@@ -2,23 +2,31 @@
 
 `start` checks the parameters against the pipeline's definition before sending anything: an unknown name or
 a value of the wrong type is a one-line error, exit 2, and no StartPipelineExecution is made.
-`stop`/`retry` ask before acting unless `--yes`, and refuse without `--yes` when stdin is not a terminal.
+`stop`/`retry` (and any command built with `execution_command`) resolve every EXECUTION before acting on
+any, ask before acting unless `--yes`, and refuse without `--yes` when stdin is not a terminal.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import click
 
 from smtui.core.actions import Actions
 from smtui.core.client import SageMakerClient
 from smtui.core.errors import AwsError
+from smtui.core.model import Execution
 from smtui.headless.common import (
     EXIT_FAILED,
     CommandError,
     aws_options,
     confirm,
+    need_terminal,
+    positive_seconds,
     print_json,
     require_writable,
+    resolve_all,
     run,
     target_from,
 )
@@ -49,6 +57,7 @@ def parse_assignments(values: tuple[str, ...]) -> dict[str, str]:
     type=float,
     default=10.0,
     show_default=True,
+    callback=positive_seconds,
     help="With --wait: the pace in seconds, as `smtui wait --interval`.",
 )
 @aws_options
@@ -86,66 +95,78 @@ def start_command(
     raise SystemExit(run(target, body))
 
 
-def _bulk(
-    verb: str, executions: tuple[str, ...], yes: bool, as_json: bool, target_args: tuple[str | None, ...]
-) -> None:
-    target, read_only = target_from(*target_args)
-    require_writable(read_only, f"{verb} executions")
-    confirm(f"{verb} {len(executions)} execution(s): {', '.join(executions)}?", yes)
+@dataclass(frozen=True)
+class ExecutionAction:
+    """An action on executions, for `execution_command`: `act` is called once per execution."""
 
-    async def body(client: SageMakerClient) -> int:
-        actions = Actions(client)
-        # Resolve every reference first: one bad EXECUTION means nothing is done at all.
-        arns = [await client.resolve_execution(ref) for ref in executions]
-        results: list[dict[str, str | None]] = []
-        worst = 0
-        for ref, arn in zip(executions, arns, strict=True):
-            try:
-                await (actions.stop(arn) if verb == "stop" else actions.retry(arn))
-            except AwsError as exc:
-                worst = EXIT_FAILED
-                results.append({"execution": ref, "arn": arn, "result": "error", "error": str(exc)})
+    verb: str  # "stop": in the prompt and in the read-only refusal
+    doing: str  # "stopping": the result of each execution that the service accepted
+    act: Callable[[Actions, Execution], Awaitable[None]]
+
+
+def execution_command(name: str, action: ExecutionAction, help: str) -> click.Command:
+    """A command acting on EXECUTION..., with what every such command owes its user: it refuses in
+    read-only mode; it resolves every reference before acting on any (`resolve_all`: one unknown or
+    malformed reference → exit 2, nothing done); it asks before acting unless `--yes` (and refuses without
+    a terminal); then it acts on each, printing one result per execution (exit 1 if the service refused any).
+    """
+
+    @click.command(name, help=help)
+    @click.argument("executions", nargs=-1, required=True)
+    @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+    @aws_options
+    def command(
+        executions: tuple[str, ...],
+        yes: bool,
+        profile: str | None,
+        region: str | None,
+        endpoint_url: str | None,
+        as_json: bool,
+    ) -> None:
+        target, read_only = target_from(profile, region, endpoint_url)
+        require_writable(read_only, f"{action.verb} executions")
+        need_terminal(f"{action.verb} {len(executions)} execution(s)", yes)
+
+        async def body(client: SageMakerClient) -> int:
+            resolved = await resolve_all(client, executions)
+            listed = ", ".join(f"{r.ref} ({r.execution.status.value})" for r in resolved)
+            confirm(f"{action.verb} {len(resolved)} execution(s): {listed}?", yes)
+            actions = Actions(client)
+            results: list[dict[str, str | None]] = []
+            worst = 0
+            for r in resolved:
+                arn = r.execution.arn
+                try:
+                    await action.act(actions, r.execution)
+                except AwsError as exc:
+                    worst = EXIT_FAILED
+                    results.append({"execution": r.ref, "arn": arn, "result": "error", "error": str(exc)})
+                    if not as_json:
+                        click.echo(f"smtui: {r.ref}: {exc}", err=True)
+                    continue
+                results.append({"execution": r.ref, "arn": arn, "result": action.doing, "error": None})
                 if not as_json:
-                    click.echo(f"smtui: {ref}: {exc}", err=True)
-                continue
-            done = "stopping" if verb == "stop" else "retrying"
-            results.append({"execution": ref, "arn": arn, "result": done, "error": None})
-            if not as_json:
-                click.echo(f"{done}: {arn}")
-        if as_json:
-            print_json(results)
-        return worst
+                    click.echo(f"{action.doing}: {arn}")
+            if as_json:
+                print_json(results)
+            return worst
 
-    raise SystemExit(run(target, body))
+        raise SystemExit(run(target, body))
+
+    return command
 
 
-@click.command("stop")
-@click.argument("executions", nargs=-1, required=True)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@aws_options
-def stop_command(
-    executions: tuple[str, ...],
-    yes: bool,
-    profile: str | None,
-    region: str | None,
-    endpoint_url: str | None,
-    as_json: bool,
-) -> None:
-    """Stop executions (they pass through Stopping to Stopped)."""
-    _bulk("stop", executions, yes, as_json, (profile, region, endpoint_url))
-
-
-@click.command("retry")
-@click.argument("executions", nargs=-1, required=True)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@aws_options
-def retry_command(
-    executions: tuple[str, ...],
-    yes: bool,
-    profile: str | None,
-    region: str | None,
-    endpoint_url: str | None,
-    as_json: bool,
-) -> None:
-    """Retry failed executions (same ARN; failed and unstarted steps run again)."""
-    _bulk("retry", executions, yes, as_json, (profile, region, endpoint_url))
+stop_command = execution_command(
+    "stop",
+    ExecutionAction("stop", "stopping", lambda actions, e: actions.stop(e.arn)),
+    "Stop executions (they pass through Stopping to Stopped).\n\n"
+    "EXECUTION is a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest; all are resolved before any\n"
+    "is stopped.",
+)
+retry_command = execution_command(
+    "retry",
+    ExecutionAction("retry", "retrying", lambda actions, e: actions.retry(e.arn)),
+    "Retry failed executions (same ARN; failed and unstarted steps run again).\n\n"
+    "EXECUTION is a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest; all are resolved before any\n"
+    "is retried.",
+)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
@@ -74,12 +76,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def exit_code_for(error: AwsError) -> int:
-    usage = (
-        error.is_credentials
-        or error.is_not_found
-        or error.code in ("ValidationException", "InvalidExecution")
-    )
-    return EXIT_USAGE if usage else EXIT_FAILED
+    return EXIT_USAGE if error.is_usage else EXIT_FAILED
 
 
 def run(target: AwsTarget, body: Callable[[SageMakerClient], Awaitable[T]], *, max_attempts: int = 5) -> T:
@@ -99,15 +96,73 @@ def run(target: AwsTarget, body: Callable[[SageMakerClient], Awaitable[T]], *, m
         fail("interrupted", 130)
 
 
+def positive_seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A click callback for a pace in seconds: `nan`, `inf`, 0 and less are usage errors."""
+    if not 0 < value < math.inf:
+        raise click.BadParameter(f"{value} is not a positive number of seconds")
+    return value
+
+
+MAX_DURATION = timedelta(days=100 * 365)  # longer is a typo, and past what a datetime can subtract
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A reference as the user typed it, and the execution it names (described: it exists)."""
+
+    ref: str
+    execution: Execution
+
+
+async def resolve_all(client: SageMakerClient, refs: Sequence[str], concurrency: int = 8) -> list[Resolved]:
+    """Every reference resolved and described before any is acted on: a command that targets several
+    executions does all of it or nothing. Raises CommandError naming each reference that does not resolve
+    (exit 2 when every failure is the user's: unknown or malformed; else the exit code of the other error,
+    a throttled or failed call). A reference given twice, or two naming one execution, count once."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(ref: str) -> Execution:
+        async with gate:
+            arn = await client.resolve_execution(ref)
+            # PIPELINE/ID resolves without asking whether the execution exists: describe it.
+            return await client.describe_execution(arn, _pipeline_hint(ref))
+
+    found = await asyncio.gather(*(one(ref) for ref in refs), return_exceptions=True)
+    bad: list[tuple[str, AwsError]] = []
+    out: dict[str, Resolved] = {}
+    for ref, result in zip(refs, found, strict=True):
+        if isinstance(result, AwsError):
+            bad.append((ref, result))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            out.setdefault(result.arn, Resolved(ref, result))
+    if bad:
+        code = EXIT_USAGE if all(error.is_usage for _, error in bad) else EXIT_FAILED
+        reasons = "; ".join(f"{ref}: {str(error).rstrip('.')}" for ref, error in bad)
+        counted = f"{len(bad)} of {len(refs)} executions: " if len(refs) > 1 else ""
+        raise CommandError(f"{counted}{reasons}; nothing done", code)
+    return list(out.values())
+
+
+def _pipeline_hint(ref: str) -> str | None:
+    """The pipeline name as the user typed it (ARNs carry it lower-cased)."""
+    ref = ref.strip()
+    if ref.startswith("arn:"):
+        return None
+    return ref[: -len("@latest")] if ref.endswith("@latest") else ref.split("/", 1)[0]
+
+
 def parse_duration(text: str) -> timedelta:
-    """`90`, `90s`, `15m`, `2h`, `1d`, `1h30m` → timedelta. Raises click.BadParameter."""
+    """`90`, `90s`, `15m`, `2h`, `1d`, `1h30m` → timedelta, at most 100 years. Raises click.BadParameter."""
     match = re.fullmatch(r"\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
     if not text.strip() or match is None or not any(match.groups()):
         raise click.BadParameter(f"{text!r} is not a duration (examples: 90s, 15m, 2h, 1d)")
-    days, hours, minutes, seconds = match.groups()
-    return timedelta(
-        days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0)
-    )
+    days, hours, minutes, seconds = (float(part or 0) for part in match.groups())
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    if total > MAX_DURATION.total_seconds():
+        raise click.BadParameter(f"{text!r} is longer than 100 years")
+    return timedelta(seconds=total)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -139,11 +194,16 @@ def require_writable(read_only: bool, action: str) -> None:
         fail(f"read-only mode: refusing to {action}")
 
 
+def need_terminal(what: str, yes: bool) -> None:
+    """Refuse at once, before any call, what would have to ask and cannot: scripts opt in with `--yes`."""
+    if not yes and (sys.stdin is None or not sys.stdin.isatty()):
+        fail(f"{what} — refusing without --yes because stdin is not a terminal")
+
+
 def confirm(prompt: str, yes: bool) -> None:
     """Ask on a terminal; without one, refuse unless `--yes` (scripts must opt in explicitly)."""
     if yes:
         return
-    if sys.stdin is None or not sys.stdin.isatty():
-        fail(f"{prompt} — refusing without --yes because stdin is not a terminal")
+    need_terminal(prompt, yes)
     if not click.confirm(prompt, default=False):
-        fail("aborted, nothing done", EXIT_FAILED)
+        raise CommandError("aborted, nothing done", EXIT_FAILED)

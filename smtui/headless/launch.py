@@ -18,6 +18,7 @@ journaled "waiting", never "failed". `--no-queue` fails such rows at once instea
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import hashlib
 import io
@@ -39,6 +40,7 @@ from smtui.headless.common import (
     EXIT_FAILED,
     CommandError,
     aws_options,
+    fail,
     print_json,
     require_writable,
     run,
@@ -56,8 +58,31 @@ class Row:
     display_name: str | None
 
 
+def read_text(path: Path) -> str:
+    """The file's text as spreadsheets save it: UTF-8 with or without a byte-order mark (Excel's "CSV UTF-8"
+    has one), or UTF-16 with one (Excel's "Unicode Text"). Anything else is a CommandError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read it: {exc.strerror or exc}") from exc
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not data.startswith(
+        codecs.BOM_UTF32_LE
+    ):
+        encoding = "utf-16"  # the BOM says which byte order, and is dropped
+    else:
+        encoding = "utf-8-sig"  # drops a UTF-8 BOM if there is one
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise CommandError(
+            f"{path}: not UTF-8 or UTF-16 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
+            "save it as CSV UTF-8"
+        ) from exc
+
+
 def read_rows(path: Path, default_pipeline: str | None) -> list[Row]:
-    text = path.read_text()
+    """The file's rows, or a CommandError (exit 2, nothing started) for a file that holds none."""
+    text = read_text(path)
     records: list[dict[str, Any]] = []
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         for n, line in enumerate(text.splitlines(), 1):
@@ -71,7 +96,15 @@ def read_rows(path: Path, default_pipeline: str | None) -> list[Row]:
                 raise CommandError(f"{path}:{n}: each line must be a JSON object")
             records.append(obj)
     else:
-        records = list(csv.DictReader(io.StringIO(text)))
+        lines = text.splitlines()
+        # Excel's "Unicode Text" separates with tabs: a header with tabs and no comma says so.
+        delimiter = "\t" if lines and "\t" in lines[0] and "," not in lines[0] else ","
+        try:
+            records = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+        except csv.Error as exc:
+            raise CommandError(f"{path}: not a CSV file: {exc}") from exc
+    if not records:
+        raise CommandError(f"{path}: no rows to launch (a CSV header and one row per run, or JSON lines)")
     rows = []
     for n, rec in enumerate(records, 1):
         pipeline = str(rec.pop("_pipeline", "") or default_pipeline or "")
@@ -101,13 +134,21 @@ def read_journal(path: Path, launch_id: str) -> dict[int, dict[str, Any]]:
     state: dict[int, dict[str, Any]] = {}
     if not path.exists():
         return state
-    for line in path.read_text().splitlines():
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")  # a torn multi-byte character, too
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read the journal: {exc.strerror or exc}") from exc
+    for line in text.splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if isinstance(entry, dict) and entry.get("launch_id") == launch_id:
-            state[int(entry["row"])] = entry
+        if (
+            isinstance(entry, dict)
+            and entry.get("launch_id") == launch_id
+            and isinstance(entry.get("row"), int)
+        ):
+            state[entry["row"]] = entry
     return state
 
 
@@ -228,7 +269,12 @@ async def launch(
             raise CommandError(f"row {row.number}: {exc}; nothing started") from exc
 
     done = read_journal(journal_path, launch_id)
-    journal = Journal(journal_path, launch_id)
+    try:
+        journal = Journal(journal_path, launch_id)
+    except OSError as exc:
+        raise CommandError(
+            f"{journal_path}: cannot write the journal: {exc.strerror or exc}; nothing started"
+        ) from exc
     gate = asyncio.Semaphore(concurrency)
     backlog = Backlog(*backoff, lift_after=concurrency)
     results: list[dict[str, Any]] = []
@@ -325,7 +371,7 @@ def launch_command(
     try:
         rows = read_rows(file, pipeline)
     except CommandError as exc:
-        raise click.UsageError(str(exc)) from exc
+        fail(str(exc), exc.code)
     launch_id = launch_id or hashlib.sha256(file.read_bytes()).hexdigest()[:16]
     journal_path = journal_path or file.with_name(file.name + ".journal.jsonl")
     results = run(

@@ -1,37 +1,171 @@
-"""`smtui ls`: executions across pipelines, newest first."""
+"""`smtui ls`: executions across pipelines, newest first.
+
+What it costs: ListPipelines (without `--pipeline`), then ListPipelineExecutions per pipeline, newest first.
+With `--limit N` a pipeline's paging stops once it has N rows that pass the filters, and a pipeline whose last
+run (ListPipelines' LastExecutionTime) is older than N rows already found is not listed at all. The list
+gives no end time: each finished execution printed costs one DescribePipelineExecution (its LastModifiedTime
+is the end, as the monitor reads it), at the configured call rate: for every row printed with `--limit N`
+(up to `MAX_ENDED_ROWS`), else for the newest `ENDED_ROWS` (a screenful; further rows print `-`, JSON null).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 import click
 
-from smtui.core.client import SageMakerClient
+from smtui.core.budget import CallBudget
+from smtui.core.client import PAGE, SageMakerClient
+from smtui.core.errors import THROTTLING_CODES, AwsError
 from smtui.core.format import EXECUTION_GLYPHS, format_duration
 from smtui.core.model import Execution, ExecutionStatus
 from smtui.core.timing import execution_elapsed
 from smtui.headless.common import aws_options, execution_json, parse_duration, print_json, run, target_from
 
 _STATUSES = [s.value for s in ExecutionStatus]
+ENDED_ROWS = 20  # rows whose end time is read without --limit: ~2 s at the default 10 calls/s
+MAX_ENDED_ROWS = 100  # and with --limit N: N, up to this
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 async def list_all(
-    client: SageMakerClient, pipeline: str | None, since: str | None, concurrency: int = 8
+    client: SageMakerClient,
+    pipeline: str | None,
+    since: str | None,
+    *,
+    limit: int | None = None,
+    statuses: Iterable[str] = (),
+    concurrency: int = 8,
 ) -> list[Execution]:
-    """Executions of one or every pipeline, created after `since` ago, newest first."""
-    names = [pipeline] if pipeline else [p.name for p in await client.list_pipelines()]
+    """The newest `limit` executions (all without one) of one or every pipeline that have one of
+    `statuses` (any when empty) and were created within `since`, newest first."""
+    wanted = {s.lower() for s in statuses}
+    if pipeline:
+        targets: list[tuple[str, datetime | None]] = [(pipeline, None)]
+    else:
+        pipelines = await client.list_pipelines()
+        # The most recently run first: they are the likeliest to hold the newest rows, so that the
+        # others can be skipped once `limit` rows newer than their last run are in.
+        pipelines.sort(key=lambda p: p.last_execution or _EPOCH, reverse=True)
+        targets = [(p.name, p.last_execution) for p in pipelines]
     created_after = client.now() - parse_duration(since) if since else None
     gate = asyncio.Semaphore(concurrency)
+    found: list[Execution] = []
 
-    async def one(name: str) -> list[Execution]:
+    def matches(execution: Execution) -> bool:
+        return not wanted or execution.status.value.lower() in wanted
+
+    def cannot_show(last_run: datetime | None) -> bool:
+        if last_run is None:
+            return False
+        if created_after is not None and last_run < created_after:
+            return True
+        newer = sum(1 for e in found if e.started is not None and e.started > last_run)
+        return limit is not None and newer >= limit
+
+    async def one(name: str, last_run: datetime | None) -> None:
         async with gate:
-            return await client.list_executions(name, created_after=created_after)
+            if cannot_show(last_run):
+                return
+            kept = 0
 
-    found = await asyncio.gather(*(one(n) for n in names))
-    executions = [e for batch in found for e in batch]
-    executions.sort(key=lambda e: e.started.timestamp() if e.started else 0.0, reverse=True)
-    return executions
+            def enough(page: list[Execution]) -> bool:
+                nonlocal kept
+                kept += sum(1 for e in page if matches(e))
+                return limit is not None and kept >= limit
+
+            # Without a status filter every row counts: a page of `limit` rows is all it takes.
+            size = PAGE if limit is None or wanted else min(PAGE, limit)
+            batch = await client.list_executions(
+                name, created_after=created_after, stop=enough, page_size=size
+            )
+            found.extend(e for e in batch if matches(e))
+
+    await asyncio.gather(*(one(name, last_run) for name, last_run in targets))
+    found.sort(key=lambda e: e.started or _EPOCH, reverse=True)
+    return found[:limit]
+
+
+async def with_end_times(
+    client: SageMakerClient, rows: Sequence[Execution], rate: float, *, first: int, concurrency: int = 8
+) -> list[Execution]:
+    """`rows` with the end time of the finished ones among the `first` rows, described concurrently
+    within the call budget (`rate` calls/s, halved on throttling). A row whose describe fails keeps an
+    unknown end: the listing is still worth printing."""
+    budget = CallBudget(rate, max_in_flight=concurrency)
+
+    def on_call(operation: str, code: str | None) -> None:
+        if code in THROTTLING_CODES:
+            budget.on_throttle()
+
+    async def described(execution: Execution) -> Execution:
+        try:
+            return await client.describe_execution(execution.arn, execution.pipeline_name)
+        except AwsError:
+            return execution
+
+    out = list(rows)
+    waiting = [i for i, e in enumerate(rows[:first]) if e.status.is_terminal and e.ended is None]
+    running: dict[asyncio.Task[Execution], int] = {}
+    unsubscribe = client.add_listener(on_call)
+    try:
+        while waiting or running:
+            while waiting and budget.try_acquire():
+                i = waiting.pop(0)
+                running[asyncio.create_task(described(rows[i]))] = i
+            # Wake for the next token, or when a call ends (the cap on calls in flight, or the last ones).
+            full = budget.in_flight >= budget.max_in_flight
+            timeout = max(budget.wait_time(), 0.005) if waiting and not full else None
+            if not running:
+                await asyncio.sleep(timeout or 0.005)
+                continue
+            done, _ = await asyncio.wait(running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                budget.release()
+                out[running.pop(task)] = task.result()
+    finally:
+        unsubscribe()
+        for task in running:
+            task.cancel()
+    return out
+
+
+def table(rows: Sequence[Execution], now: datetime) -> list[str]:
+    """The text output: a header row, then one aligned row per execution."""
+    cells = [
+        (
+            EXECUTION_GLYPHS[e.status],
+            e.pipeline_name,
+            e.execution_id,
+            e.status.value,
+            e.started.strftime("%Y-%m-%d %H:%M:%S") if e.started else "-",
+            format_duration(execution_elapsed(e, now)),
+            e.display_name or "",
+            e.failure_reason or "",
+        )
+        for e in rows
+    ]
+    header = (" ", "PIPELINE", "EXECUTION", "STATUS", "STARTED (UTC)", "ELAPSED", "DISPLAY NAME", "REASON")
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
+    if not any(row[7] for row in cells):  # the last columns only when some row has them
+        widths = widths[:7] if any(row[6] for row in cells) else widths[:6]
+
+    def line(row: Sequence[str]) -> str:
+        parts = [
+            value.rjust(width) if i == 5 else value.ljust(width)
+            for i, (value, width) in enumerate(zip(row, widths, strict=False))
+        ]
+        return (parts[0] + " " + "  ".join(parts[1:])).rstrip()
+
+    return [line(header), *(line(row) for row in cells)]
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise click.BadParameter(f"{value} is not a positive number of rows")
+    return value
 
 
 @click.command("ls")
@@ -44,7 +178,13 @@ async def list_all(
     help="Only these statuses.",
 )
 @click.option("--since", help="Only executions started within this long ago (e.g. 24h, 7d, 30m).")
-@click.option("--limit", type=int, default=None, help="At most this many rows.")
+@click.option(
+    "--limit",
+    type=int,
+    default=None,
+    callback=_positive,
+    help="At most this many rows (listing stops there).",
+)
 @aws_options
 def ls_command(
     pipeline: str | None,
@@ -56,33 +196,32 @@ def ls_command(
     endpoint_url: str | None,
     as_json: bool,
 ) -> None:
-    """List executions across all pipelines, newest first."""
+    """List executions across all pipelines, newest first.
+
+    Finished executions show their elapsed time: one DescribePipelineExecution each, for the newest 20
+    rows, or every row with --limit N (N up to 100).
+    """
     if since:
         try:
             parse_duration(since)
         except click.BadParameter as exc:
             raise click.UsageError(f"--since: {exc.message}") from exc
     target, _ = target_from(profile, region, endpoint_url)
+    from smtui.config import load_settings
+
+    rate = load_settings().rate  # already read (and checked) by `target_from`
 
     async def listed(client: SageMakerClient) -> tuple[list[Execution], datetime]:
-        return await list_all(client, pipeline, since), client.now()
+        rows = await list_all(client, pipeline, since, limit=limit, statuses=status)
+        first = min(limit, MAX_ENDED_ROWS) if limit else ENDED_ROWS
+        return await with_end_times(client, rows, rate, first=first), client.now()
 
-    executions, now = run(target, listed)
-    wanted = {s.lower() for s in status}
-    rows = [e for e in executions if not wanted or e.status.value.lower() in wanted][:limit]
+    rows, now = run(target, listed)
     if as_json:
         print_json([execution_json(e, now) for e in rows])
         return
     if not rows:
         click.echo("no executions")
         return
-    width = max(len(e.pipeline_name) for e in rows)
-    for e in rows:
-        started = e.started.strftime("%Y-%m-%d %H:%M:%S") if e.started else "-"
-        elapsed = format_duration(execution_elapsed(e, now)) if e.is_active else ""
-        name = f"  {e.display_name}" if e.display_name else ""
-        reason = f"  {e.failure_reason}" if e.failure_reason else ""
-        click.echo(
-            f"{EXECUTION_GLYPHS[e.status]} {e.pipeline_name:<{width}}  {e.execution_id}  {e.status.value:<21}"
-            f"  {started}  {elapsed:>6}{name}{reason}".rstrip()
-        )
+    for text in table(rows, now):
+        click.echo(text)

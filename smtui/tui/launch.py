@@ -27,7 +27,17 @@ def _settings(**flags: Any) -> Any:
     try:
         return load_settings(**flags)
     except ValueError as error:
-        raise click.ClickException(str(error)) from error
+        raise _failure(str(error), usage=True) from error
+
+
+class _BadInput(click.ClickException):
+    """A failure only the user can fix (settings, region, endpoint, credentials): exit 2, as every command."""
+
+    exit_code = 2
+
+
+def _failure(message: str, *, usage: bool) -> click.ClickException:
+    return _BadInput(message) if usage else click.ClickException(message)
 
 
 def _monitor_options(settings: Any) -> dict[str, float]:
@@ -127,7 +137,8 @@ def run_tui(profile: str | None, region: str | None, endpoint_url: str | None, r
             )
         )
     except AwsError as error:
-        raise click.ClickException(str(error)) from error
+        # Exit 2, as every command, for what only the user can fix (no region, a malformed endpoint, ...).
+        raise _failure(str(error), usage=error.is_usage) from error
 
 
 @asynccontextmanager
