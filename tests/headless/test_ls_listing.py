@@ -133,8 +133,8 @@ def test_ls_text_has_a_header_and_finished_runs_show_their_elapsed_time(
         "DISPLAY",
         "NAME",
     ]
-    assert lines[0].startswith("◐ ") and running.rsplit("/", 1)[1] in lines[0]
-    assert lines[1].startswith("✓ ") and done.rsplit("/", 1)[1] in lines[1]
+    assert lines[0].startswith("▶ ") and running.rsplit("/", 1)[1] in lines[0]
+    assert lines[1].startswith("✔ ") and done.rsplit("/", 1)[1] in lines[1]
     assert f"  {int(took.total_seconds()) // 60}m{int(took.total_seconds()) % 60:02d}s  " in lines[1]
     # The columns line up under the header.
     assert lines[1].index("Succeeded") == header.index("STATUS") == lines[0].index("Executing")

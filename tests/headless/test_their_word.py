@@ -185,10 +185,10 @@ def test_bad_settings_files_are_one_line_exit_2(smtui: Smtui, tmp_path: Path, ru
     config = tmp_path / "config" / "smtui" / "config.toml"
     config.parent.mkdir(parents=True)
     for text, says in (
-        ("keys = 5", "keys: expected a table"),
-        ('rate = "fast"', "rate: could not convert"),
-        ("rate = 0", "rate: 0 is not a positive number"),
-        ('endpoint_url = "localhost:4566"', "endpoint_url: 'localhost:4566' is not an http(s) URL"),
+        ("keys = 5", "setting 'keys' expects a table, got 5"),
+        ('rate = "fast"', "setting 'rate' expects a number, got 'fast'"),
+        ("rate = 0", "setting 'rate' expects a number > 0, got 0"),
+        ('endpoint_url = "localhost:4566"', "setting 'endpoint_url': 'localhost:4566' is not an http(s) URL"),
     ):
         config.write_text(text + "\n")
         for args in (["ls"], ["show", runs["failed"]], []):
