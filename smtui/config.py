@@ -87,6 +87,7 @@ _EXPECTS = {
 }
 
 
+FLAGS = "command line"
 _WORDS = {"yes": True, "on": True, "no": False, "off": False}
 
 
@@ -118,14 +119,19 @@ def _checked(raw: Mapping[str, Any], source: str, *, from_text: bool) -> dict[st
         try:
             msgspec.convert({key: value}, Settings, strict=not from_text)
         except msgspec.ValidationError as error:
-            raise ValueError(f"{source}: setting {key!r} {_expects(str(error))}, got {value!r}") from None
+            raise ValueError(f"{_where(source, key)} {_expects(str(error))}, got {value!r}") from None
         if key == "endpoint_url" and value:
             try:
                 check_endpoint_url(value)
             except ValueError as error:
-                raise ValueError(f"{source}: setting 'endpoint_url': {error}") from None
+                raise ValueError(f"{_where(source, key)}: {error}") from None
         values[key] = value
     return values
+
+
+def _where(source: str, key: str) -> str:
+    """`FILE: setting 'rate'`, `SMTUI_RATE: setting 'rate'`, or the flag itself: `--endpoint-url`."""
+    return f"--{key.replace('_', '-')}" if source == FLAGS else f"{source}: setting {key!r}"
 
 
 def check_endpoint_url(url: str) -> str:
@@ -170,7 +176,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         if raw is not None:
             values.update(_checked({name: raw}, f"SMTUI_{name.upper()}", from_text=True))
     given = {name: value for name, value in flags.items() if value is not None and name in NAMES}
-    values.update(_checked(given, "command line", from_text=True))
+    values.update(_checked(given, FLAGS, from_text=True))
     for key in ("profile", "region", "endpoint_url"):
         if values.get(key) == "":
             values[key] = None  # an empty variable means unset, as in the AWS tools
