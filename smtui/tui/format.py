@@ -119,8 +119,9 @@ def progress_bar(
     """`███░░░░░ 3/8`; while the definition is not known yet, `…` for a running execution (it is being
     fetched) and nothing for a finished one (its definition is never fetched: it would cost a call).
 
-    The bar is red for a failed execution and yellow for a stopped one: the steps it never reached count as
-    skipped, so a run that failed at its last step has a full bar, and it must not read as a success."""
+    The bar is red for a failed execution and yellow for a stopped one. Its total counts the steps such a run
+    never reached (`StepTree.progress`): one stopped in the first of six steps reads `1/6`; one that failed
+    at its last step has a full bar, and the colour keeps it from reading as a success."""
     if progress is None:
         return Text("…", style=styled("bright_black")) if running else Text("")
     done, total = progress
