@@ -103,6 +103,16 @@ def timestamp(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%m-%d %H:%M:%S")
 
 
+def day_time(moment: datetime) -> str:
+    """`01-04 23:50`: the day and minute, in the local zone (a run from another day, at 80 columns)."""
+    return moment.astimezone().strftime("%m-%d %H:%M")
+
+
+def same_day(moment: datetime | None, now: datetime) -> bool:
+    """Whether `moment` falls on the local day of `now`."""
+    return moment is None or moment.astimezone().date() == now.astimezone().date()
+
+
 def clock_time(moment: datetime | None) -> str:
     if moment is None:
         return "never"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from datetime import date
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -67,6 +68,7 @@ class ExecutionsScreen(ActingScreen):
         self._pending: set[str] = set()
         self._binding_state: tuple[object, ...] = ()
         self._info_shown: Text | None = None
+        self._day: date | None = None  # the local day of the last tick
         # Kept, not queried: they are read on every tick and key.
         self.table = ExecutionTable(id="executions")
         self.status_bar = StatusBar(id="status")
@@ -101,27 +103,33 @@ class ExecutionsScreen(ActingScreen):
     def row_for(self, execution: Execution) -> ExecutionRow:
         monitor = self.smtui.session.monitor
         arn = execution.arn
+        now = self.smtui.session.now()
         return ExecutionRow(
             arn=arn,
             status=execution.status,
             pipeline=execution.pipeline_name,
             name=fmt.execution_name(execution),
             started=execution.started,
-            elapsed=fmt.elapsed_shown(execution_elapsed(execution, self.smtui.session.now())),
+            elapsed=fmt.elapsed_shown(execution_elapsed(execution, now)),
             progress=monitor.progress(arn),
             running=monitor.running_steps(arn),
             reason=execution.failure_reason,
             marked=arn in self.marked,
+            started_today=fmt.same_day(execution.started, now),
         )
 
     def reload(self) -> None:
         """Show every execution that passes the filter (after the filter changed)."""
         monitor = self.smtui.session.monitor
         executions = monitor.executions.values()
+        self._day = self._today()
         self.table.show(self.row_for(e) for e in executions if self.filter.matches(e))
         monitor.drop_parameter_wants()
         self._want_parameters(executions)
         self._after_change()
+
+    def _today(self) -> date:
+        return self.smtui.session.now().astimezone().date()
 
     def _want_parameters(self, executions: Iterable[Execution]) -> None:
         """A filter that names a parameter can only match executions whose parameters were read: ask the
@@ -178,6 +186,10 @@ class ExecutionsScreen(ActingScreen):
         the table is sorted by elapsed time; a row is repainted only when its text changes.
         """
         if not self._ready:
+            return
+        if self._today() != self._day:
+            # Past midnight yesterday's runs show their date at 80 columns: every row is looked at, once.
+            self.reload()
             return
         table = self.table
         arns = table.ordered_arns() if table.sort_column == "elapsed" else table.visible_arns()
