@@ -4,16 +4,18 @@ help, the step tree's arrows, the start form's highlight, error toasts and dates
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Emulator, tui, until
+from conftest import FAST_MONITOR, Emulator, text_of, tui, until
 from rich.console import Console
 from textual.app import App, ComposeResult
 
 from smtui.core.model import ExecutionStatus
+from smtui.tui.screens.confirm import ConfirmScreen
 from smtui.tui.screens.executions import ExecutionsScreen
 from smtui.tui.widgets.execution_rows import ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
@@ -92,6 +94,73 @@ async def test_rows_whose_elapsed_is_unknown_sort_last_both_ways() -> None:
         assert str(table.get_cell(rows[1].arn, "elapsed")) == "…"  # not a blank that reads as nothing
 
 
+async def test_a_mark_hidden_by_the_filter_is_acted_on_and_the_question_says_so(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    await emu.create_pipeline("beta")
+    alpha = [await emu.start("alpha") for _ in range(2)]
+    emu.advance(5)
+    beta = await emu.start("beta")
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        await until(lambda: screen.table.row_count == 3, pilot=pilot, what="three rows")
+        assert screen.table.cursor_arn == beta
+        await pilot.press("space", "space")  # beta and the newest alpha
+        marked = {beta, screen.table.ordered_arns()[1]}
+        assert screen.marked == marked
+        await pilot.press("slash", *"alpha", "enter")
+        await until(lambda: screen.table.row_count == 2, pilot=pilot, what="beta filtered out")
+        info = str(screen.query_one("#info").render())
+        assert "2 of 3 executions · 2 marked, 1 hidden by the filter" in info
+        await pilot.press("x")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="the question")
+        question = text_of(app.screen.query_one("#confirm-question"))
+        assert "Stop 2 marked, 1 of them hidden by the filter?" in question
+        assert "beta" in text_of(app.screen.query_one("#confirm-detail"))
+        await pilot.press("y")
+        await until(
+            lambda: all("Stopping" in str(_cell(screen, a, "status")) for a in marked if a != beta),
+            pilot=pilot,
+            what="the shown mark stopping",
+        )
+        statuses = {arn: await emu.status(arn) for arn in [*alpha, beta]}
+        assert statuses[beta] == "Stopping"  # the hidden mark was not silently dropped
+        assert sorted(statuses.values()) == ["Executing", "Stopping", "Stopping"]
+
+
+async def test_only_hidden_marks_still_make_the_action_ask(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    await emu.create_pipeline("beta")
+    await emu.start("alpha")
+    emu.advance(5)
+    beta = await emu.start("beta")
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        await until(lambda: screen.table.cursor_arn == beta, pilot=pilot, what="beta on top")
+        await pilot.press("space", "slash", *"alpha", "enter")
+        await until(lambda: screen.table.row_count == 1, pilot=pilot, what="beta filtered out")
+        await pilot.press("x")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="the question")
+        assert "Stop 1 marked, hidden by the filter?" in text_of(app.screen.query_one("#confirm-question"))
+        await pilot.press("n")
+    assert emu.mutating_calls() == {"SageMaker.StartPipelineExecution": 2}  # asked, refused: nothing sent
+
+
+@asynccontextmanager
+async def tui_with_toasts(emu: Emulator) -> AsyncIterator[Any]:
+    """`tui()`, with toasts drawn (`run_test` leaves them out unless asked)."""
+    from smtui.tui.app import SmtuiApp
+    from smtui.tui.session import open_session
+
+    async with open_session(
+        endpoint_url=emu.url, region="us-east-1", now=emu.now, monitor_options=FAST_MONITOR
+    ) as session:
+        app = SmtuiApp(session, tick_interval=0.2)
+        async with app.run_test(size=(140, 36), notifications=True) as pilot:
+            yield app, pilot
+
+
 @pytest.mark.usefixtures("_utc")
 async def test_at_80_columns_a_run_from_another_day_shows_its_date(emu: Emulator) -> None:
     await emu.create_pipeline("alpha")
@@ -105,3 +174,26 @@ async def test_at_80_columns_a_run_from_another_day_shows_its_date(emu: Emulator
         await until(lambda: str(_cell(screen, old, "started")), pilot=pilot)
         assert str(_cell(screen, old, "started")) == started.strftime("%m-%d %H:%M")
         assert str(_cell(screen, new, "started")) == emu.now().strftime("%H:%M:%S")  # today's: the time
+
+
+async def test_a_batch_refused_for_one_reason_is_one_toast(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    arns = [await emu.start("alpha") for _ in range(3)]
+    async with tui_with_toasts(emu) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.row_count == 3, pilot=pilot, what="three rows")
+        emu.running.protocol.faults.configure({"throttle": {"StopPipelineExecution": 1.0}})
+        await pilot.press("space", "space", "space", "x")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="the question")
+        await pilot.press("y")
+
+        def stopping() -> list[Any]:
+            return [w for w in app.workers if w.group == "actions" and not w.is_finished]
+
+        await until(stopping, pilot=pilot, what="the stops being sent")
+        await until(lambda: not stopping(), pilot=pilot, wait=60, what="all three refused")
+        await pilot.pause(0.3)
+        toasts = [str(toast.render()) for toast in app.screen.query("Toast.-error")]
+        assert len(toasts) == 1, toasts  # not one per execution, stacked over the screen
+        assert "Stop refused: 3 executions" in toasts[0] and "Rate exceeded" in toasts[0]
+    assert all([await emu.status(arn) == "Executing" for arn in arns])

@@ -215,6 +215,13 @@ class ExecutionsScreen(ActingScreen):
         shown = self.table.row_count
         info = Text()
         info.append(f" {shown} of {total} executions" if shown != total else f" {total} executions")
+        if self.marked:
+            # Next to the count, so a narrow terminal cuts the sort and the filter before it.
+            info.append(f" · {len(self.marked)} marked", style="bold")
+            executions = self.smtui.session.monitor.executions
+            hidden = sum(1 for arn in self.marked if arn in executions and self.table.shown_row(arn) is None)
+            if hidden:
+                info.append(f", {hidden} hidden by the filter", style="bold yellow")
         arrow = "↓" if self.table.sort_reverse else "↑"
         info.append(f" · sorted by {self.table.sort_column} {arrow}", style="bright_black")
         if self.filter.text:
@@ -226,8 +233,6 @@ class ExecutionsScreen(ActingScreen):
                 info.append(f" · reading the parameters of {unread} more", style="yellow")
         if self.filter.active_only:
             info.append(" · active only", style="bold")
-        if self.marked:
-            info.append(f" · {len(self.marked)} marked", style="bold")
         if info != self._info_shown:  # a fixed one-line widget: no layout pass, no repaint if unchanged
             self._info_shown = info
             self.info.update(info, layout=False)
@@ -238,15 +243,25 @@ class ExecutionsScreen(ActingScreen):
     # -- targets ------------------------------------------------------------------------------
 
     def target_executions(self) -> list[Execution]:
+        """The marked executions, the ones the filter hides included (a mark is a choice the filter does
+        not undo; the confirmation counts them), else the one under the cursor."""
         executions = self.smtui.session.monitor.executions
         if self.marked:
-            return [
-                executions[arn]
-                for arn in self.table.ordered_arns()
-                if arn in self.marked and arn in executions
-            ]
+            shown = [arn for arn in self.table.ordered_arns() if arn in self.marked]
+            hidden = sorted(
+                (executions[arn] for arn in self.marked.difference(shown) if arn in executions),
+                key=lambda e: e.started.timestamp() if e.started else 0.0,
+                reverse=True,
+            )
+            return [executions[arn] for arn in shown if arn in executions] + hidden
         arn = self.table.cursor_arn
         return [executions[arn]] if arn is not None and arn in executions else []
+
+    def targets_marked(self) -> bool:
+        return bool(self.marked)
+
+    def hidden_by_filter(self, execution: Execution) -> bool:
+        return self.table.shown_row(execution.arn) is None
 
     def execution_started(self, arn: str) -> None:
         self._pending_select = arn
