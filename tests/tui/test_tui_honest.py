@@ -16,7 +16,9 @@ from textual.app import App, ComposeResult
 
 from smtui.core.model import ExecutionStatus
 from smtui.tui.screens.confirm import ConfirmScreen
+from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
+from smtui.tui.screens.keys import KeysScreen
 from smtui.tui.widgets.execution_rows import ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
 
@@ -145,6 +147,56 @@ async def test_only_hidden_marks_still_make_the_action_ask(emu: Emulator) -> Non
         assert "Stop 1 marked, hidden by the filter?" in text_of(app.screen.query_one("#confirm-question"))
         await pilot.press("n")
     assert emu.mutating_calls() == {"SageMaker.StartPipelineExecution": 2}  # asked, refused: nothing sent
+
+
+async def test_arrows_fold_and_unfold_the_tree_and_the_help_says_so(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    arn = await emu.start("alpha")
+    emu.advance(20)
+    async with tui(emu, size=(40, 30)) as (app, pilot):  # narrower than the labels
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ExecutionScreen), pilot=pilot)
+        detail = app.screen
+        assert isinstance(detail, ExecutionScreen)
+        tree = detail.tree_view
+        await until(lambda: tree.cursor_node is not None and tree.cursor_node.data, pilot=pilot, what="tree")
+
+        def at() -> str:
+            node = tree.cursor_node
+            assert node is not None and node.data is not None
+            return node.data.name
+
+        await pilot.press("down", "down")
+        assert at() == "CheckAccuracy" and tree.cursor_node is not None and tree.cursor_node.is_expanded
+        check = tree.cursor_node
+        await pilot.press("left")  # unfolded: folds
+        assert at() == "CheckAccuracy" and not check.is_expanded
+        await pilot.press("right")  # folded: unfolds
+        assert at() == "CheckAccuracy" and check.is_expanded
+        await pilot.press("right")  # unfolded: to the first child
+        assert at() == "ScoreAll"
+        await pilot.press("left", "left")  # folds ScoreAll, then up to its parent
+        assert at() == "CheckAccuracy"
+        assert tree.scroll_x == 0
+        await pilot.press("greater_than_sign")  # sideways is on < and >
+        assert tree.scroll_x > 0
+        await pilot.press("less_than_sign")
+        assert tree.scroll_x == 0
+
+        await pilot.press("question_mark")
+        await until(lambda: isinstance(app.screen, KeysScreen), pilot=pilot)
+        keys = text_of(app.screen.query_one("#keys-table"))
+        assert "Fold / to parent" in keys and "tree.fold" in keys and "tree.scroll_right" in keys
+
+
+async def test_the_keys_help_heading_keeps_its_brackets(emu: Emulator) -> None:
+    async with tui(emu, size=(80, 24)) as (app, pilot):
+        await pilot.press("question_mark")
+        await until(lambda: isinstance(app.screen, KeysScreen), pilot=pilot)
+        # It names the table of config.toml where keys are remapped; Rich markup used to eat `[keys]`.
+        assert "id (for [keys] in config.toml)" in text_of(app.screen.query_one("#keys-table"))
 
 
 @asynccontextmanager
