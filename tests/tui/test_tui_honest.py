@@ -13,12 +13,14 @@ import pytest
 from conftest import FAST_MONITOR, Emulator, text_of, tui, until
 from rich.console import Console
 from textual.app import App, ComposeResult
+from textual.widgets import OptionList
 
 from smtui.core.model import ExecutionStatus
 from smtui.tui.screens.confirm import ConfirmScreen
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
 from smtui.tui.screens.keys import KeysScreen
+from smtui.tui.screens.start import StartScreen
 from smtui.tui.widgets.execution_rows import ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
 
@@ -197,6 +199,36 @@ async def test_the_keys_help_heading_keeps_its_brackets(emu: Emulator) -> None:
         await until(lambda: isinstance(app.screen, KeysScreen), pilot=pilot)
         # It names the table of config.toml where keys are remapped; Rich markup used to eat `[keys]`.
         assert "id (for [keys] in config.toml)" in text_of(app.screen.query_one("#keys-table"))
+
+
+async def test_the_start_form_opens_on_the_first_pipeline_and_fills_in(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    await emu.create_pipeline("beta")
+    beta = await emu.start("beta")
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == beta, pilot=pilot, what="beta's run under the cursor")
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, StartScreen), pilot=pilot)
+        options = app.screen.query_one("#pipelines", OptionList)
+        assert options.highlighted == 0 and options.get_option_at_index(0).id == "alpha"
+        await emu.create_pipeline("aardvark")  # discovered while the list is open: it joins it
+        await until(lambda: options.option_count == 3, pilot=pilot, wait=15, what="the new pipeline listed")
+        assert options.get_option_at_index(0).id == "aardvark"
+        assert options.get_option_at_index(options.highlighted or 0).id == "alpha"  # the highlight stays
+
+
+async def test_the_start_form_opened_before_discovery_highlights_the_first(emu: Emulator) -> None:
+    async with tui(emu) as (app, pilot):
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, StartScreen), pilot=pilot)
+        options = app.screen.query_one("#pipelines", OptionList)
+        assert options.option_count == 0
+        await emu.create_pipeline("churn")
+        await until(lambda: options.option_count == 1, pilot=pilot, wait=15, what="the pipeline listed")
+        assert options.highlighted == 0
+        await pilot.press("enter")  # Enter picks it
+        await until(lambda: app.screen.query("#param-InstanceCount"), pilot=pilot, what="its form")
 
 
 @asynccontextmanager

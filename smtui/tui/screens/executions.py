@@ -357,15 +357,12 @@ class ExecutionsScreen(ActingScreen):
     def action_start_execution(self) -> None:
         from smtui.tui.screens.start import StartScreen
 
-        current = self.target_executions()
-        preselect = current[0].pipeline_name if current else None
-
         def started(arn: str | None) -> None:
             if arn:
                 self.smtui.watch_execution(arn)
                 self.execution_started(arn)
 
-        self.app.push_screen(StartScreen(preselect), started)
+        self.app.push_screen(StartScreen(), started)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand(
