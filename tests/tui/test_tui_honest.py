@@ -245,6 +245,28 @@ async def tui_with_toasts(emu: Emulator) -> AsyncIterator[Any]:
             yield app, pilot
 
 
+async def test_errors_in_a_row_show_one_toast_not_a_stack(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    await emu.start("alpha")
+    async with tui_with_toasts(emu) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.row_count == 1, pilot=pilot)
+
+        def error_toasts() -> int:
+            return len(app.screen.query("Toast.-error"))
+
+        emu.running.protocol.faults.configure({"error_rate": 1.0})
+        await pilot.press("ctrl+r")
+        health = app.session.monitor
+        await until(lambda: "InternalFailure" in (health.health.error or ""), pilot=pilot, wait=20)
+        await until(lambda: error_toasts() == 1, pilot=pilot, what="the error's toast")
+        await emu.running.stop()  # and now another error: the endpoint goes away
+        await pilot.press("ctrl+r")
+        await until(lambda: "reach" in (health.health.error or ""), pilot=pilot, wait=20, what="another")
+        await pilot.pause(0.5)
+        assert error_toasts() == 1
+
+
 @pytest.mark.usefixtures("_utc")
 async def test_at_80_columns_a_run_from_another_day_shows_its_date(emu: Emulator) -> None:
     await emu.create_pipeline("alpha")
