@@ -35,8 +35,8 @@ async def shoot(url: str, out: Path, name: str, size: tuple[int, int], keys: lis
             await pilot.pause(0.5)
             for key in keys:
                 if key == "start":
-                    await app.push_screen(StartScreen("churn-model-training"))
-                    await pilot.press("enter")
+                    await app.push_screen(StartScreen())
+                    await pilot.press("down", "enter")  # the second pipeline's form has more to show
                 else:
                     await pilot.press(key)
                 await pilot.pause(0.2)

@@ -149,6 +149,9 @@ class StepNode:
     skip_reason: str | None = None
     children: tuple[StepNode, ...] = ()
     display_name: str | None = None
+    # The run will never run it: in the Condition branch not taken, needing a step that is, or left out
+    # by a run that succeeded. Unlike a step a failed or stopped run never reached, it is not progress due.
+    not_taken: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +176,15 @@ class StepTree:
 
     @property
     def progress(self) -> tuple[int, int]:
-        """(done, total) over the leaf-level steps that will or did run; skipped ones are left out."""
+        """(done, total) over the leaf-level steps: `total` is every step the run would run, the ones a
+        failed or stopped run never reached included, without the Condition branch not taken (once it is
+        decided); `done` is the steps that ran and ended, whatever their outcome. A run stopped in its first
+        of six steps is `1/6`, not `1/1`."""
         done = total = 0
         for _, node in self.walk():
-            if node.status is StepStatus.SKIPPED or node.children:
+            if node.children or node.not_taken:
                 continue
             total += 1
-            if node.status.is_done:
+            if node.status.is_done and node.status is not StepStatus.SKIPPED:
                 done += 1
         return done, total

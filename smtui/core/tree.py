@@ -4,6 +4,8 @@ The API lists only steps that started (newest first, no type). Everything else i
 - a step not listed yet is PENDING while it still can run;
 - a step in the Condition branch not taken is SKIPPED "branch not taken (<Condition> was True)";
 - a step downstream of a failed/stopped/skipped one, or left when the execution ended, is SKIPPED with why;
+- a step the run will never run (the branch not taken, what needs it, what a successful run left out) is
+  `not_taken`: the progress total leaves it out, and counts the steps a failed or stopped run never reached;
 - ForEach iterations (`<Body>-<i>`, IterationContext) become the ForEach node's children;
 - a step listed several times (retry of the execution) shows its latest attempt.
 """
@@ -40,6 +42,7 @@ class _Builder:
         self.runs = latest_runs(runs)
         self.memo: dict[str, tuple[StepStatus, str | None]] = {}
         self.used: set[str] = set()
+        self.not_taken: set[str] = set()  # steps this run will never run (see `StepNode.not_taken`)
 
     def status(self, name: str) -> tuple[StepStatus, str | None]:
         """Status and skip reason of a definition step (not of a ForEach iteration)."""
@@ -59,11 +62,14 @@ class _Builder:
             parent_status, parent_reason = self.status(step.parent)
             parent = self.graph[step.parent]
             if parent_status is StepStatus.SKIPPED:
+                if step.parent in self.not_taken:
+                    self.not_taken.add(step.name)
                 return StepStatus.SKIPPED, parent_reason
             parent_run = self.runs.get(step.parent)
             if parent.type == "Condition" and parent_run and parent_run.condition_outcome is not None:
                 taken = "if" if parent_run.condition_outcome else "else"
                 if step.branch != taken:
+                    self.not_taken.add(step.name)
                     outcome = "True" if parent_run.condition_outcome else "False"
                     return StepStatus.SKIPPED, f"branch not taken ({parent.name} was {outcome})"
             if parent_status in _BAD:
@@ -74,6 +80,12 @@ class _Builder:
             if dep_status in _BAD or dep_status is StepStatus.SKIPPED:
                 blocker = (dep, dep_status)
                 break
+        # A step that needs one the run will not run will not run either (as SageMaker skips it); nor will
+        # what a successful run did not reach (a selective execution's unselected steps).
+        if any(dep in self.not_taken for dep in step.depends_on) or (
+            ended and self.execution.status is ExecutionStatus.SUCCEEDED
+        ):
+            self.not_taken.add(step.name)
         if ended:
             word = _ended_word(self.execution.status)
             if blocker is not None:
@@ -92,8 +104,9 @@ class _Builder:
         run = self.runs.get(name)
         if run is not None:
             self.used.add(name)
+        not_taken = name in self.not_taken
         if step.type == "ForEach":
-            children = self._iterations(step, status, reason)
+            children = self._iterations(step, status, reason, not_taken)
         else:
             children = tuple(self.node(c) for c in self.graph.children(name))
         return StepNode(
@@ -106,9 +119,12 @@ class _Builder:
             skip_reason=reason,
             children=children,
             display_name=(run.display_name if run else None) or step.display_name,
+            not_taken=not_taken,
         )
 
-    def _iterations(self, step: StepDef, status: StepStatus, reason: str | None) -> tuple[StepNode, ...]:
+    def _iterations(
+        self, step: StepDef, status: StepStatus, reason: str | None, not_taken: bool
+    ) -> tuple[StepNode, ...]:
         runs = {r.name: r for r in self.runs.values() if r.parent_step == step.name}
         run = self.runs.get(step.name)
         count: int | None = len(step.foreach_items) if step.foreach_items is not None else None
@@ -120,7 +136,15 @@ class _Builder:
         out: list[StepNode] = []
         if count is None:  # nothing known yet: show the body as what will run
             for body in step.body:
-                out.append(StepNode(name=body, type=self.graph[body].type, status=status, skip_reason=reason))
+                out.append(
+                    StepNode(
+                        name=body,
+                        type=self.graph[body].type,
+                        status=status,
+                        skip_reason=reason,
+                        not_taken=not_taken,
+                    )
+                )
             return tuple(out)
         for index in range(count):
             for body in step.body:
@@ -147,7 +171,11 @@ class _Builder:
                         why = f"execution {_ended_word(self.execution.status)} before it ran"
                     out.append(
                         StepNode(
-                            name=name, type=self.graph[body].type, status=StepStatus.SKIPPED, skip_reason=why
+                            name=name,
+                            type=self.graph[body].type,
+                            status=StepStatus.SKIPPED,
+                            skip_reason=why,
+                            not_taken=not_taken,
                         )
                     )
                 else:

@@ -20,6 +20,8 @@ from smtui.core.model import Execution, ExecutionStatus
 from smtui.tui import format as fmt
 from smtui.tui.session import Session
 
+TROUBLE_TOAST = 10.0  # seconds an AWS error's toast shows
+
 
 @dataclass(frozen=True)
 class PaletteCommand:
@@ -83,8 +85,10 @@ class SmtuiApp(App[None]):
         self._tick_interval = tick_interval
         self._keymap = dict(keymap or {})
         self._unsubscribe: Any = None
-        self._trouble: str | None = None  # the error last told in a toast, and when
+        self._trouble: str | None = None  # the error last told in a toast, when, and until when it shows
         self._trouble_at = 0.0
+        self._trouble_until = 0.0
+        self._trouble_queued = False  # another error waits for that toast to go
         self._counts: Counter[ExecutionStatus] | None = None
         self._counts_at = 0.0
 
@@ -197,11 +201,26 @@ class SmtuiApp(App[None]):
 
     def _notify_trouble(self, error: str | None) -> None:
         """A toast when AWS refuses or cannot be reached: the header says it too, but a narrow terminal
-        cuts the header. The same error again (it comes and goes with retries) at most once a minute."""
+        cuts the header. One such toast at a time: while it shows, other errors do not stack over it (a
+        failing endpoint fails every kind of call, each worded after its operation); when it goes, the
+        error then current is told if it is another. The same error again at most once a minute.
+
+        (Textual has no public way to change or remove one toast, so the one showing is left to expire.)"""
+        if not error:
+            return
         now = monotonic()
-        if error and (error != self._trouble or now - self._trouble_at > 60):
-            self.notify(error, title="AWS", severity="error", timeout=10)
-            self._trouble, self._trouble_at = error, now
+        if now < self._trouble_until:
+            if error != self._trouble and not self._trouble_queued:
+                self._trouble_queued = True
+                self.set_timer(self._trouble_until - now + 0.1, self._trouble_again)
+            return
+        if error != self._trouble or now - self._trouble_at > 60:
+            self.notify(error, title="AWS", severity="error", timeout=TROUBLE_TOAST, markup=False)
+            self._trouble, self._trouble_at, self._trouble_until = error, now, now + TROUBLE_TOAST
+
+    def _trouble_again(self) -> None:
+        self._trouble_queued = False
+        self._notify_trouble(self.session.monitor.health.error)
 
     def _announce(self, execution: Execution) -> None:
         glyph, _ = fmt.EXECUTION_GLYPHS[execution.status]
@@ -210,7 +229,9 @@ class SmtuiApp(App[None]):
         message = f"{glyph} {execution.pipeline_name} {fmt.execution_id(execution.arn)}: {word}"
         if failed and execution.failure_reason:
             message += f"\n{fmt.shorten(execution.failure_reason, 200)}"
-        self.notify(message, title="Execution finished", severity="error" if failed else "information")
+        self.notify(
+            message, title="Execution finished", severity="error" if failed else "information", markup=False
+        )
         if self.bell_on_finish:
             self.bell()
 

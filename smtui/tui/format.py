@@ -81,6 +81,16 @@ def timestamp(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%m-%d %H:%M:%S")
 
 
+def day_time(moment: datetime) -> str:
+    """`01-04 23:50`: the day and minute, in the local zone (a run from another day, at 80 columns)."""
+    return moment.astimezone().strftime("%m-%d %H:%M")
+
+
+def same_day(moment: datetime | None, now: datetime) -> bool:
+    """Whether `moment` falls on the local day of `now`."""
+    return moment is None or moment.astimezone().date() == now.astimezone().date()
+
+
 def clock_time(moment: datetime | None) -> str:
     if moment is None:
         return "never"
@@ -97,8 +107,9 @@ def progress_bar(
     """`███░░░░░ 3/8`; while the definition is not known yet, `…` for a running execution (it is being
     fetched) and nothing for a finished one (its definition is never fetched: it would cost a call).
 
-    The bar is red for a failed execution and yellow for a stopped one: the steps it never reached count as
-    skipped, so a run that failed at its last step has a full bar, and it must not read as a success."""
+    The bar is red for a failed execution and yellow for a stopped one. Its total counts the steps such a run
+    never reached (`StepTree.progress`): one stopped in the first of six steps reads `1/6`; one that failed
+    at its last step has a full bar, and the colour keeps it from reading as a success."""
     if progress is None:
         return Text("…", style=styled("bright_black")) if running else Text("")
     done, total = progress

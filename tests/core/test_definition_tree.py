@@ -149,7 +149,66 @@ def test_failed_execution_skips_steps_never_started(graph_json: str) -> None:
     assert nodes["Evaluate"].status is StepStatus.SKIPPED
     assert nodes["Evaluate"].skip_reason == "execution failed before it ran (Preprocess failed)"
     assert nodes["ScoreShard-1"].status is StepStatus.SKIPPED
-    assert tree.progress == (1, 1)
+    # The steps it never reached are still the run's: 1 of 6, not 1/1 (a full bar on a failed run).
+    assert tree.progress == (1, 6)
+
+
+def test_progress_counts_steps_never_reached_and_not_the_branch_not_taken(graph_json: str) -> None:
+    graph = parse_definition(graph_json)
+    stopped = [run("Preprocess", StepStatus.STOPPED, 0)]
+    assert build_tree(graph, execution(ExecutionStatus.STOPPED), stopped, now=T0).progress == (1, 6)
+    failed = [run("Preprocess", StepStatus.SUCCEEDED, 0), run("Evaluate", StepStatus.FAILED, 1)]
+    assert build_tree(graph, execution(ExecutionStatus.FAILED), failed, now=T0).progress == (2, 6)
+    # Once CheckAccuracy is decided, the else branch (TooInaccurate) is out of the total for good; the
+    # iterations the failed run never reached stay in it.
+    decided = [
+        run("Preprocess", StepStatus.SUCCEEDED, 0),
+        run("Evaluate", StepStatus.SUCCEEDED, 1),
+        run("CheckAccuracy", StepStatus.SUCCEEDED, 2, condition_outcome=True),
+        run("ScoreAll", StepStatus.FAILED, 3, foreach=ForEachInfo(item_count=3)),
+        run("ScoreShard-0", StepStatus.FAILED, 3, parent_step="ScoreAll", iteration_index=0),
+    ]
+    tree = build_tree(graph, execution(ExecutionStatus.FAILED), decided, now=T0)
+    nodes = {n.name: n for _, n in tree.walk()}
+    assert nodes["TooInaccurate"].not_taken and not nodes["ScoreShard-2"].not_taken
+    assert tree.progress == (3, 5)
+    running = build_tree(graph, execution(), decided[:3], now=T0)
+    assert running.progress == (2, 5)  # the Condition step counts through its branch
+
+
+def test_a_step_that_needs_the_branch_not_taken_is_not_due() -> None:
+    step = {"Type": "Processing", "Arguments": {}}
+    doc = {
+        "Version": "2020-12-01",
+        "Steps": [
+            {"Name": "A", **step},
+            {
+                "Name": "Gate",
+                "Type": "Condition",
+                "DependsOn": ["A"],
+                "Arguments": {
+                    "Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}],
+                    "IfSteps": [{"Name": "Yes", **step}],
+                    "ElseSteps": [{"Name": "No", **step}],
+                },
+            },
+            {"Name": "AfterNo", "DependsOn": ["No"], **step},
+            {"Name": "Last", "DependsOn": ["Yes"], **step},
+        ],
+    }
+    graph = parse_definition(json.dumps(doc))
+    runs = [
+        run("A", StepStatus.SUCCEEDED, 0),
+        run("Gate", StepStatus.SUCCEEDED, 1, condition_outcome=True),
+        run("Yes", StepStatus.STOPPED, 2),
+    ]
+    tree = build_tree(graph, execution(ExecutionStatus.STOPPED), runs, now=T0)
+    # A, Yes and Last are the run's (Last never reached); No and AfterNo, which needs it, are not.
+    assert tree.progress == (2, 3)
+    # A run that succeeded ran every step it was going to (a selective execution runs only some): what it
+    # did not reach was never due, and its bar is full.
+    done = [*runs[:2], run("Yes", StepStatus.SUCCEEDED, 2)]
+    assert build_tree(graph, execution(ExecutionStatus.SUCCEEDED), done, now=T0).progress == (2, 2)
 
 
 def test_cache_hit_and_latest_attempt_shown(graph_json: str) -> None:

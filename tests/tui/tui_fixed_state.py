@@ -126,7 +126,13 @@ def _tree(execution_arn: str) -> StepTree:
     )
     register = StepNode("Register", "RegisterModel", StepStatus.PENDING, None, branch="if")
     fail = StepNode(
-        "TooWeak", "Fail", StepStatus.SKIPPED, None, branch="else", skip_reason="branch not taken"
+        "TooWeak",
+        "Fail",
+        StepStatus.SKIPPED,
+        None,
+        branch="else",
+        skip_reason="branch not taken",
+        not_taken=True,
     )
     check = StepNode(
         "CheckAccuracy",

@@ -26,7 +26,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box", classes="dialog"):
-            yield Static(self._question, id="confirm-question")
+            # Names are the user's: `[` in a display name must not be read as markup.
+            yield Static(self._question, id="confirm-question", markup=False)
             if self._detail:
                 yield Static(self._detail, id="confirm-detail", markup=False)
             yield Static("[b]y[/b] yes   [b]n[/b] / [b]esc[/b] no", id="confirm-keys")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from datetime import date
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -67,6 +68,7 @@ class ExecutionsScreen(ActingScreen):
         self._pending: set[str] = set()
         self._binding_state: tuple[object, ...] = ()
         self._info_shown: Text | None = None
+        self._day: date | None = None  # the local day of the last tick
         # Kept, not queried: they are read on every tick and key.
         self.table = ExecutionTable(id="executions")
         self.status_bar = StatusBar(id="status")
@@ -101,27 +103,33 @@ class ExecutionsScreen(ActingScreen):
     def row_for(self, execution: Execution) -> ExecutionRow:
         monitor = self.smtui.session.monitor
         arn = execution.arn
+        now = self.smtui.session.now()
         return ExecutionRow(
             arn=arn,
             status=execution.status,
             pipeline=execution.pipeline_name,
             name=fmt.execution_name(execution),
             started=execution.started,
-            elapsed=fmt.elapsed_shown(execution_elapsed(execution, self.smtui.session.now())),
+            elapsed=fmt.elapsed_shown(execution_elapsed(execution, now)),
             progress=monitor.progress(arn),
             running=monitor.running_steps(arn),
             reason=execution.failure_reason,
             marked=arn in self.marked,
+            started_today=fmt.same_day(execution.started, now),
         )
 
     def reload(self) -> None:
         """Show every execution that passes the filter (after the filter changed)."""
         monitor = self.smtui.session.monitor
         executions = monitor.executions.values()
+        self._day = self._today()
         self.table.show(self.row_for(e) for e in executions if self.filter.matches(e))
         monitor.drop_parameter_wants()
         self._want_parameters(executions)
         self._after_change()
+
+    def _today(self) -> date:
+        return self.smtui.session.now().astimezone().date()
 
     def _want_parameters(self, executions: Iterable[Execution]) -> None:
         """A filter that names a parameter can only match executions whose parameters were read: ask the
@@ -179,6 +187,10 @@ class ExecutionsScreen(ActingScreen):
         """
         if not self._ready:
             return
+        if self._today() != self._day:
+            # Past midnight yesterday's runs show their date at 80 columns: every row is looked at, once.
+            self.reload()
+            return
         table = self.table
         arns = table.ordered_arns() if table.sort_column == "elapsed" else table.visible_arns()
         shown = table.shown_row
@@ -203,6 +215,13 @@ class ExecutionsScreen(ActingScreen):
         shown = self.table.row_count
         info = Text()
         info.append(f" {shown} of {total} executions" if shown != total else f" {total} executions")
+        if self.marked:
+            # Next to the count, so a narrow terminal cuts the sort and the filter before it.
+            info.append(f" · {len(self.marked)} marked", style="bold")
+            executions = self.smtui.session.monitor.executions
+            hidden = sum(1 for arn in self.marked if arn in executions and self.table.shown_row(arn) is None)
+            if hidden:
+                info.append(f", {hidden} hidden by the filter", style="bold yellow")
         arrow = "↓" if self.table.sort_reverse else "↑"
         info.append(f" · sorted by {self.table.sort_column} {arrow}", style="bright_black")
         if self.filter.text:
@@ -214,8 +233,6 @@ class ExecutionsScreen(ActingScreen):
                 info.append(f" · reading the parameters of {unread} more", style="yellow")
         if self.filter.active_only:
             info.append(" · active only", style="bold")
-        if self.marked:
-            info.append(f" · {len(self.marked)} marked", style="bold")
         if info != self._info_shown:  # a fixed one-line widget: no layout pass, no repaint if unchanged
             self._info_shown = info
             self.info.update(info, layout=False)
@@ -226,15 +243,25 @@ class ExecutionsScreen(ActingScreen):
     # -- targets ------------------------------------------------------------------------------
 
     def target_executions(self) -> list[Execution]:
+        """The marked executions, the ones the filter hides included (a mark is a choice the filter does
+        not undo; the confirmation counts them), else the one under the cursor."""
         executions = self.smtui.session.monitor.executions
         if self.marked:
-            return [
-                executions[arn]
-                for arn in self.table.ordered_arns()
-                if arn in self.marked and arn in executions
-            ]
+            shown = [arn for arn in self.table.ordered_arns() if arn in self.marked]
+            hidden = sorted(
+                (executions[arn] for arn in self.marked.difference(shown) if arn in executions),
+                key=lambda e: e.started.timestamp() if e.started else 0.0,
+                reverse=True,
+            )
+            return [executions[arn] for arn in shown if arn in executions] + hidden
         arn = self.table.cursor_arn
         return [executions[arn]] if arn is not None and arn in executions else []
+
+    def targets_marked(self) -> bool:
+        return bool(self.marked)
+
+    def hidden_by_filter(self, execution: Execution) -> bool:
+        return self.table.shown_row(execution.arn) is None
 
     def execution_started(self, arn: str) -> None:
         self._pending_select = arn
@@ -330,15 +357,12 @@ class ExecutionsScreen(ActingScreen):
     def action_start_execution(self) -> None:
         from smtui.tui.screens.start import StartScreen
 
-        current = self.target_executions()
-        preselect = current[0].pipeline_name if current else None
-
         def started(arn: str | None) -> None:
             if arn:
                 self.smtui.watch_execution(arn)
                 self.execution_started(arn)
 
-        self.app.push_screen(StartScreen(preselect), started)
+        self.app.push_screen(StartScreen(), started)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand(

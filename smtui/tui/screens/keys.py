@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -25,9 +26,10 @@ class KeysScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        # Cells are Text, not str: Rich reads a str as markup, and `[keys]` would vanish as a tag.
         table.add_column("Key", style="bold", no_wrap=True)
         table.add_column("Action")
-        table.add_column("id (for [keys] in config.toml)", style="dim")
+        table.add_column(Text("id (for [keys] in config.toml)"), style="dim", no_wrap=True)
         seen: set[tuple[str, str]] = set()
         # This screen's and the app's own keys first; the generic widget keys (cursor, paging) after.
         ours = (self._under, self.app)
@@ -42,8 +44,10 @@ class KeysScreen(ModalScreen[None]):
                 continue
             seen.add(entry)
             state = "" if active.enabled else " (not now)"
-            table.add_row(display or key, binding.description + state, binding.id or "")
-        table.add_row(self.app.get_key_display(Binding("ctrl+p", "")), "Command palette (every action)")
+            table.add_row(Text(display or key), Text(binding.description + state), Text(binding.id or ""))
+        table.add_row(
+            Text(self.app.get_key_display(Binding("ctrl+p", ""))), Text("Command palette (every action)")
+        )
         with VerticalScroll(id="keys-box", classes="dialog"):
             yield Static("[b]Keys[/b]  (esc to close)")
             yield Static(table, id="keys-table")

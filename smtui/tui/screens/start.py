@@ -47,9 +47,9 @@ class StartScreen(ModalScreen[str | None]):
         Binding("ctrl+s", "submit", "Start", id="start.submit", priority=True),
     ]
 
-    def __init__(self, preselect: str | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._preselect = preselect
+        self._names: list[str] = []
         self.pipeline: str | None = None
         self.parameters: list[Parameter] = []
         self._busy = False
@@ -65,20 +65,41 @@ class StartScreen(ModalScreen[str | None]):
                 yield Button("Cancel  esc", id="cancel")
 
     def on_mount(self) -> None:
+        self.query_one("#form").display = False
+        self.query_one("#start-buttons").display = False
+        self._list_pipelines()
+        self.query_one("#pipelines", OptionList).focus()
+
+    def _list_pipelines(self) -> None:
+        """The pipelines the monitor knows, the first highlighted (Enter picks it). Pipelines discovered
+        while the list is open join it; the highlight stays on the one it was on."""
         from smtui.tui.app import SmtuiApp
 
         app = self.app
         assert isinstance(app, SmtuiApp)
         names = sorted(p.name for p in app.session.monitor.pipelines.values())
+        if names == self._names:
+            return
         options = self.query_one("#pipelines", OptionList)
+        highlighted = options.highlighted
+        keep = self._names[highlighted] if highlighted is not None and self._names else None
+        self._names = names
+        options.clear_options()
         options.add_options([Option(name, id=name) for name in names])
-        if self._preselect in names:
-            options.highlighted = names.index(str(self._preselect))
-        elif names:
-            options.highlighted = 0
-        self.query_one("#form").display = False
-        self.query_one("#start-buttons").display = False
-        options.focus()
+        if names:
+            options.highlighted = names.index(keep) if keep in names else 0
+
+    # The app's monitor hooks: the list fills in as pipelines are discovered (the first seconds of a session).
+
+    def monitor_event(self, event: object) -> None:
+        pass
+
+    def tick(self) -> None:
+        if self.pipeline is None and self.is_mounted:
+            self._list_pipelines()
+
+    def session_changed(self) -> None:
+        self.tick()
 
     # -- step 1: the pipeline -----------------------------------------------------------------
 

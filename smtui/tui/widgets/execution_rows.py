@@ -29,10 +29,12 @@ class ExecutionRow:
     running: tuple[str, ...]
     reason: str | None
     marked: bool = False
+    started_today: bool = True  # at 80 columns a run from another day shows its date, today's its time
 
 
 class Cell(Text):
-    """A cell's text plus the value it sorts by (DataTable sorts on cell contents)."""
+    """A cell's text plus the value it sorts by (DataTable sorts on cell contents); None when the value is
+    not known yet (see `sort_key`)."""
 
     __slots__ = ("sort_key",)
 
@@ -54,9 +56,9 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("mark", " ", 1, 1),
     Column("status", "Status", 11, 11),
-    Column("pipeline", "Pipeline", 22, 14),
+    Column("pipeline", "Pipeline", 22, 12),
     Column("name", "Execution", 16, 12),
-    Column("started", "Started", 14, 8),
+    Column("started", "Started", 14, 11),
     Column("elapsed", "Elapsed", 7, 7),
     Column("progress", "Progress", 14, 14),
     Column("running", "Running", 24, 20),
@@ -64,6 +66,7 @@ COLUMNS: tuple[Column, ...] = (
 )
 SORTABLE = ("status", "pipeline", "name", "started", "elapsed", "progress", "running", "reason")
 COMPACT_BELOW = 120  # terminal columns under which the narrow layout is used
+COMPACT_BAR = 6  # the progress bar's cells at 80 columns, so that `██████ 3/6` is not cut
 
 
 def cell_for(column: str, row: ExecutionRow, compact: bool) -> Cell:
@@ -78,21 +81,40 @@ def cell_for(column: str, row: ExecutionRow, compact: bool) -> Cell:
         case "name":
             return Cell(row.name, row.name.lower())
         case "started":
-            started = fmt.clock_time(row.started) if compact and row.started else fmt.timestamp(row.started)
+            if compact and row.started:
+                # Narrow: the time of day for today's runs, the date (and minute) for older ones.
+                started = fmt.clock_time(row.started) if row.started_today else fmt.day_time(row.started)
+            else:
+                started = fmt.timestamp(row.started)
             return Cell(started, row.started.timestamp() if row.started else 0.0)
         case "elapsed":
-            return Cell(fmt.age(row.elapsed), row.elapsed.total_seconds() if row.elapsed else -1.0)
+            if row.elapsed is None:
+                # A finished run whose end time is not read yet (it is read once the row is in view).
+                unknown = Text("…", style=fmt.styled("bright_black")) if row.status.is_terminal else ""
+                return Cell(unknown, None)
+            return Cell(fmt.age(row.elapsed), row.elapsed.total_seconds())
         case "progress":
             done, total = row.progress or (0, 0)
-            ratio = done / total if total > 0 else -1.0
-            return Cell(
-                fmt.progress_bar(row.progress, running=row.status.is_active, status=row.status), ratio
-            )
+            width = COMPACT_BAR if compact else 8
+            bar = fmt.progress_bar(row.progress, width, running=row.status.is_active, status=row.status)
+            return Cell(bar, done / total if total > 0 else None)
         case "running":
             return Cell(", ".join(row.running), ", ".join(row.running).lower())
         case _:
             reason = Text(fmt.shorten(row.reason, 120), style=fmt.styled("red"))
             return Cell(reason, (row.reason or "").lower())
+
+
+def sort_key(primary: Cell, secondary: Cell, reverse: bool) -> tuple[Any, ...]:
+    """What the table sorts a row by: the sorted column's value, then the secondary column's.
+
+    A value not known yet (an elapsed time whose end time is not read, a progress whose steps are not) is
+    no number: its rows go after all the others in both directions, in the secondary order among
+    themselves, rather than reading as the smallest value (at the top one way, the bottom the other).
+    """
+    unknown = primary.sort_key is None
+    # With `reverse` the largest come first: there the unknown rows take the smallest group, else the largest.
+    return (unknown != reverse, 0 if unknown else primary.sort_key, secondary.sort_key)
 
 
 # The cells to build again when a field of the row changes.
@@ -106,6 +128,7 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "running": ("running",),
     "reason": ("reason",),
     "marked": ("mark",),
+    "started_today": ("started",),
     "arn": (),
 }
 

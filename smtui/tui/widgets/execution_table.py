@@ -27,6 +27,7 @@ from smtui.tui.widgets.execution_rows import (
     ExecutionRow,
     cell_for,
     changed_fields,
+    sort_key,
 )
 
 
@@ -522,10 +523,10 @@ class ExecutionTable(DataTable[Cell]):
             return
         column = self.sort_column
         secondary = "started" if column != "started" else "name"
+        reverse = self.sort_reverse
 
-        def key(cells: tuple[Cell, Cell]) -> tuple[Any, Any]:
-            first, second = cells
-            return (first.sort_key, second.sort_key)
+        def key(cells: tuple[Cell, Cell]) -> tuple[Any, ...]:
+            return sort_key(*cells, reverse)
 
         old_scroll = self.scroll_y
         self.sort(column, secondary, key=key, reverse=self.sort_reverse)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -64,7 +66,17 @@ class StepTreeView(Tree[StepNode]):
 
     The tree is rebuilt only when its shape changes (a new iteration appears); otherwise only the
     labels change, so the cursor and the expanded nodes stay where the user left them.
+
+    `←`/`→` fold and unfold, as tree views do in k9s and lazygit; `<`/`>` scroll sideways (Textual's
+    scroll views put that on the arrows).
     """
+
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("right", "unfold", "Unfold / to child", show=False, id="tree.unfold"),
+        Binding("left", "fold", "Fold / to parent", show=False, id="tree.fold"),
+        Binding("less_than_sign", "scroll_left", "Scroll left", show=False, id="tree.scroll_left"),
+        Binding("greater_than_sign", "scroll_right", "Scroll right", show=False, id="tree.scroll_right"),
+    ]
 
     def __init__(self, *, now: Callable[[], datetime], id: str | None = None) -> None:
         super().__init__("steps", id=id)
@@ -108,6 +120,26 @@ class StepTreeView(Tree[StepNode]):
         label = self._label(tree_node, node, now)
         if label != tree_node.label:
             tree_node.set_label(label)
+
+    def action_unfold(self) -> None:
+        """On a folded node: unfold it. On an unfolded one: go to its first child."""
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0], animate=False)
+
+    def action_fold(self) -> None:
+        """On an unfolded node: fold it. Otherwise: go to its parent."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent, animate=False)
 
     def selected_step(self) -> StepNode | None:
         node = self.cursor_node
