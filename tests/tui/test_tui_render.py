@@ -21,7 +21,7 @@ from textual.strip import Strip
 from smtui.core.model import ExecutionStatus
 from smtui.tui import format as fmt
 from smtui.tui.launch import uncycled_strips
-from smtui.tui.widgets import execution_table
+from smtui.tui.widgets import execution_lines
 from smtui.tui.widgets.cell_renders import render_cell
 from smtui.tui.widgets.execution_rows import Cell, ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
@@ -95,8 +95,8 @@ def _thumb_lines(table: ExecutionTable) -> list[int]:
 
 async def test_the_scrollbar_drawn_in_the_lines_pages_and_drags() -> None:
     async with table_app(_row(i) for i in range(60)) as (app, pilot, table):
-        # No scrollbar widget beside the table: nothing cuts its lines in two at each frame.
-        assert app.screen._compositor.cuts[5] == [0, 120]
+        # No scrollbar widget beside the table (it would cut each of its lines in two at each frame).
+        assert app.screen.get_widget_at(119, 5)[0] is table
         assert _thumb_lines(table)[0] == 0
         newest = table.visible_arns()[0]
         # A click on the track below the thumb pages down, and leaves the cursor where it was.
@@ -113,25 +113,28 @@ async def test_the_scrollbar_drawn_in_the_lines_pages_and_drags() -> None:
         await pilot.pause()
         assert table.scroll_y == table.max_scroll_y
         assert table.visible_arns()[-1].endswith("/e0")
-        assert _thumb_lines(table)[-1] == 11
+        # Down to the last line of rows (the horizontal scrollbar is under it).
+        assert _thumb_lines(table)[-1] == table.scrollable_content_region.height - 1 == 10
         # A click on the track above pages back up.
         await pilot.click(ExecutionTable, offset=(119, 1))
         await pilot.pause()
         assert table.scroll_y == table.max_scroll_y - 11
 
 
+def _thumb_painted(app: _TableApp) -> list[int]:
+    """The lines whose last cell the screen shows as the thumb's (cached lines included: not a fresh
+    render of the table)."""
+    return [y for y in range(12) if app.screen.get_style_at(119, y).reverse]
+
+
 async def test_the_thumb_shrinks_on_screen_when_rows_arrive_below_it() -> None:
     async with table_app(_row(i) for i in range(8, 20)) as (app, pilot, table):
-        before = _thumb_lines(table)
+        before = _thumb_painted(app)
         table.upsert(_row(i) for i in range(8))  # older: below the last line on screen
         await pilot.pause()
-        # What the screen holds (cached lines included), not a fresh render of the table.
-        painted = [
-            y
-            for y, strip in enumerate(app.screen._compositor.render_strips())
-            if any(s.style and (s.style.reverse or s.text.strip()) for s in strip.crop(118, 120))
-        ]
-        assert painted == _thumb_lines(table) != before
+        after = _thumb_painted(app)
+        assert after == [y for y in _thumb_lines(table) if list(table.render_line(y))[-1].style.reverse]
+        assert 0 < len(after) < len(before)
 
 
 async def test_repainted_lines_leave_no_garbage_for_the_cycle_collector() -> None:
@@ -168,7 +171,7 @@ async def test_a_changed_cell_is_painted_and_the_others_are_not_rendered_again(
             rendered.append(cell.plain)
             return render_cell(cell, *args)
 
-        monkeypatch.setattr(execution_table, "render_cell", counting)
+        monkeypatch.setattr(execution_lines, "render_cell", counting)
         table.upsert([_row(2, status=ExecutionStatus.EXECUTING, elapsed=timedelta(seconds=31))])
         await pilot.pause()
         assert "31s" in str(table.get_cell(rows[2].arn, "elapsed"))

@@ -32,14 +32,15 @@ class ExecutionRow:
 
 
 class Cell(Text):
-    """A cell's text plus the value it sorts by (DataTable sorts on cell contents)."""
+    """A cell's text plus the value it sorts by."""
 
     __slots__ = ("sort_key",)
 
     def __init__(self, text: Text | str, sort_key: Any) -> None:
         base = text if isinstance(text, Text) else Text(text)
-        super().__init__(base.plain, style=base.style, no_wrap=True, overflow="ellipsis")
-        self._spans = list(base.spans)
+        super().__init__(
+            base.plain, style=base.style, no_wrap=True, overflow="ellipsis", spans=list(base.spans)
+        )
         self.sort_key = sort_key
 
 
