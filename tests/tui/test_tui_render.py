@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,7 +22,7 @@ from textual.strip import Strip
 
 from smtui.core.model import ExecutionStatus
 from smtui.tui import format as fmt
-from smtui.tui.launch import uncycled_strips
+from smtui.tui.launch import STRIP_DIVIDE_WRITTEN_FOR, uncycled_strips
 from smtui.tui.widgets import execution_lines
 from smtui.tui.widgets.cell_renders import render_cell
 from smtui.tui.widgets.execution_rows import Cell, ExecutionRow
@@ -233,3 +235,37 @@ def test_progress_not_known_yet_is_honest() -> None:
     assert "green" in str(
         fmt.progress_bar((2, 2), status=ExecutionStatus.SUCCEEDED).get_style_at_offset(Console(), 0)
     )
+
+
+_DIVIDED_WHOLE = """
+import gc, logging, sys
+import textual
+textual.__version__ = sys.argv[1]
+from rich.segment import Segment
+from textual.strip import Strip
+from smtui.tui.launch import STRIP_DIVIDE_WRITTEN_FOR, uncycled_strips
+
+print(uncycled_strips())
+gc.collect()
+gc.disable()
+for _ in range(100):
+    Strip([Segment("x" * 80)], 80).divide([80])  # as the compositor paints a line nothing overlaps
+print(gc.collect())
+"""
+
+
+@pytest.mark.parametrize("version", [STRIP_DIVIDE_WRITTEN_FOR, "8.9.0"])
+def test_the_strip_divide_patch_applies_only_to_the_textual_it_was_written_for(version: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", _DIVIDED_WHOLE, version], capture_output=True, text=True, check=True
+    )
+    patched, garbage = run.stdout.split()
+    if version == STRIP_DIVIDE_WRITTEN_FOR:
+        assert (patched, garbage, run.stderr) == ("True", "0", "")
+    else:
+        # Left as it is: each line is a strip in a reference cycle, as Textual made it; one line says so.
+        assert (patched, int(garbage) >= 100) == ("False", True)
+        assert run.stderr == (
+            f"smtui: Textual {version}, not {STRIP_DIVIDE_WRITTEN_FOR}: Strip.divide not patched "
+            "(docs/upstream/textual-strip-divide.md)\n"
+        )
