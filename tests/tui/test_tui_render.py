@@ -85,6 +85,24 @@ async def test_click_selects_the_row_under_the_mouse_after_rows_moved() -> None:
         assert table.cursor_arn is not None and table.cursor_arn.endswith("/e20")
 
 
+async def test_the_cursor_stays_on_its_execution_when_a_row_above_goes() -> None:
+    async with table_app(_row(i) for i in range(10)) as (_app, pilot, table):
+        await pilot.press("down", "down", "down")
+        chosen = table.cursor_arn
+        assert chosen is not None and chosen.endswith("/e6")
+        table.discard([_row(8).arn])  # filtered out, say
+        await pilot.pause()
+        assert table.cursor_arn == chosen
+        assert "run-6" in "".join(s.text for s in table.render_line(1 + table.cursor_row))
+
+
+async def test_the_table_keys_are_remapped_by_binding_id() -> None:
+    async with table_app(_row(i) for i in range(10)) as (app, pilot, table):
+        app.set_keymap({"table.cursor_down": "j", "table.cursor_up": "k"})
+        await pilot.press("j", "j", "k")
+        assert table.cursor_arn is not None and table.cursor_arn.endswith("/e8")
+
+
 def _thumb_lines(table: ExecutionTable) -> list[int]:
     """The lines whose last two cells are the scrollbar's thumb (drawn in the bar's colour)."""
     lines = []
