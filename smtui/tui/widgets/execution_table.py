@@ -322,9 +322,9 @@ class ExecutionTable(ScrollView, can_focus=True):
         if index is None:
             show, index = False, self.hover_row
         if (show, index) != (self._show_hover, self.hover_row):
-            self._refresh_row(self.hover_row)
+            old = self.hover_row
             self._show_hover, self.hover_row = show, index
-            self._refresh_row(index)
+            self._refresh_rows(old, index)
 
     # -- internals: rows, cursor, repaints ----------------------------------------------------
 
@@ -344,8 +344,7 @@ class ExecutionTable(ScrollView, can_focus=True):
             self.refresh()  # every line moved; each is drawn again from its cache
         else:
             index = self._shown.index
-            for arn in change.cells:
-                self._refresh_row(index[arn])  # off-screen rows cost nothing
+            self._refresh_rows(*(index[arn] for arn in change.cells))  # off-screen rows cost nothing
         self._place_cursor(keep, old_index)
 
     def _resize_virtual(self) -> None:
@@ -367,9 +366,8 @@ class ExecutionTable(ScrollView, can_focus=True):
     def _move_cursor(self, index: int, *, scroll: bool = True) -> None:
         index = max(0, min(index, self.row_count - 1))
         if index != self.cursor_row:
-            self._refresh_row(self.cursor_row)
-            self.cursor_row = index
-            self._refresh_row(index)
+            old, self.cursor_row = self.cursor_row, index
+            self._refresh_rows(old, index)
         if scroll:
             self._scroll_cursor_into_view()
         arn = self.cursor_arn
@@ -384,10 +382,13 @@ class ExecutionTable(ScrollView, can_focus=True):
         elif self.cursor_row >= top + height:
             self.scroll_to(y=self.cursor_row - height + 1, animate=False, immediate=True)
 
-    def _refresh_row(self, index: int) -> None:
-        line = HEADER + index - int(self.scroll_y)
-        if index >= 0 and HEADER <= line < self.size.height:
-            self.refresh(Region(0, line, self.size.width, 1))
+    def _refresh_rows(self, *indexes: int) -> None:
+        """Repaint the lines of these rows that are on screen (one refresh for all)."""
+        top, height, width = int(self.scroll_y), self.size.height, self.size.width
+        lines = {HEADER + index - top for index in indexes if index >= 0}
+        regions = [Region(0, line, width, 1) for line in lines if HEADER <= line < height]
+        if regions:
+            self.refresh(*regions)
 
     # -- internals: drawing -------------------------------------------------------------------
 
