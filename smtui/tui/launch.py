@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
     from smtui.tui.demo_emulator import DemoEmulator
     from smtui.tui.session import Session
+
+log = logging.getLogger(__name__)
 
 DEMO_TIME_SCALE = 10.0  # simulated seconds per real second: a 40-minute training step takes 4 minutes
 
@@ -63,21 +66,34 @@ def quiet_gc() -> None:
     gc.set_threshold(20_000, 10, 10)
 
 
-def uncycled_strips() -> None:
-    """Stop every line that reaches the screen whole from becoming cyclic garbage.
+# The Textual release `uncycled_strips` was written for and checked against.
+STRIP_DIVIDE_WRITTEN_FOR = "8.2.8"
+
+
+def uncycled_strips() -> bool:
+    """Stop every line that reaches the screen whole from becoming cyclic garbage; True if patched.
 
     Textual's compositor cuts each line it paints with `Strip.divide`, which caches its result in the
     strip; when there is nothing to cut it caches `[self]`, a strip that refers to itself. Every table line
-    is such a strip (the table draws its own scrollbar), so each repainted line, with its seven caches and
-    its segments, waited for the cycle collector: ~25,000 objects a minute over the demo, and a full
-    young-generation collection of ~170 ms every few minutes. An uncut strip is now returned uncached
-    (it cost nothing to compute).
+    is such a strip (the table draws its own scrollbar), so each repainted line, with its caches, waited
+    for the cycle collector: ~23,000 objects a minute over the demo. An uncut strip is now returned
+    uncached (it cost nothing to compute). Reported upstream: docs/upstream/textual-strip-divide.md (with
+    a reproduction and the figures). Applied only to the Textual release it was written for: another
+    one may have fixed it, or changed `Strip.divide`.
     """
+    import textual
     from textual.strip import Strip
 
+    if textual.__version__ != STRIP_DIVIDE_WRITTEN_FOR:
+        log.warning(
+            "smtui: Textual %s, not %s: Strip.divide not patched (docs/upstream/textual-strip-divide.md)",
+            textual.__version__,
+            STRIP_DIVIDE_WRITTEN_FOR,
+        )
+        return False
     divide = Strip.divide
     if getattr(divide, "uncycled", False):
-        return
+        return True
 
     def uncut_or_divide(self: Strip, cuts: Iterable[int]) -> Sequence[Strip]:
         cuts = [cut for cut in cuts if cut <= self.cell_length]
@@ -87,6 +103,7 @@ def uncycled_strips() -> None:
 
     uncut_or_divide.uncycled = True  # type: ignore[attr-defined]
     Strip.divide = uncut_or_divide  # type: ignore[method-assign]
+    return True
 
 
 async def run_app(

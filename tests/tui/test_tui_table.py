@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
+
 from conftest import Emulator, text_of, tui, until
 
 from smtui.tui.screens.execution import ExecutionScreen
@@ -160,3 +164,76 @@ async def test_a_parameter_filter_finds_runs_never_shown_and_idle_rows_read_no_p
         await pilot.pause(0.5)
         assert screen.table.row_count == 0
         assert emu.calls()["SageMaker.ListPipelineParametersForExecution"] == 15
+
+
+_TABLE_MODULES = (
+    "cell_renders",
+    "execution_lines",
+    "execution_rows",
+    "execution_table",
+    "shown_rows",
+    "table_scrollbar",
+)
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _dependency_attributes(cls: type) -> set[str]:
+    """What the first Textual or Rich class `cls` derives from has: its methods, slots and the attributes
+    an instance gets."""
+    for base in cls.__mro__[1:]:
+        if base.__module__.split(".")[0] in ("textual", "rich"):
+            return set(dir(base()))
+    return set()
+
+
+def test_the_table_uses_no_private_api_of_textual_or_rich() -> None:
+    """A Textual or Rich release may change anything private: the table imports, reads, sets and overrides
+    only their public API. An attribute with an underscore is the module's own: defined there, and not
+    one of the Textual or Rich class it derives from's."""
+    for name in _TABLE_MODULES:
+        module = importlib.import_module(f"smtui.tui.widgets.{name}")
+        tree = ast.parse(inspect.getsource(module))
+        own: set[str] = set()  # the names the module defines: its functions, classes and attributes
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                own.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                own.add(node.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                own.add(node.attr)
+        classes = {  # nested ones too (messages)
+            cls.__name__: cls
+            for top in vars(module).values()
+            if inspect.isclass(top) and top.__module__ == module.__name__
+            for cls in (top, *(v for v in vars(top).values() if inspect.isclass(v)))
+        }
+        wrong: list[str] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if any(_private(part) for part in node.module.split(".")):
+                    wrong.append(f"from {node.module} import")
+                wrong += [f"import {alias.name}" for alias in node.names if _private(alias.name)]
+            elif isinstance(node, ast.Import):
+                wrong += [f"import {a.name}" for a in node.names if any(map(_private, a.name.split(".")))]
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("_on_"):
+                wrong.append(f"def {node.name} (a private Textual handler)")
+            elif isinstance(node, ast.Attribute) and _private(node.attr) and node.attr not in own:
+                wrong.append(f".{node.attr} (line {node.lineno})")
+            elif isinstance(node, ast.ClassDef):
+                theirs = _dependency_attributes(classes[node.name])
+                wrong += [
+                    f"{node.name}: .{use.attr} is {node.name}'s base's (line {use.lineno})"
+                    for use in ast.walk(node)
+                    if isinstance(use, ast.Attribute) and _private(use.attr) and use.attr in theirs
+                ]
+                wrong += [
+                    f"{node.name}: def {use.name} overrides its base's"
+                    for use in node.body
+                    if isinstance(use, ast.FunctionDef | ast.AsyncFunctionDef)
+                    and _private(use.name)
+                    and use.name in theirs
+                ]
+        assert wrong == [], f"{name}.py: {wrong}"

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from smtui.core.events import ExecutionsChanged, StepsChanged
 from smtui.core.model import Execution
@@ -275,13 +275,13 @@ class ExecutionsScreen(ActingScreen):
 
     # -- actions ------------------------------------------------------------------------------
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(ExecutionTable.ExecutionSelected)
+    def _row_selected(self, event: ExecutionTable.ExecutionSelected) -> None:
         event.stop()
         self.action_open_execution()
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(ExecutionTable.ExecutionHighlighted)
+    def _row_highlighted(self, event: ExecutionTable.ExecutionHighlighted) -> None:
         self._sync_bindings()
 
     def _sync_bindings(self) -> None:

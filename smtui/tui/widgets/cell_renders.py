@@ -1,11 +1,11 @@
 """Rendered table cells that survive rows being added, removed or re-sorted.
 
-`DataTable` keys its cell cache by a table-wide counter that every `add_row`, `remove_row` and `sort`
-bumps: one new execution arriving made the table render every visible cell again (about 150 ms at
-120×36, most of the idle CPU of `smtui demo`, and the slow key presses of a 5,000-row table). Here the
-lines of a cell are kept until that cell's content changes. They do not carry the row's index as mouse
-metadata, as DataTable's cells do (each row that moved had to be rendered again): `ExecutionTable` finds
-the row under the mouse from its position.
+Textual's `DataTable` (which `ExecutionTable` replaced) keyed its cell cache by a table-wide counter that
+every `add_row`, `remove_row` and `sort` bumped: one new execution arriving made the table render every
+visible cell again (about 150 ms at 120×36, most of the idle CPU of `smtui demo`, and the slow key
+presses of a 5,000-row table). Here the line of a cell is kept until that cell's content changes. It
+does not carry the row's index as mouse metadata (each row that moved would have to be rendered again):
+`ExecutionTable` finds the row under the mouse from its position.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual._types import SegmentLines
 
 
 class CellRenders:
@@ -70,10 +69,10 @@ class CellRenders:
 
 def render_cell(
     cell: Text, width: int, padding: int, pre_style: Style, post_style: Style, console: Console
-) -> SegmentLines:
-    """The line of a one-line cell: what DataTable gets from `Styled(Padding(cell), pre_style,
-    post_style)` through `Console.render_lines`, segment for segment, at a fraction of the cost (Rich's
-    general path was most of the time spent repainting a row whose elapsed time ticked)."""
+) -> list[list[Segment]]:
+    """The line of a one-line cell, as `Console.render_lines` renders `Styled(Padding(cell), pre_style,
+    post_style)` (as DataTable did), segment for segment, at a fraction of the cost (Rich's general path
+    was most of the time spent repainting a row whose elapsed time ticked)."""
     inner = max(0, width - 2 * padding)
     blank = console.get_style("none")  # Padding's style
     line = [Segment(" " * padding, blank)] if padding else []

@@ -33,15 +33,15 @@ class ExecutionRow:
 
 
 class Cell(Text):
-    """A cell's text plus the value it sorts by (DataTable sorts on cell contents); None when the value is
-    not known yet (see `sort_key`)."""
+    """A cell's text plus the value it sorts by; None when the value is not known yet (see `sort_key`)."""
 
     __slots__ = ("sort_key",)
 
     def __init__(self, text: Text | str, sort_key: Any) -> None:
         base = text if isinstance(text, Text) else Text(text)
-        super().__init__(base.plain, style=base.style, no_wrap=True, overflow="ellipsis")
-        self._spans = list(base.spans)
+        super().__init__(
+            base.plain, style=base.style, no_wrap=True, overflow="ellipsis", spans=list(base.spans)
+        )
         self.sort_key = sort_key
 
 
