@@ -24,9 +24,10 @@ seed = 5
 [pipelines."metrics-*".steps.Train]
 duration = 3000
 metrics = {{ "validation:auc" = 0.91, "train:loss" = 0.12 }}
+[pipelines."failing-*"]
+outcome = "Failed"
 [pipelines."failing-*".steps.Train]
 duration = 1200
-outcome = "Failed"
 failures = [{{ reason = '{REASON}', exception = "" }}]
 [pipelines."capacity-*".steps.Train]
 outcome = "Failed"
@@ -155,6 +156,20 @@ def test_a_failed_job_ends_with_a_traceback_naming_its_failure_reason(
     statuses = [t["Status"] for t in job["SecondaryStatusTransitions"]]
     assert statuses == ["Starting", "Downloading", "Training", "Failed"]
     assert job["SecondaryStatusTransitions"][-1]["StatusMessage"] == REASON
+
+
+def test_failed_processing_and_transform_jobs_end_with_their_failure_reason(
+    clients: tuple[Any, Any], emulator_with_scenario: EmulatorProcess
+) -> None:
+    sm, logs = clients
+    arn = _start(sm, "failing", processing(count=2), transform(count=2))
+    assert run(sm, emulator_with_scenario, arn) == "Failed"
+    listed = steps(sm, arn)
+    for step, group in (("Prep", "ProcessingJobs"), ("Score", "TransformJobs")):
+        job = job_name(sm, listed[step])
+        lines = [e["message"] for e in events(logs, f"/aws/sagemaker/{group}", logStreamNamePrefix=job + "/")]
+        assert lines[-1] == listed[step]["FailureReason"], step
+        assert "Traceback (most recent call last):" in lines[-8:], step
 
 
 def test_a_job_that_never_ran_a_container_has_no_log(

@@ -45,9 +45,15 @@ def _epochs(hyper: dict[str, Any], seconds: float) -> int:
     return max(3, min(50, int(seconds // 120)))
 
 
+def targets(job: JobRecord) -> dict[str, float]:
+    """The final values the job's metrics converge to (a job from an older state file kept only its
+    final metrics)."""
+    return job.target_metrics or job.metrics
+
+
 def effective_definitions(job: JobRecord) -> list[metrics.MetricDefinition]:
     """The job's MetricDefinitions, or implicit ones for the scenario's metrics when it declares none."""
-    return metrics.definitions(job.arguments) or metrics.implicit(sorted(job.target_metrics))
+    return metrics.definitions(job.arguments) or metrics.implicit(sorted(targets(job)))
 
 
 def training_streams(job: JobRecord, life: Life, rng: random.Random) -> list[tuple[str, Timeline]]:
@@ -184,7 +190,7 @@ def _epoch_renderer(
             speed = 180 + 40 * unit(salt, index)
             return f"[{host}] epoch {epoch}/{epochs} - batch {batch}/{batches} - {speed:.1f} samples/sec"
         definition = definitions[slot - steps]
-        target = job.target_metrics.get(definition.name, 0.5)
+        target = targets(job).get(definition.name, 0.5)
         value = metrics.history(target, definition.name, epoch / epochs, unit(salt + 7, index))
         # XGBoost numbers its rounds from 0 (`[0]#011train-logloss:...`); the rest count epochs from 1.
         line = metrics.example_line(definition.regex, value, epoch - 1 if zero_based else epoch)

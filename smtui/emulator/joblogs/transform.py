@@ -90,12 +90,16 @@ def transform_streams(job: JobRecord, life: Life, rng: random.Random) -> list[tu
             part = f"{input_uri.rstrip('/')}/part-{rank:05d}.csv"
             frames = [("handle", "data = self.preprocess(batch)"), ("preprocess", "return decode(batch)")]
             handler = "/opt/ml/model/code/inference.py"
-            end.lines(traceback(handler, frames, life.failure or ""))
-            data.line(f"{_data_time(end.now)}:[sagemaker logs]: {part}: ClientError: 400", end.now - data.now)
+            # The data log reports the failed object a moment before the handler's traceback ends the log.
+            failed_at = end.now - 300
             data.line(
-                f"{_data_time(end.now)}:[sagemaker logs]: {part}: Received client error (400) from primary"
+                f"{_data_time(failed_at)}:[sagemaker logs]: {part}: ClientError: 400", failed_at - data.now
+            )
+            data.line(
+                f"{_data_time(failed_at)}:[sagemaker logs]: {part}: Received client error (400) from primary"
                 " with message: the model could not decode the input"
             )
+            end.lines(traceback(handler, frames, life.failure or ""))
         else:
             end.line(f"{toolkit_time(end.now)} [INFO ] main com.amazonaws.ml.mms.ModelServer - Shutting down")
         streams.append((instance, Timeline([head.part(), body, end.part()]).fit(finish)))

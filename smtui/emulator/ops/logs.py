@@ -26,7 +26,7 @@ PAGE_BYTES = 1_048_576
 EVENT_OVERHEAD = 26
 # Events FilterLogEvents examines per call: a pattern that matches rarely answers a partial (even empty)
 # page with a nextToken, as the service does, instead of reading a whole group in one request.
-SCAN_BUDGET = 250_000
+SCAN_BUDGET = 50_000
 # FilterLogEvents answers newest first only for startTime on or after 2024-01-01 (the API reference).
 _DESCENDING_SINCE = 1_704_067_200_000
 
