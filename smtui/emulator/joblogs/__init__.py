@@ -6,15 +6,16 @@ metric lines that `MetricDefinitions` match (`metrics`). Nothing of it is stored
 from __future__ import annotations
 
 import heapq
+import weakref
 from collections.abc import Iterator
 
 from smtui.emulator.joblogs.lambdas import function_name, request_id
 from smtui.emulator.joblogs.metrics import final_values
-from smtui.emulator.joblogs.streams import LOG_KINDS, LogStream, job_streams, log_group
+from smtui.emulator.joblogs.streams import LOG_KINDS, LogStream, job_streams, log_group, state_key
 from smtui.emulator.joblogs.training import effective_definitions
 from smtui.emulator.store.records import JobRecord
 
-_FINAL: dict[tuple[object, ...], dict[str, tuple[float, int]]] = {}
+_FINAL: dict[tuple[object, ...], tuple[weakref.ref[JobRecord], dict[str, tuple[float, int]]]] = {}
 
 
 def final_metrics(job: JobRecord) -> dict[str, tuple[float, int]]:
@@ -23,12 +24,13 @@ def final_metrics(job: JobRecord) -> dict[str, tuple[float, int]]:
     state: a regex that never matches reads the whole log, which only the first time may cost."""
     if job.kind != "TrainingJob":
         return {}
-    key = (job.name, job.status, job.end, job.stopping, job.log_seed)
-    if key not in _FINAL:
+    key = state_key(job)
+    cached = _FINAL.get(key)
+    if cached is None or cached[0]() is not job:
         if len(_FINAL) > 1024:
             _FINAL.clear()
-        _FINAL[key] = _scan(job)
-    return _FINAL[key]
+        cached = _FINAL[key] = (weakref.ref(job), _scan(job))
+    return cached[1]
 
 
 def _scan(job: JobRecord) -> dict[str, tuple[float, int]]:

@@ -13,6 +13,7 @@ has no stream at all.
 from __future__ import annotations
 
 import random
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,17 +58,24 @@ def log_group(job: JobRecord) -> str:
     return f"/aws/sagemaker/{job.kind}s"
 
 
-_cache: OrderedDict[tuple[object, ...], list[LogStream]] = OrderedDict()
+# Keyed by the record itself (its id, checked through a weak reference: in-process tests build many stores
+# whose jobs share names) and by what can change its log: status, end, stop, a Lambda's return value.
+_cache: OrderedDict[tuple[object, ...], tuple[weakref.ref[JobRecord], list[LogStream]]] = OrderedDict()
+
+
+def state_key(job: JobRecord) -> tuple[object, ...]:
+    """What identifies the job's log as of now: the same key, the same streams."""
+    return (id(job), job.status, job.end, job.stopping, len(job.outputs))
 
 
 def job_streams(job: JobRecord) -> list[LogStream]:
     """Every stream the job writes over its whole life (empty before its container starts or if it never
-    does); cached by what can change them (status, end, stop)."""
-    key = (job.kind, job.name, job.status, job.end, job.stopping, len(job.outputs), job.log_seed)
-    found = _cache.get(key)
-    if found is not None:
+    does); cached by what can change them."""
+    key = state_key(job)
+    cached = _cache.get(key)
+    if cached is not None and cached[0]() is job:
         _cache.move_to_end(key)
-        return found
+        return cached[1]
     plan = life(job)
     rng = random.Random(job.log_seed or f"{job.kind}/{job.name}")
     group = log_group(job)
@@ -79,7 +87,7 @@ def job_streams(job: JobRecord) -> list[LogStream]:
                 continue  # stopped before its container ran: it never wrote anything
             timeline = timeline.cut(int(cut * 1000), _STOP_LINE.get(job.kind, "Received SIGTERM"))
         streams.append(LogStream(group, _stream_name(job, plan, label), job, timeline))
-    _cache[key] = streams
+    _cache[key] = (weakref.ref(job), streams)
     if len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
     return streams
