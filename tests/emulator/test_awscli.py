@@ -72,3 +72,95 @@ def test_aws_cli_shows_the_services_error(emulator: EmulatorProcess, unique_name
     assert "(ResourceNotFound) when calling the DescribePipeline operation" in result.stderr
     result = aws(emulator, "sagemaker", "list-pipelines", "--sort-order", "Sideways")
     assert "(ValidationException)" in result.stderr and "sortOrder" in result.stderr
+
+
+def test_aws_cli_reads_a_steps_logs_and_approves_its_model(
+    emulator: EmulatorProcess, unique_name: Any, tmp_path: Path
+) -> None:
+    name, group = unique_name("CliLogs"), unique_name("cli-models")
+    register = {"Name": "Register", "Type": "RegisterModel", "Arguments": {"ModelPackageGroupName": group}}
+    definition = tmp_path / "pipeline.json"
+    definition.write_text(simple_definition(json.loads(simple_definition())["Steps"][0], register))
+    ok(
+        aws(
+            emulator,
+            "sagemaker",
+            "create-pipeline",
+            "--pipeline-name",
+            name,
+            "--pipeline-definition",
+            f"file://{definition}",
+            "--role-arn",
+            ROLE_ARN,
+        )
+    )
+    arn = ok(aws(emulator, "sagemaker", "start-pipeline-execution", "--pipeline-name", name))[
+        "PipelineExecutionArn"
+    ]
+    emulator.advance(4 * 3600)
+    steps = ok(aws(emulator, "sagemaker", "list-pipeline-execution-steps", "--pipeline-execution-arn", arn))
+    by_name = {s["StepName"]: s for s in steps["PipelineExecutionSteps"]}
+    lower = by_name["Prepare"]["Metadata"]["ProcessingJob"]["Arn"].rsplit("/", 1)[1]
+    job = ok(aws(emulator, "sagemaker", "describe-processing-job", "--processing-job-name", lower))[
+        "ProcessingJobName"
+    ]
+    found = ok(
+        aws(
+            emulator,
+            "logs",
+            "filter-log-events",
+            "--log-group-name",
+            "/aws/sagemaker/ProcessingJobs",
+            "--log-stream-name-prefix",
+            f"{job}/",
+            "--filter-pattern",
+            "Processed",
+            "--interleaved",
+        )
+    )
+    assert found["events"] and all("Processed" in e["message"] for e in found["events"])
+    stream = found["events"][0]["logStreamName"]
+    head = ok(
+        aws(
+            emulator,
+            "logs",
+            "get-log-events",
+            "--log-group-name",
+            "/aws/sagemaker/ProcessingJobs",
+            "--log-stream-name",
+            stream,
+            "--start-from-head",
+            "--limit",
+            "3",
+        )
+    )
+    assert len(head["events"]) == 3 and "Starting:" in head["events"][0]["message"]
+
+    package = by_name["Register"]["Metadata"]["RegisterModel"]["Arn"]
+    ok(
+        aws(
+            emulator,
+            "sagemaker",
+            "update-model-package",
+            "--model-package-arn",
+            package,
+            "--model-approval-status",
+            "Approved",
+            "--approval-description",
+            "looks good",
+        )
+    )
+    described = ok(aws(emulator, "sagemaker", "describe-model-package", "--model-package-name", package))
+    assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == ("Approved", "looks good")
+    listed = ok(
+        aws(
+            emulator,
+            "sagemaker",
+            "list-model-packages",
+            "--model-package-group-name",
+            group,
+            "--model-approval-status",
+            "Approved",
+        )
+    )
+    assert [p["ModelPackageArn"] for p in listed["ModelPackageSummaryList"]] == [package]

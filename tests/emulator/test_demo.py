@@ -11,6 +11,8 @@ from engine_harness import Harness
 from wire_harness import EmulatorProcess, make_sm
 
 from smtui.emulator.demo import traffic as demo
+from smtui.emulator.joblogs import metrics
+from smtui.emulator.store.records import ModelPackageRecord
 
 
 def test_seed_creates_five_pipelines_and_a_history_quickly() -> None:
@@ -77,3 +79,24 @@ def test_emulator_demo_flag_serves_the_demo_pipelines(
     } <= names
     executions = client.list_pipeline_executions(PipelineName="batch-scoring", MaxResults=100)
     assert len(executions["PipelineExecutionSummaries"]) > 10
+
+
+def test_demo_trains_with_metric_definitions_and_leaves_models_to_approve() -> None:
+    h = Harness()
+    demo.seed_demo(h.engine, h.store, h.clock)
+    trained = [j for j in h.store.jobs("TrainingJob") if j.status == "Completed"]
+    churn = [j for j in trained if "-Train-" in j.name]
+    assert churn and all(
+        [d.name for d in metrics.definitions(j.arguments)] == ["validation:auc", "train:logloss"]
+        for j in churn
+    )
+    # Read back from the log by the definitions' regexes, as SageMaker does.
+    assert all(set(j.metrics) == {"validation:auc", "train:logloss"} for j in churn)
+    finetunes = [j for j in trained if "-FineTune-" in j.name]
+    assert finetunes and all(set(j.metrics) == {"train:loss", "eval:loss"} for j in finetunes)
+    packages = h.store.resources(ModelPackageRecord)
+    assert {p.group for p in packages} == {"churn-models", "llm-finetunes"}
+    statuses = Counter(p.approval_status for p in packages)
+    assert statuses["Approved"] and statuses["Rejected"] and statuses["PendingManualApproval"]
+    newest = max(packages, key=lambda p: p.created)
+    assert newest.approval_status == "PendingManualApproval"  # recent models wait for someone to review

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from engine_harness import Harness, definition, step
 
+from smtui.emulator import joblogs
 from smtui.emulator.errors import ServiceError
 from smtui.emulator.store.records import ExecutionRecord, StepRecord
 
@@ -274,11 +275,14 @@ def test_jobs_carry_instance_type_metrics_and_timed_logs() -> None:
     assert job.name.startswith(f"pipelines-{execution.execution_id}-Train-") and len(job.name) <= 63
     assert (job.instance_type, job.instance_count, job.status) == ("ml.g5.xlarge", 2, "InProgress")
     assert job.start == execution.created + 10
-    assert job.log_lines[0][0] == 0 and job.log_lines[-1][0] == pytest.approx(1000)
+    assert job.duration == 1000
     assert job.metrics == {}  # final metrics exist only once the job completes
     h.run(execution)
-    assert job.status == "Completed" and job.metrics == {"validation:auc": 0.9}
+    assert job.status == "Completed" and job.metrics == {"validation:auc": 0.9}  # as its log reports them
     assert job.end == h.steps(execution)["Train"].end
+    streams = joblogs.job_streams(job)  # one per instance, all within the job's run
+    assert [s.name.split("/")[1].rsplit("-", 1)[0] for s in streams] == ["algo-1", "algo-2"]
+    assert all(s.timeline.time(len(s.timeline) - 1) <= job.end * 1000 for s in streams)
 
 
 def test_foreach_items_from_a_parameter_feed_iteration_outputs_and_the_selector() -> None:

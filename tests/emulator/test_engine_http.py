@@ -295,6 +295,8 @@ def test_every_step_type_lists_its_metadata_in_the_model_shape(
         "Deploy": ("Endpoint", "Endpoint"),
     }
     steps = [_step(step_name, kind) for step_name, (kind, _) in kinds.items()]
+    # CreateModelPackage needs a group (or a package name): without either the service refuses it.
+    steps[5]["Arguments"] = {"ModelPackageGroupName": f"{name}-models"}
     steps.append(
         _step(
             "Fn",

@@ -224,6 +224,7 @@ def test_callback_step_waits_for_send_step_success(
     assert step["StepStatus"] == "Executing"
     token = step["Metadata"]["Callback"]["CallbackToken"]
     assert re.fullmatch(r"[A-Za-z0-9]{10}", token)
+    assert step["Metadata"] == {"Callback": {"CallbackToken": token, "SqsQueueUrl": QUEUE}}  # no outputs yet
     assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Executing"
     reply = sm.send_pipeline_execution_step_success(
         CallbackToken=token, OutputParameters=[{"Name": "approver", "Value": "ana"}]
@@ -231,6 +232,12 @@ def test_callback_step_waits_for_send_step_success(
     assert reply["PipelineExecutionArn"] == arn
     emulator.advance(60)
     assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Succeeded"
+    (step,) = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+    assert step["Metadata"]["Callback"] == {
+        "CallbackToken": token,
+        "SqsQueueUrl": QUEUE,
+        "OutputParameters": [{"Name": "approver", "Value": "ana"}],
+    }
     with pytest.raises(ClientError):
         sm.send_pipeline_execution_step_failure(CallbackToken=token, FailureReason="too late")
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from logs_harness import definition, job_name, processing, run, steps, training, transform
 from wire_harness import ROLE_ARN
 
 LONG_ENOUGH = 4 * 3600
@@ -97,3 +99,96 @@ def test_unknown_job_is_the_services_validation_error(sm: Any) -> None:
         sm.describe_training_job(TrainingJobName="no-such-job")
     assert caught.value.response["Error"]["Code"] == "ValidationException"
     assert caught.value.response["Error"]["Message"] == "Requested resource not found."
+
+
+def test_job_descriptions_carry_the_steps_arguments_and_their_secondary_statuses(
+    sm: Any, emulator: Any, make_pipeline: Any
+) -> None:
+    name, _ = make_pipeline(
+        definition=definition(
+            training(count=3), processing(DependsOn=["Train"]), transform(DependsOn=["Train"])
+        )
+    )
+    arn = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    # Training: it starts within 4 s (start delay) + 150 s (provisioning) + 60 s (download), runs >= 600 s.
+    emulator.advance(300)
+    running = sm.describe_training_job(TrainingJobName=job_name(sm, steps(sm, arn)["Train"]))
+    assert running["SecondaryStatus"] == "Training"
+    assert [t["Status"] for t in running["SecondaryStatusTransitions"]] == [
+        "Starting",
+        "Downloading",
+        "Training",
+    ]
+    assert "EndTime" not in running["SecondaryStatusTransitions"][-1]
+    assert run(sm, emulator, arn) == "Succeeded"
+    listed = steps(sm, arn)
+    job = sm.describe_training_job(TrainingJobName=job_name(sm, listed["Train"]))
+    args = training(count=3)["Arguments"]
+    for member in ("HyperParameters", "Environment", "InputDataConfig", "StoppingCondition", "RoleArn"):
+        assert job[member] == args[member], member
+    assert job["AlgorithmSpecification"] == args["AlgorithmSpecification"]  # image and MetricDefinitions
+    assert (
+        job["ModelArtifacts"]["S3ModelArtifacts"]
+        == f"s3://bucket/models/{job['TrainingJobName']}/output/model.tar.gz"
+    )
+    transitions = job["SecondaryStatusTransitions"]
+    assert [t["Status"] for t in transitions] == [
+        "Starting",
+        "Downloading",
+        "Training",
+        "Uploading",
+        "Completed",
+    ]
+    assert transitions[0]["StartTime"] == job["CreationTime"]
+    assert all(a["EndTime"] == b["StartTime"] for a, b in itertools.pairwise(transitions))
+    assert transitions[1]["StartTime"] == job["TrainingStartTime"]
+    assert transitions[-1]["StartTime"] == job["TrainingEndTime"] == listed["Train"]["EndTime"]
+    # Wall-clock seconds from TrainingStartTime: not multiplied by the 3 instances.
+    elapsed = (job["TrainingEndTime"] - job["TrainingStartTime"]).total_seconds()
+    assert job["BillableTimeInSeconds"] == job["TrainingTimeInSeconds"] == int(elapsed)
+    assert job["ResourceConfig"]["InstanceCount"] == 3
+
+    prep = sm.describe_processing_job(ProcessingJobName=job_name(sm, listed["Prep"]))
+    given = processing()["Arguments"]
+    assert prep["ProcessingInputs"] == given["ProcessingInputs"]
+    assert prep["Environment"] == {"SPLIT": "0.2"}
+    assert prep["AppSpecification"] == given["AppSpecification"]
+    (output,) = prep["ProcessingOutputConfig"]["Outputs"]
+    # The step left S3UploadMode out: the service fills in its default.
+    assert output["S3Output"] == {
+        "S3Uri": "s3://bucket/out/train",
+        "LocalPath": "/opt/ml/processing/train",
+        "S3UploadMode": "EndOfJob",
+    }
+    assert prep["CreationTime"] < prep["ProcessingStartTime"] < prep["ProcessingEndTime"]
+
+    score = sm.describe_transform_job(TransformJobName=job_name(sm, listed["Score"]))
+    assert score["TransformInput"] == transform()["Arguments"]["TransformInput"]
+    assert score["TransformOutput"] == {"S3OutputPath": "s3://bucket/score-out"}
+    assert score["CreationTime"] < score["TransformStartTime"] < score["TransformEndTime"]
+
+
+def test_a_stopped_training_job_ends_stopping_then_stopped(
+    sm: Any, emulator: Any, make_pipeline: Any
+) -> None:
+    name, _ = make_pipeline(definition=definition(training()))
+    arn = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    emulator.advance(300)  # training
+    sm.stop_pipeline_execution(PipelineExecutionArn=arn)
+    stopping = sm.describe_training_job(TrainingJobName=job_name(sm, steps(sm, arn)["Train"]))
+    assert stopping["TrainingJobStatus"] == "Stopping" and stopping["SecondaryStatus"] == "Stopping"
+    assert run(sm, emulator, arn, tick=5) == "Stopped"
+    job = sm.describe_training_job(TrainingJobName=stopping["TrainingJobName"])
+    transitions = job["SecondaryStatusTransitions"]
+    assert [t["Status"] for t in transitions] == [
+        "Starting",
+        "Downloading",
+        "Training",
+        "Stopping",
+        "Stopped",
+    ]
+    assert transitions[2]["EndTime"] == transitions[3]["StartTime"]  # training ended when the stop came
+    assert transitions[-1]["StartTime"] == job["TrainingEndTime"]
+    assert job["BillableTimeInSeconds"] == int(
+        (job["TrainingEndTime"] - job["TrainingStartTime"]).total_seconds()
+    )

@@ -6,7 +6,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from wire_harness import create_pipeline, make_sm
+from logs_harness import definition, events, job_name, run, steps, training
+from wire_harness import create_pipeline, make_logs, make_sm
 
 LONG_ENOUGH = 4 * 3600
 
@@ -69,3 +70,34 @@ def test_state_survives_a_kill_without_shutdown(
     )["PipelineExecutionArn"]
     assert again == arn
     assert len(sm.list_pipeline_executions(PipelineName="Killed")["PipelineExecutionSummaries"]) == 1
+
+
+def test_model_packages_approvals_and_job_logs_survive_a_restart(
+    emulator_factory: Any, tmp_path: Path, shape_checker: Any
+) -> None:
+    state = tmp_path / "state.db"
+    first = emulator_factory("--time-scale", "0", "--state", str(state))
+    sm, logs = make_sm(first, shape_checker), make_logs(first, shape_checker)
+    register = {"Name": "Register", "Type": "RegisterModel", "Arguments": {"ModelPackageGroupName": "kept"}}
+    create_pipeline(sm, "Registry", definition(training(), {**register, "DependsOn": ["Train"]}))
+    arn = sm.start_pipeline_execution(PipelineName="Registry")["PipelineExecutionArn"]
+    assert run(sm, first, arn) == "Succeeded"
+    listed = steps(sm, arn)
+    package = listed["Register"]["Metadata"]["RegisterModel"]["Arn"]
+    sm.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Rejected", ApprovalDescription="no")
+    job = job_name(sm, listed["Train"])
+    before = events(logs, "/aws/sagemaker/TrainingJobs", logStreamNamePrefix=job + "/")
+    metrics = sm.describe_training_job(TrainingJobName=job)["FinalMetricDataList"]
+    assert first.stop(signal.SIGTERM) == 0
+
+    second = emulator_factory("--time-scale", "0", "--state", str(state))
+    sm, logs = make_sm(second, shape_checker), make_logs(second, shape_checker)
+    described = sm.describe_model_package(ModelPackageName=package)
+    assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == ("Rejected", "no")
+    assert sm.describe_model_package_group(ModelPackageGroupName="kept")["ModelPackageGroupName"] == "kept"
+    # The log is not stored: it is written again from the job's seed, the same to the last line.
+    assert events(logs, "/aws/sagemaker/TrainingJobs", logStreamNamePrefix=job + "/") == before
+    assert sm.describe_training_job(TrainingJobName=job)["FinalMetricDataList"] == metrics
+    again = sm.start_pipeline_execution(PipelineName="Registry")["PipelineExecutionArn"]
+    assert run(sm, second, again) == "Succeeded"
+    assert steps(sm, again)["Register"]["Metadata"]["RegisterModel"]["Arn"].endswith("/kept/2")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine_harness import Harness
 
+from smtui.emulator import joblogs
 from smtui.emulator.store.store import Store
 
 SAVED = json.loads((Path(__file__).parent / "state-before-dataclasses.json").read_text())
@@ -74,3 +75,16 @@ def test_a_failed_execution_from_an_older_state_file_retries_and_its_finished_ru
     assert legacy is not None
     again = h.start(legacy)
     assert h.steps(again)["Prep"].cache_source_arn == SAVED["finished"]
+
+
+def test_jobs_from_an_older_state_file_log_within_their_run_and_keep_their_metrics(tmp_path: Path) -> None:
+    """Such a file stored each job's log lines; now the log is written from the job, so the lines differ, but
+    they fall within the job's run and its metric lines still give the final metrics it recorded."""
+    h = _load(tmp_path)
+    job = h.store.get_job("TrainingJob", "pipelines-y8vlmjsh9i1y-Train-rd53S5G28L")
+    assert job is not None and job.start is not None and job.end is not None
+    assert job.metrics == {"train:loss": 0.3242, "validation:accuracy": 0.8809}
+    assert {name: value for name, (value, _) in joblogs.final_metrics(job).items()} == job.metrics
+    (stream,) = joblogs.job_streams(job)
+    timeline = stream.timeline
+    assert job.start * 1000 <= timeline.time(0) and timeline.time(len(timeline) - 1) <= job.end * 1000

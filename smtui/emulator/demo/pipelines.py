@@ -46,15 +46,47 @@ def _processing(
     return {"Name": name, "Type": "Processing", "Arguments": args, **extra}
 
 
-def _training(name: str, instance: Any, hyper: dict[str, Any], **extra: Any) -> dict[str, Any]:
+# XGBoost's own metric lines (`[12]#011train-logloss:0.41`), matched as its built-in definitions match them.
+_NUMBER = "([-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+_XGBOOST_METRICS = [
+    {
+        "Name": name,
+        "Regex": f".*\\[[0-9]+\\].*#011{name.replace(':', '-')}:{_NUMBER}.*",
+    }
+    for name in ("validation:auc", "train:logloss")
+]
+# A Hugging Face Trainer's log dicts (`{'loss': 0.41, 'learning_rate': 2e-05, 'epoch': 1.0}`).
+_TRAINER_METRICS = [
+    {"Name": "train:loss", "Regex": "'loss': ([0-9\\.]+)"},
+    {"Name": "eval:loss", "Regex": "'eval_loss': ([0-9\\.]+)"},
+]
+
+
+def _training(
+    name: str, instance: Any, hyper: dict[str, Any], image: str, metrics: list[dict[str, str]], **extra: Any
+) -> dict[str, Any]:
     return {
         "Name": name,
         "Type": "Training",
         "Arguments": {
             "AlgorithmSpecification": {
-                "TrainingImage": f"{IMAGE}/xgboost:1.7-1",
+                "TrainingImage": f"{IMAGE}/{image}",
                 "TrainingInputMode": "File",
+                "MetricDefinitions": metrics,
             },
+            "InputDataConfig": [
+                {
+                    "ChannelName": channel,
+                    "DataSource": {
+                        "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": _join(ACCOUNT_BUCKET, _get("Execution.PipelineExecutionId"), channel),
+                        }
+                    },
+                    "ContentType": "text/csv",
+                }
+                for channel in ("train", "validation")
+            ],
             "OutputDataConfig": {"S3OutputPath": f"{ACCOUNT_BUCKET}/models"},
             "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
             "ResourceConfig": {"VolumeSizeInGB": 30, "InstanceCount": 1, "InstanceType": instance},
@@ -105,6 +137,8 @@ _TRAINING = _definition(
             "Train",
             _get("Parameters.TrainInstanceType"),
             {"max_depth": "6", "eta": "0.2", "objective": "binary:logistic", "num_round": "200"},
+            "xgboost:1.7-1",
+            _XGBOOST_METRICS,
             RetryPolicies=_RETRY,
             DependsOn=["Preprocess"],
         ),
@@ -268,7 +302,9 @@ _LONG = _definition(
         _training(
             "FineTune",
             "ml.p4d.24xlarge",
-            {"epochs": _get("Parameters.Epochs"), "lr": "2e-5"},
+            {"epochs": _get("Parameters.Epochs"), "lr": "2e-5", "sagemaker_program": "finetune.py"},
+            "huggingface-pytorch-training:2.1-transformers4.36-gpu-py310",
+            _TRAINER_METRICS,
             DependsOn=["Tokenize"],
             RetryPolicies=_RETRY,
         ),

@@ -18,7 +18,12 @@ from smtui.emulator.clock import Clock
 from smtui.emulator.demo.pipelines import DEMO_PIPELINES, DEMO_SCENARIO
 from smtui.emulator.engine.engine import Engine
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.store.records import ExecutionRecord, PipelineRecord, PipelineVersion
+from smtui.emulator.store.records import (
+    ExecutionRecord,
+    ModelPackageRecord,
+    PipelineRecord,
+    PipelineVersion,
+)
 from smtui.emulator.store.store import Store
 
 HISTORY = 300  # finished executions backfilled over the past week
@@ -110,6 +115,23 @@ def _backfill(engine: Engine, store: Store, pipelines: list[PipelineRecord], now
                     store, retry_clock, engine.scenario, region=engine.region, account=engine.account
                 ).retry_execution(execution, None)
                 engine.advance(execution)
+    _review_packages(store, now, rng)
+
+
+def _review_packages(store: Store, now: float, rng: random.Random) -> None:
+    """Someone reviewed the models registered more than two days ago; newer ones wait for approval."""
+    reviewer = {
+        "IamIdentity": {"Arn": "arn:aws:iam::123456789012:user/ml-lead", "PrincipalId": "AIDADEMOREVIEWER"}
+    }
+    for package in store.resources(ModelPackageRecord):
+        if package.group is None or package.created > now - 2 * 86400 or rng.random() < 0.15:
+            continue
+        approved = rng.random() < 0.7
+        package.approval_status = "Approved" if approved else "Rejected"
+        package.approval_description = "Beats production on the holdout set" if approved else "AUC regressed"
+        package.modified = package.created + rng.uniform(3600, 86400)
+        package.modified_by = reviewer
+        store.touch(package)
 
 
 _WEIGHTS = {"batch-scoring": 2.0, "nightly-etl": 1.5, "feature-store-sync": 2.0, "llm-finetune": 0.3}

@@ -144,7 +144,7 @@ class Engine:
             if entry.phase == Phase.CALLBACK:
                 continue  # a Callback step waits for its answer
             entry.phase, entry.until = Phase.STOPPING, now + _draw(rng, self.scenario.stop_delay)
-            self.book.stop_job(entry)
+            self.book.stop_job(entry, now)
         run.settle(now)
 
     def retry_execution(self, execution: ExecutionRecord, parallelism: int | None) -> None:

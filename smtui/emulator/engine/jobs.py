@@ -1,4 +1,5 @@
-"""What a step "runs": job names and ARNs, JobRecords with their logs, step Metadata, step properties.
+"""What a step "runs": job names and ARNs, JobRecords (their logs are written on demand), step Metadata,
+step properties.
 
 Step properties are what `{"Get": "Steps.X.<path>"}` reads: the Describe* response of the step's job
 (the step's resolved Arguments are the Create* request, so the response is those plus what the service adds).
@@ -11,6 +12,7 @@ import random
 import string
 from typing import Any
 
+from smtui.emulator.joblogs import metrics as joblogs_metrics
 from smtui.emulator.store.records import JobRecord
 
 # Step type -> (JobRecord kind, ARN resource, Describe* name member, Describe* ARN member).
@@ -32,12 +34,10 @@ def job_kind(step_type: str) -> tuple[str, str] | None:
     return None
 
 
-# Step type -> (Metadata key, ARN resource) for steps whose metadata is a single ARN.
+# Step type -> (Metadata key, ARN resource) for steps whose metadata is a single ARN of something the
+# emulator does not model further (Model and RegisterModel steps create records: `registry`).
 _ARN_METADATA = {
     "Tuning": ("TuningJob", "hyper-parameter-tuning-job"),
-    "Model": ("Model", "model"),
-    "CreateModel": ("Model", "model"),
-    "RegisterModel": ("RegisterModel", "model-package"),
     "AutoML": ("AutoMLJob", "automl-job"),
     "Endpoint": ("Endpoint", "endpoint"),
     "EndpointConfig": ("EndpointConfig", "endpoint-config"),
@@ -94,9 +94,11 @@ def new_job(
     duration: float,
     failure: str | None,
     metrics: dict[str, float],
+    log_seed: str,
+    log_rate: float | None,
 ) -> JobRecord:
-    """A job record for one step attempt, with its whole log written ahead (it shows as time passes)."""
-    instance_type, count = instance_of(kind, args)
+    """A job record for one step attempt, with what its log needs to be written on demand (`joblogs`)."""
+    instance_type, count = instance_of(kind, args) if kind != "LambdaInvocation" else (None, 1)
     return JobRecord(
         kind=kind,
         name=name,
@@ -109,38 +111,27 @@ def new_job(
         start=start,
         instance_type=instance_type,
         instance_count=count,
-        log_lines=log_lines(kind, name, duration, failure, metrics),
+        duration=duration,
+        planned_failure=failure,
+        target_metrics=dict(metrics),
+        log_seed=log_seed,
+        log_rate=log_rate,
     )
 
 
-def log_lines(
-    kind: str, name: str, duration: float, failure: str | None, metrics: dict[str, float]
-) -> list[tuple[float, str]]:
-    """Plausible container output spread over the job's run time."""
-    d = max(duration, 1.0)
-    lines: list[tuple[float, str]] = [(0.0, f"{kind} {name} starting on the first instance")]
-    if kind == "TrainingJob":
-        lines.append((0.05 * d, "Downloading - Downloading input data"))
-        lines.append((0.1 * d, "Training - Training image download completed. Training in progress."))
-        epochs = 5
-        for epoch in range(1, epochs + 1):
-            shown = " ".join(f"{k}={v * (0.8 + 0.2 * epoch / epochs):.4f}" for k, v in metrics.items())
-            lines.append(
-                (0.1 * d + 0.8 * d * epoch / (epochs + 1), f"[epoch {epoch}/{epochs}] {shown}".rstrip())
-            )
-    elif kind == "ProcessingJob":
-        lines.append((0.1 * d, "Reading input from /opt/ml/processing/input"))
-        lines.append((0.5 * d, "Processed 50% of the input records"))
-        lines.append((0.9 * d, "Writing outputs to /opt/ml/processing/output"))
-    else:
-        lines.append((0.1 * d, "Loading model and starting the inference server"))
-        lines.append((0.5 * d, "Transformed 50% of the input objects"))
-    if failure is not None:
-        lines = [line for line in lines if line[0] < 0.6 * d]
-        lines.append((d, f"Traceback (most recent call last): job failed: {failure}"))
-    else:
-        lines.append((d, f"{kind} {name} completed successfully"))
-    return lines
+def training_targets(args: Any, scenario_metrics: dict[str, float], rng: random.Random) -> dict[str, float]:
+    """The final values a training attempt's metrics converge to: one per declared MetricDefinition (the
+    scenario's value when it names that metric, else a plausible one), or the scenario's metrics when the
+    job declares none (a built-in algorithm reports its own)."""
+    declared = joblogs_metrics.definitions(args if isinstance(args, dict) else {})
+    if not declared:
+        return dict(scenario_metrics)
+    return {
+        d.name: scenario_metrics[d.name]
+        if d.name in scenario_metrics
+        else joblogs_metrics.synthesized_target(d.name, rng)
+        for d in declared
+    }
 
 
 def properties(
@@ -202,8 +193,6 @@ def arn_metadata(
     if step_type not in _ARN_METADATA:
         return None
     key, resource = _ARN_METADATA[step_type]
-    if step_type == "RegisterModel":
-        resource_name = f"{resource_name}/1"
     resource_arn = arn(region, account, resource, resource_name)
     return {key: {"Arn": resource_arn}}, resource_arn
 

@@ -29,6 +29,7 @@ KNOBS = frozenset(
         "property_files",  # {PropertyFileName: JSON document} for Std:JsonGet
         "metrics",  # training metrics {name: value or [min, max]}
         "callback_reply_after",  # seconds after which the emulator answers a Callback step itself
+        "log_rate",  # progress lines a job logs per simulated minute per instance (besides fixed lines)
     }
 )
 
@@ -55,6 +56,7 @@ class StepPlan:
     property_files: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     callback_reply_after: float | None = None
+    log_rate: float | None = None
 
     def draw_seconds(self, rng: random.Random, knob: Any) -> float:
         return round(_draw(rng, knob), 3)
@@ -149,6 +151,7 @@ class Scenario:
             Failure(str(f.get("reason", "")), str(f.get("exception", ""))) for f in knobs.get("failures", [])
         )
         reply = knobs.get("callback_reply_after")
+        rate = knobs.get("log_rate")
         return StepPlan(
             start_delay=knobs.get("start_delay", 1),
             duration=knobs.get("duration", 60),
@@ -160,6 +163,7 @@ class Scenario:
             property_files=dict(knobs.get("property_files", {})),
             metrics=dict(knobs.get("metrics", {})),
             callback_reply_after=None if reply is None else float(reply),
+            log_rate=None if rate is None else float(rate),
         )
 
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from smtui.emulator import joblogs
 from smtui.emulator.definition.expressions import ExpressionError
 from smtui.emulator.definition.graph import StepDef
-from smtui.emulator.engine import jobs
+from smtui.emulator.engine import jobs, registry
 from smtui.emulator.engine.cache import CACHEABLE, cache_key, duration_seconds
 from smtui.emulator.engine.entries import Entry, Phase, Result
 from smtui.emulator.engine.scenario import Failure
 from smtui.emulator.engine.scope import output_text, synthesized_output, typed_output
 from smtui.emulator.engine.view import RunView
+from smtui.emulator.errors import ServiceError
 from smtui.emulator.store.records import StepRecord
 
 
@@ -45,16 +47,56 @@ def begin(run: RunView, name: str, step: StepDef, entry: Entry, record: StepReco
         _launch_job(run, name, step, entry, record, resolved, t, t + delay)
     elif step.type == "Lambda":
         record.metadata = {"Lambda": {"Arn": str(step.raw.get("FunctionArn", ""))}}
+        _invoke(run, name, step, entry, record, resolved, t, t + delay)
+    elif step.type in ("Model", "CreateModel", "RegisterModel"):
+        _create_resource(run, name, step, entry, record, resolved, t)
     else:
-        resource_name = f"pipelines-{run.execution.execution_id}-{name}"
-        if step.type == "RegisterModel" and isinstance(resolved, dict):
-            resource_name = str(resolved.get("ModelPackageGroupName") or resource_name)
-        found = jobs.arn_metadata(step.type, book.region, book.account, resource_name)
+        found = jobs.arn_metadata(
+            step.type, book.region, book.account, f"pipelines-{run.execution.execution_id}-{name}"
+        )
         if found is not None:
             record.metadata, entry.resource_arn = found
         other = jobs.service_metadata(step.type, step.raw, resolved, rng, book.region, book.account, name)
         if other is not None:
             record.metadata = other
+
+
+def _invoke(
+    run: RunView,
+    name: str,
+    step: StepDef,
+    entry: Entry,
+    record: StepRecord,
+    event: Any,
+    t: float,
+    start: float,
+) -> None:
+    """The attempt's Lambda invocation, logged to the function's log group over the step's run."""
+    request = joblogs.request_id(run.rng(name, record.attempt, "request"))
+    function = str(step.raw.get("FunctionArn", ""))
+    run.book.invoke_lambda(run.execution, name, entry, function, event, request, t, start)
+
+
+def _create_resource(
+    run: RunView, name: str, step: StepDef, entry: Entry, record: StepRecord, args: Any, t: float
+) -> None:
+    """A Model step's model or a RegisterModel step's model package, unless the attempt is planned to fail;
+    a request the service would refuse fails the step instead."""
+    if entry.failure is not None:
+        return
+    book = run.book
+    if step.type == "RegisterModel":
+        try:
+            entry.resource_arn = book.register_model_package(run.execution, name, args, t)
+        except ServiceError as refusal:
+            reason = registry.refused("CreateModelPackage", refusal.message)
+            entry.failure, entry.duration = Failure(reason, ""), 0.0
+            return
+        record.metadata = {"RegisterModel": {"Arn": entry.resource_arn}}
+    else:
+        model_name = jobs.job_name(run.execution.execution_id, name, run.rng(name, record.attempt, "model"))
+        entry.resource_arn = book.create_model(run.execution, name, model_name, args, t)
+        record.metadata = {"Model": {"Arn": entry.resource_arn}}
 
 
 def _launch_job(
@@ -70,7 +112,8 @@ def _launch_job(
     """Create the attempt's job and point the step's Metadata at it."""
     kind, _ = jobs.job_kind(step.type) or ("ProcessingJob", "processing-job")
     book = run.book
-    job_arn = book.create_job(run.execution, name, step.type, entry, args, t, start)
+    log_rate = run.plan_for(step.name).log_rate
+    job_arn = book.create_job(run.execution, name, step.type, entry, args, t, start, log_rate)
     if step.type in jobs.CHECK_TYPES:
         rng = run.rng(name, record.attempt, "check")
         record.metadata = (
@@ -118,7 +161,12 @@ def _plan_attempt(run: RunView, name: str, step: StepDef, entry: Entry, record: 
         duration = round(duration * rng.uniform(0.3, 1.0), 3)  # a failing job dies part way through
     entry.duration = duration
     entry.failure = failure
-    entry.metrics = plan.draw_metrics(rng) if step.type == "Training" else {}
+    if step.type == "Training":
+        entry.metrics = jobs.training_targets(
+            entry.args, plan.draw_metrics(rng), run.rng(name, record.attempt, "m")
+        )
+    else:
+        entry.metrics = {}
 
 
 def _cache_hit(run: RunView, name: str, step: StepDef, entry: Entry, record: StepRecord, t: float) -> bool:
@@ -166,6 +214,8 @@ def advance_entry(run: RunView, name: str, entry: Entry, record: StepRecord, t: 
         if jobs.job_kind(step.type) is not None:
             entry.job_name = jobs.job_name(run.execution.execution_id, name, run.rng(name, record.attempt))
             _launch_job(run, name, step, entry, record, entry.args or {}, t, t)
+        elif step.type == "Lambda":
+            _invoke(run, name, step, entry, record, entry.args or {}, t, t)
         entry.phase, entry.until = Phase.EXECUTING, t + entry.duration
     elif entry.phase == Phase.STOPPING:
         run.finish_entry(name, t, Result.STOPPED)
@@ -205,8 +255,8 @@ def complete(run: RunView, name: str, step: StepDef, entry: Entry, record: StepR
         _complete_lambda(run, name, step, entry, record, t)
     else:
         job = run.book.job_of(entry)
-        if job is not None:
-            job.metrics = dict(entry.metrics)
+        if job is not None and job.kind == "TrainingJob":
+            run.book.read_metrics(job)
         entry.props = jobs.properties(
             step.type, entry.job_name, _resource_arn(run, step, entry), entry.args, job, {}
         )
@@ -228,6 +278,9 @@ def _complete_lambda(
             run.finish_entry(name, t, Result.FAILED, f"ClientError: {exc}")
             return
     entry.props = {"OutputParameters": values, "FunctionArn": step.raw.get("FunctionArn")}
+    invocation = run.book.job_of(entry)
+    if invocation is not None:
+        invocation.outputs = dict(values)  # what the function's log says it returned
     metadata = record.metadata.setdefault("Lambda", {"Arn": str(step.raw.get("FunctionArn", ""))})
     metadata["OutputParameters"] = [{"Name": k, "Value": output_text(v)[:1024]} for k, v in values.items()]
     run.finish_entry(name, t, Result.SUCCEEDED)

@@ -1,113 +1,38 @@
-"""CloudWatch Logs GetLogEvents, FilterLogEvents and DescribeLogStreams over the jobs' simulated log lines.
+"""CloudWatch Logs GetLogEvents, FilterLogEvents and DescribeLogStreams over the logs the jobs, and the
+functions of Lambda steps, write (`joblogs`; which groups and streams exist: `logstreams`).
 
-Groups and streams are named as SageMaker names them: `/aws/sagemaker/TrainingJobs` (and ProcessingJobs,
-TransformJobs) with one stream `<job-name>/<host>-<epoch seconds of the job's start>`. A stream exists
-once its job has started; a line appears once the simulated clock passes its time.
-Times are epoch milliseconds.
+Times are epoch milliseconds. A page holds at most 10,000 events and 1 MB, an event counting its UTF-8 size
+plus 26 bytes as the service counts it. Events are generated on demand, so a page costs what it holds:
+finding where a time falls in a stream is a binary search, and FilterLogEvents merges the streams from
+where its token points.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator
 from typing import Any
 
-from smtui.emulator.errors import ServiceError
-from smtui.emulator.ops.common import Context, Operation, decode_token, encode_token, fresh
-from smtui.emulator.store.records import JobRecord
+from smtui.emulator.ops.common import Context, Operation, decode_token, encode_token
+from smtui.emulator.ops.logfilter import compile_pattern
+from smtui.emulator.ops.logstreams import Visible, group_of, invalid, missing, streams
 
-KINDS = ("TrainingJob", "ProcessingJob", "TransformJob")
 _TOKEN = re.compile(r"([fb])/(\d{56})/s")
 DEFAULT_EVENTS_LIMIT = 10_000
 DEFAULT_STREAMS_LIMIT = 50
+PAGE_BYTES = 1_048_576
+EVENT_OVERHEAD = 26
+# Events FilterLogEvents examines per call: a pattern that matches rarely answers a partial (even empty)
+# page with a nextToken, as the service does, instead of reading a whole group in one request.
+SCAN_BUDGET = 50_000
+# FilterLogEvents answers newest first only for startTime on or after 2024-01-01 (the API reference).
+_DESCENDING_SINCE = 1_704_067_200_000
 
 
-def invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterException", message)
-
-
-def missing(message: str) -> ServiceError:
-    return ServiceError("ResourceNotFoundException", message)
-
-
-@dataclass(frozen=True)
-class Event:
-    timestamp: int
-    message: str
-
-
-@dataclass(frozen=True)
-class Stream:
-    name: str
-    job: JobRecord
-    created: int
-    events: tuple[Event, ...]
-
-
-def group_name(kind: str) -> str:
-    return f"/aws/sagemaker/{kind}s"
-
-
-def stream_name(job: JobRecord) -> str:
-    assert job.start is not None
-    return f"{job.name}/{job.log_stream_suffix}-{int(job.start)}"
-
-
-def _group_kind(ctx: Context, request: dict[str, Any]) -> str:
-    name, identifier = request.get("logGroupName"), request.get("logGroupIdentifier")
-    if name is not None and identifier is not None:
-        raise invalid("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
-    if name is None and identifier is None:
-        raise invalid("Either logGroupName or logGroupIdentifier must be specified.")
-    group = name or str(identifier)
-    if group.startswith("arn:"):
-        # arn:aws:logs:<region>:<account>:log-group:<name>[:*]
-        group = group.split(":log-group:", 1)[-1].removesuffix(":*")
-    for kind in KINDS:
-        if group == group_name(kind) and any(_started(ctx, job) for job in ctx.store.jobs(kind)):
-            return kind
-    raise missing("The specified log group does not exist.")
-
-
-def _started(ctx: Context, job: JobRecord) -> bool:
-    return job.start is not None and job.start <= ctx.now()
-
-
-def _streams(ctx: Context, kind: str, name_prefix: str | None = None) -> list[Stream]:
-    """The group's streams; with a prefix naming a job (`<job>/...`), only that job is looked at, not all."""
-    now = ctx.now()
-    streams = []
-    candidates: Iterable[JobRecord]
-    if name_prefix is not None and "/" in name_prefix:
-        job = ctx.store.get_job(kind, name_prefix.split("/", 1)[0])
-        candidates = [job] if job is not None and job.name == name_prefix.split("/", 1)[0] else []
-    else:
-        candidates = ctx.store.jobs(kind)
-    for job in candidates:
-        if name_prefix is not None and not job.name.startswith(name_prefix.split("/", 1)[0]):
-            continue
-        execution = ctx.store.get_execution(job.execution_arn)
-        if execution is not None:
-            fresh(ctx, execution)
-        if job.start is None or job.start > now:
-            continue
-        events = tuple(
-            Event(int((job.start + offset) * 1000), message)
-            for offset, message in sorted(job.log_lines, key=lambda line: line[0])
-            if job.start + offset <= now
-        )
-        streams.append(Stream(stream_name(job), job, int(job.start * 1000), events))
-    return streams
-
-
-def _in_window(event: Event, request: dict[str, Any]) -> bool:
-    start, end = request.get("startTime"), request.get("endTime")
-    return (start is None or event.timestamp >= start) and (end is None or event.timestamp < end)
-
-
-def _event(event: Event) -> dict[str, Any]:
-    return {"timestamp": event.timestamp, "message": event.message, "ingestionTime": event.timestamp}
+def _size(message: str) -> int:
+    return len(message.encode()) + EVENT_OVERHEAD
 
 
 def _token(direction: str, index: int) -> str:
@@ -115,90 +40,130 @@ def _token(direction: str, index: int) -> str:
 
 
 def get_log_events(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
-    kind = _group_kind(ctx, request)
     wanted = request["logStreamName"]
-    stream = next((s for s in _streams(ctx, kind, wanted) if s.name == wanted), None)
-    if stream is None:
+    _, found = streams(ctx, request, wanted)
+    visible = next((v for v in found if v.name == wanted), None)
+    if visible is None:
         raise missing("The specified log stream does not exist.")
-    events = [e for e in stream.events if _in_window(e, request)]
+    timeline = visible.stream.timeline
+    start, end = request.get("startTime"), request.get("endTime")
+    low = timeline.first_at(start) if start is not None else 0
+    # GetLogEvents' endTime is exclusive: "equal to or later than this time are not included".
+    high = min(visible.count, timeline.first_at(end)) if end is not None else visible.count
+    low = min(low, high)
     limit = int(request.get("limit") or DEFAULT_EVENTS_LIMIT)
     token = request.get("nextToken")
     if token is not None:
         match = _TOKEN.fullmatch(token)
         if match is None:
             raise invalid("The specified nextToken is invalid.")
-        direction, index = match.group(1), min(int(match.group(2)), len(events))
+        direction, index = match.group(1), min(max(int(match.group(2)), low), high)
     elif request.get("startFromHead"):
-        direction, index = "f", 0
+        direction, index = "f", low
     else:
         # Without a token and without startFromHead the service answers the latest events.
-        direction, index = "b", len(events)
-    if direction == "f":
-        begin, end = index, min(index + limit, len(events))
-    else:
-        begin, end = max(0, index - limit), index
-    # At the end of the stream the forward token comes back unchanged (f/<end> is the token that was sent).
+        direction, index = "b", high
+    taken, size = 0, 0
+    step = 1 if direction == "f" else -1
+    edge = high if direction == "f" else low
+    while index + step * taken != edge and taken < limit:
+        position = index + taken if direction == "f" else index - taken - 1
+        size += _size(timeline.message(position))
+        if size > PAGE_BYTES and taken:
+            break
+        taken += 1
+    begin, stop = (index, index + taken) if direction == "f" else (index - taken, index)
+    # At the end of the stream the forward token comes back unchanged (f/<stop> is the token that was sent).
     return {
-        "events": [_event(e) for e in events[begin:end]],
-        "nextForwardToken": _token("f", end),
+        "events": [
+            {"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.timestamp}
+            for e in timeline.events(begin, stop)
+        ],
+        "nextForwardToken": _token("f", stop),
         "nextBackwardToken": _token("b", begin),
     }
 
 
-def _matches(pattern: str | None, message: str) -> bool:
-    """A subset of the filter syntax: every term (or "quoted phrase") must occur; `-term` must not."""
-    if not pattern or not pattern.strip():
-        return True
-    for quoted, bare in re.findall(r'"([^"]*)"|(\S+)', pattern):
-        term = quoted or bare
-        if term.startswith("-") and not quoted:
-            if term[1:] in message:
-                return False
-        elif term not in message:
-            return False
-    return True
+def _event_id(timestamp: int, stream: str, index: int) -> str:
+    """56 digits, unique per event and stable across calls (clients de-duplicate by it)."""
+    return f"{timestamp:020d}{zlib.crc32(stream.encode()) % 10**12:012d}{index:024d}"
+
+
+Key = tuple[int, str, int]  # (timestamp, stream name, index): the order FilterLogEvents merges streams in
+
+
+def _keys(
+    visible: Visible, low_ms: int | None, high_ms: int | None, after: Key | None, forward: bool
+) -> Iterator[Key]:
+    """The stream's events in the window, in merge order, strictly after `after` (in that direction)."""
+    timeline, name = visible.stream.timeline, visible.name
+    low = timeline.first_at(low_ms) if low_ms is not None else 0
+    # FilterLogEvents' endTime is inclusive: "later than this time are not returned".
+    high = min(visible.count, timeline.first_at(high_ms + 1)) if high_ms is not None else visible.count
+    if forward:
+        begin = low
+        if after is not None:
+            ts, other, index = after
+            begin = max(
+                low, index + 1 if name == other else timeline.first_at(ts if name > other else ts + 1)
+            )
+        for position in range(begin, high):
+            yield timeline.time(position), name, position
+    else:
+        last = high - 1
+        if after is not None:
+            ts, other, index = after
+            last = min(
+                last, index - 1 if name == other else timeline.first_at(ts + 1 if name < other else ts) - 1
+            )
+        for position in range(last, low - 1, -1):
+            yield timeline.time(position), name, position
 
 
 def filter_log_events(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
     names, prefix = request.get("logStreamNames"), request.get("logStreamNamePrefix")
     if names is not None and prefix is not None:
         raise invalid("logStreamNames and logStreamNamePrefix are mutually exclusive parameters.")
-    kind = _group_kind(ctx, request)
-    streams = [
-        s
-        for s in _streams(ctx, kind, prefix)
-        if (names is None or s.name in names) and (prefix is None or s.name.startswith(prefix))
-    ]
-    merged = sorted(
-        (
-            (event.timestamp, stream.name, index, event)
-            for stream in streams
-            for index, event in enumerate(stream.events)
-            if _in_window(event, request) and _matches(request.get("filterPattern"), event.message)
-        ),
-        key=lambda row: row[:3],
-    )
-    query = [
-        kind,
-        names,
-        prefix,
-        request.get("startTime"),
-        request.get("endTime"),
-        request.get("filterPattern"),
-    ]
+    group, found = streams(ctx, request, prefix)
+    if names is not None:
+        found = [v for v in found if v.name in names]
+    matches = compile_pattern(request.get("filterPattern"))
+    start, end = request.get("startTime"), request.get("endTime")
+    query = [group, names, prefix, start, end, request.get("filterPattern")]
     state = decode_token(request.get("nextToken"), query, "InvalidParameterException")
-    begin = int(state["o"]) if state else 0
+    forward = state["d"] == "f" if state else request.get("startFromHead") is not False
+    if not forward and start is not None and start < _DESCENDING_SINCE:
+        raise invalid("startFromHead=false requires a startTime on or after 2024-01-01T00:00:00Z.")
+    point = state.get("p") if state else None
+    after: Key | None = (int(point[0]), str(point[1]), int(point[2])) if point else None
+    timelines = {v.name: v.stream.timeline for v in found}
+    merged = heapq.merge(*(_keys(v, start, end, after, forward) for v in found), reverse=not forward)
     limit = int(request.get("limit") or DEFAULT_EVENTS_LIMIT)
-    chunk = merged[begin : begin + limit]
-    more = begin + limit < len(merged)
-    return {
-        "events": [
-            {**_event(event), "logStreamName": name, "eventId": f"{timestamp:020d}{index:036d}"}
-            for timestamp, name, index, event in chunk
-        ],
-        "searchedLogStreams": [],
-        "nextToken": encode_token({"o": begin + limit, "q": query}) if more else None,
-    }
+    events: list[dict[str, Any]] = []
+    size, scanned, last = 0, 0, after
+    for key in merged:
+        timestamp, name, index = key
+        message = timelines[name].message(index)
+        if matches(message):
+            size += _size(message)
+            if size > PAGE_BYTES and events:
+                merged = heapq.merge([key], merged, reverse=not forward)  # not taken: the next page's first
+                break
+            events.append(
+                {
+                    "logStreamName": name,
+                    "timestamp": timestamp,
+                    "message": message,
+                    "ingestionTime": timestamp,
+                    "eventId": _event_id(timestamp, name, index),
+                }
+            )
+        last, scanned = key, scanned + 1
+        if len(events) >= limit or scanned >= SCAN_BUDGET:
+            break
+    more = next(iter(merged), None) is not None
+    token = encode_token({"d": "f" if forward else "b", "p": list(last) if last else None, "q": query})
+    return {"events": events, "searchedLogStreams": [], "nextToken": token if more else None}
 
 
 def describe_log_streams(ctx: Context, request: dict[str, Any]) -> dict[str, Any]:
@@ -206,37 +171,33 @@ def describe_log_streams(ctx: Context, request: dict[str, Any]) -> dict[str, Any
     by_time = request.get("orderBy") == "LastEventTime"
     if prefix is not None and by_time:
         raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
-    kind = _group_kind(ctx, request)
+    group, found = streams(ctx, request, prefix)
     descending = bool(request.get("descending"))
-    streams = [s for s in _streams(ctx, kind, prefix) if prefix is None or s.name.startswith(prefix)]
 
-    def last_event(stream: Stream) -> int:
-        return stream.events[-1].timestamp if stream.events else stream.created
+    def last_event(visible: Visible) -> int:
+        return visible.stream.timeline.time(visible.count - 1)
 
-    streams.sort(
-        key=(lambda s: (last_event(s), s.name)) if by_time else (lambda s: s.name), reverse=descending
-    )
-    query = [kind, prefix, by_time, descending]
+    found.sort(key=(lambda v: (last_event(v), v.name)) if by_time else (lambda v: v.name), reverse=descending)
+    query = [group, prefix, by_time, descending]
     state = decode_token(request.get("nextToken"), query, "InvalidParameterException")
     begin = int(state["o"]) if state else 0
     limit = int(request.get("limit") or DEFAULT_STREAMS_LIMIT)
-    chunk = streams[begin : begin + limit]
-    group_arn = f"arn:aws:logs:{ctx.region}:{ctx.backend.account}:log-group:{group_name(kind)}"
+    chunk = found[begin : begin + limit]
+    group_arn = f"arn:aws:logs:{ctx.region}:{ctx.backend.account}:log-group:{group}"
     return {
         "logStreams": [
             {
-                "logStreamName": s.name,
-                "creationTime": s.created,
-                "firstEventTimestamp": s.events[0].timestamp if s.events else None,
-                "lastEventTimestamp": s.events[-1].timestamp if s.events else None,
-                "lastIngestionTime": s.events[-1].timestamp if s.events else None,
-                "uploadSequenceToken": None,
-                "arn": f"{group_arn}:log-stream:{s.name}",
+                "logStreamName": v.name,
+                "creationTime": v.stream.timeline.time(0),
+                "firstEventTimestamp": v.stream.timeline.time(0),
+                "lastEventTimestamp": last_event(v),
+                "lastIngestionTime": last_event(v),
+                "arn": f"{group_arn}:log-stream:{v.name}",
                 "storedBytes": 0,
             }
-            for s in chunk
+            for v in chunk
         ],
-        "nextToken": encode_token({"o": begin + limit, "q": query}) if begin + limit < len(streams) else None,
+        "nextToken": encode_token({"o": begin + limit, "q": query}) if begin + limit < len(found) else None,
     }
 
 
@@ -245,3 +206,5 @@ OPERATIONS: dict[str, Operation] = {
     "FilterLogEvents": filter_log_events,
     "DescribeLogStreams": describe_log_streams,
 }
+
+__all__ = ["OPERATIONS", "group_of"]

@@ -85,22 +85,73 @@ class ExecutionRecord:
 
 @dataclass
 class JobRecord:
-    """A training, processing or transform job a step "ran" (DescribeTrainingJob & co.)."""
+    """Work a step ran that writes logs: a training, processing or transform job (DescribeTrainingJob & co.),
+    or one invocation of a Lambda step's function (kind "LambdaInvocation", named by its request id).
 
-    kind: str  # "TrainingJob" | "ProcessingJob" | "TransformJob"
-    name: str
-    arn: str
+    What it logs is not stored: it is generated on demand from these fields (`joblogs`), deterministic from
+    `log_seed`, and shows as the simulated clock passes each line.
+    """
+
+    kind: str  # "TrainingJob" | "ProcessingJob" | "TransformJob" | "LambdaInvocation"
+    name: str  # the job name; a Lambda invocation's request id
+    arn: str  # the job's ARN; a Lambda invocation's function ARN
     status: str  # InProgress | Completed | Failed | Stopping | Stopped
     created: float
     execution_arn: str
     step_name: str
-    arguments: dict[str, Any]  # the step's Arguments with expressions resolved
-    start: float | None = None
+    arguments: dict[str, Any]  # the step's Arguments with expressions resolved (a Lambda's event)
+    start: float | None = None  # when the step's attempt left Starting (the job runs `duration` from here)
     end: float | None = None
     failure_reason: str | None = None
     instance_type: str | None = None
     instance_count: int = 1
-    metrics: dict[str, float] = field(default_factory=dict)  # final metrics (training)
-    # (offset seconds from start, message) log lines; they appear as the simulated clock passes them.
-    log_lines: list[tuple[float, str]] = field(default_factory=list)
-    log_stream_suffix: str = "algo-1"
+    metrics: dict[str, float] = field(default_factory=dict)  # final metrics, read from the log at the end
+    duration: float = 0.0  # planned run time from `start` (0: unknown, an older state file)
+    planned_failure: str | None = None  # the FailureReason the attempt was drawn to end with
+    target_metrics: dict[str, float] = field(default_factory=dict)  # final values its log works towards
+    log_seed: str = ""  # keys every draw of the generated log
+    log_rate: float | None = None  # progress lines per simulated minute (None: the kind's default)
+    stopping: float | None = None  # when StopPipelineExecution reached it
+    outputs: dict[str, Any] = field(default_factory=dict)  # what a Lambda invocation returned
+
+
+@dataclass
+class ModelRecord:
+    """A model a Model step created (DescribeModel)."""
+
+    name: str
+    arn: str
+    created: float
+    arguments: dict[str, Any]  # the CreateModel request: PrimaryContainer, ExecutionRoleArn, ...
+    execution_arn: str
+    step_name: str
+
+
+@dataclass
+class ModelPackageGroupRecord:
+    """A model package group (DescribeModelPackageGroup), created by the first RegisterModel into it."""
+
+    name: str
+    arn: str
+    created: float
+    description: str | None = None
+    created_by: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelPackageRecord:
+    """A model package a RegisterModel step registered (DescribeModelPackage, UpdateModelPackage)."""
+
+    name: str  # the group name (versioned), or the package's own name (unversioned)
+    arn: str
+    created: float
+    modified: float
+    arguments: dict[str, Any]  # the CreateModelPackage request, kept up to date by UpdateModelPackage
+    group: str | None = None  # None: an unversioned package
+    version: int | None = None
+    approval_status: str | None = None  # ModelApprovalStatus (versioned packages only)
+    approval_description: str | None = None
+    execution_arn: str = ""
+    step_name: str = ""
+    created_by: dict[str, Any] = field(default_factory=dict)
+    modified_by: dict[str, Any] = field(default_factory=dict)

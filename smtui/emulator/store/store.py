@@ -14,11 +14,14 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from smtui.emulator.store.records import (
     ExecutionRecord,
     JobRecord,
+    ModelPackageGroupRecord,
+    ModelPackageRecord,
+    ModelRecord,
     PipelineRecord,
     PipelineVersion,
     StepRecord,
@@ -26,7 +29,15 @@ from smtui.emulator.store.records import (
 
 ACTIVE_EXECUTION_STATUSES = frozenset({"Executing", "Stopping"})
 
-Record = PipelineRecord | ExecutionRecord | JobRecord
+# Resources steps leave behind besides jobs, kept by lower-cased ARN; the row kind each persists under.
+Resource = ModelRecord | ModelPackageGroupRecord | ModelPackageRecord
+R = TypeVar("R", ModelRecord, ModelPackageGroupRecord, ModelPackageRecord)
+RESOURCE_KINDS: dict[type[Any], str] = {
+    ModelRecord: "model",
+    ModelPackageGroupRecord: "model-package-group",
+    ModelPackageRecord: "model-package",
+}
+Record = PipelineRecord | ExecutionRecord | JobRecord | Resource
 
 
 def pipeline_key(name_or_arn: str) -> str:
@@ -38,7 +49,8 @@ def pipeline_key(name_or_arn: str) -> str:
 
 
 class Store:
-    """All pipelines, executions, jobs and callback tokens, with the lookups operations and engine need."""
+    """All pipelines, executions, jobs, models and model packages, and callback tokens, with the lookups
+    operations and engine need."""
 
     def __init__(self, path: str | Path | None = None) -> None:
         self._pipelines: dict[str, PipelineRecord] = {}
@@ -52,6 +64,7 @@ class Store:
         self._next_seq = 0
         self._jobs: dict[tuple[str, str], JobRecord] = {}
         self._jobs_by_execution: dict[str, list[JobRecord]] = {}
+        self._resources: dict[str, dict[str, Any]] = {kind: {} for kind in RESOURCE_KINDS.values()}
         self._callbacks: dict[str, tuple[str, str]] = {}
         self._tokens: dict[str, str] = {}
         # Executions that may be running: the engine's advance_all() walks these, not all 10,000.
@@ -177,6 +190,22 @@ class Store:
         """The jobs an execution's steps ran, in creation order."""
         return list(self._jobs_by_execution.get(execution_arn, []))
 
+    # ---- models, model packages and their groups -------------------------------------------------
+
+    def add_resource(self, record: Resource) -> None:
+        """Insert (or replace) a model, model package or model package group, keyed by its ARN."""
+        self._resources[RESOURCE_KINDS[type(record)]][record.arn.lower()] = record
+        self.touch(record)
+
+    def get_resource(self, cls: type[R], arn: str) -> R | None:
+        """A resource of that type by its ARN (case-insensitive, as the service's names are)."""
+        found: R | None = self._resources[RESOURCE_KINDS[cls]].get(arn.lower())
+        return found
+
+    def resources(self, cls: type[R]) -> list[R]:
+        """Every resource of that type, oldest first."""
+        return list(self._resources[RESOURCE_KINDS[cls]].values())
+
     # ---- callback and idempotency tokens ---------------------------------------------------------
 
     def register_callback(self, token: str, execution_arn: str, step_name: str) -> None:
@@ -212,8 +241,10 @@ class Store:
             self._dirty[("execution", record.arn)] = record
             if record.status in ACTIVE_EXECUTION_STATUSES:
                 self._maybe_active.add(record.arn)
-        else:
+        elif isinstance(record, JobRecord):
             self._dirty[("job", f"{record.kind}\n{record.name.lower()}")] = record
+        else:
+            self._dirty[(RESOURCE_KINDS[type(record)], record.arn.lower())] = record
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -301,6 +332,9 @@ class Store:
                 job = _load_job(data)
                 self._jobs[(job.kind, job.name.lower())] = job
                 self._jobs_by_execution.setdefault(job.execution_arn, []).append(job)
+            elif kind in _RESOURCE_LOADERS:
+                resource = _RESOURCE_LOADERS[kind](**_fields(_RESOURCE_LOADERS[kind], data))
+                self._resources[kind][key] = resource
             elif kind == "callback":
                 self._callbacks[key] = (data[0], data[1])
             elif kind == "token":
@@ -316,6 +350,8 @@ class Store:
                 self._maybe_active.add(execution.arn)
         for jobs in self._jobs_by_execution.values():
             jobs.sort(key=lambda job: job.created)
+        for kind, table in self._resources.items():
+            self._resources[kind] = dict(sorted(table.items(), key=lambda item: item[1].created))
 
 
 def _dump(value: Any) -> str | None:
@@ -346,5 +382,11 @@ def _load_execution(data: dict[str, Any]) -> ExecutionRecord:
 
 def _load_job(data: dict[str, Any]) -> JobRecord:
     values = _fields(JobRecord, data)
-    values["log_lines"] = [(float(offset), str(message)) for offset, message in data.get("log_lines", [])]
+    lines = data.get("log_lines") or []
+    if "duration" not in data and lines:
+        # An older state file stored the log itself; its last line fell at the end of the planned run.
+        values["duration"] = max(float(offset) for offset, _ in lines)
     return JobRecord(**values)
+
+
+_RESOURCE_LOADERS: dict[str, type[Any]] = {kind: cls for cls, kind in RESOURCE_KINDS.items()}

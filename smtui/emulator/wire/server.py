@@ -39,14 +39,19 @@ class Protocol:
     """Routes AWS JSON 1.1 requests to the operations; holds the call statistics and the fault settings."""
 
     def __init__(self, backend: Backend, *, seed: int = 0) -> None:
-        from smtui.emulator.ops import executions, jobs, logs, pipelines
+        from smtui.emulator.ops import executions, jobs, logs, models, pipelines
 
         self.backend = backend
         self.calls: Counter[str] = Counter()
         self.agents: Counter[str] = Counter()  # requests by User-Agent header
         self.faults = Faults(seed)
         self.operations: dict[str, dict[str, Operation]] = {
-            "sagemaker": {**pipelines.OPERATIONS, **executions.OPERATIONS, **jobs.OPERATIONS},
+            "sagemaker": {
+                **pipelines.OPERATIONS,
+                **executions.OPERATIONS,
+                **jobs.OPERATIONS,
+                **models.OPERATIONS,
+            },
             "logs": dict(logs.OPERATIONS),
         }
 
