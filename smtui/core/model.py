@@ -149,6 +149,9 @@ class StepNode:
     skip_reason: str | None = None
     children: tuple[StepNode, ...] = ()
     display_name: str | None = None
+    # Set on a step last read running under an execution that has ended since: its final state is being
+    # read, and meanwhile its duration stops here (the execution's end, or when its steps were read).
+    clock_end: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
