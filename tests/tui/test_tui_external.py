@@ -69,3 +69,16 @@ async def test_the_open_execution_retried_elsewhere_header_and_tree_agree(emu: E
         await until(lambda: "Executing" not in " ".join(labels()), pilot=pilot, what="the tree's final read")
         assert "Step failure" not in text_of(summary)
         assert "Succeeded" in step("Preprocess")
+
+
+async def test_ctrl_r_brings_the_rows_in_view_up_to_date(emu: Emulator) -> None:
+    arn = await _failed_run(emu)
+    hour = 3600.0
+    slow = ("active", "watched", "background", "discovery", "visible_status", "watched_status", "reconcile")
+    async with tui(emu, monitor={f"{pace}_interval": hour for pace in slow}) as (app, pilot):
+        await until(lambda: "Failed" in _status_cell(app, arn), pilot=pilot, what="the failed row")
+        await _retry_elsewhere(emu, arn)
+        await pilot.pause(0.5)
+        assert "Failed" in _status_cell(app, arn)  # every poll that would see it is an hour away
+        await pilot.press("ctrl+r")
+        await until(lambda: "Running" in _status_cell(app, arn), pilot=pilot, what="the row running again")
