@@ -131,6 +131,7 @@ class StatusPolls:
             # screen: the others get it when they scroll into view (the list already gave the failure reason).
             if arn in self.store.runs or arn in self._watched:
                 self._due[("steps", arn)] = now
+                self._quiet[arn] = 0  # counts the final reads from here (`polls.FINAL_READS`)
             if self._exec_priority(arn) != REST:
                 self._due.setdefault(("describe", arn), now)
         if changed:
