@@ -122,8 +122,8 @@ class StatusPolls:
             self._want_details(arn, urgent=resumed and self._exec_priority(arn) != REST)
             execution = self.store.executions.get(arn)
             if resumed and execution is not None:
-                # Seen by a Describe, or by a list of another pipeline's turn: its pipeline is listed
-                # again from now on, at its pace.
+                # Seen by a Describe (the execution open): its pipeline is listed again from now on, at
+                # its pace, however idle it was.
                 pace = self._list_interval(execution.pipeline_name) or 0.0
                 self._schedule_list(execution.pipeline_name, now + pace)
         for arn in ended:
@@ -132,7 +132,8 @@ class StatusPolls:
             if arn in self.store.runs or arn in self._watched:
                 self._due[("steps", arn)] = now
                 self._quiet[arn] = 0  # counts the final reads from here (`polls.FINAL_READS`)
-            if self._exec_priority(arn) != REST:
+            execution = self.store.executions.get(arn)
+            if self._exec_priority(arn) != REST and execution is not None and execution.ended is None:
                 self._due.setdefault(("describe", arn), now)
         if changed:
             self._emit(ExecutionsChanged(frozenset(changed)))
