@@ -146,3 +146,29 @@ async def test_refresh_now_brings_what_is_on_screen_up_to_date(
         assert status(monitor, failed)() is ExecutionStatus.EXECUTING
         assert monitor.executions[failed].failure_reason is None
         assert train(monitor, failed).status is StepStatus.STARTING  # its steps were read again too
+
+
+async def test_a_stop_made_elsewhere_reaches_a_row_in_view_and_the_open_execution_by_the_list_alone(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    pipeline = name("stopped")
+    emu.create_pipeline(pipeline, definition("train-retry-cache.json"))
+    shown, opened = emu.start_execution(pipeline), emu.start_execution(pipeline)
+    # Step polls an hour apart: nothing but the pipeline's list at the status paces can tell.
+    paces = {"active_interval": HOUR, "watched_interval": HOUR, "reconcile_interval": HOUR}
+    async with monitoring(
+        client, visible_status_interval=0.3, watched_status_interval=0.15, **paces
+    ) as monitor:
+        await until(lambda: monitor.progress(shown) is not None and monitor.progress(opened) is not None)
+        monitor.set_visible([shown])
+        for arn in (shown, opened):
+            if arn == opened:
+                monitor.set_visible([])
+                monitor.watch(opened)
+            await monitor.settle()
+            steps = monitor.steps_refreshed(arn)
+            emu.boto().stop_pipeline_execution(PipelineExecutionArn=arn)
+            await until(lambda arn=arn: status(monitor, arn)() is ExecutionStatus.STOPPING)  # type: ignore[misc]
+            assert monitor.steps_refreshed(arn) == steps  # the steps were not what told
+            emu.advance(10)  # stopping takes 2-6 s; the other run is still in its first step
+            await until(lambda arn=arn: status(monitor, arn)() is ExecutionStatus.STOPPED)  # type: ignore[misc]
