@@ -28,6 +28,17 @@ class ExecutionStatus(enum.StrEnum):
     def is_terminal(self) -> bool:
         return not self.is_active
 
+    @property
+    def is_retryable(self) -> bool:
+        """Finished, yet RetryPipelineExecution may run it again under the same ARN: anything but Succeeded.
+
+        Retry is known to work on Failed runs (the emulator allows only those); nothing documents which
+        statuses it accepts, so Stopped and CompletedWithFailures count too: a retry that the monitor
+        misses leaves a row wrong for good, while counting them costs little (the signal is a list per
+        pipeline, not a call per execution).
+        """
+        return self.is_terminal and self is not ExecutionStatus.SUCCEEDED
+
 
 class StepStatus(enum.StrEnum):
     """A step's state: the API's `StepStatus` values plus the two the API never lists.
@@ -152,6 +163,9 @@ class StepNode:
     # The run will never run it: in the Condition branch not taken, needing a step that is, or left out
     # by a run that succeeded. Unlike a step a failed or stopped run never reached, it is not progress due.
     not_taken: bool = False
+    # Set on a step last read running under an execution that has ended since: its final state is being
+    # read, and meanwhile its duration stops here (the execution's end, or when its steps were read).
+    clock_end: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

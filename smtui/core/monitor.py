@@ -1,16 +1,17 @@
 """The monitor: owns all polling, keeps what is known, publishes change events.
 
 The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
-- An execution's *status* comes from its pipeline's ListPipelineExecutions page: one call covers every
-  active execution of a pipeline, so per-execution DescribePipelineExecution is never polled.
-- A pipeline is listed only while it has unfinished executions, or when ListPipelines shows its
-  LastExecutionTime moved (a new run). Idle pipelines cost one shared ListPipelines every discovery interval.
-  While it has unfinished executions the list runs at the background pace (the active pace for the
-  watched execution's pipeline), because the step polls see most status changes first: a poll that shows a
-  step newly stopping, stopped or failed, or every step done, lists the pipeline at once.
-- ListPipelineExecutionSteps runs only for unfinished executions (plus one final poll when they end),
-  and pages only until every step known to be unfinished has been seen again (newest first); follow-up
-  polls ask for small pages (2 × unfinished + 8), since parsing a page is most of a call's CPU.
+- Statuses (`smtui.core.statuses`): one ListPipelineExecutions per pipeline covers all its runs, so
+  DescribePipelineExecution is polled only for the execution on screen once it has ended (a retry may run
+  it again). A pipeline is listed while it has unfinished runs, at the pace of the most urgent (on screen
+  1.5 s, in view 8 s, the rest 15 s, and at once when a step poll sees a step stopping or failing, or
+  every step done); while it holds finished runs a retry may run again (8 s in view, 45 s otherwise); and
+  when ListPipelines shows its LastExecutionTime moved (a new run). Idle pipelines cost one shared
+  ListPipelines every discovery interval.
+- ListPipelineExecutionSteps runs only for unfinished executions (plus a final poll when they end, again
+  while it still shows a step running, 3 times at most), and pages only until every step known to be
+  unfinished has been seen again (newest first); follow-up polls ask for small pages (2 × unfinished + 8),
+  since parsing a page is most of a call's CPU.
 - Adaptive: each step poll that finds nothing new stretches that execution's next one by half, up to 3x
   its interval for visible rows and 4x for the rest; a change brings it back. The watched one keeps its pace.
   Real steps run for minutes, so most of an execution's polls would find nothing.
@@ -30,7 +31,8 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
   `track()` follows an execution older than its pipeline's first page.
 
 Deviations from the brief's API: extra keyword arguments `background_interval=None, history_pages=1,
-max_in_flight=8, pipelines=None, executions=None, estimates=True`; extra methods `steps_refreshed`, `runs`,
+max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status_interval=None,
+visible_status_interval=None, reconcile_interval=None`; extra methods `steps_refreshed`, `runs`,
 `graph`, `nudge_pipeline`, `nudge_execution`, `track`, `backlog`; an extra event `PipelinesChanged`. Events
 are in `smtui.core.events` (re-exported here).
 """
@@ -58,7 +60,8 @@ from smtui.core.events import (
     StepsChanged,
 )
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
-from smtui.core.polls import REST, VISIBLE, WATCHED, Key, Polls
+from smtui.core.polls import Polls
+from smtui.core.statuses import REST, VISIBLE, WATCHED, Key
 from smtui.core.store import Store
 from smtui.core.timing import estimate_remaining
 
@@ -94,6 +97,9 @@ class Monitor(Polls):
         pipelines: Iterable[str] | None = None,
         executions: Iterable[str] | None = None,
         estimates: bool = True,
+        watched_status_interval: float | None = None,
+        visible_status_interval: float | None = None,
+        reconcile_interval: float | None = None,
     ) -> None:
         self.client = client
         # `smtui wait` follows some executions: only their pipelines (names, any case) are listed, only their
@@ -105,6 +111,11 @@ class Monitor(Polls):
         self.watched_interval = watched_interval
         self.discovery_interval = discovery_interval
         self.background_interval = background_interval or 3 * active_interval
+        # How fresh statuses are (`smtui.core.statuses`): at the default intervals, the execution on
+        # screen every 1.5 s, rows in view every 8 s, retryable runs elsewhere every 45 s.
+        self.watched_status_interval = watched_status_interval or 1.5 * watched_interval
+        self.visible_status_interval = visible_status_interval or 1.6 * active_interval
+        self.reconcile_interval = reconcile_interval or 9 * active_interval
         self.history_pages = history_pages
         # By default the server's time (local time corrected by the skew the client observes).
         self.clock = clock or client.now
@@ -117,6 +128,8 @@ class Monitor(Polls):
         self._watched: set[str] = set()
         self._visible: set[str] | None = None
         self._quiet: dict[str, int] = {}
+        self._reconciled: dict[str, float] = {}
+        self._deep: dict[str, set[str]] = {}
         self._rate_origin: tuple[float, datetime] | None = None
         self._task: asyncio.Task[None] | None = None
         self._workers: set[asyncio.Task[None]] = set()
@@ -148,15 +161,21 @@ class Monitor(Polls):
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
     async def refresh_now(self) -> None:
-        """Discovery and every scheduled poll due now; returns once each of those ran (10 s at most).
+        """Everything on screen brought up to date, and every scheduled poll run now; returns once each
+        of those ran (10 s at most).
 
-        Idle pipelines are not listed: discovery (ListPipelines) shows whether they ran since.
+        On screen: every pipeline with a row in view is listed down to its deepest row in view, finished
+        ones included (a retry may have run them again); the execution open has its steps read, and its
+        status too (Describe) when it has ended. Idle pipelines with nothing in view are not listed:
+        discovery (ListPipelines) shows whether they ran since.
         """
         loop = asyncio.get_running_loop()
         now = self._now()
         self._due[("discover", "")] = now
         for key in list(self._due):
             self._due[key] = now
+        shown = self._watched | (set(self.store.executions) if self._visible is None else self._visible)
+        self._read_shown_now(shown, now)
         asked = set(self._due) | set(self._in_flight)
         self._kick()
         start, deadline = loop.time(), loop.time() + 10.0
@@ -206,14 +225,22 @@ class Monitor(Polls):
         return tree.progress if tree is not None else None
 
     def running_steps(self, execution_arn: str) -> tuple[str, ...]:
+        """Steps running now; none once the execution has ended (whatever its steps were last read as)."""
+        execution = self.store.executions.get(execution_arn)
+        if execution is not None and execution.status.is_terminal:
+            return ()
         tree = self.tree(execution_arn)
         if tree is None:
             return tuple(r.name for r in self.runs(execution_arn) if r.status.is_active)
         return tuple(n.name for _, n in tree.walk() if n.status.is_active and not n.children)
 
     def watch(self, execution_arn: str) -> None:
+        """The execution open on screen: its steps and its status are read now, then at the watched pace."""
         self._watched.add(execution_arn)
         self._quiet.pop(execution_arn, None)
+        execution = self.store.executions.get(execution_arn)
+        if execution is not None and execution.is_active:
+            self._schedule_list(execution.pipeline_name, self._now())
         self._want_details(execution_arn, urgent=True)
 
     def track(self, execution: Execution) -> None:

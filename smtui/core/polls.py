@@ -12,18 +12,18 @@ from datetime import datetime
 from smtui.core.client import SageMakerClient
 from smtui.core.definition import DefinitionError, StepGraph, parse_definition
 from smtui.core.events import ExecutionsChanged, MonitorEvent, PipelinesChanged, StepsChanged
-from smtui.core.model import Execution, StepRun, StepStatus
+from smtui.core.model import StepRun, StepStatus
+from smtui.core.statuses import WATCHED, Key, StatusPolls
 from smtui.core.store import Store
 from smtui.core.timing import HISTORY_RUNS
+from smtui.core.tree import latest_runs
 
-Key = tuple[str, str]  # (kind, subject): ("discover", ""), ("pipeline", name), ("steps", arn), ...
-
-WATCHED, VISIBLE, REST = 0, 1, 2  # priorities: the execution on screen, rows in view, the rest
 QUIET_CAP = 12.0  # a row whose running steps cannot have ended yet waits at most this many intervals
 RATE_WARMUP = 5.0  # seconds of the scheduler's clock before the rate of the store's clock is trusted
+FINAL_READS = 3  # step polls of an ended execution while the API still shows one of its steps running
 
 
-class Polls:
+class Polls(StatusPolls):
     """The poll of each target kind; the scheduler in `Monitor` decides when they run."""
 
     client: SageMakerClient
@@ -85,18 +85,7 @@ class Polls:
                 self._emit(ExecutionsChanged(frozenset({subject})))
             return None
         if kind == "describe":
-            known = self.store.executions.get(subject)
-            described = await self.client.describe_execution(subject, known.pipeline_name if known else None)
-            if described.is_active:
-                return None  # the pipeline list will see it end; the end time is read then
-            if self.store.update_execution(
-                subject,
-                ended=described.ended,
-                failure_reason=described.failure_reason,
-                status=described.status,
-            ):
-                self._emit(ExecutionsChanged(frozenset({subject})))
-            return None
+            return await self._describe(subject)
         raise ValueError(f"unknown poll {key}")
 
     async def _discover(self) -> float:
@@ -111,47 +100,6 @@ class Polls:
         if changed:
             self._emit(PipelinesChanged(frozenset(changed)))
         return self.discovery_interval
-
-    async def _poll_pipeline(self, name: str) -> float | None:
-        first = not self.store.loaded(name)
-        pending = set(self.store.active_of(name))
-        known = self.store.known_of(name)
-
-        def stop(page: list[Execution]) -> bool:
-            pending.difference_update(e.arn for e in page)
-            return not pending and any(e.arn in known for e in page)
-
-        pages = self.history_pages if first else None
-        # Follow-ups need only the newest few (new runs, then down to the oldest unfinished one, as deep as it
-        # was last time): a small page parses fast, and more pages follow only when many runs were added.
-        depth = self.store.list_depth.get(name, len(pending))
-        size = 100 if first else min(100, max(depth, len(pending)) + 5)
-        listed = await self.client.list_executions(
-            name, stop=None if first else stop, max_pages=pages, page_size=size
-        )
-        self.store.list_depth[name] = 1 + max((i for i, e in enumerate(listed) if e.is_active), default=-1)
-        changed, ended, started = self.store.merge_executions(name, listed, initial=first)
-        for arn in started:
-            self._want_details(arn, urgent=False, active=True)
-        for arn in ended:
-            # The final look at its steps once. The end time (DescribePipelineExecution) only for a row on
-            # screen: the others get it when they scroll into view (the list already gave the failure reason).
-            if arn in self.store.runs or arn in self._watched:
-                self._due[("steps", arn)] = self._now()
-            if self._exec_priority(arn) != REST:
-                self._due.setdefault(("describe", arn), self._now())
-        if changed:
-            self._emit(ExecutionsChanged(frozenset(changed)))
-        active = self.store.active_of(name)
-        if not active:
-            return None
-        priority = min(self._exec_priority(a) for a in active)
-        if priority != REST:
-            self._want_history(name)  # the estimate of the time left is shown for this pipeline
-        # The list carries the status of the pipeline's executions, but their step polls see most changes
-        # first (a step stopping or failing, the last one ending) and then nudge this list at once: it runs
-        # at the active pace for the watched execution's pipeline, at the background pace for the others.
-        return self.active_interval if priority == WATCHED else self.background_interval
 
     async def _poll_steps(self, arn: str) -> float | None:
         previous = self.store.runs.get(arn)
@@ -175,8 +123,19 @@ class Polls:
             self._emit(StepsChanged(arn))
         execution = self.store.executions.get(arn)
         if execution is None or execution.status.is_terminal:
-            self._quiet.pop(arn, None)
-            return None
+            # The final look, repeated a few times if the API still shows a step running (it may lag
+            # behind the execution's status); the tree stops such a step's clock at the execution's end.
+            if (
+                execution is None
+                or self._quiet.get(arn, 0) >= FINAL_READS
+                or not any(
+                    r.status.is_active
+                    for r in latest_runs(list(self.store.runs.get(arn, {}).values())).values()
+                )
+            ):
+                self._quiet.pop(arn, None)
+                return None
+            return self._interval(self._exec_priority(arn))
         if _turning(previous or {}, runs):
             self.nudge_pipeline(execution.pipeline_name)  # a step stops or fails: so does the execution
         tree = self.store.tree(arn)
@@ -254,7 +213,7 @@ class Polls:
         rate = (clock - clock_start).total_seconds() / (now - start)
         return rate if rate > 0.1 else None
 
-    def _want_details(self, arn: str, *, urgent: bool, active: bool | None = None) -> None:
+    def _want_details(self, arn: str, *, urgent: bool) -> None:
         """Schedule what showing this execution needs and we do not have yet (each fetched once)."""
         execution = self.store.executions.get(arn)
         if execution is None or (self.follow is not None and arn not in self.follow):
@@ -273,8 +232,12 @@ class Polls:
             key = ("steps", arn)
             soon = at if urgent or arn not in self.store.runs else at + self._steps_interval(arn)[0]
             self._due[key] = min(self._due.get(key, soon), soon)
-        if execution.status.is_terminal and execution.ended is None:
+        if arn in self._watched and execution.status.is_retryable:
+            self._due[("describe", arn)] = at  # still ended? (then again every `watched_status_interval`)
+        elif execution.status.is_terminal and execution.ended is None:
             self._due.setdefault(("describe", arn), at)
+        if shown and arn not in self._watched and execution.status.is_retryable:
+            self._schedule_list(execution.pipeline_name, at + self.visible_status_interval)
         if execution.is_active and (shown or urgent):
             self._want_history(execution.pipeline_name)
         self._kick()

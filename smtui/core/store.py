@@ -30,8 +30,11 @@ class Store:
         self._by_pipeline: dict[str, dict[str, Execution]] = {}
         # pipeline → its unfinished executions: the scheduler asks for this on every wake-up.
         self._active: dict[str, set[str]] = {}
+        # pipeline → its finished executions that a retry may run again (see `ExecutionStatus.is_retryable`).
+        self._retryable: dict[str, set[str]] = {}
         self._loaded: set[str] = set()
-        self.list_depth: dict[str, int] = {}  # pipeline → position of its oldest unfinished run, last listing
+        # execution → its place in its pipeline's list (newest first) when last listed: how deep to page.
+        self.position: dict[str, int] = {}
         self._trees: dict[str, tuple[int, StepTree]] = {}
         self._versions: dict[str, int] = {}
         # (pipeline, step name) → the shortest successful run of that step seen, in seconds (not cache hits).
@@ -69,14 +72,21 @@ class Store:
     def active_of(self, name: str) -> list[str]:
         return list(self._active.get(name, ()))
 
+    def retryable_of(self, name: str) -> set[str]:
+        return set(self._retryable.get(name, ()))
+
     def _put(self, execution: Execution) -> None:
         self.executions[execution.arn] = execution
         self._by_pipeline.setdefault(execution.pipeline_name, {})[execution.arn] = execution
-        active = self._active.setdefault(execution.pipeline_name, set())
-        if execution.is_active:
-            active.add(execution.arn)
-        else:
-            active.discard(execution.arn)
+        for index, belongs in (
+            (self._active, execution.is_active),
+            (self._retryable, execution.status.is_retryable),
+        ):
+            arns = index.setdefault(execution.pipeline_name, set())
+            if belongs:
+                arns.add(execution.arn)
+            else:
+                arns.discard(execution.arn)
 
     def recent_successes(self, name: str, n: int) -> list[Execution]:
         done = [e for e in self.by_pipeline(name) if e.status is ExecutionStatus.SUCCEEDED and e.started]
@@ -88,40 +98,72 @@ class Store:
     def merge_executions(
         self, pipeline_name: str, listed: list[Execution], *, initial: bool
     ) -> tuple[set[str], set[str], set[str]]:
-        """Merge a ListPipelineExecutions result. Returns (changed, just ended, active and new or resumed)."""
-        now = self.clock()
+        """Merge a ListPipelineExecutions result (newest first). Returns (changed, just ended, active and
+        new or resumed)."""
         self._by_pipeline.setdefault(pipeline_name, {})
         changed: set[str] = set()
         ended: set[str] = set()
         started: set[str] = set()
-        for fresh in listed:
-            old = self.executions.get(fresh.arn)
-            self.refreshed[fresh.arn] = now
-            if old is None:
-                merged = fresh
-                if fresh.is_active:
-                    started.add(fresh.arn)
-                elif not initial:
-                    ended.add(fresh.arn)  # it started and ended between two looks
-            else:
-                merged = dataclasses.replace(
-                    fresh,
-                    ended=old.ended if not fresh.is_active and old.status == fresh.status else None,
-                    parameters=old.parameters,
-                    failure_reason=fresh.failure_reason
-                    or (old.failure_reason if not fresh.is_active else None),
-                )
-                if old.is_active and not fresh.is_active:
-                    ended.add(fresh.arn)
-                elif not old.is_active and fresh.is_active:
-                    started.add(fresh.arn)  # retried: the same ARN runs again
-                if merged == old:
-                    continue
-            self._put(merged)
-            changed.add(fresh.arn)
-            self._touch(fresh.arn)
+        for index, fresh in enumerate(listed):
+            self.position[fresh.arn] = index
+            self._merge(fresh, changed, ended, started, initial=initial, described=False)
         self._loaded.add(pipeline_name)
         return changed, ended, started
+
+    def merge_described(self, fresh: Execution) -> tuple[set[str], set[str], set[str]]:
+        """Merge a DescribePipelineExecution answer for a known execution; returns as `merge_executions`.
+        Its end time and failure reason are the service's word, even when absent."""
+        changed: set[str] = set()
+        ended: set[str] = set()
+        started: set[str] = set()
+        if fresh.arn in self.executions:
+            self._merge(fresh, changed, ended, started, initial=False, described=True)
+        return changed, ended, started
+
+    def _merge(
+        self,
+        fresh: Execution,
+        changed: set[str],
+        ended: set[str],
+        started: set[str],
+        *,
+        initial: bool,
+        described: bool,
+    ) -> None:
+        """One execution as the service says it now. A list carries no end time (DescribePipelineExecution
+        does): a finished execution keeps the one it had only while its status stays the same; the same goes
+        for a failure reason the list left out. A retried execution (Failed, then Executing under the same
+        ARN) loses both, and a step poll soon resets its steps."""
+        old = self.executions.get(fresh.arn)
+        self.refreshed[fresh.arn] = self.clock()
+        if old is None:
+            merged = fresh
+            if fresh.is_active:
+                started.add(fresh.arn)
+            elif not initial:
+                ended.add(fresh.arn)  # it started and ended between two looks
+        else:
+            same = old.status is fresh.status and not fresh.is_active
+            merged = dataclasses.replace(
+                fresh,
+                pipeline_name=old.pipeline_name,
+                ended=fresh.ended if described else (old.ended if same else None),
+                parameters=old.parameters,
+                failure_reason=None
+                if fresh.is_active
+                else fresh.failure_reason or (old.failure_reason if same and not described else None),
+            )
+            if old.is_active and not fresh.is_active:
+                ended.add(fresh.arn)
+            elif not old.is_active and fresh.is_active:
+                started.add(fresh.arn)  # retried: the same ARN runs again
+            elif not fresh.is_active and old.status is not fresh.status:
+                ended.add(fresh.arn)  # it ran again and ended between two looks (e.g. Failed → Succeeded)
+            if merged == old:
+                return
+        self._put(merged)
+        changed.add(fresh.arn)
+        self._touch(fresh.arn)
 
     def add_execution(self, execution: Execution) -> None:
         """Know an execution that no listing brought (e.g. one older than its pipeline's first page)."""
@@ -186,10 +228,11 @@ class Store:
         if cached is not None and cached[0] == version:
             return cached[1]
         runs = list(self.runs.get(arn, {}).values())
+        read_at = self.steps_refreshed.get(arn)
         tree = (
-            build_tree(graph, execution, runs, now=self.clock())
+            build_tree(graph, execution, runs, now=read_at or self.clock())
             if graph.steps
-            else tree_without_definition(execution, runs)
+            else tree_without_definition(execution, runs, now=read_at)
         )
         self._trees[arn] = (version, tree)
         return tree

@@ -38,7 +38,7 @@ def step_elapsed(node: StepNode, now: datetime) -> timedelta | None:
     """Elapsed time of a step node that ran (or runs); None for pending/skipped ones."""
     if node.run is None:
         return None
-    ended = node.run.ended
+    ended = node.run.ended or node.clock_end  # under an execution that ended, it stops there
     if ended is None and node.status.is_done:
         return None  # ended but the API gave no EndTime: do not let it tick
     return elapsed(node.run.started, ended, now)

@@ -7,11 +7,16 @@ The API lists only steps that started (newest first, no type). Everything else i
 - a step the run will never run (the branch not taken, what needs it, what a successful run left out) is
   `not_taken`: the progress total leaves it out, and counts the steps a failed or stopped run never reached;
 - ForEach iterations (`<Body>-<i>`, IterationContext) become the ForEach node's children;
-- a step listed several times (retry of the execution) shows its latest attempt.
+- a step listed several times (retry of the execution) shows its latest attempt;
+- a step last read running under an execution that has ended since keeps the status it was read with
+  (its final state is being read: the monitor reads the steps of an execution once more when it ends),
+  but its clock stops at the execution's end (or, while that is unknown, at the moment its steps were
+  read): a finished execution never shows a step ticking.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -213,20 +218,40 @@ def _orphan(run: StepRun) -> StepNode:
 def build_tree(graph: StepGraph, execution: Execution, runs: Sequence[StepRun], *, now: datetime) -> StepTree:
     """The full tree of an execution: every definition step merged with the listed runs.
 
-    `now` is accepted for interface stability (durations are computed from it by `smtui.core.timing`);
-    the tree itself depends only on the graph, the execution status and the runs.
+    `now` is when the runs were read: a step read running under an execution that has ended since stops
+    its clock at the execution's end, or there when that is unknown. Durations are computed later, by
+    `smtui.core.timing`, against the time of display.
     """
-    del now
     builder = _Builder(graph, execution, runs)
     roots = [builder.node(name) for name in graph.roots]
     for name, run in builder.runs.items():
         if name not in builder.used and name not in graph and run.parent_step is None:
             roots.append(_orphan(run))
-    return StepTree(execution_arn=execution.arn, roots=tuple(roots))
+    return StepTree(execution_arn=execution.arn, roots=_stop_clocks(tuple(roots), execution, now))
 
 
-def tree_without_definition(execution: Execution, runs: Sequence[StepRun]) -> StepTree:
-    """A tree from the listed runs alone (definition not fetched): oldest first, iterations nested."""
+def _stop_clocks(
+    nodes: tuple[StepNode, ...], execution: Execution, read_at: datetime | None
+) -> tuple[StepNode, ...]:
+    """Under an execution that has ended, no step ticks: those read running stop at its end."""
+    if execution.is_active:
+        return nodes
+    end = execution.ended or read_at
+
+    def settle(node: StepNode) -> StepNode:
+        children = tuple(settle(c) for c in node.children)
+        if node.run is not None and node.run.ended is None and node.status.is_active:
+            return dataclasses.replace(node, children=children, clock_end=end)
+        return node if children == node.children else dataclasses.replace(node, children=children)
+
+    return tuple(settle(n) for n in nodes)
+
+
+def tree_without_definition(
+    execution: Execution, runs: Sequence[StepRun], *, now: datetime | None = None
+) -> StepTree:
+    """A tree from the listed runs alone (definition not fetched): oldest first, iterations nested.
+    `now`: when the runs were read (see `build_tree`)."""
     latest = latest_runs(runs)
     ordered = sorted(latest.values(), key=lambda r: r.started.timestamp() if r.started else 0.0)
     kids: dict[str, list[StepNode]] = {}
@@ -247,4 +272,4 @@ def tree_without_definition(execution: Execution, runs: Sequence[StepRun]) -> St
                     display_name=node.display_name,
                 )
             )
-    return StepTree(execution_arn=execution.arn, roots=tuple(roots))
+    return StepTree(execution_arn=execution.arn, roots=_stop_clocks(tuple(roots), execution, now))

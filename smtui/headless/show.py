@@ -17,7 +17,7 @@ from smtui.headless.snapshot import Watcher, pipeline_hint, snapshot_json
 async def fetch(client: SageMakerClient, ref: str) -> tuple[Execution, StepTree, datetime]:
     """The execution, its tree, and the server's time (elapsed times are measured against it)."""
     arn = await client.resolve_execution(ref)
-    found, tree = await Watcher(client, arn, pipeline_hint(ref)).look(client.now())
+    found, tree = await Watcher(client, arn, pipeline_hint(ref)).look()
     return found, tree, client.now()
 
 

@@ -10,7 +10,7 @@ from smtui.core.client import SageMakerClient
 from smtui.core.definition import DefinitionError, StepGraph, parse_definition
 from smtui.core.model import Execution, StepTree
 from smtui.core.timing import step_elapsed
-from smtui.core.tree import build_tree, tree_without_definition
+from smtui.core.tree import build_tree, latest_runs, tree_without_definition
 from smtui.headless.common import execution_json, iso
 
 
@@ -32,18 +32,27 @@ class Watcher:
     execution: Execution | None = None
     tree: StepTree | None = field(default=None)
 
-    async def look(self, now: datetime) -> tuple[Execution, StepTree]:
-        self.execution = await self.client.describe_execution(self.arn, self.pipeline)
+    async def look(self) -> tuple[Execution, StepTree]:
+        """The steps, then the status: a status read first could be older than the steps (a step shown
+        running under an execution that has ended, or a retry's steps under its old failure). When the
+        execution has ended while the steps still show one running, they are read again (twice at most);
+        the tree stops such a step's clock at the execution's end."""
         if self.graph is None:
             try:
                 self.graph = parse_definition(await self.client.definition(self.arn))
             except DefinitionError:
                 self.graph = StepGraph()
         runs = await self.client.list_steps(self.arn)
+        self.execution = await self.client.describe_execution(self.arn, self.pipeline)
+        for _ in range(2):
+            if self.execution.is_active or not any(r.status.is_active for r in latest_runs(runs).values()):
+                break
+            runs = await self.client.list_steps(self.arn)
+        read_at = self.client.now()
         if self.graph.steps:
-            self.tree = build_tree(self.graph, self.execution, runs, now=now)
+            self.tree = build_tree(self.graph, self.execution, runs, now=read_at)
         else:
-            self.tree = tree_without_definition(self.execution, runs)
+            self.tree = tree_without_definition(self.execution, runs, now=read_at)
         return self.execution, self.tree
 
 

@@ -8,7 +8,9 @@ It runs on the monitor (`smtui.core.monitor`), scoped to the waited executions' 
 monitor's, not one poller per execution: the status of every execution of a pipeline comes from one
 ListPipelineExecutions, steps are read only for the waited executions and back off while nothing changes,
 and DescribePipelineExecution is never polled (once per execution at the start, once more at its end for
-the end time). Lines are printed when the monitor reports a change, not on a clock.
+the end time). Lines are printed when the monitor reports a change, not on a clock. A waited execution that
+has ended is still listed at the same pace while the others run: if anyone retries it meanwhile, it is
+followed to its new end.
 Every waited execution is background priority: none is watched, not even a lone one (`start --wait`),
 because the watched pace (the TUI's open screen) never backs off, and a script asked for `--interval`.
 """
@@ -102,16 +104,17 @@ class Waiter:
         self.wake.set()
 
     def check_end(self, f: Followed) -> None:
-        """Note the moment the monitor shows the execution ended (its final step poll is due now)."""
+        """Note the moment the monitor shows the execution ended (its final step poll is due now), or
+        that it runs again (retried, by anyone: it is followed to its new end)."""
         execution = self.monitor.executions.get(f.arn)
-        if execution is None or f.result is not None:
+        if execution is None:
             return
         if execution.is_active:
-            f.end_seen, f.steps_mark = None, None  # retried: it runs again
+            f.end_seen, f.steps_mark, f.result = None, None, None  # retried: it runs again
             if f.final is not None and f.final.status.is_terminal:
                 f.final = None
             return
-        if f.end_seen is not None:
+        if f.end_seen is not None or f.result is not None:
             return
         f.end_seen = self.loop.time()
         f.steps_mark = self.monitor.steps_refreshed(f.arn)
@@ -317,6 +320,9 @@ async def wait_for(
         active_interval=interval,
         background_interval=interval,
         watched_interval=interval,
+        # A waited execution that has ended may be retried by anyone meanwhile: its pipeline is listed at
+        # the same pace while the others run.
+        reconcile_interval=interval,
         discovery_interval=max(DISCOVERY_INTERVAL, interval),
     )
     waiter = Waiter(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from smtui.core.definition import DefinitionError, parse_definition
 from smtui.core.format import format_duration, tree_lines
 from smtui.core.model import Execution, ExecutionStatus, ForEachInfo, StepRun, StepStatus
-from smtui.core.timing import estimate_remaining, execution_elapsed
+from smtui.core.timing import estimate_remaining, execution_elapsed, step_elapsed
 from smtui.core.tree import build_tree
 
 DEFINITIONS = Path(__file__).parent.parent / "definitions"
@@ -240,3 +241,21 @@ def test_elapsed_ticks_and_estimate_from_history() -> None:
     assert execution_elapsed(active, now) == timedelta(minutes=4)
     assert estimate_remaining(active, history, now) == timedelta(minutes=8)  # median 12 - 4 elapsed
     assert format_duration(timedelta(hours=1, minutes=2, seconds=5)) == "1h02m"
+
+
+def test_no_step_ticks_under_an_execution_that_has_ended(graph_json: str) -> None:
+    # The execution was seen Failed before its steps were read again: Evaluate was last read running.
+    graph = parse_definition(graph_json)
+    runs = [run("Preprocess", StepStatus.SUCCEEDED, 0), run("Evaluate", StepStatus.EXECUTING, 1)]
+    read_at = T0 + timedelta(minutes=3)
+    later = T0 + timedelta(hours=5)
+    ended = dataclasses.replace(execution(ExecutionStatus.FAILED), ended=T0 + timedelta(minutes=4))
+    for finished, stops_at in ((ended, ended.ended), (dataclasses.replace(ended, ended=None), read_at)):
+        tree = build_tree(graph, finished, runs, now=read_at)
+        evaluate = next(n for _, n in tree.walk() if n.name == "Evaluate")
+        assert evaluate.status is StepStatus.EXECUTING  # what the API said last; its final read follows
+        assert evaluate.run is not None and stops_at is not None
+        assert step_elapsed(evaluate, later) == stops_at - evaluate.run.started  # type: ignore[operator]
+        assert tree_lines(tree, later) == tree_lines(tree, later + timedelta(hours=1))
+    running = build_tree(graph, execution(), runs, now=read_at)  # while it runs, it ticks
+    assert "Evaluate  Lambda  Executing  2m00s" in "\n".join(tree_lines(running, read_at))

@@ -125,8 +125,10 @@ async def tui(
     size: tuple[int, int] = (140, 36),
     keymap: dict[str, str] | None = None,
     bell: bool = False,
+    monitor: dict[str, float] | None = None,
 ) -> AsyncIterator[Any]:
-    """The app on the emulator, running under Pilot; yields `(app, pilot)`."""
+    """The app on the emulator, running under Pilot; yields `(app, pilot)`. `monitor`: options of the
+    monitor over `FAST_MONITOR`."""
     from smtui.tui.app import SmtuiApp
     from smtui.tui.session import open_session
 
@@ -135,7 +137,7 @@ async def tui(
         region="us-east-1",
         read_only=read_only,
         now=emu.now,
-        monitor_options=FAST_MONITOR,
+        monitor_options={**FAST_MONITOR, **(monitor or {})},
     ) as session:
         app = SmtuiApp(session, tick_interval=0.2, keymap=keymap, bell=bell)
         async with app.run_test(size=size) as pilot:

@@ -12,6 +12,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from smtui.core.model import StepNode, StepStatus, StepTree
+from smtui.core.timing import step_elapsed
 from smtui.tui import format as fmt
 
 
@@ -34,7 +35,7 @@ def step_label(node: StepNode, now: datetime) -> Text:
     if node.status is not StepStatus.PENDING and node.status is not StepStatus.SKIPPED:
         details.append(Text(node.status.value))
     if run is not None:
-        elapsed = fmt.span(run.started, run.ended, now)
+        elapsed = step_elapsed(node, now)  # stops at a finished execution's end, whatever the step said
         if elapsed is not None:
             details.append(Text(fmt.duration(elapsed)))
         if run.attempt > 1:
