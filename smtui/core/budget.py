@@ -3,14 +3,14 @@
 On a throttled response the rate halves (multiplicative decrease, floor `min_rate`); while calls succeed
 it climbs back by `increase` calls/s every second (additive increase, default rate/10) up to the
 configured rate. The bucket holds at most one second of tokens, so a burst never exceeds what the rate
-allows over a second.
+allows over a second. Time is the monotonic time of the monitor's clock (`smtui.core.clock`).
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
-from collections.abc import Callable
+
+from smtui.core.clock import Clock, RealClock
 
 
 class CallBudget:
@@ -23,7 +23,7 @@ class CallBudget:
         max_in_flight: int = 8,
         min_rate: float = 0.5,
         increase: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
     ) -> None:
         self.max_rate = rate
         self.rate = rate
@@ -32,9 +32,9 @@ class CallBudget:
         self.increase = increase if increase is not None else max(0.5, rate / 10)
         self.max_in_flight = max_in_flight
         self.in_flight = 0
-        self._clock = clock
+        self._clock = (clock or RealClock()).monotonic
         self._tokens = min(rate, 1.0)
-        self._last = clock()
+        self._last = self._clock()
         self._last_throttle: float | None = None
         self._attempts: deque[float] = deque()
 
