@@ -1,9 +1,14 @@
-"""What the monitor publishes: health, and change events (small frozen dataclasses)."""
+"""What the monitor publishes: health, and change events (small frozen dataclasses).
+
+`MonitorEvent` is the union of them: a subscriber (`Monitor.subscribe`) matches on its members.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from smtui.core.model import Execution
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +44,20 @@ class PipelinesChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ExecutionEnded:
+    """A followed execution (the monitor's `executions=`, or one it was told to `track`) has ended, and its
+    end is read: its end time and failure reason (DescribePipelineExecution) and its steps since it ended.
+    Published again if a retry runs it again and it ends again."""
+
+    arn: str
+    execution: Execution  # as it ended
+
+
+@dataclass(frozen=True, slots=True)
 class HealthChanged:
+    """The connection's health changed (connected, throttled, error)."""
+
     health: Health
 
 
-MonitorEvent = ExecutionsChanged | StepsChanged | PipelinesChanged | HealthChanged
+MonitorEvent = ExecutionsChanged | StepsChanged | PipelinesChanged | ExecutionEnded | HealthChanged
