@@ -95,9 +95,10 @@ class Planner:
         self.deep: dict[str, set[str]] = {}  # pipeline → executions its next list must reach (Ctrl+R)
         self._rate_origin: tuple[float, datetime] | None = None  # clock readings at the first `clock_rate`
         # Executions whose end `ExecutionEnded` tells, and those that ended and are not told yet (→ their
-        # steps' refresh time when the end was seen: the step poll after it changes it).
+        # step reads when the end was seen: the step poll after it counts one more).
         self.followed: set[str] = set(follow or ())
-        self._ending: dict[str, datetime | None] = {}
+        self.step_reads: dict[str, int] = {}
+        self._ending: dict[str, int] = {}
         self._told: set[str] = set()
         self.gone: set[str] = set()  # followed executions the service no longer knows
         self.discovered = False  # the first ListPipelines has answered
@@ -374,15 +375,12 @@ class Planner:
             return
         if arn in self._told:
             return
-        if arn not in self._ending:
-            self._ending[arn] = self.store.steps_refreshed.get(arn)
+        reads = self.step_reads.get(arn, 0)
+        ending = self._ending.setdefault(arn, reads)
         if execution.ended is None and arn not in self.gone:
             self.scheduler.setdefault(PollKey(PollKind.DESCRIBE, arn), self.now())
             return
-        seen = self.store.steps_refreshed.get(arn)
-        if arn not in self.gone and (
-            arn not in self.store.graphs or seen is None or seen == self._ending[arn]
-        ):
+        if arn not in self.gone and (arn not in self.store.graphs or reads == ending):
             return  # its definition, or the step poll after its end, is on its way
         del self._ending[arn]
         self._told.add(arn)
