@@ -1,6 +1,6 @@
-"""Fixtures for the core tests: a private emulator per test (call counts must be exact) with the
-deterministic scenario of `tests/definitions/scenario.toml`, a client of it, and dummy AWS credentials in the
-environment."""
+"""Fixtures for the core tests: an emulator of their own (per xdist worker, so no other tests' calls reach it:
+tests count the calls made between two readings of its stats) with the deterministic scenario of
+`tests/definitions/scenario.toml`, a client of it, and dummy AWS credentials in the environment."""
 
 from __future__ import annotations
 
@@ -12,11 +12,18 @@ from emulator_proc import CREDS, EmulatorProcess
 from smtui.core.client import AwsTarget, SageMakerClient
 
 
-@pytest.fixture
-def emu() -> Iterator[EmulatorProcess]:
+@pytest.fixture(scope="session")
+def shared_emu() -> Iterator[EmulatorProcess]:
     process = EmulatorProcess().start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def emu(shared_emu: EmulatorProcess) -> Iterator[EmulatorProcess]:
+    """The worker's emulator; the faults a test sets end with it."""
+    yield shared_emu
+    shared_emu.faults()
 
 
 @pytest.fixture

@@ -11,9 +11,11 @@ from smtui.core.client import SageMakerClient
 async def test_every_request_names_smtui_and_its_sdk_in_one_fixed_user_agent(
     emu: EmulatorProcess, client: SageMakerClient
 ) -> None:
+    before = emu.agents()
     await client.list_pipelines()
     await client.list_pipelines()
-    [(agent, count)] = emu.agents().items()  # one string for every request: it is not rebuilt per call
+    sent = {agent: n - before.get(agent, 0) for agent, n in emu.agents().items() if n != before.get(agent, 0)}
+    [(agent, count)] = sent.items()  # one string for every request: it is not rebuilt per call
     assert count == 2
     product, *rest = agent.split()
     assert product == f"smtui/{__version__}"
