@@ -8,19 +8,21 @@ A clock tells two times and waits on one of them:
 `RealClock` is asyncio's loop time and the server's time as the client knows it (local time corrected by the
 skew its `Date` headers show). `ManualClock` stands still until a test advances it: time then moves from
 one sleeper's deadline to the next, and before each step every worker registered with `add_worker` (the
-monitor's scheduler) finishes what it is doing — its calls are real I/O. With `on_advance`, the test moves
-an emulator's clock by the same amount at each step, so that hours of polling against an emulator with a
-paused clock take the time of their calls only.
+monitor's scheduler, or an `Activity` around calls made outside it) finishes what it is doing — its calls
+are real I/O. With `on_advance`, the test moves an emulator's clock along at each step (by the same amount,
+or `rate` times as much), so that hours of polling against an emulator with a paused clock take the time of
+their calls only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import inspect
 import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -49,6 +51,32 @@ class Clock(Protocol):
         """A manual clock lets this worker go idle before it moves; a real one ignores it. Returns the
         function that removes it."""
         ...
+
+
+class Activity:
+    """A `Worker` for calls made outside a scheduler: busy inside `with activity.running():`."""
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._done = asyncio.Event()
+        self._done.set()
+
+    def busy(self) -> bool:
+        return self._running > 0
+
+    async def idle(self) -> None:
+        await self._done.wait()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        self._running += 1
+        self._done.clear()
+        try:
+            yield
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._done.set()
 
 
 class RealClock:
