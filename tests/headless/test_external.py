@@ -76,14 +76,14 @@ async def test_wait_follows_a_run_retried_elsewhere_to_its_new_end(emu: Emulator
         waiting = asyncio.create_task(
             wait_for(client, [failed, running], limit=None, interval=0.05, as_json=False, echo=lines.append)
         )
-        await until(lambda: any(line.startswith("✗ ") for line in lines))  # the failed run, as it was
+        await until(lambda: any(line.startswith("✘ ") for line in lines))  # the failed run, as it was
         await asyncio.to_thread(emu.boto().retry_pipeline_execution, PipelineExecutionArn=failed)
         label = failed
-        await until(lambda: any(line.startswith(f"◐ {label}  Executing") for line in lines))
+        await until(lambda: any(line.startswith(f"▶ {label}  Executing") for line in lines))
         deadline = time.monotonic() + 30
         while not waiting.done() and time.monotonic() < deadline:
             await asyncio.to_thread(emu.advance, 15)
             await asyncio.wait({waiting}, timeout=0.05)
         assert await waiting == 0, lines  # both Succeeded in the end
-    ends = [line for line in lines if line.startswith(f"✓ {label}  Succeeded")]
+    ends = [line for line in lines if line.startswith(f"✔ {label}  Succeeded")]
     assert ends and "AlgorithmError" not in ends[-1] and "running:" not in ends[-1]
