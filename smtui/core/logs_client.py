@@ -10,6 +10,7 @@ at the halved rate.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -134,17 +135,7 @@ class LogsClient:
         if token:
             params["nextToken"] = token
         reply = await self.call("filter_log_events", **params)
-        lines: list[LogLine] = []
-        ids: list[str] = []
-        for event in reply.get("events") or ():
-            lines.append(
-                LogLine(
-                    int(event.get("timestamp") or 0),
-                    self._stream(str(event.get("logStreamName", ""))),
-                    str(event.get("message", "")).rstrip("\n"),
-                )
-            )
-            ids.append(str(event.get("eventId", "")))
+        lines, ids = filtered_lines(reply.get("events") or (), self._stream)
         return FilterPage(lines, ids, reply.get("nextToken") or None)
 
     async def get_events(
@@ -179,6 +170,25 @@ class LogsClient:
             token = reply.get("nextToken")
             if not token:
                 return names
+
+
+def filtered_lines(
+    events: Iterable[dict[str, Any]], stream: Callable[[str], str] = str
+) -> tuple[list[LogLine], list[str]]:
+    """FilterLogEvents events → lines and their event ids (`stream` shares one string per stream name).
+    A message's trailing newline (most loggers write one) is not part of the line."""
+    lines: list[LogLine] = []
+    ids: list[str] = []
+    for event in events:
+        lines.append(
+            LogLine(
+                int(event.get("timestamp") or 0),
+                stream(str(event.get("logStreamName", ""))),
+                str(event.get("message", "")).rstrip("\n"),
+            )
+        )
+        ids.append(str(event.get("eventId", "")))
+    return lines, ids
 
 
 def _camel(operation: str) -> str:
