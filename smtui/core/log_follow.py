@@ -5,8 +5,10 @@ source (`log_sources`) through the Logs client's budget, with a reader of `log_r
 to its `LogBuffer` and publishes `LogLinesRead` / `LogFollowChanged` events. Whoever polls the step (the
 monitor; `smtui logs` on its own) passes each new look at it to `step_changed` / `tree_changed`.
 
-Pace: a read every `interval` (2 s) while lines come; each read that finds nothing stretches the next one by
-half, up to `max_interval` (10 s); a line brings it back to `interval`. When the step ends, one final read
+Pace: a read every `interval` (2 s) while lines come, and for the first `quiet_after` (30 s) without any;
+after that each read that finds nothing stretches the next one by half, up to `max_interval` (10 s); a line
+brings it back to `interval`. So a log that writes at least every half minute shows each line within ~2 s
+plus a call, and one that went quiet costs a call per 10 s. When the step ends, one final read
 (every page) and the follower stops by itself. A step that has not started, or whose job has not, is looked
 at again when the step changes (or every `max_interval`). A new attempt of the step (a retry policy, a
 retried execution) runs a new job: the follower moves on to it, keeping the lines read so far.
@@ -33,6 +35,7 @@ from smtui.core.model import StepNode, StepTree
 
 INTERVAL = 2.0
 MAX_INTERVAL = 10.0
+QUIET_AFTER = 30.0
 BACKOFF = 1.5
 ONE_SHOT_RETRIES = 5  # a one-time read (no --follow) gives up after this many failed attempts
 
@@ -57,6 +60,7 @@ class LogFollower:
         publish: Callable[[LogEvent], None] | None = None,
         interval: float = INTERVAL,
         max_interval: float = MAX_INTERVAL,
+        quiet_after: float = QUIET_AFTER,
         mode: str = "filter",
     ) -> None:
         self.logs = logs
@@ -69,6 +73,7 @@ class LogFollower:
         self._publish = publish or (lambda event: None)
         self.interval = interval
         self.max_interval = max(max_interval, interval)
+        self.quiet_after = quiet_after
         self.mode = mode
         self.state = LogState.WAITING
         self.reason: str | None = None
@@ -94,7 +99,9 @@ class LogFollower:
             self._wake.set()
 
     async def run(self) -> LogState:
+        clock = self.logs.clock
         delay = self.interval
+        last_lines = clock.monotonic()
         failures = 0
         while True:
             node = self.node
@@ -115,7 +122,7 @@ class LogFollower:
                 count = await self._read(last)
             except AwsError as exc:
                 failures += 1
-                if exc.is_credentials or (last and not self.follow and failures >= ONE_SHOT_RETRIES):
+                if exc.is_credentials or (not self.follow and failures >= ONE_SHOT_RETRIES):
                     self.error = exc
                     return self._end(LogState.ERROR, str(exc))
                 if exc.is_not_found:  # the group (or a stream) does not exist: the job has written nothing
@@ -131,7 +138,10 @@ class LogFollower:
             failures = 0
             if last:
                 return self._end(LogState.ENDED, None)
-            delay = self.interval if count else min(self.max_interval, delay * BACKOFF)
+            if count:
+                last_lines = clock.monotonic()
+            quiet = not count and clock.monotonic() - last_lines >= self.quiet_after
+            delay = min(self.max_interval, delay * BACKOFF) if quiet else self.interval
             self._set(LogState.FOLLOWING, None, interval=delay)
             await self._pause(delay)
 
@@ -143,15 +153,8 @@ class LogFollower:
     def _use(self, source: LogSource) -> None:
         """Read from `source`; a Lambda step's window that closed keeps its reader (and what it has read)."""
         old = self.source
-        if (
-            old is not None
-            and self._reader is not None
-            and (old.group, old.resolved_from)
-            == (
-                source.group,
-                source.resolved_from,
-            )
-        ):
+        same_job = old is not None and (old.group, old.resolved_from) == (source.group, source.resolved_from)
+        if same_job and self._reader is not None:
             self._reader.end_ms = source.end_ms
         else:
             starts = [t for t in (self.since_ms, source.start_ms) if t is not None]
@@ -214,11 +217,13 @@ class LogFollows:
         buffer_lines: int = DEFAULT_LINES,
         interval: float = INTERVAL,
         max_interval: float = MAX_INTERVAL,
+        quiet_after: float = QUIET_AFTER,
         mode: str = "filter",
     ) -> None:
         self.logs = logs
         self.sm = sm
         self.publish = publish
+        self.quiet_after = quiet_after
         self.buffer_lines = buffer_lines
         self.interval = interval
         self.max_interval = max_interval
@@ -245,6 +250,7 @@ class LogFollows:
             publish=self.publish,
             interval=self.interval,
             max_interval=self.max_interval,
+            quiet_after=self.quiet_after,
             mode=self.mode,
         )
         self._followers[key] = follower

@@ -102,7 +102,10 @@ class StreamsReader:
     async def pages(self, *, final: bool = False) -> AsyncIterator[list[LogLine]]:
         source = self.source
         prefix = source.stream_prefix or ""
-        if final or self._reads % REDISCOVER_EVERY == 0 or len(self.tokens) < source.instances:
+        # Streams appear as instances start: look at every read until there is one per instance (for the
+        # first few reads only: an instance may never log), then every few reads, and at the final one.
+        missing = len(self.tokens) < source.instances and self._reads < REDISCOVER_EVERY
+        if final or missing or self._reads % REDISCOVER_EVERY == 0:
             for name in await self.logs.streams(source.group, prefix):
                 self.tokens.setdefault(name, None)
         self._reads += 1

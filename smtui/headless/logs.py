@@ -229,8 +229,8 @@ async def show_logs(
     show_default=True,
     callback=positive_seconds,
     help=(
-        "Seconds between reads while lines come (each read that finds none waits half as long again, up "
-        "to 5x); the step's status is read every 2.5 x INTERVAL."
+        "Seconds between reads while lines come; after 30 s without any, reads slow down to one per "
+        "5 x INTERVAL. The step's status is read every 2.5 x INTERVAL."
     ),
 )
 @aws_options

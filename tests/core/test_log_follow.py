@@ -7,9 +7,8 @@ by itself after the step ends; a step without logs says why; the Logs calls stay
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +29,16 @@ CF = (DEFINITIONS / "condition-foreach.json").read_text()
 
 
 class SimClock:
-    """Simulated seconds: `sleep(s)` advances the emulator's clock by s and returns at once."""
+    """Simulated seconds: `sleep(s)` advances the emulator's clock by s and returns at once, after
+    `after_advance` (the test's stand-in for the monitor's step polls). Only the follower sleeps on it, so
+    simulated time is exactly the sum of its waits."""
 
-    def __init__(self, emu: EmulatorProcess) -> None:
+    def __init__(
+        self, emu: EmulatorProcess, after_advance: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self.emu = emu
         self.t = 0.0
+        self.after_advance = after_advance
 
     def monotonic(self) -> float:
         return self.t
@@ -42,6 +46,8 @@ class SimClock:
     async def sleep(self, seconds: float) -> None:
         self.t += seconds
         self.emu.advance(seconds)
+        if self.after_advance is not None:
+            await self.after_advance()
 
 
 @dataclass
@@ -107,13 +113,20 @@ async def follow(
     follow: bool = True,
     interval: float = 2.0,
     max_interval: float = 10.0,
+    quiet_after: float = 30.0,
     rate: float = 2.0,
     mode: str = "filter",
-    step_every: float = 1.0,
     on_logs: Callable[[LogsClient], None] | None = None,
 ) -> Followed:
-    """Follow `step` as a view would, the test standing in for the monitor's step polls (every 1 s)."""
-    clock = SimClock(emu)
+    """Follow `step` as a view would, the test standing in for the monitor: it reads the step each time the
+    follower's clock advances (with `follow`), and passes the tree on."""
+    follows: LogFollows | None = None
+
+    async def step_poll() -> None:
+        if follow and follows is not None:
+            follows.tree_changed(arn, await tree_of(client, arn))
+
+    clock = SimClock(emu, step_poll)
     seen = Followed()
     async with LogsClient(client, rate=rate, clock=clock) as logs:
         if on_logs is not None:
@@ -127,14 +140,16 @@ async def follow(
                 seen.states.append(event)
 
         follows = LogFollows(
-            logs, client, publish=publish, interval=interval, max_interval=max_interval, mode=mode
+            logs,
+            client,
+            publish=publish,
+            interval=interval,
+            max_interval=max_interval,
+            quiet_after=quiet_after,
+            mode=mode,
         )
         tree = await tree_of(client, arn)
-        follower = follows.follow(arn, node_of(tree, step), follow=follow)
-        while follow and not follower.state.is_final and follower.error is None:
-            await clock.sleep(step_every)
-            follows.tree_changed(arn, await tree_of(client, arn))
-            await asyncio.sleep(0)
+        follows.follow(arn, node_of(tree, step), follow=follow)
         states = await follows.join()
         seen.final = states[(arn, step)]
     return seen
@@ -161,10 +176,11 @@ async def test_follow_shows_every_line_once_soon_after_it_is_written_and_ends_wi
     assert seen.messages == job_log(emu, "/aws/sagemaker/TrainingJobs", source.job_name)
     assert seen.messages[-1].startswith("Traceback") and "AlgorithmError" in seen.messages[-1]
     assert len(seen.messages) == len(set(seen.messages))
-    # Each line arrived within one read interval of the simulated time it was written (or of the start).
+    # Each line arrived within one read interval (2 s, stretched to 10 s at most while the log is quiet)
+    # of the simulated time it was written (or of the start of the follow).
     for at, message, stamp in seen.lines:
         written = max(stamp / 1000, start)
-        assert at + start - written <= 10.0 + 1.0, (message, at + start - written)
+        assert at + start - written <= 10.0, (message, at + start - written)
     assert seen.final is LogState.ENDED and seen.states[-1].final
     calls = {op: n - before.get(op, 0) for op, n in emu.stats().items()}
     assert calls["DescribeTrainingJob"] == 1
@@ -189,10 +205,32 @@ async def test_the_budget_holds_when_reads_would_want_more(
     assert seen.final is LogState.ENDED
     assert elapsed > 30  # the step ran ~60 simulated seconds under the follow
     assert calls <= 1.0 * elapsed + 2, (calls, elapsed)
-    # And it did use it: the budget is the limit, not the pace. (Not all of it: the test's own step polls
-    # advance the clock too, while the follower waits for a token, and the bucket holds one second.)
-    assert calls >= 0.5 * elapsed
+    assert calls >= 0.8 * elapsed  # and it did use it: the budget is the limit, not the pace
     assert len(seen.messages) == len(set(seen.messages)) == 5
+
+
+async def test_reads_slow_down_while_the_log_is_quiet(client: SageMakerClient, emu: EmulatorProcess) -> None:
+    counts = []
+    for quiet_after in (1000.0, 0.0):  # never quiet, then quiet after the first read without lines
+        pipeline = name("logs")  # one each: the second run of a pipeline would reuse Preprocess (CacheConfig)
+        emu.create_pipeline(pipeline, TRAIN)
+        arn = emu.start_execution(pipeline)
+        advance_until(emu, arn, "Preprocess", "Executing")
+        before = emu.stats().get("FilterLogEvents", 0)
+        seen = await follow(
+            client, emu, arn, "Preprocess", interval=1.0, max_interval=8.0, quiet_after=quiet_after
+        )
+        counts.append(emu.stats()["FilterLogEvents"] - before)
+        assert seen.final is LogState.ENDED
+        assert len(seen.messages) == len(set(seen.messages)) == 5
+        intervals = [s.interval for s in seen.states if s.state is LogState.FOLLOWING and s.interval]
+        if quiet_after:
+            assert set(intervals) == {1.0}
+        else:
+            assert max(intervals) == 8.0  # stretched by half per quiet read, up to the cap
+            assert 1.0 in intervals[1:]  # and back to the interval when a line came
+    steady, backing_off = counts
+    assert backing_off < steady / 2, counts  # ~60 reads at 1 s, against a read per up to 8 s
 
 
 async def test_throttling_halves_the_rate_and_loses_no_line(
