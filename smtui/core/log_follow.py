@@ -37,7 +37,7 @@ INTERVAL = 2.0
 MAX_INTERVAL = 10.0
 QUIET_AFTER = 30.0
 BACKOFF = 1.5
-ONE_SHOT_RETRIES = 5  # a one-time read (no --follow) gives up after this many failed attempts
+ONE_SHOT_RETRIES = 4  # a one-time read (no --follow) gives up after this many failed attempts
 
 
 class _Caller(Protocol):
@@ -133,7 +133,7 @@ class LogFollower:
                     await self._pause(self.max_interval)
                     continue
                 self._set(LogState.ERROR, str(exc))
-                await self._pause(min(4 * self.max_interval, self.interval * 2.0**failures))
+                await self._pause(min(2 * self.max_interval, self.interval * 2.0**failures))
                 continue
             failures = 0
             if last:

@@ -91,7 +91,7 @@ class Printer:
         if event.state is LogState.NO_LOGS or (event.state is LogState.ERROR and event.final):
             self.warn(f"smtui: {event.reason}")
         elif event.state is LogState.ERROR:
-            self.warn(f"smtui: {step}: {event.reason} — retrying")
+            self.warn(f"smtui: {step}: {event.reason}; retrying")
         else:  # WAITING
             self.warn(f"smtui: {event.reason} — waiting")
 

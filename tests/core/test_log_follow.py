@@ -258,6 +258,25 @@ async def test_throttling_halves_the_rate_and_loses_no_line(
     assert seen.final is LogState.ENDED
 
 
+async def test_a_one_time_read_gives_up_when_throttling_persists(
+    client: SageMakerClient, emu: EmulatorProcess
+) -> None:
+    pipeline = name("logs")
+    emu.create_pipeline(pipeline, TRAIN)
+    arn = emu.start_execution(pipeline)
+    assert emu.run_until_done(arn) == "Succeeded"
+    before = emu.stats().get("FilterLogEvents", 0)
+    emu.faults(throttle={"FilterLogEvents": 1.0})
+    try:
+        seen = await follow(client, emu, arn, "Train", follow=False)
+    finally:
+        emu.faults()
+    assert seen.final is LogState.ERROR and seen.states[-1].final
+    assert (seen.states[-1].reason or "").startswith("throttled by CloudWatch Logs (FilterLogEvents)")
+    assert emu.stats()["FilterLogEvents"] - before == 4  # ONE_SHOT_RETRIES attempts, then it says so
+    assert seen.lines == []
+
+
 async def test_streams_reader_reads_the_same_lines_with_get_log_events(
     client: SageMakerClient, emu: EmulatorProcess
 ) -> None:
