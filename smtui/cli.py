@@ -25,6 +25,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "stop": ("smtui.headless.actions:stop_command", "Stop executions."),
     "retry": ("smtui.headless.actions:retry_command", "Retry failed executions (same ARN)."),
     "launch": ("smtui.headless.launch:launch_command", "Start many runs from a file, resumably."),
+    "logs": (
+        "smtui.headless.logs:logs_command",
+        "Print a step's logs (the failed or running step by default).",
+    ),
 }
 
 

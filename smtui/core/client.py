@@ -53,6 +53,8 @@ class SageMakerClient:
         self._max_pool = max_pool
         self._stack: AsyncExitStack | None = None
         self._client: Any = None
+        self._session: Any = None
+        self._client_kwargs: dict[str, Any] = {}
         self.calls = 0  # attempts that reached the wire (or failed to connect)
         self.throttles = 0
         self.account: str | None = None  # learned from the first ARN seen: no STS call needed
@@ -94,6 +96,7 @@ class SageMakerClient:
             if self.target.endpoint_url:
                 kwargs["endpoint_url"] = self.target.endpoint_url
             self._client = await self._stack.enter_async_context(session.create_client("sagemaker", **kwargs))
+            self._session, self._client_kwargs = session, kwargs
         except Exception as exc:
             await self._stack.aclose()
             if type(exc) is ValueError and str(exc).startswith("Invalid endpoint"):
@@ -109,6 +112,21 @@ class SageMakerClient:
         if self._stack is not None:
             await self._stack.aclose()
             self._stack = None
+
+    def sibling(self, service: str, *, max_attempts: int | None = None) -> Any:
+        """An aiobotocore client of another service (`"logs"`) on this client's session: the same credentials
+        (refreshed together), region, endpoint and settings; an async context manager. The emulator serves
+        Logs on the SageMaker port, so an explicit endpoint is the right one for both.
+        `max_attempts` replaces botocore's retries (1: none)."""
+        if self._session is None:
+            raise RuntimeError("SageMakerClient.sibling used outside `async with`")
+        kwargs = dict(self._client_kwargs)
+        if max_attempts is not None:
+            from aiobotocore.config import AioConfig
+
+            retries = {"mode": "standard", "total_max_attempts": max_attempts}
+            kwargs["config"] = kwargs["config"].merge(AioConfig(retries=retries))
+        return self._session.create_client(service, **kwargs)
 
     def add_listener(self, listener: CallListener) -> Callable[[], None]:
         """Call `listener(operation, error_code)` after every attempt; returns the unsubscribe function."""
