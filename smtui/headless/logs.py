@@ -164,11 +164,11 @@ async def show_logs(
     step_every = STEP_POLL_FACTOR * interval
     arn = await client.resolve_execution(ref)
     watcher = Watcher(client, arn, pipeline_hint(ref))
-    execution, tree = await watcher.look(client.now())
+    execution, tree = await watcher.look()
     nodes = find_steps(tree, step, ref)
     while not nodes and follow and execution.is_active:  # just started: follow the first to run
         await clock.sleep(step_every)
-        execution, tree = await watcher.look(client.now())
+        execution, tree = await watcher.look()
         nodes = find_steps(tree, step, ref)
     if not nodes:
         status = execution.status.value
@@ -192,7 +192,7 @@ async def show_logs(
             while follow and not all(n.status.is_done for n in nodes):
                 await clock.sleep(step_every)
                 try:
-                    execution, tree = await watcher.look(client.now())
+                    execution, tree = await watcher.look()
                 except AwsError as exc:
                     if exc.is_credentials:
                         raise
