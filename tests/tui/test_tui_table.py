@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Emulator, text_of, tui, until
+from conftest import Emulator, screen_text, text_of, tui, until
 
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -102,10 +102,11 @@ async def test_open_shows_the_live_step_tree(emu: Emulator) -> None:
         assert isinstance(detail, ExecutionScreen)
         tree = detail.tree_view
 
-        def labels() -> list[str]:
-            return [str(node.label) for node in tree._step_nodes.values()]
+        def labels() -> list[str]:  # the tree's lines on screen
+            box = tree.region
+            return [line[box.x : box.right] for line in screen_text(app)[box.y : box.bottom]]
 
-        await until(lambda: labels(), pilot=pilot, what="tree")
+        await until(lambda: any("Preprocess" in label for label in labels()), pilot=pilot, what="tree")
         assert any("Preprocess" in label and "Executing" in label for label in labels())
         # The first step is selected: its details come from DescribeProcessingJob, fetched on demand.
         details = detail.query_one("#step-details")
