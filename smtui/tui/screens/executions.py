@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -12,14 +12,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
 from smtui.core.events import ExecutionsChanged, StepsChanged
 from smtui.core.model import Execution
 from smtui.core.timing import execution_elapsed
 from smtui.tui import format as fmt
-from smtui.tui.app import PaletteCommand
 from smtui.tui.filtering import ExecutionFilter
+from smtui.tui.host import Host
+from smtui.tui.palette import PaletteCommand
 from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.widgets.execution_rows import COMPACT_BELOW, SORTABLE, ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
@@ -59,8 +61,18 @@ class ExecutionsScreen(ActingScreen):
         Binding("escape", "clear", "Clear", show=False, id="executions.clear"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    @dataclass
+    class ExecutionOpened(Message):
+        """Enter on a row: the app opens the execution's screen."""
+
+        arn: str
+
+    @dataclass
+    class StartRequested(Message):
+        """`n`: the app opens the start form."""
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host)
         self.filter = ExecutionFilter()
         self.marked: set[str] = set()
         self._pending_select: str | None = None
@@ -264,6 +276,7 @@ class ExecutionsScreen(ActingScreen):
         return self.table.shown_row(execution.arn) is None
 
     def execution_started(self, arn: str) -> None:
+        """A run started from here: selected when it appears."""
         self._pending_select = arn
         if arn in self.smtui.session.monitor.executions:
             self.refresh_rows([arn])
@@ -292,11 +305,9 @@ class ExecutionsScreen(ActingScreen):
             self.refresh_bindings()
 
     def action_open_execution(self) -> None:
-        from smtui.tui.screens.execution import ExecutionScreen
-
         arn = self.table.cursor_arn
         if arn is not None:
-            self.app.push_screen(ExecutionScreen(arn))
+            self.post_message(self.ExecutionOpened(arn))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -355,14 +366,7 @@ class ExecutionsScreen(ActingScreen):
             self.notify(url, title="Opening the AWS console")
 
     def action_start_execution(self) -> None:
-        from smtui.tui.screens.start import StartScreen
-
-        def started(arn: str | None) -> None:
-            if arn:
-                self.smtui.watch_execution(arn)
-                self.execution_started(arn)
-
-        self.app.push_screen(StartScreen(), started)
+        self.post_message(self.StartRequested())
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand(
