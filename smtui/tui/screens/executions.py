@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
@@ -33,8 +34,16 @@ class ExecutionsScreen(ActingScreen):
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("enter", "open_execution", "Open", id="execution.open", tooltip="Open the step tree"),
+        # A priority binding: run when the app reads `/`, before it hands the keys typed after it to the
+        # focused widget. A plain one runs only once `/` has gone through the table, and by then the
+        # keys behind it are the table's: `/churn` typed fast copied (c), retried (r), started (n).
         Binding(
-            "slash", "filter", "Filter", id="executions.filter", tooltip="Filter by pipeline, name, status…"
+            "slash",
+            "filter",
+            "Filter",
+            id="executions.filter",
+            tooltip="Filter by pipeline, name, status…",
+            priority=True,
         ),
         Binding("a", "toggle_active", "Active", id="executions.active_only", tooltip="Only running ones"),
         Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
@@ -60,6 +69,9 @@ class ExecutionsScreen(ActingScreen):
         ),
         Binding("escape", "clear", "Clear", show=False, id="executions.clear"),
     ]
+    # The table has the keys from the start. (By default the first focusable widget would: the filter box,
+    # hidden, which took the keys typed in the first second, `/` included, as a filter.)
+    AUTO_FOCUS = "#executions"
 
     @dataclass
     class ExecutionOpened(Message):
@@ -101,7 +113,6 @@ class ExecutionsScreen(ActingScreen):
         self.query_one("#filter", Input).display = False
         self.table.set_compact(self.app.size.width < COMPACT_BELOW)
         self.reload()
-        self.table.focus()
 
     def on_unmount(self) -> None:
         self._ready = False
@@ -311,8 +322,12 @@ class ExecutionsScreen(ActingScreen):
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        if box.has_focus:
+            raise SkipAction()  # a `/` typed in the filter is part of it (s3://...)
         box.display = True
-        box.focus()
+        # At once, not as `box.focus()` does (on a later turn of the app's queue, behind the keys typed
+        # after `/`): the app gives each key to the widget focused when it reads the key.
+        self.set_focus(box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
