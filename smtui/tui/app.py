@@ -16,6 +16,7 @@ from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import Notification, SeverityLevel
 from textual.screen import Screen
 
 from smtui.core.model import Execution, ExecutionStatus
@@ -28,8 +29,9 @@ from smtui.tui.screens.executions import ExecutionsScreen
 from smtui.tui.screens.keys import KeysScreen
 from smtui.tui.screens.start import StartScreen
 from smtui.tui.session import Session
+from smtui.tui.toasts import Toasts
 
-TROUBLE_TOAST = 10.0  # seconds an AWS error's toast shows
+BUG_TOAST = 10.0  # seconds the toast of a failed worker shows
 
 
 @runtime_checkable
@@ -80,10 +82,7 @@ class SmtuiApp(App[None]):
         self._tick_interval = tick_interval
         self._keymap = dict(keymap or {})
         self._unsubscribe: Any = None
-        self._trouble: str | None = None  # the error last told in a toast, when, and until when it shows
-        self._trouble_at = 0.0
-        self._trouble_until = 0.0
-        self._trouble_queued = False  # another error waits for that toast to go
+        self._toasts = Toasts(self)
         self._counts: Counter[ExecutionStatus] | None = None
         self._counts_at = 0.0
 
@@ -194,26 +193,22 @@ class SmtuiApp(App[None]):
 
     def _notify_trouble(self, error: str | None) -> None:
         """A toast when AWS refuses or cannot be reached: the header says it too, but a narrow terminal
-        cuts the header. One such toast at a time: while it shows, other errors do not stack over it (a
-        failing endpoint fails every kind of call, each worded after its operation); when it goes, the
-        error then current is told if it is another. The same error again at most once a minute.
+        cuts the header. One such toast, showing the newest error (see `Toasts`)."""
+        if error:
+            self._toasts.trouble(error)
 
-        (Textual has no public way to change or remove one toast, so the one showing is left to expire.)"""
-        if not error:
-            return
-        now = monotonic()
-        if now < self._trouble_until:
-            if error != self._trouble and not self._trouble_queued:
-                self._trouble_queued = True
-                self.set_timer(self._trouble_until - now + 0.1, self._trouble_again)
-            return
-        if error != self._trouble or now - self._trouble_at > 60:
-            self.notify(error, title="AWS", severity="error", timeout=TROUBLE_TOAST, markup=False)
-            self._trouble, self._trouble_at, self._trouble_until = error, now, now + TROUBLE_TOAST
-
-    def _trouble_again(self) -> None:
-        self._trouble_queued = False
-        self._notify_trouble(self.session.monitor.health.error)
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """As `App.notify`; the toast is kept while it shows, so that the error toast can be replaced."""
+        duration = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        self._toasts.show(Notification(message, title, severity, duration, markup=markup))
 
     def _announce(self, execution: Execution) -> None:
         glyph, _ = fmt.EXECUTION_GLYPHS[execution.status]
@@ -271,7 +266,7 @@ class SmtuiApp(App[None]):
             f"{type(error).__name__}: {error}",
             title=f"smtui bug ({message.worker})",
             severity="error",
-            timeout=TROUBLE_TOAST,
+            timeout=BUG_TOAST,
             markup=False,
         )
 

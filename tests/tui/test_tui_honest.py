@@ -231,25 +231,33 @@ async def test_the_start_form_opened_before_discovery_highlights_the_first(emu: 
 
 
 async def test_errors_in_a_row_show_one_toast_not_a_stack(emu: Emulator) -> None:
+    """Each new error replaces the one in the toast at once, counted; other toasts stay."""
     await emu.create_pipeline("alpha")
-    await emu.start("alpha")
+    arn = await emu.start("alpha")
     async with tui(emu, toasts=True) as (app, pilot):
         screen = app.screen
-        await until(lambda: screen.table.row_count == 1, pilot=pilot)
-
-        def error_toasts() -> int:
-            return len(toasts_shown(app, "error"))
-
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
         emu.running.protocol.faults.configure({"error_rate": 1.0})
         await pilot.press("ctrl+r")
         health = app.session.monitor
         await until(lambda: "InternalFailure" in (health.health.error or ""), pilot=pilot, wait=20)
-        await until(lambda: error_toasts() == 1, pilot=pilot, what="the error's toast")
+        await until(lambda: len(toasts_shown(app, "error")) == 1, pilot=pilot, what="the error's toast")
+        assert "InternalFailure" in toasts_shown(app, "error")[0]
+        await pilot.press("c")  # another toast, which the next error must leave alone
+        await until(lambda: any("Copied" in t for t in toasts_shown(app)), pilot=pilot, what="Copied")
         await emu.running.stop()  # and now another error: the endpoint goes away
         await pilot.press("ctrl+r")
         await until(lambda: "reach" in (health.health.error or ""), pilot=pilot, wait=20, what="another")
-        await pilot.pause(0.5)
-        assert error_toasts() == 1
+        await until(
+            lambda: "reach" in "".join(toasts_shown(app, "error")),
+            pilot=pilot,
+            what="the newest error, at once",
+        )
+        await pilot.pause(0.3)
+        errors = toasts_shown(app, "error")
+        assert len(errors) == 1, errors
+        assert "AWS (×2)" in errors[0] and "InternalFailure" not in errors[0]
+        assert any("Copied" in t for t in toasts_shown(app))
 
 
 @pytest.mark.usefixtures("_utc")
