@@ -220,8 +220,7 @@ async def test_throttling_is_survived_nothing_lost_and_recovers(
         emu.faults()  # clear
         await until(lambda: monitor.executions[arn].status is ExecutionStatus.SUCCEEDED, limit=15)
         await until(lambda: monitor.progress(arn) == (5, 5), limit=15)
-        assert monitor._task is not None and not monitor._task.done()  # still polling, no crash
-        # Recovered: the next change is known within a couple of cycles.
+        # Still polling, no crash, and recovered: the next change is known within a couple of cycles.
         other = emu.start_execution(pipeline)
         seen = time.monotonic()
         await until(lambda: other in monitor.executions, limit=10)

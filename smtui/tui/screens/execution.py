@@ -15,12 +15,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.widgets import Footer, Static, Tree
 
+from smtui.core.errors import AwsError
 from smtui.core.jobs import JobInfo, describe_job, job_kind
 from smtui.core.model import Execution, StepNode
 from smtui.core.timing import execution_elapsed, step_elapsed
 from smtui.tui import format as fmt
-from smtui.tui.app import PaletteCommand
-from smtui.tui.screens.acting import ActingScreen, aws_message
+from smtui.tui.format import aws_message
+from smtui.tui.host import Host
+from smtui.tui.palette import PaletteCommand
+from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.widgets.status_bar import StatusBar
 from smtui.tui.widgets.step_details import StepDetails, job_rows, parameters_panel, step_panel
 from smtui.tui.widgets.step_tree import StepTreeView
@@ -68,8 +71,8 @@ class ExecutionScreen(ActingScreen):
         ),
     ]
 
-    def __init__(self, arn: str) -> None:
-        super().__init__()
+    def __init__(self, arn: str, host: Host) -> None:
+        super().__init__(host)
         self.arn = arn
         self._ready = False
         self._had_job = False
@@ -195,13 +198,13 @@ class ExecutionScreen(ActingScreen):
         """DescribeXJob for the selected step, on demand; the details show what it said (or why not)."""
         try:
             job = await describe_job(self.smtui.session.catalog, job_arn)
-        except Exception as error:
-            self._job_fetched[job_arn] = monotonic()
+        except AwsError as error:
             self.notify(aws_message(error), title="Job details unavailable", severity="warning", timeout=4)
             return
         finally:
+            # Whatever the outcome (a bug included): asked again only as a running job's refresh is.
             self._job_loading.discard(job_arn)
-        self._job_fetched[job_arn] = monotonic()
+            self._job_fetched[job_arn] = monotonic()
         if job is not None:
             self._jobs[job_arn] = job
         if self._ready:
@@ -244,14 +247,6 @@ class ExecutionScreen(ActingScreen):
             url = fmt.console_url(execution.arn, execution.pipeline_name)
             self.app.open_url(url)
             self.notify(url, title="Opening the AWS console")
-
-    def execution_started(self, arn: str) -> None:
-        self.app.pop_screen()
-        from smtui.tui.screens.executions import ExecutionsScreen
-
-        screen = self.app.screen
-        if isinstance(screen, ExecutionsScreen):
-            screen.execution_started(arn)
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand("execution: stop", "Stop this execution", "stop_execution")

@@ -17,8 +17,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from smtui.core.actions import validate_parameters
+from smtui.core.definition import DefinitionError
+from smtui.core.errors import AwsError
 from smtui.core.model import Parameter
-from smtui.tui.screens.acting import aws_message
+from smtui.tui.format import aws_message
+from smtui.tui.host import Host, ReportsWorkerFailures
 
 
 def _default_text(parameter: Parameter) -> str:
@@ -39,7 +43,7 @@ def _hint(parameter: Parameter) -> str:
     return " · ".join(parts)
 
 
-class StartScreen(ModalScreen[str | None]):
+class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     """Dismissed with the new execution's ARN, or None when cancelled."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
@@ -47,8 +51,9 @@ class StartScreen(ModalScreen[str | None]):
         Binding("ctrl+s", "submit", "Start", id="start.submit", priority=True),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, host: Host) -> None:
         super().__init__()
+        self.smtui = host
         self._names: list[str] = []
         self.pipeline: str | None = None
         self.parameters: list[Parameter] = []
@@ -73,11 +78,7 @@ class StartScreen(ModalScreen[str | None]):
     def _list_pipelines(self) -> None:
         """The pipelines the monitor knows, the first highlighted (Enter picks it). Pipelines discovered
         while the list is open join it; the highlight stays on the one it was on."""
-        from smtui.tui.app import SmtuiApp
-
-        app = self.app
-        assert isinstance(app, SmtuiApp)
-        names = sorted(p.name for p in app.session.monitor.pipelines.values())
+        names = sorted(p.name for p in self.smtui.session.monitor.pipelines.values())
         if names == self._names:
             return
         options = self.query_one("#pipelines", OptionList)
@@ -113,13 +114,9 @@ class StartScreen(ModalScreen[str | None]):
 
     @work(group="start-form", exclusive=True, exit_on_error=False)
     async def _load_parameters(self, pipeline: str) -> None:
-        from smtui.tui.app import SmtuiApp
-
-        app = self.app
-        assert isinstance(app, SmtuiApp)
         try:
-            parameters = await app.session.catalog.pipeline_parameters(pipeline)
-        except Exception as error:
+            parameters = await self.smtui.session.catalog.pipeline_parameters(pipeline)
+        except (AwsError, DefinitionError) as error:
             self._error(aws_message(error))
             return
         self._show_form(parameters)
@@ -167,8 +164,6 @@ class StartScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
     def action_submit(self) -> None:
-        from smtui.core.actions import validate_parameters
-
         if self.pipeline is None or self._busy:
             return
         try:
@@ -183,16 +178,14 @@ class StartScreen(ModalScreen[str | None]):
 
     @work(group="start-form", exclusive=True, exit_on_error=False)
     async def _send(self, pipeline: str, values: dict[str, str], display: str | None) -> None:
-        from smtui.tui.app import SmtuiApp
-
-        app = self.app
-        assert isinstance(app, SmtuiApp)
-        actions = app.session.actions
+        actions = self.smtui.session.actions
+        if actions is None:
+            self._busy = False
+            self._error("read-only: starting is disabled")
+            return
         try:
-            if actions is None:
-                raise RuntimeError("read-only: starting is disabled")
             arn = await actions.start(pipeline, values, display_name=display)
-        except Exception as error:
+        except (AwsError, ValueError) as error:  # ValueError: the definition changed since the form
             self._busy = False
             self._error(aws_message(error))
             return
