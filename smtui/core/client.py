@@ -16,7 +16,7 @@ Every attempt that reaches the wire is counted (`calls`, `throttles`) through bo
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +26,7 @@ from typing import Any
 from smtui.core import convert
 from smtui.core.definition import parse_definition
 from smtui.core.errors import INVALID_ENDPOINT, THROTTLING_CODES, AwsError, map_error
-from smtui.core.model import Execution, Parameter, Pipeline, StepRun
+from smtui.core.model import Execution, ModelPackage, Parameter, Pipeline, StepRun
 
 PAGE = 100  # MaxResults: the largest page every List operation allows
 SKEW_TOLERANCE = timedelta(seconds=2)  # the Date header has 1 s resolution: ignore skews within its noise
@@ -330,12 +330,21 @@ class SageMakerClient:
         token: str,
         display_name: str | None = None,
         description: str | None = None,
+        source_execution_arn: str | None = None,
+        selected_steps: Sequence[str] = (),
     ) -> str:
+        """StartPipelineExecution; with `selected_steps`, a selective execution of only those steps, reusing
+        the results of the others from `source_execution_arn`."""
         extra: dict[str, Any] = {}
         if display_name:
             extra["PipelineExecutionDisplayName"] = display_name
         if description:
             extra["PipelineExecutionDescription"] = description
+        if selected_steps:
+            selective: dict[str, Any] = {"SelectedSteps": [{"StepName": name} for name in selected_steps]}
+            if source_execution_arn:
+                selective["SourcePipelineExecutionArn"] = source_execution_arn
+            extra["SelectiveExecutionConfig"] = selective
         resp = await self.call(
             "start_pipeline_execution",
             PipelineName=pipeline_name,
@@ -353,6 +362,45 @@ class SageMakerClient:
     async def retry_execution(self, execution_arn: str, *, token: str) -> None:
         await self.call(
             "retry_pipeline_execution", PipelineExecutionArn=execution_arn, ClientRequestToken=token
+        )
+
+    async def send_step_success(self, callback_token: str, outputs: Mapping[str, str], *, token: str) -> str:
+        """Answer a waiting Callback step: it succeeds with `outputs`. Returns its execution's ARN."""
+        resp = await self.call(
+            "send_pipeline_execution_step_success",
+            CallbackToken=callback_token,
+            OutputParameters=[{"Name": k, "Value": v} for k, v in outputs.items()],
+            ClientRequestToken=token,
+        )
+        return str(resp["PipelineExecutionArn"])
+
+    async def send_step_failure(self, callback_token: str, reason: str, *, token: str) -> str:
+        """Answer a waiting Callback step: it fails with `reason`. Returns its execution's ARN."""
+        resp = await self.call(
+            "send_pipeline_execution_step_failure",
+            CallbackToken=callback_token,
+            FailureReason=reason,
+            ClientRequestToken=token,
+        )
+        return str(resp["PipelineExecutionArn"])
+
+    async def describe_model_package(self, name_or_arn: str) -> ModelPackage:
+        resp = await self.call("describe_model_package", ModelPackageName=name_or_arn)
+        return convert.model_package(resp)
+
+    async def set_model_approval(
+        self, package_arn: str, status: str, *, description: str | None, token: str
+    ) -> None:
+        """UpdateModelPackage's approval: `status` is Approved, Rejected or PendingManualApproval.
+        The API calls its idempotency token `ClientToken` (1–36 chars) and, unlike the pipeline
+        operations, botocore does not fill it in."""
+        extra: dict[str, Any] = {} if description is None else {"ApprovalDescription": description}
+        await self.call(
+            "update_model_package",
+            ModelPackageArn=package_arn,
+            ModelApprovalStatus=status,
+            ClientToken=token,
+            **extra,
         )
 
     async def resolve_execution(self, ref: str) -> str:
