@@ -2,13 +2,16 @@
 
 A caller that may repeat a call (a batch launch, a retried keypress) passes its own `token`: the service
 then answers the repeat with the same execution instead of starting another.
+
+With a monitor (the TUI), every call goes through the monitor's budget, ahead of its polls (`Monitor.act`):
+counted like any call, and a throttled one slows the polls and shows in the header.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from smtui.core.model import Parameter
 
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from smtui.core.monitor import Monitor
 
 _BOOLEANS = {"true": "true", "false": "false"}
+T = TypeVar("T")
 
 
 def new_token() -> str:
@@ -61,11 +65,15 @@ def validate_parameters(params: Sequence[Parameter], values: Mapping[str, str]) 
 
 
 class Actions:
-    """Mutating calls. With a monitor, the affected pipeline is refreshed right after the call."""
+    """Mutating calls. With a monitor, each call is made inside its budget, and the affected pipeline is
+    refreshed right after."""
 
     def __init__(self, client: SageMakerClient, monitor: Monitor | None = None) -> None:
         self.client = client
         self.monitor = monitor
+
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        return await (call() if self.monitor is None else self.monitor.act(call))
 
     async def start(
         self,
@@ -76,33 +84,39 @@ class Actions:
         token: str | None = None,
     ) -> str:
         """Validate against the pipeline's current definition, then start; returns the execution ARN."""
-        declared = await self.client.pipeline_parameters(pipeline)
+        declared = await self._call(lambda: self.client.pipeline_parameters(pipeline))
         values = validate_parameters(declared, parameters)
-        arn = await self.client.start_execution(
-            pipeline, values, token=token or new_token(), display_name=display_name
+        request_token = token or new_token()
+        arn = await self._call(
+            lambda: self.client.start_execution(
+                pipeline, values, token=request_token, display_name=display_name
+            )
         )
         if self.monitor is not None:
             self.monitor.nudge_pipeline(pipeline)
         return arn
 
     async def stop(self, execution_arn: str, *, token: str | None = None) -> None:
-        await self.client.stop_execution(execution_arn, token=token or new_token())
+        request_token = token or new_token()
+        await self._call(lambda: self.client.stop_execution(execution_arn, token=request_token))
         if self.monitor is not None:
             self.monitor.nudge_execution(execution_arn)
 
     async def retry(self, execution_arn: str, *, token: str | None = None) -> None:
-        await self.client.retry_execution(execution_arn, token=token or new_token())
+        request_token = token or new_token()
+        await self._call(lambda: self.client.retry_execution(execution_arn, token=request_token))
         if self.monitor is not None:
             self.monitor.nudge_execution(execution_arn)
 
     async def rerun(self, execution_arn: str, *, token: str | None = None) -> str:
         """A new execution of the same pipeline with the same parameters and display name."""
-        described = await self.client.describe_execution(execution_arn)
+        described = await self._call(lambda: self.client.describe_execution(execution_arn))
         pipeline = described.pipeline_name
         if self.monitor is not None and execution_arn in self.monitor.executions:
             pipeline = self.monitor.executions[execution_arn].pipeline_name
-        values = dict(await self.client.parameters(execution_arn))
-        arn = await self.client.start_execution(pipeline, values, token=token or new_token())
+        values = dict(await self._call(lambda: self.client.parameters(execution_arn)))
+        request_token = token or new_token()
+        arn = await self._call(lambda: self.client.start_execution(pipeline, values, token=request_token))
         if self.monitor is not None:
             self.monitor.nudge_pipeline(pipeline)
         return arn
