@@ -8,14 +8,17 @@ The step actions come in two halves so that a caller can ask in between: `find_c
 `find_registered_package` and `plan_selection` read what the action needs and check the request (a
 ValueError, naming what is wrong, when it cannot be made: nothing was sent); `answer_callback`,
 `set_approval` and `start_selection` then act.
+
+With a monitor (the TUI), every call goes through the monitor's budget, ahead of its polls (`Monitor.act`):
+counted like any call, and a throttled one slows the polls and shows in the header.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from smtui.core.definition import OutputDecl, StepGraph, parse_definition
 from smtui.core.model import ModelPackage, Parameter, StepRun
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from smtui.core.monitor import Monitor
 
 _BOOLEANS = {"true": "true", "false": "false"}
+T = TypeVar("T")
 
 
 def new_token() -> str:
@@ -229,11 +233,15 @@ def check_selection(graph: StepGraph, steps: Sequence[str]) -> tuple[tuple[str, 
 
 
 class Actions:
-    """Mutating calls. With a monitor, the affected pipeline is refreshed right after the call."""
+    """Mutating calls. With a monitor, each call is made inside its budget, and the affected pipeline is
+    refreshed right after."""
 
     def __init__(self, client: SageMakerClient, monitor: Monitor | None = None) -> None:
         self.client = client
         self.monitor = monitor
+
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        return await (call() if self.monitor is None else self.monitor.act(call))
 
     async def start(
         self,
@@ -244,33 +252,39 @@ class Actions:
         token: str | None = None,
     ) -> str:
         """Validate against the pipeline's current definition, then start; returns the execution ARN."""
-        declared = await self.client.pipeline_parameters(pipeline)
+        declared = await self._call(lambda: self.client.pipeline_parameters(pipeline))
         values = validate_parameters(declared, parameters)
-        arn = await self.client.start_execution(
-            pipeline, values, token=token or new_token(), display_name=display_name
+        request_token = token or new_token()
+        arn = await self._call(
+            lambda: self.client.start_execution(
+                pipeline, values, token=request_token, display_name=display_name
+            )
         )
         if self.monitor is not None:
             self.monitor.nudge_pipeline(pipeline)
         return arn
 
     async def stop(self, execution_arn: str, *, token: str | None = None) -> None:
-        await self.client.stop_execution(execution_arn, token=token or new_token())
+        request_token = token or new_token()
+        await self._call(lambda: self.client.stop_execution(execution_arn, token=request_token))
         if self.monitor is not None:
             self.monitor.nudge_execution(execution_arn)
 
     async def retry(self, execution_arn: str, *, token: str | None = None) -> None:
-        await self.client.retry_execution(execution_arn, token=token or new_token())
+        request_token = token or new_token()
+        await self._call(lambda: self.client.retry_execution(execution_arn, token=request_token))
         if self.monitor is not None:
             self.monitor.nudge_execution(execution_arn)
 
     async def rerun(self, execution_arn: str, *, token: str | None = None) -> str:
         """A new execution of the same pipeline with the same parameters and display name."""
-        described = await self.client.describe_execution(execution_arn)
+        described = await self._call(lambda: self.client.describe_execution(execution_arn))
         pipeline = described.pipeline_name
         if self.monitor is not None and execution_arn in self.monitor.executions:
             pipeline = self.monitor.executions[execution_arn].pipeline_name
-        values = dict(await self.client.parameters(execution_arn))
-        arn = await self.client.start_execution(pipeline, values, token=token or new_token())
+        values = dict(await self._call(lambda: self.client.parameters(execution_arn)))
+        request_token = token or new_token()
+        arn = await self._call(lambda: self.client.start_execution(pipeline, values, token=request_token))
         if self.monitor is not None:
             self.monitor.nudge_pipeline(pipeline)
         return arn
@@ -279,8 +293,8 @@ class Actions:
 
     async def find_callback(self, execution_arn: str, step: str) -> WaitingCallback:
         """The Callback step `step`, waiting for its answer (ValueError otherwise, nothing sent)."""
-        graph = parse_definition(await self.client.definition(execution_arn))
-        runs = await self.client.list_steps(execution_arn)
+        graph = parse_definition(await self._call(lambda: self.client.definition(execution_arn)))
+        runs = await self._call(lambda: self.client.list_steps(execution_arn))
         return waiting_callback(execution_arn, graph, runs, step)
 
     async def answer_callback(
@@ -295,20 +309,27 @@ class Actions:
         `failure` reason, SendPipelineExecutionStepFailure."""
         if failure is not None:
             reason = check_failure_reason(failure)
-            await self.client.send_step_failure(waiting.callback_token, reason, token=token or new_token())
+            request_token = token or new_token()
+            await self._call(
+                lambda: self.client.send_step_failure(waiting.callback_token, reason, token=request_token)
+            )
         else:
             values = validate_outputs(waiting.outputs, outputs or {})
-            await self.client.send_step_success(waiting.callback_token, values, token=token or new_token())
+            request_token = token or new_token()
+            await self._call(
+                lambda: self.client.send_step_success(waiting.callback_token, values, token=request_token)
+            )
         if self.monitor is not None:
             self.monitor.nudge_execution(waiting.execution_arn)
 
     async def find_registered_package(self, execution_arn: str, step: str | None = None) -> RegisteredPackage:
         """The model package the execution's RegisterModel step (`step`, or its only one) registered, as
         DescribeModelPackage describes it now."""
-        graph = parse_definition(await self.client.definition(execution_arn))
-        runs = await self.client.list_steps(execution_arn)
+        graph = parse_definition(await self._call(lambda: self.client.definition(execution_arn)))
+        runs = await self._call(lambda: self.client.list_steps(execution_arn))
         name, arn = registered_package_arn(graph, runs, step)
-        return RegisteredPackage(execution_arn, name, await self.client.describe_model_package(arn))
+        package = await self._call(lambda: self.client.describe_model_package(arn))
+        return RegisteredPackage(execution_arn, name, package)
 
     async def set_approval(
         self, package_arn: str, *, approved: bool, note: str | None = None, token: str | None = None
@@ -317,8 +338,11 @@ class Actions:
         package keeps the one it has). Returns the status set."""
         status = "Approved" if approved else "Rejected"
         description = check_approval_note(note)
-        await self.client.set_model_approval(
-            package_arn, status, description=description, token=token or new_token()
+        request_token = token or new_token()
+        await self._call(
+            lambda: self.client.set_model_approval(
+                package_arn, status, description=description, token=request_token
+            )
         )
         return status
 
@@ -331,12 +355,12 @@ class Actions:
     ) -> SelectionPlan:
         """Check a selective execution against the pipeline's current definition: the steps exist there and
         the source is one of its executions. Parameters are the source's, `parameters` overriding some."""
-        described, definition = await self.client.describe_pipeline(pipeline)
+        described, definition = await self._call(lambda: self.client.describe_pipeline(pipeline))
         graph = parse_definition(definition)
         selected, reused = check_selection(graph, steps)
         if not source_arn.lower().startswith(f"{described.arn.lower()}/execution/"):
             raise ValueError(f"{source_arn} is not an execution of pipeline {described.name}")
-        values = dict(await self.client.parameters(source_arn))
+        values = dict(await self._call(lambda: self.client.parameters(source_arn)))
         values.update(validate_parameters(graph.parameters, parameters or {}))
         return SelectionPlan(described.name, source_arn, selected, reused, values)
 
@@ -344,13 +368,16 @@ class Actions:
         self, plan: SelectionPlan, *, display_name: str | None = None, token: str | None = None
     ) -> str:
         """StartPipelineExecution with `SelectiveExecutionConfig`; returns the new execution's ARN."""
-        arn = await self.client.start_execution(
-            plan.pipeline,
-            plan.parameters,
-            token=token or new_token(),
-            display_name=display_name,
-            source_execution_arn=plan.source_arn,
-            selected_steps=plan.steps,
+        request_token = token or new_token()
+        arn = await self._call(
+            lambda: self.client.start_execution(
+                plan.pipeline,
+                plan.parameters,
+                token=request_token,
+                display_name=display_name,
+                source_execution_arn=plan.source_arn,
+                selected_steps=plan.steps,
+            )
         )
         if self.monitor is not None:
             self.monitor.nudge_pipeline(plan.pipeline)

@@ -35,18 +35,21 @@ max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status
 visible_status_interval=None, reconcile_interval=None`; extra methods `steps_refreshed`, `runs`,
 `graph`, `nudge_pipeline`, `nudge_execution`, `track`, `backlog`; an extra event `PipelinesChanged`. Events
 are in `smtui.core.events` (re-exported here).
+
+What screens ask for on demand (`want_job`, `want_pipeline_parameters`) and the user's actions (`act`) go
+through the same budget, ahead of the polls: `smtui.core.requests`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import heapq
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from smtui.core.budget import ATTEMPTS as _ATTEMPTS
 from smtui.core.budget import CallBudget
 from smtui.core.client import SageMakerClient
 from smtui.core.definition import StepGraph
@@ -55,12 +58,18 @@ from smtui.core.events import (
     ExecutionsChanged,
     Health,
     HealthChanged,
+    JobDescribed,
     MonitorEvent,
+    PipelineParametersRead,
     PipelinesChanged,
+    RequestFailed,
+    RequestWaiting,
     StepsChanged,
 )
+from smtui.core.jobs import JobInfo
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.polls import Polls
+from smtui.core.requests import Requests
 from smtui.core.statuses import REST, VISIBLE, WATCHED, Key
 from smtui.core.store import Store
 from smtui.core.timing import estimate_remaining
@@ -69,14 +78,17 @@ __all__ = [
     "ExecutionsChanged",
     "Health",
     "HealthChanged",
+    "JobDescribed",
     "Monitor",
     "MonitorEvent",
+    "PipelineParametersRead",
     "PipelinesChanged",
+    "RequestFailed",
+    "RequestWaiting",
     "StepsChanged",
 ]
 
-# One cell per in-flight call: lets the client's per-attempt listener tell first attempts from retries.
-_ATTEMPTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("smtui_attempts", default=None)
+T = TypeVar("T")
 
 
 class Monitor(Polls):
@@ -136,6 +148,9 @@ class Monitor(Polls):
         self._wake = asyncio.Event()
         self._health = Health()
         self._unlisten = client.add_listener(self._on_attempt)
+        self.requests = Requests(
+            client, self.budget, emit=self._emit, wake=self._kick, now=self._now, refresh=active_interval
+        )
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -154,6 +169,7 @@ class Monitor(Polls):
             worker.cancel()
         if self._workers:
             await asyncio.gather(*self._workers, return_exceptions=True)
+        await self.requests.close()
         self._unlisten()
 
     def subscribe(self, callback: Callable[[MonitorEvent], None]) -> Callable[[], None]:
@@ -252,6 +268,24 @@ class Monitor(Polls):
 
     def unwatch(self, execution_arn: str) -> None:
         self._watched.discard(execution_arn)
+
+    def job(self, job_arn: str) -> JobInfo | None:
+        """The job (of a step) as last described by `want_job`."""
+        return self.requests.job(job_arn)
+
+    def want_job(self, job_arn: str) -> None:
+        """Describe a step's job, ahead of the polls; answered by `JobDescribed` (or `RequestWaiting`,
+        `RequestFailed`). A finished job is described once: `job()` has it."""
+        self.requests.want_job(job_arn)
+
+    def want_pipeline_parameters(self, pipeline_name: str) -> None:
+        """Read a pipeline's parameters (the start form), ahead of the polls; answered by
+        `PipelineParametersRead` (or `RequestWaiting`, `RequestFailed`)."""
+        self.requests.want_pipeline_parameters(pipeline_name)
+
+    async def act(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Make a user's call (start, stop, retry) inside the budget, ahead of the polls."""
+        return await self.requests.act(call)
 
     def want_parameters(self, arns: Iterable[str]) -> None:
         """Read the parameters of these executions (once each), after what is due on screen: the `/` filter

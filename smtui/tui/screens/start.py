@@ -1,7 +1,9 @@
 """Start a run: pick a pipeline, then a form built from its parameters (types, defaults, enums).
 
-Values are checked with the core's `validate_parameters` before anything is sent; when AWS refuses,
-its message is shown in the form, where the user can fix the value and try again.
+The parameters are asked of the monitor (`want_pipeline_parameters`), which reads them inside its budget
+and answers with an event; the form says so while it waits (budget spent, or throttled) and shows AWS's
+message if the read fails. Values are checked with the core's `validate_parameters` before anything is
+sent; when AWS refuses, its message is shown in the form, where the user can fix the value and try again.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from smtui.core.actions import validate_parameters
-from smtui.core.definition import DefinitionError
 from smtui.core.errors import AwsError
+from smtui.core.events import PipelineParametersRead, Request, RequestFailed, RequestKind, RequestWaiting
 from smtui.core.model import Parameter
 from smtui.tui.format import aws_message
 from smtui.tui.host import Host, ReportsWorkerFailures
@@ -57,6 +59,7 @@ class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         self._names: list[str] = []
         self.pipeline: str | None = None
         self.parameters: list[Parameter] = []
+        self._form_shown = False
         self._busy = False
 
     def compose(self) -> ComposeResult:
@@ -93,7 +96,15 @@ class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     # The app's monitor hooks: the list fills in as pipelines are discovered (the first seconds of a session).
 
     def monitor_event(self, event: object) -> None:
-        pass
+        if self.pipeline is None or self._form_shown:
+            return
+        asked = Request(RequestKind.PIPELINE_PARAMETERS, self.pipeline)
+        if isinstance(event, PipelineParametersRead) and event.pipeline == self.pipeline:
+            self._show_form(list(event.parameters))
+        elif isinstance(event, RequestWaiting) and event.request == asked:
+            self._error(event.reason, style="yellow")
+        elif isinstance(event, RequestFailed) and event.request == asked:
+            self._error(event.message)
 
     def tick(self) -> None:
         if self.pipeline is None and self.is_mounted:
@@ -110,19 +121,11 @@ class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         self.query_one("#start-title", Static).update(f"[b]Start[/b] {self.pipeline}")
         self.query_one("#pipelines").display = False
         self._error("loading parameters…", style="dim")
-        self._load_parameters(self.pipeline)
-
-    @work(group="start-form", exclusive=True, exit_on_error=False)
-    async def _load_parameters(self, pipeline: str) -> None:
-        try:
-            parameters = await self.smtui.session.catalog.pipeline_parameters(pipeline)
-        except (AwsError, DefinitionError) as error:
-            self._error(aws_message(error))
-            return
-        self._show_form(parameters)
+        self.smtui.session.monitor.want_pipeline_parameters(self.pipeline)  # answered in `monitor_event`
 
     def _show_form(self, parameters: list[Parameter]) -> None:
         self.parameters = parameters
+        self._form_shown = True
         form = self.query_one("#form", VerticalScroll)
         widgets: list[Label | Input] = []
         for parameter in parameters:
