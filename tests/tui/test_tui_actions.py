@@ -6,8 +6,8 @@ import pytest
 from conftest import Emulator, screen_text, toasts_shown, tui, until
 from textual.widgets import Input, Static
 
+from smtui.core.actions import Actions
 from smtui.core.model import ExecutionStatus
-from smtui.tui.screens import execution as execution_screen
 from smtui.tui.screens.confirm import ConfirmScreen
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -210,14 +210,16 @@ async def test_a_bug_in_a_worker_is_one_toast_and_the_app_goes_on(
     arn = await emu.start("churn")
     emu.advance(10)
 
-    async def broken(client: object, job_arn: str) -> None:
-        raise TypeError("describe_job() got an unexpected keyword argument 'Name'")
+    async def broken(self: object, execution_arn: str, *, token: str | None = None) -> None:
+        raise TypeError("stop() got an unexpected keyword argument 'Name'")
 
-    monkeypatch.setattr(execution_screen, "describe_job", broken)
+    monkeypatch.setattr(Actions, "stop", broken)
     async with tui(emu, toasts=True) as (app, pilot):
         screen = app.screen
         await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
-        await pilot.press("enter")  # the first step's job is described in a worker
+        await pilot.press("x")  # the stop is made in a worker, after the question
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="confirmation")
+        await pilot.press("y")
 
         def told() -> list[str]:
             return [toast for toast in toasts_shown(app, "error") if "TypeError" in toast]
@@ -225,6 +227,6 @@ async def test_a_bug_in_a_worker_is_one_toast_and_the_app_goes_on(
         toasts = await until(told, pilot=pilot, what="the bug's toast")
         assert "unexpected keyword argument 'Name'" in toasts[0] and "bug" in toasts[0]
         assert not any("Traceback" in line for line in screen_text(app))
-        await pilot.press("escape")  # still running, keys work
-        await until(lambda: app.screen is screen, pilot=pilot, what="back to the table")
+        await pilot.press("enter")  # still running, keys work
+        await until(lambda: isinstance(app.screen, ExecutionScreen), pilot=pilot, what="the execution")
         assert len(told()) == 1
