@@ -25,7 +25,7 @@ from typing import Any
 
 from smtui.core import convert
 from smtui.core.definition import parse_definition
-from smtui.core.errors import INVALID_ENDPOINT, THROTTLING_CODES, AwsError, map_error
+from smtui.core.errors import INVALID_ENDPOINT, THROTTLING_CODES, AwsError, aws_failures, map_error
 from smtui.core.model import Execution, ModelPackage, Parameter, Pipeline, StepRun
 
 PAGE = 100  # MaxResults: the largest page every List operation allows
@@ -75,6 +75,8 @@ class SageMakerClient:
         from aiobotocore.session import AioSession
 
         self._stack = AsyncExitStack()
+        # ValueError: botocore's word for a malformed endpoint; anything else is a bug and surfaces as itself.
+        opening_failures = (*aws_failures(), ValueError)
         try:
             session = AioSession(profile=self.target.profile)
             # JSON timestamps are epoch numbers: botocore's default parser builds a `tzlocal()` for each one
@@ -97,7 +99,7 @@ class SageMakerClient:
                 kwargs["endpoint_url"] = self.target.endpoint_url
             self._client = await self._stack.enter_async_context(session.create_client("sagemaker", **kwargs))
             self._session, self._client_kwargs = session, kwargs
-        except Exception as exc:
+        except opening_failures as exc:
             await self._stack.aclose()
             if type(exc) is ValueError and str(exc).startswith("Invalid endpoint"):
                 # botocore's answer to a malformed endpoint (a flag, or AWS_ENDPOINT_URL[_SAGEMAKER]).
@@ -184,7 +186,7 @@ class SageMakerClient:
             raise RuntimeError("SageMakerClient used outside `async with`")
         try:
             result: dict[str, Any] = await getattr(self._client, operation)(**params)
-        except Exception as exc:
+        except aws_failures() as exc:  # anything else is a bug: it surfaces as itself
             raise map_error(exc, operation=_camel(operation), profile=self.target.profile) from exc
         return result
 

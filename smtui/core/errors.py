@@ -89,6 +89,16 @@ class AwsError(Exception):
 SERVICES = {"sagemaker": ("SageMaker", "sagemaker"), "logs": ("CloudWatch Logs", "logs")}
 
 
+def aws_failures() -> tuple[type[BaseException], ...]:
+    """What a call to AWS can raise that is not a bug of ours: botocore's errors (the service's answers,
+    credentials, configuration, connections), aiohttp's and the socket's. Anything else (a TypeError, a
+    KeyError) is a bug and is left to surface."""
+    import aiohttp
+    from botocore import exceptions as bex
+
+    return (bex.BotoCoreError, bex.ClientError, aiohttp.ClientError, OSError, TimeoutError)
+
+
 def map_error(
     exc: BaseException,
     *,

@@ -17,7 +17,7 @@ from typing import Any
 
 from smtui.core.budget import CallBudget
 from smtui.core.client import SageMakerClient
-from smtui.core.errors import AwsError, map_error
+from smtui.core.errors import AwsError, aws_failures, map_error
 from smtui.core.logs import Clock, LogLine, SystemClock
 
 DEFAULT_RATE = 2.0
@@ -73,7 +73,7 @@ class LogsClient:
         self._stack = AsyncExitStack()
         try:
             self._client = await self._stack.enter_async_context(self.sm.sibling("logs", max_attempts=1))
-        except Exception as exc:
+        except aws_failures() as exc:
             await self._stack.aclose()
             raise map_error(exc, profile=self.sm.target.profile, service="logs") from exc
         return self
@@ -97,7 +97,7 @@ class LogsClient:
         self.budget.note_attempt()
         try:
             result: dict[str, Any] = await getattr(self._client, operation)(**params)
-        except Exception as exc:
+        except aws_failures() as exc:  # anything else is a bug: it surfaces as itself
             error = map_error(
                 exc, operation=_camel(operation), profile=self.sm.target.profile, service="logs"
             )
