@@ -76,7 +76,7 @@ class SageMakerClient:
 
         self._stack = AsyncExitStack()
         # ValueError: botocore's word for a malformed endpoint; anything else is a bug and surfaces as itself.
-        opening_failures = (*aws_failures(), ValueError)
+        opening_failures: tuple[type[BaseException], ...] = (*aws_failures(), ValueError)
         try:
             session = AioSession(profile=self.target.profile)
             # JSON timestamps are epoch numbers: botocore's default parser builds a `tzlocal()` for each one
