@@ -16,7 +16,7 @@ Every attempt that reaches the wire is counted (`calls`, `throttles`) through bo
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -190,6 +190,26 @@ class SageMakerClient:
             raise map_error(exc, operation=_camel(operation), profile=self.target.profile) from exc
         return result
 
+    async def pages(
+        self, operation: str, *, page_size: int = PAGE, **params: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The pages of a List operation through botocore's paginator (its NextToken bookkeeping), one call
+        each; a caller that has seen enough stops iterating, and no further page is asked for. Errors
+        become `AwsError` as in `call`."""
+        if self._client is None:
+            raise RuntimeError("SageMakerClient used outside `async with`")
+        config = {"PageSize": page_size}
+        iterator = self._client.get_paginator(operation).paginate(**params, PaginationConfig=config)
+        pages = iterator.__aiter__()
+        while True:
+            try:
+                page: dict[str, Any] = await pages.__anext__()
+            except StopAsyncIteration:
+                return
+            except aws_failures() as exc:
+                raise map_error(exc, operation=_camel(operation), profile=self.target.profile) from exc
+            yield page
+
     def _learn(self, arn: str) -> None:
         if self.account is None:
             parts = arn.split(":")
@@ -200,13 +220,8 @@ class SageMakerClient:
 
     async def list_pipelines(self) -> list[Pipeline]:
         out: list[Pipeline] = []
-        token: str | None = None
-        while True:
-            page = await self.call("list_pipelines", MaxResults=PAGE, **_next(token))
+        async for page in self.pages("list_pipelines"):
             out.extend(convert.pipeline(s) for s in page.get("PipelineSummaries", []))
-            token = page.get("NextToken")
-            if not token:
-                break
         if out:
             self._learn(out[0].arn)
         return out
@@ -240,31 +255,23 @@ class SageMakerClient:
     ) -> list[Execution]:
         """Executions of one pipeline, newest first. `stop(page)` true → no further pages."""
         out: list[Execution] = []
-        token: str | None = None
         pages = 0
         extra: dict[str, Any] = {"CreatedAfter": created_after} if created_after else {}
-        while True:
-            resp = await self.call(
-                "list_pipeline_executions",
-                PipelineName=pipeline_name,
-                SortBy="CreationTime",
-                SortOrder="Descending",
-                MaxResults=page_size,
-                **extra,
-                **_next(token),
-            )
+        async for resp in self.pages(
+            "list_pipeline_executions",
+            page_size=page_size,
+            PipelineName=pipeline_name,
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            **extra,
+        ):
             page = [
                 convert.execution_from_summary(s, pipeline_name)
                 for s in resp.get("PipelineExecutionSummaries", [])
             ]
             out.extend(page)
             pages += 1
-            token = resp.get("NextToken")
-            if (
-                not token
-                or (stop is not None and stop(page))
-                or (max_pages is not None and pages >= max_pages)
-            ):
+            if (stop is not None and stop(page)) or (max_pages is not None and pages >= max_pages):
                 break
         if out:
             self._learn(out[0].arn)
@@ -284,19 +291,15 @@ class SageMakerClient:
     ) -> list[StepRun]:
         """Steps that started, newest first. `stop(page)` true → no further pages."""
         out: list[StepRun] = []
-        token: str | None = None
-        while True:
-            resp = await self.call(
-                "list_pipeline_execution_steps",
-                PipelineExecutionArn=execution_arn,
-                SortOrder="Descending",
-                MaxResults=page_size,
-                **_next(token),
-            )
+        async for resp in self.pages(
+            "list_pipeline_execution_steps",
+            page_size=page_size,
+            PipelineExecutionArn=execution_arn,
+            SortOrder="Descending",
+        ):
             page = [convert.step_run(s) for s in resp.get("PipelineExecutionSteps", [])]
             out.extend(page)
-            token = resp.get("NextToken")
-            if not token or (stop is not None and stop(page)):
+            if stop is not None and stop(page):
                 break
         return out
 
@@ -308,18 +311,10 @@ class SageMakerClient:
 
     async def parameters(self, execution_arn: str) -> tuple[tuple[str, str], ...]:
         out: list[tuple[str, str]] = []
-        token: str | None = None
-        while True:
-            resp = await self.call(
-                "list_pipeline_parameters_for_execution",
-                PipelineExecutionArn=execution_arn,
-                MaxResults=PAGE,
-                **_next(token),
-            )
+        async for resp in self.pages(
+            "list_pipeline_parameters_for_execution", PipelineExecutionArn=execution_arn
+        ):
             out.extend((p["Name"], p["Value"]) for p in resp.get("PipelineParameters", []))
-            token = resp.get("NextToken")
-            if not token:
-                break
         return tuple(out)
 
     # -- actions ----------------------------------------------------------------------------------------
@@ -454,10 +449,6 @@ def _user_agent() -> str:
         f"smtui/{__version__} aiobotocore/{aiobotocore.__version__} "
         f"Python/{platform.python_version()} {platform.system()}/{platform.release()}"
     )
-
-
-def _next(token: str | None) -> dict[str, str]:
-    return {"NextToken": token} if token else {}
 
 
 def _camel(operation: str) -> str:
