@@ -17,6 +17,7 @@ from smtui.core.model import Execution, Parameter, Pipeline, StepTree
 if TYPE_CHECKING:
     from smtui.core.actions import Actions
     from smtui.core.monitor import Health
+    from smtui.tui.step_logs import StepLogs
 
 
 class MonitorView(Protocol):
@@ -58,6 +59,7 @@ class Session:
     endpoint_label: str
     now: Callable[[], datetime]
     read_only: bool = False
+    logs: StepLogs | None = None  # None until connected (the demo's placeholder): no log can be read
 
     @property
     def can_mutate(self) -> bool:
@@ -73,12 +75,15 @@ async def open_session(
     read_only: bool = False,
     now: Callable[[], datetime] | None = None,
     monitor_options: Mapping[str, Any] | None = None,
+    logs_options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Session]:
-    """A client, a started monitor and (unless read-only) the actions, closed on exit."""
+    """A client, a started monitor, the step logs (`StepLogs`: `rate`, `lines`, `options`) and (unless
+    read-only) the actions, closed on exit."""
     # Imported here: aiobotocore is heavy and `smtui --help` must stay fast.
     from smtui.core.actions import Actions
     from smtui.core.client import AwsTarget, SageMakerClient
     from smtui.core.monitor import Monitor
+    from smtui.tui.step_logs import StepLogs
 
     target = AwsTarget(profile=profile, region=region, endpoint_url=endpoint_url)
     async with SageMakerClient.create(target) as client:
@@ -86,6 +91,7 @@ async def open_session(
         clock = now or client.now
         monitor = Monitor(client, clock=clock, **dict(monitor_options or {}))
         await monitor.start()
+        logs = StepLogs(client, monitor, **dict(logs_options or {}))
         try:
             yield Session(
                 monitor=monitor,
@@ -94,8 +100,10 @@ async def open_session(
                 endpoint_label=client.endpoint_label,
                 now=clock,
                 read_only=read_only,
+                logs=logs,
             )
         finally:
+            await logs.close()
             await monitor.stop()
 
 
