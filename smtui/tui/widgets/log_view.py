@@ -135,7 +135,7 @@ class LogView(ScrollView, can_focus=True):
         self._resize()
         if self.autoscroll:
             self.cursor = None
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.call_after_refresh(self._reveal, False)  # once the new size is known to the scrollbars
         self.refresh()
 
     def reset(self) -> None:
@@ -238,7 +238,18 @@ class LogView(ScrollView, can_focus=True):
         target = self.cursor_seq()
         assert target is not None
         self.autoscroll = seq is None or (target >= self.buffer.total - 1 and self.autoscroll)
+        self._reveal(center)
+        self.call_after_refresh(self._reveal, center)  # again if the size just changed (wrap, since)
+        self.refresh()
+
+    def _reveal(self, center: bool) -> None:
+        """Scroll so that the cursor line shows (its last row, at the end)."""
+        target = self.cursor_seq()
+        if target is None:
+            return
         top = self.row_of(target)
+        if target == self.buffer.total - 1 and self.wrap and self._wrap_starts:
+            top = self._wrap_starts[-1] - 1
         height = self.scrollable_content_region.height
         if center:
             self.scroll_to(y=max(0, top - height // 2), animate=False, immediate=True)
@@ -246,7 +257,6 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_to(y=top, animate=False, immediate=True)
         elif top >= self.scroll_offset.y + height:
             self.scroll_to(y=top - height + 1, animate=False, immediate=True)
-        self.refresh()
 
     def move_by(self, lines: int) -> None:
         current = self.cursor_seq()
