@@ -27,6 +27,7 @@ from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
 from smtui.tui.screens.keys import KeysScreen
+from smtui.tui.screens.logs import LogsScreen
 from smtui.tui.screens.start import StartScreen
 from smtui.tui.session import Session
 from smtui.tui.toasts import Toasts
@@ -82,6 +83,7 @@ class SmtuiApp(App[None]):
         self._tick_interval = tick_interval
         self._keymap = dict(keymap or {})
         self._unsubscribe: Any = None
+        self._unsubscribe_logs: Any = None
         self._toasts = Toasts(self)
         self._counts: Counter[ExecutionStatus] | None = None
         self._counts_at = 0.0
@@ -99,11 +101,12 @@ class SmtuiApp(App[None]):
             self.set_timer(0.05, lambda: self.run_worker(self._open(connect), group="session"))
 
     def _attach_session(self, session: Session) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        self.on_unmount()
         self.session = session
         self._last_status = {arn: ex.status for arn, ex in session.monitor.executions.items()}
         self._unsubscribe = session.monitor.subscribe(self._forward)
+        # Log lines and states reach the screens the way the monitor's events do.
+        self._unsubscribe_logs = session.logs.subscribe(self._forward) if session.logs is not None else None
 
     async def _open(self, connect: Callable[[], AbstractAsyncContextManager[Session]]) -> None:
         """Open the real session, show it, and keep it open until the app exits (the worker is cancelled)."""
@@ -118,8 +121,9 @@ class SmtuiApp(App[None]):
         self.post_message(self.MonitorUpdated(event))
 
     def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        for unsubscribe in (self._unsubscribe, self._unsubscribe_logs):
+            if unsubscribe is not None:
+                unsubscribe()
 
     # -- monitor events -----------------------------------------------------------------------
 
@@ -228,6 +232,10 @@ class SmtuiApp(App[None]):
     @on(ExecutionsScreen.ExecutionOpened)
     def _open_execution(self, message: ExecutionsScreen.ExecutionOpened) -> None:
         self.push_screen(ExecutionScreen(message.arn, self))
+
+    @on(ActingScreen.LogsOpened)
+    def _open_logs(self, message: ActingScreen.LogsOpened) -> None:
+        self.push_screen(LogsScreen(message.arn, message.step, self))
 
     @on(ExecutionsScreen.StartRequested)
     def _open_start_form(self) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from smtui.core.actions import Actions
     from smtui.core.jobs import JobInfo
     from smtui.core.monitor import Health
+    from smtui.core.step_logs import StepLogs
 
 
 class MonitorView(Protocol):
@@ -55,6 +56,7 @@ class Session:
     endpoint_label: str
     now: Callable[[], datetime]
     read_only: bool = False
+    logs: StepLogs | None = None  # None until connected (the demo's placeholder): no log can be read
 
     @property
     def can_mutate(self) -> bool:
@@ -70,19 +72,23 @@ async def open_session(
     read_only: bool = False,
     now: Callable[[], datetime] | None = None,
     monitor_options: Mapping[str, Any] | None = None,
+    logs_options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Session]:
-    """A started monitor and (unless read-only) the actions, closed on exit."""
+    """A started monitor, the step logs and (unless read-only) the actions, closed on exit."""
     # Imported here: the core's client is heavy and `smtui --help` must stay fast.
     from smtui.core.session import AwsTarget, open_monitor
 
     target = AwsTarget(profile=profile, region=region, endpoint_url=endpoint_url)
-    async with open_monitor(target, read_only=read_only, now=now, monitor_options=monitor_options) as opened:
+    async with open_monitor(
+        target, read_only=read_only, now=now, monitor_options=monitor_options, logs_options=logs_options
+    ) as opened:
         yield Session(
             monitor=opened.monitor,
             actions=opened.actions,
             endpoint_label=opened.endpoint_label,
             now=opened.now,
             read_only=read_only,
+            logs=opened.logs,
         )
 
 

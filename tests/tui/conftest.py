@@ -21,6 +21,8 @@ from smtui.core.client import AwsTarget, SageMakerClient
 
 DEFINITIONS = Path(__file__).parent.parent / "definitions"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+# The log followers read at test speed too (a read every 0.1 s of real time; the emulator's clock is still).
+FAST_LOGS = {"options": {"interval": 0.1, "max_interval": 0.3, "quiet_after": 1.0}}
 FAST_MONITOR = {"active_interval": 0.2, "watched_interval": 0.1, "discovery_interval": 0.3, "rate": 200.0}
 
 
@@ -140,6 +142,7 @@ async def tui(
         read_only=read_only,
         now=emu.now,
         monitor_options={**FAST_MONITOR, **(monitor or {})},
+        logs_options=FAST_LOGS,
     ) as session:
         app = SmtuiApp(session, tick_interval=0.2, keymap=keymap, bell=bell)
         async with app.run_test(size=size, notifications=toasts) as pilot:

@@ -33,6 +33,13 @@ class ActingScreen(ReportsWorkerFailures, Screen[Any]):
 
         arn: str
 
+    @dataclass
+    class LogsOpened(Message):
+        """`l`: the app opens the logs of `step` (None: the failed step, else the running one)."""
+
+        arn: str
+        step: str | None = None
+
     def __init__(self, host: Host) -> None:
         super().__init__()
         self.smtui = host

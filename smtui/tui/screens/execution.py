@@ -53,6 +53,7 @@ class ExecutionScreen(ActingScreen):
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "app.pop_screen", "Back", id="execution.back"),
+        Binding("l", "open_logs", "Logs", id="step.logs", tooltip="The selected step's logs"),
         Binding("x", "stop_execution", "Stop", id="execution.stop"),
         Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
         Binding("e", "rerun_execution", "Rerun", id="execution.rerun", tooltip="New run, same parameters"),
@@ -225,6 +226,11 @@ class ExecutionScreen(ActingScreen):
             return True if node is not None and node.run is not None and node.run.job_arn else None
         return super().check_action(action, parameters)
 
+    def action_open_logs(self) -> None:
+        node = self.tree_view.selected_step()
+        if node is not None:
+            self.post_message(self.LogsOpened(self.arn, node.name))
+
     def action_copy_arn(self) -> None:
         self.app.copy_to_clipboard(self.arn)
         self.notify(self.arn, title="Copied")
@@ -249,6 +255,7 @@ class ExecutionScreen(ActingScreen):
             "execution: rerun", "Start a new run with the same parameters", "rerun_execution"
         )
         yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
+        yield PaletteCommand("step: logs", "Open the selected step's logs", "open_logs")
         yield PaletteCommand("step: copy job ARN", "Copy the selected step's job ARN", "copy_job_arn")
         yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")
         yield PaletteCommand("execution: back", "Back to the executions", "app.pop_screen")

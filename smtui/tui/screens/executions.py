@@ -45,6 +45,9 @@ class ExecutionsScreen(ActingScreen):
             tooltip="Filter by pipeline, name, status…",
             priority=True,
         ),
+        Binding(
+            "l", "open_logs", "Logs", id="execution.logs", tooltip="Logs of the failed (or running) step"
+        ),
         Binding("a", "toggle_active", "Active", id="executions.active_only", tooltip="Only running ones"),
         Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
         Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
@@ -293,7 +296,7 @@ class ExecutionsScreen(ActingScreen):
             self.refresh_rows([arn])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "open_execution" and self.table.cursor_arn is None:
+        if action in ("open_execution", "open_logs") and self.table.cursor_arn is None:
             return None
         return super().check_action(action, parameters)
 
@@ -319,6 +322,11 @@ class ExecutionsScreen(ActingScreen):
         arn = self.table.cursor_arn
         if arn is not None:
             self.post_message(self.ExecutionOpened(arn))
+
+    def action_open_logs(self) -> None:
+        arn = self.table.cursor_arn
+        if arn is not None:
+            self.post_message(self.LogsOpened(arn))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -386,6 +394,11 @@ class ExecutionsScreen(ActingScreen):
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand(
             "execution: open", "Open the step tree of the selected execution", "open_execution"
+        )
+        yield PaletteCommand(
+            "execution: logs",
+            "Logs of the failed step of the selected execution, else its running one",
+            "open_logs",
         )
         yield PaletteCommand("execution: start", "Start a pipeline with parameters", "start_execution")
         yield PaletteCommand("execution: stop", "Stop the selected/marked executions", "stop_execution")
