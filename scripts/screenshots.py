@@ -35,7 +35,7 @@ async def shoot(url: str, out: Path, name: str, size: tuple[int, int], keys: lis
             await pilot.pause(0.5)
             for key in keys:
                 if key == "start":
-                    await app.push_screen(StartScreen())
+                    await app.push_screen(StartScreen(app))
                     await pilot.press("down", "enter")  # the second pipeline's form has more to show
                 else:
                     await pilot.press(key)

@@ -21,10 +21,16 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("smtui.headless.ls:ls_command", "List executions across pipelines, newest first."),
     "show": ("smtui.headless.show:show_command", "Print an execution's step tree."),
     "wait": ("smtui.headless.wait:wait_command", "Wait for executions to finish, printing progress."),
-    "start": ("smtui.headless.actions:start_command", "Start a pipeline execution."),
+    "start": ("smtui.headless.actions:start_command", "Start a pipeline execution (or chosen steps)."),
     "stop": ("smtui.headless.actions:stop_command", "Stop executions."),
     "retry": ("smtui.headless.actions:retry_command", "Retry failed executions (same ARN)."),
     "launch": ("smtui.headless.launch:launch_command", "Start many runs from a file, resumably."),
+    "logs": (
+        "smtui.headless.logs:logs_command",
+        "Print a step's logs (the failed or running step by default).",
+    ),
+    "callback": ("smtui.headless.stepactions:callback_command", "Answer a waiting Callback step."),
+    "approve": ("smtui.headless.stepactions:approve_command", "Approve or reject a registered model."),
 }
 
 

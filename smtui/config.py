@@ -11,6 +11,8 @@ overridden by command-line flags. Every setting is documented once, here, on its
 | `active_interval` | seconds > 0 | 5 | `SMTUI_ACTIVE_INTERVAL` |
 | `watched_interval` | seconds > 0 | 1 | `SMTUI_WATCHED_INTERVAL` |
 | `discovery_interval` | seconds > 0 | 30 | `SMTUI_DISCOVERY_INTERVAL` |
+| `logs_rate` | calls/s > 0 | 2 | `SMTUI_LOGS_RATE` |
+| `logs_lines` | lines ≥ 1 | 100000 | `SMTUI_LOGS_LINES` |
 | `bell` | true/false | false | `SMTUI_BELL` |
 | `keys` | table of binding id = keys | none | `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"` |
 
@@ -23,6 +25,8 @@ rate = 10.0               # API calls per second the monitor may make
 active_interval = 5.0
 watched_interval = 1.0
 discovery_interval = 30.0
+logs_rate = 2.0           # CloudWatch Logs calls per second, a budget of its own
+logs_lines = 100000       # lines a log view keeps (the oldest are dropped)
 bell = true
 
 [keys]
@@ -69,6 +73,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Seconds between polls of the execution open on screen."""
     discovery_interval: Positive = 30.0
     """Seconds between ListPipelines calls that discover new pipelines and new executions."""
+    logs_rate: Positive = 2.0
+    """Step logs: CloudWatch Logs calls per second (a budget of its own, beside `rate`; halved on throttling,
+    then climbs back). Logs read quotas are per account and low: FilterLogEvents 5/s, GetLogEvents 10/s."""
+    logs_lines: Annotated[int, msgspec.Meta(ge=1)] = 100_000
+    """Step logs: the newest lines a log view keeps in memory; older ones are dropped (a ring buffer)."""
     bell: bool = False
     """TUI: ring the terminal bell (besides the toast) when a watched execution ends."""
     keys: tuple[tuple[str, str], ...] = ()
@@ -80,6 +89,7 @@ NAMES = frozenset(Settings.__struct_fields__)
 
 _EXPECTS = {
     "float": "a number",
+    "int": "a whole number",
     "bool": "true or false",
     "str": "text",
     "array": "a table",

@@ -21,7 +21,19 @@ def test_help_lists_every_command_without_heavy_imports() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     data = json.loads(out)
     assert data["code"] == 0
-    for command in ("demo", "emulator", "ls", "show", "wait", "start", "stop", "retry", "launch"):
+    for command in (
+        "demo",
+        "emulator",
+        "ls",
+        "show",
+        "wait",
+        "start",
+        "stop",
+        "retry",
+        "launch",
+        "callback",
+        "approve",
+    ):
         assert f"  {command} " in data["output"]
     loaded = [m for m in data["modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
     assert loaded == []

@@ -4,13 +4,22 @@ On a throttled response the rate halves (multiplicative decrease, floor `min_rat
 it climbs back by `increase` calls/s every second (additive increase, default rate/10) up to the
 configured rate. The bucket holds at most one second of tokens, so a burst never exceeds what the rate
 allows over a second. Time is the monotonic time of the monitor's clock (`smtui.core.clock`).
+
+A user's request (an action, the details a screen asks for) acquires with `urgent=True`: it goes ahead of
+the polls, which leave the next tokens to urgent callers `waiting` for one, and the in-flight cap does not
+hold it back (it is one call per key press); it still takes its token and counts as in flight.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections import deque
 
-from smtui.core.clock import Clock, RealClock
+from smtui.core.clock import Monotonic, RealClock
+
+# One cell per budgeted call, counting its attempts: lets the client's per-attempt listener tell the first
+# attempt (paid by `try_acquire`) from botocore's own retries (charged afterwards).
+ATTEMPTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("smtui_attempts", default=None)
 
 
 class CallBudget:
@@ -23,7 +32,7 @@ class CallBudget:
         max_in_flight: int = 8,
         min_rate: float = 0.5,
         increase: float | None = None,
-        clock: Clock | None = None,
+        clock: Monotonic | None = None,
     ) -> None:
         self.max_rate = rate
         self.rate = rate
@@ -32,6 +41,7 @@ class CallBudget:
         self.increase = increase if increase is not None else max(0.5, rate / 10)
         self.max_in_flight = max_in_flight
         self.in_flight = 0
+        self.waiting = 0  # urgent callers waiting for a token: `try_acquire` leaves them the next ones
         self._clock = (clock or RealClock()).monotonic
         self._tokens = min(rate, 1.0)
         self._last = self._clock()
@@ -46,9 +56,12 @@ class CallBudget:
             self.rate = min(self.max_rate, self.rate + self.increase * dt)
         self._tokens = min(max(1.0, self.rate), self._tokens + self.rate * dt)
 
-    def try_acquire(self) -> bool:
+    def try_acquire(self, *, urgent: bool = False) -> bool:
         self._refill()
-        if self.in_flight >= self.max_in_flight or self._tokens < 1.0:
+        if urgent:
+            if self._tokens < 1.0:
+                return False
+        elif self.in_flight >= self.max_in_flight or self._tokens < 1.0 + self.waiting:
             return False
         self._tokens -= 1.0
         self.in_flight += 1
@@ -57,7 +70,7 @@ class CallBudget:
     def room(self) -> int:
         """How many calls `try_acquire` would grant right now."""
         self._refill()
-        return max(0, min(self.max_in_flight - self.in_flight, int(self._tokens)))
+        return max(0, min(self.max_in_flight - self.in_flight, int(self._tokens - self.waiting)))
 
     def release(self) -> None:
         self.in_flight = max(0, self.in_flight - 1)
@@ -82,12 +95,13 @@ class CallBudget:
             self._tokens = min(self._tokens, 0.0)
         self._last_throttle = now
 
-    def wait_time(self) -> float:
-        """Seconds until a token is available (0 if one is)."""
+    def wait_time(self, *, urgent: bool = False) -> float:
+        """Seconds until `try_acquire` can grant a token (0 if it can now)."""
         self._refill()
-        if self._tokens >= 1.0:
+        needed = 1.0 if urgent else 1.0 + self.waiting
+        if self._tokens >= needed:
             return 0.0
-        return (1.0 - self._tokens) / max(self.rate, 1e-6)
+        return (needed - self._tokens) / max(self.rate, 1e-6)
 
     @property
     def throttled(self) -> bool:

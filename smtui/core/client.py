@@ -16,7 +16,7 @@ Every attempt that reaches the wire is counted (`calls`, `throttles`) through bo
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,8 +25,8 @@ from typing import Any
 
 from smtui.core import convert
 from smtui.core.definition import parse_definition
-from smtui.core.errors import INVALID_ENDPOINT, THROTTLING_CODES, AwsError, map_error
-from smtui.core.model import Execution, Parameter, Pipeline, StepRun
+from smtui.core.errors import INVALID_ENDPOINT, THROTTLING_CODES, AwsError, aws_failures, map_error
+from smtui.core.model import Execution, ModelPackage, Parameter, Pipeline, StepRun
 
 PAGE = 100  # MaxResults: the largest page every List operation allows
 SKEW_TOLERANCE = timedelta(seconds=2)  # the Date header has 1 s resolution: ignore skews within its noise
@@ -53,6 +53,8 @@ class SageMakerClient:
         self._max_pool = max_pool
         self._stack: AsyncExitStack | None = None
         self._client: Any = None
+        self._session: Any = None
+        self._client_kwargs: dict[str, Any] = {}
         self.calls = 0  # attempts that reached the wire (or failed to connect)
         self.throttles = 0
         self.account: str | None = None  # learned from the first ARN seen: no STS call needed
@@ -73,6 +75,8 @@ class SageMakerClient:
         from aiobotocore.session import AioSession
 
         self._stack = AsyncExitStack()
+        # ValueError: botocore's word for a malformed endpoint; anything else is a bug and surfaces as itself.
+        opening_failures: tuple[type[BaseException], ...] = (*aws_failures(), ValueError)
         try:
             session = AioSession(profile=self.target.profile)
             # JSON timestamps are epoch numbers: botocore's default parser builds a `tzlocal()` for each one
@@ -94,7 +98,8 @@ class SageMakerClient:
             if self.target.endpoint_url:
                 kwargs["endpoint_url"] = self.target.endpoint_url
             self._client = await self._stack.enter_async_context(session.create_client("sagemaker", **kwargs))
-        except Exception as exc:
+            self._session, self._client_kwargs = session, kwargs
+        except opening_failures as exc:
             await self._stack.aclose()
             if type(exc) is ValueError and str(exc).startswith("Invalid endpoint"):
                 # botocore's answer to a malformed endpoint (a flag, or AWS_ENDPOINT_URL[_SAGEMAKER]).
@@ -109,6 +114,21 @@ class SageMakerClient:
         if self._stack is not None:
             await self._stack.aclose()
             self._stack = None
+
+    def sibling(self, service: str, *, max_attempts: int | None = None) -> Any:
+        """An aiobotocore client of another service (`"logs"`) on this client's session: the same credentials
+        (refreshed together), region, endpoint and settings; an async context manager. The emulator serves
+        Logs on the SageMaker port, so an explicit endpoint is the right one for both.
+        `max_attempts` replaces botocore's retries (1: none)."""
+        if self._session is None:
+            raise RuntimeError("SageMakerClient.sibling used outside `async with`")
+        kwargs = dict(self._client_kwargs)
+        if max_attempts is not None:
+            from aiobotocore.config import AioConfig
+
+            retries = {"mode": "standard", "total_max_attempts": max_attempts}
+            kwargs["config"] = kwargs["config"].merge(AioConfig(retries=retries))
+        return self._session.create_client(service, **kwargs)
 
     def add_listener(self, listener: CallListener) -> Callable[[], None]:
         """Call `listener(operation, error_code)` after every attempt; returns the unsubscribe function."""
@@ -166,9 +186,29 @@ class SageMakerClient:
             raise RuntimeError("SageMakerClient used outside `async with`")
         try:
             result: dict[str, Any] = await getattr(self._client, operation)(**params)
-        except Exception as exc:
+        except aws_failures() as exc:  # anything else is a bug: it surfaces as itself
             raise map_error(exc, operation=_camel(operation), profile=self.target.profile) from exc
         return result
+
+    async def pages(
+        self, operation: str, *, page_size: int = PAGE, **params: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The pages of a List operation through botocore's paginator (its NextToken bookkeeping), one call
+        each; a caller that has seen enough stops iterating, and no further page is asked for. Errors
+        become `AwsError` as in `call`."""
+        if self._client is None:
+            raise RuntimeError("SageMakerClient used outside `async with`")
+        config = {"PageSize": page_size}
+        iterator = self._client.get_paginator(operation).paginate(**params, PaginationConfig=config)
+        pages = iterator.__aiter__()
+        while True:
+            try:
+                page: dict[str, Any] = await pages.__anext__()
+            except StopAsyncIteration:
+                return
+            except aws_failures() as exc:
+                raise map_error(exc, operation=_camel(operation), profile=self.target.profile) from exc
+            yield page
 
     def _learn(self, arn: str) -> None:
         if self.account is None:
@@ -180,13 +220,8 @@ class SageMakerClient:
 
     async def list_pipelines(self) -> list[Pipeline]:
         out: list[Pipeline] = []
-        token: str | None = None
-        while True:
-            page = await self.call("list_pipelines", MaxResults=PAGE, **_next(token))
+        async for page in self.pages("list_pipelines"):
             out.extend(convert.pipeline(s) for s in page.get("PipelineSummaries", []))
-            token = page.get("NextToken")
-            if not token:
-                break
         if out:
             self._learn(out[0].arn)
         return out
@@ -220,31 +255,23 @@ class SageMakerClient:
     ) -> list[Execution]:
         """Executions of one pipeline, newest first. `stop(page)` true → no further pages."""
         out: list[Execution] = []
-        token: str | None = None
         pages = 0
         extra: dict[str, Any] = {"CreatedAfter": created_after} if created_after else {}
-        while True:
-            resp = await self.call(
-                "list_pipeline_executions",
-                PipelineName=pipeline_name,
-                SortBy="CreationTime",
-                SortOrder="Descending",
-                MaxResults=page_size,
-                **extra,
-                **_next(token),
-            )
+        async for resp in self.pages(
+            "list_pipeline_executions",
+            page_size=page_size,
+            PipelineName=pipeline_name,
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            **extra,
+        ):
             page = [
                 convert.execution_from_summary(s, pipeline_name)
                 for s in resp.get("PipelineExecutionSummaries", [])
             ]
             out.extend(page)
             pages += 1
-            token = resp.get("NextToken")
-            if (
-                not token
-                or (stop is not None and stop(page))
-                or (max_pages is not None and pages >= max_pages)
-            ):
+            if (stop is not None and stop(page)) or (max_pages is not None and pages >= max_pages):
                 break
         if out:
             self._learn(out[0].arn)
@@ -264,19 +291,15 @@ class SageMakerClient:
     ) -> list[StepRun]:
         """Steps that started, newest first. `stop(page)` true → no further pages."""
         out: list[StepRun] = []
-        token: str | None = None
-        while True:
-            resp = await self.call(
-                "list_pipeline_execution_steps",
-                PipelineExecutionArn=execution_arn,
-                SortOrder="Descending",
-                MaxResults=page_size,
-                **_next(token),
-            )
+        async for resp in self.pages(
+            "list_pipeline_execution_steps",
+            page_size=page_size,
+            PipelineExecutionArn=execution_arn,
+            SortOrder="Descending",
+        ):
             page = [convert.step_run(s) for s in resp.get("PipelineExecutionSteps", [])]
             out.extend(page)
-            token = resp.get("NextToken")
-            if not token or (stop is not None and stop(page)):
+            if stop is not None and stop(page):
                 break
         return out
 
@@ -288,18 +311,10 @@ class SageMakerClient:
 
     async def parameters(self, execution_arn: str) -> tuple[tuple[str, str], ...]:
         out: list[tuple[str, str]] = []
-        token: str | None = None
-        while True:
-            resp = await self.call(
-                "list_pipeline_parameters_for_execution",
-                PipelineExecutionArn=execution_arn,
-                MaxResults=PAGE,
-                **_next(token),
-            )
+        async for resp in self.pages(
+            "list_pipeline_parameters_for_execution", PipelineExecutionArn=execution_arn
+        ):
             out.extend((p["Name"], p["Value"]) for p in resp.get("PipelineParameters", []))
-            token = resp.get("NextToken")
-            if not token:
-                break
         return tuple(out)
 
     # -- actions ----------------------------------------------------------------------------------------
@@ -312,12 +327,21 @@ class SageMakerClient:
         token: str,
         display_name: str | None = None,
         description: str | None = None,
+        source_execution_arn: str | None = None,
+        selected_steps: Sequence[str] = (),
     ) -> str:
+        """StartPipelineExecution; with `selected_steps`, a selective execution of only those steps, reusing
+        the results of the others from `source_execution_arn`."""
         extra: dict[str, Any] = {}
         if display_name:
             extra["PipelineExecutionDisplayName"] = display_name
         if description:
             extra["PipelineExecutionDescription"] = description
+        if selected_steps:
+            selective: dict[str, Any] = {"SelectedSteps": [{"StepName": name} for name in selected_steps]}
+            if source_execution_arn:
+                selective["SourcePipelineExecutionArn"] = source_execution_arn
+            extra["SelectiveExecutionConfig"] = selective
         resp = await self.call(
             "start_pipeline_execution",
             PipelineName=pipeline_name,
@@ -335,6 +359,45 @@ class SageMakerClient:
     async def retry_execution(self, execution_arn: str, *, token: str) -> None:
         await self.call(
             "retry_pipeline_execution", PipelineExecutionArn=execution_arn, ClientRequestToken=token
+        )
+
+    async def send_step_success(self, callback_token: str, outputs: Mapping[str, str], *, token: str) -> str:
+        """Answer a waiting Callback step: it succeeds with `outputs`. Returns its execution's ARN."""
+        resp = await self.call(
+            "send_pipeline_execution_step_success",
+            CallbackToken=callback_token,
+            OutputParameters=[{"Name": k, "Value": v} for k, v in outputs.items()],
+            ClientRequestToken=token,
+        )
+        return str(resp["PipelineExecutionArn"])
+
+    async def send_step_failure(self, callback_token: str, reason: str, *, token: str) -> str:
+        """Answer a waiting Callback step: it fails with `reason`. Returns its execution's ARN."""
+        resp = await self.call(
+            "send_pipeline_execution_step_failure",
+            CallbackToken=callback_token,
+            FailureReason=reason,
+            ClientRequestToken=token,
+        )
+        return str(resp["PipelineExecutionArn"])
+
+    async def describe_model_package(self, name_or_arn: str) -> ModelPackage:
+        resp = await self.call("describe_model_package", ModelPackageName=name_or_arn)
+        return convert.model_package(resp)
+
+    async def set_model_approval(
+        self, package_arn: str, status: str, *, description: str | None, token: str
+    ) -> None:
+        """UpdateModelPackage's approval: `status` is Approved, Rejected or PendingManualApproval.
+        The API calls its idempotency token `ClientToken` (1–36 chars) and, unlike the pipeline
+        operations, botocore does not fill it in."""
+        extra: dict[str, Any] = {} if description is None else {"ApprovalDescription": description}
+        await self.call(
+            "update_model_package",
+            ModelPackageArn=package_arn,
+            ModelApprovalStatus=status,
+            ClientToken=token,
+            **extra,
         )
 
     async def resolve_execution(self, ref: str) -> str:
@@ -386,10 +449,6 @@ def _user_agent() -> str:
         f"smtui/{__version__} aiobotocore/{aiobotocore.__version__} "
         f"Python/{platform.python_version()} {platform.system()}/{platform.release()}"
     )
-
-
-def _next(token: str | None) -> dict[str, str]:
-    return {"NextToken": token} if token else {}
 
 
 def _camel(operation: str) -> str:

@@ -27,6 +27,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 
+class Monotonic(Protocol):
+    """The part of a clock a call budget reads (`smtui.core.logs.Clock`, the Logs client's, has it too)."""
+
+    def monotonic(self) -> float: ...
+
+
 class Worker(Protocol):
     """Something that does work between a manual clock's steps (calls over the network)."""
 
@@ -109,6 +115,11 @@ class RealClock:
 
     def add_worker(self, worker: Worker) -> Callable[[], None]:
         return lambda: None
+
+
+async def sleep(clock: Clock, seconds: float) -> None:
+    """`seconds` of this clock."""
+    await clock.wait(asyncio.Event(), clock.monotonic() + seconds)
 
 
 ORIGIN = 1000.0  # a manual clock's first monotonic reading (not 0: nothing may take 0 for "never")

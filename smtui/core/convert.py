@@ -6,7 +6,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from smtui.core.model import Execution, ExecutionStatus, ForEachInfo, Pipeline, StepRun, StepStatus
+from smtui.core.model import (
+    Execution,
+    ExecutionStatus,
+    ForEachInfo,
+    ModelPackage,
+    Pipeline,
+    StepRun,
+    StepStatus,
+)
 
 # arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID
 EXECUTION_ARN = re.compile(
@@ -92,6 +100,7 @@ def step_run(step: dict[str, Any]) -> StepRun:
         failure_reason=step.get("FailureReason") or None,
         attempt=int(step.get("AttemptCount") or 1),
         cache_source_arn=(step.get("CacheHitResult") or {}).get("SourcePipelineExecutionArn"),
+        selective_source_arn=(step.get("SelectiveExecutionResult") or {}).get("SourcePipelineExecutionArn"),
         metadata_kind=kind,
         job_arn=body.get("Arn") if isinstance(body.get("Arn"), str) else body.get("CheckJobArn"),
         condition_outcome=None if outcome is None else str(outcome).lower() == "true",
@@ -102,4 +111,16 @@ def step_run(step: dict[str, Any]) -> StepRun:
         iteration_index=int(index) if index is not None else None,
         iteration_item=context.get("Item"),
         foreach=foreach,
+    )
+
+
+def model_package(resp: dict[str, Any]) -> ModelPackage:
+    version = resp.get("ModelPackageVersion")
+    return ModelPackage(
+        arn=resp["ModelPackageArn"],
+        group=resp.get("ModelPackageGroupName"),
+        version=int(version) if isinstance(version, int) else None,
+        approval_status=resp.get("ModelApprovalStatus"),
+        approval_description=resp.get("ApprovalDescription"),
+        status=resp.get("ModelPackageStatus"),
     )

@@ -21,6 +21,14 @@ _STEP_REF = re.compile(r"^Steps\.([A-Za-z0-9\-_]+)")
 
 
 @dataclass(frozen=True, slots=True)
+class OutputDecl:
+    """An output parameter a Callback or Lambda step declares: `{"OutputName", "OutputType"}`."""
+
+    name: str
+    type: str = "String"  # "String" | "Integer" | "Float" | "Boolean" (the SDK's default is String)
+
+
+@dataclass(frozen=True, slots=True)
 class StepDef:
     """One step of the definition, wherever it is nested."""
 
@@ -37,6 +45,7 @@ class StepDef:
     cache_enabled: bool = False
     max_attempts: int | None = None  # the largest MaxAttempts of its RetryPolicies
     error_message: str | None = None  # a Fail step's literal ErrorMessage
+    outputs: tuple[OutputDecl, ...] = ()  # a Callback or Lambda step's declared OutputParameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +146,7 @@ def _step_def(obj: dict[str, Any], parent: str | None, branch: str | None, known
     attempts = [int(p["MaxAttempts"]) for p in retry if isinstance(p, dict) and _is_int(p.get("MaxAttempts"))]
     cache = obj.get("CacheConfig") if isinstance(obj.get("CacheConfig"), dict) else {}
     message = args.get("ErrorMessage") if stype == "Fail" else None
+    output_params = obj.get("OutputParameters") if stype in ("Callback", "Lambda") else None
     return StepDef(
         name=name,
         type=stype,
@@ -151,6 +161,18 @@ def _step_def(obj: dict[str, Any], parent: str | None, branch: str | None, known
         cache_enabled=bool(cache.get("Enabled")) if isinstance(cache, dict) else False,
         max_attempts=max(attempts) if attempts else None,
         error_message=message if isinstance(message, str) else None,
+        outputs=_outputs(output_params),
+    )
+
+
+def _outputs(declared: Any) -> tuple[OutputDecl, ...]:
+    """`OutputParameters` of a Callback/Lambda step (top-level keys of the step, not Arguments)."""
+    if not isinstance(declared, list):
+        return ()
+    return tuple(
+        OutputDecl(d["OutputName"], str(d.get("OutputType") or "String"))
+        for d in declared
+        if isinstance(d, dict) and isinstance(d.get("OutputName"), str)
     )
 
 

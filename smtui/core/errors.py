@@ -85,8 +85,29 @@ class AwsError(Exception):
         )
 
 
-def map_error(exc: BaseException, *, operation: str | None = None, profile: str | None = None) -> AwsError:
-    """Turn a botocore/aiohttp exception into an `AwsError` with a one-line hint."""
+# The service a call went to, as its hints name it: (name in prose, IAM prefix of its actions).
+SERVICES = {"sagemaker": ("SageMaker", "sagemaker"), "logs": ("CloudWatch Logs", "logs")}
+
+
+def aws_failures() -> tuple[type[BaseException], ...]:
+    """What a call to AWS can raise that is not a bug of ours: botocore's errors (the service's answers,
+    credentials, configuration, connections), aiohttp's and the socket's. Anything else (a TypeError, a
+    KeyError) is a bug and is left to surface."""
+    import aiohttp
+    from botocore import exceptions as bex
+
+    return (bex.BotoCoreError, bex.ClientError, aiohttp.ClientError, OSError, TimeoutError)
+
+
+def map_error(
+    exc: BaseException,
+    *,
+    operation: str | None = None,
+    profile: str | None = None,
+    service: str = "sagemaker",
+) -> AwsError:
+    """Turn a botocore/aiohttp exception into an `AwsError` with a one-line hint (`service`: a key of
+    `SERVICES`, for the hints that name the service or its IAM actions)."""
     from botocore import exceptions as bex  # imported here: keep `smtui --help` light
 
     login = f"aws sso login --profile {profile}" if profile else "aws sso login"
@@ -145,7 +166,7 @@ def map_error(exc: BaseException, *, operation: str | None = None, profile: str 
             hint=f"the AWS SSO session has expired or is missing: run `{login}`",
         )
     if isinstance(exc, bex.ClientError):
-        return _client_error(exc.response, operation or exc.operation_name, login)
+        return _client_error(exc.response, operation or exc.operation_name, login, service)
     if isinstance(
         exc,
         bex.EndpointConnectionError
@@ -160,7 +181,7 @@ def map_error(exc: BaseException, *, operation: str | None = None, profile: str 
             CONNECTION,
             str(exc) or type(exc).__name__,
             operation=operation,
-            hint=f"cannot reach the SageMaker endpoint: {exc or type(exc).__name__}",
+            hint=f"cannot reach the {SERVICES[service][0]} endpoint: {exc or type(exc).__name__}",
         )
     if isinstance(exc, bex.ParamValidationError):
         return AwsError(
@@ -169,7 +190,8 @@ def map_error(exc: BaseException, *, operation: str | None = None, profile: str 
     return AwsError(type(exc).__name__, str(exc), operation=operation)
 
 
-def _client_error(response: dict[str, Any], operation: str | None, login: str) -> AwsError:
+def _client_error(response: dict[str, Any], operation: str | None, login: str, service: str) -> AwsError:
+    label, prefix = SERVICES[service]
     err = response.get("Error") or {}
     code = str(err.get("Code") or "Unknown")
     message = str(err.get("Message") or response.get("Message") or "")
@@ -178,11 +200,9 @@ def _client_error(response: dict[str, Any], operation: str | None, login: str) -
     if code in _EXPIRED:
         hint = f"AWS credentials expired or invalid{op}: refresh them (for SSO: `{login}`) — {message}"
     elif code in _DENIED:
-        hint = f"access denied{op}: your role needs sagemaker:{operation or '...'} — {message}"
+        hint = f"access denied{op}: your role needs {prefix}:{operation or '...'} — {message}"
     elif code in THROTTLING_CODES:
-        hint = (
-            f"throttled by SageMaker{op}: {message or 'Rate exceeded'} — retry later or lower the call rate"
-        )
+        hint = f"throttled by {label}{op}: {message or 'Rate exceeded'} — retry later or lower the call rate"
     else:
         hint = f"{code}{op}: {message}"
     return AwsError(code, message, operation=operation, hint=hint)

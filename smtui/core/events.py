@@ -1,4 +1,5 @@
-"""What the monitor publishes: health, and change events (small frozen dataclasses).
+"""What the monitor publishes: health, change events, and the answers to what screens ask for (small frozen
+dataclasses).
 
 `MonitorEvent` is the union of them: a subscriber (`Monitor.subscribe`) matches on its members.
 """
@@ -7,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from smtui.core.model import Execution
+from smtui.core.jobs import JobInfo
+from smtui.core.model import Execution, Parameter
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,4 +63,59 @@ class HealthChanged:
     health: Health
 
 
-MonitorEvent = ExecutionsChanged | StepsChanged | PipelinesChanged | ExecutionEnded | HealthChanged
+class RequestKind(StrEnum):
+    JOB = "job"  # `Monitor.want_job`: the subject is the job's ARN
+    PIPELINE_PARAMETERS = "pipeline-parameters"  # `Monitor.want_pipeline_parameters`: the pipeline's name
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Something a screen asked the monitor for, named in the events that answer it."""
+
+    kind: RequestKind
+    subject: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobDescribed:
+    """The answer to `want_job`: the job as DescribeTrainingJob (or Processing, Transform) just told it."""
+
+    job: JobInfo
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineParametersRead:
+    """The answer to `want_pipeline_parameters`: the parameters of the pipeline's current definition."""
+
+    pipeline: str
+    parameters: tuple[Parameter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestWaiting:
+    """A request not answered yet, and why: the call budget is spent, or AWS throttled it (it is tried
+    again). Its answer follows."""
+
+    request: Request
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFailed:
+    """A request that could not be answered: what AWS said (or why the reply could not be read)."""
+
+    request: Request
+    message: str
+
+
+MonitorEvent = (
+    ExecutionsChanged
+    | StepsChanged
+    | PipelinesChanged
+    | ExecutionEnded
+    | HealthChanged
+    | JobDescribed
+    | PipelineParametersRead
+    | RequestWaiting
+    | RequestFailed
+)

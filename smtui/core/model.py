@@ -132,6 +132,8 @@ class StepRun:
     failure_reason: str | None = None
     attempt: int = 1
     cache_source_arn: str | None = None  # CacheHitResult.SourcePipelineExecutionArn
+    # SelectiveExecutionResult.SourcePipelineExecutionArn: not run, its results reused from that execution
+    selective_source_arn: str | None = None
     metadata_kind: str | None = None  # the key of Metadata: "TrainingJob", "Condition", ...
     job_arn: str | None = None  # Metadata.<Kind>.Arn where there is one
     condition_outcome: bool | None = None
@@ -142,6 +144,18 @@ class StepRun:
     iteration_index: int | None = None
     iteration_item: str | None = None
     foreach: ForEachInfo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPackage:
+    """A model package, from DescribeModelPackage: what a RegisterModel step registered, and its approval."""
+
+    arn: str
+    group: str | None = None
+    version: int | None = None
+    approval_status: str | None = None  # "Approved" | "Rejected" | "PendingManualApproval"
+    approval_description: str | None = None
+    status: str | None = None  # ModelPackageStatus: "Pending" | "InProgress" | "Completed" | ...
 
 
 @dataclass(frozen=True, slots=True)

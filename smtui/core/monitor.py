@@ -43,15 +43,18 @@ visible_status_interval=None, reconcile_interval=None`; `clock=` takes a `Clock`
 giving the server's time); extra methods `steps_refreshed`, `runs`, `graph`, `nudge_pipeline`,
 `nudge_execution`, `track`, `backlog`, `settle`; extra events `PipelinesChanged` and `ExecutionEnded`. Events
 are in `smtui.core.events` (re-exported here).
+
+What screens ask for on demand (`want_job`, `want_pipeline_parameters`) and the user's actions (`act`) go
+through the same budget, ahead of the polls: `smtui.core.requests`.
 """
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from smtui.core.budget import ATTEMPTS as _ATTEMPTS
 from smtui.core.budget import CallBudget
 from smtui.core.client import SageMakerClient
 from smtui.core.clock import Clock, RealClock
@@ -62,13 +65,19 @@ from smtui.core.events import (
     ExecutionsChanged,
     Health,
     HealthChanged,
+    JobDescribed,
     MonitorEvent,
+    PipelineParametersRead,
     PipelinesChanged,
+    RequestFailed,
+    RequestWaiting,
     StepsChanged,
 )
+from smtui.core.jobs import JobInfo
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.planner import Paces, Planner, PollKey, PollKind
 from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll
+from smtui.core.requests import Requests
 from smtui.core.scheduler import Scheduler, backoff
 from smtui.core.statuses import DescribePoll, PipelinePoll
 from smtui.core.store import Store
@@ -79,14 +88,17 @@ __all__ = [
     "ExecutionsChanged",
     "Health",
     "HealthChanged",
+    "JobDescribed",
     "Monitor",
     "MonitorEvent",
+    "PipelineParametersRead",
     "PipelinesChanged",
+    "RequestFailed",
+    "RequestWaiting",
     "StepsChanged",
 ]
 
-# One cell per in-flight call: lets the client's per-attempt listener tell first attempts from retries.
-_ATTEMPTS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("smtui_attempts", default=None)
+T = TypeVar("T")
 DISCOVER = PollKey(PollKind.DISCOVER)
 REFRESH_LIMIT = 10.0  # `refresh_now` returns after this many seconds at most
 
@@ -162,6 +174,14 @@ class Monitor:
         self._subscribers: list[Callable[[MonitorEvent], None]] = []
         self._health = Health()
         self._unlisten = client.add_listener(self._on_attempt)
+        self.requests = Requests(
+            client,
+            self.budget,
+            self.clock,
+            emit=self._emit,
+            wake=self.scheduler.kick,
+            refresh=active_interval,
+        )
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -172,6 +192,7 @@ class Monitor:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.requests.close()
         self._unlisten()
 
     def subscribe(self, callback: Callable[[MonitorEvent], None]) -> Callable[[], None]:
@@ -257,6 +278,24 @@ class Monitor:
 
     def unwatch(self, execution_arn: str) -> None:
         self.planner.watched.discard(execution_arn)
+
+    def job(self, job_arn: str) -> JobInfo | None:
+        """The job (of a step) as last described by `want_job`."""
+        return self.requests.job(job_arn)
+
+    def want_job(self, job_arn: str) -> None:
+        """Describe a step's job, ahead of the polls; answered by `JobDescribed` (or `RequestWaiting`,
+        `RequestFailed`). A finished job is described once: `job()` has it."""
+        self.requests.want_job(job_arn)
+
+    def want_pipeline_parameters(self, pipeline_name: str) -> None:
+        """Read a pipeline's parameters (the start form), ahead of the polls; answered by
+        `PipelineParametersRead` (or `RequestWaiting`, `RequestFailed`)."""
+        self.requests.want_pipeline_parameters(pipeline_name)
+
+    async def act(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Make a user's call (start, stop, retry) inside the budget, ahead of the polls."""
+        return await self.requests.act(call)
 
     def want_parameters(self, arns: Iterable[str]) -> None:
         """Read the parameters of these executions (once each), after what is due on screen: the `/` filter

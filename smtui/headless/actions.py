@@ -1,7 +1,9 @@
 """`smtui start`, `smtui stop`, `smtui retry`.
 
 `start` checks the parameters against the pipeline's definition before sending anything: an unknown name or
-a value of the wrong type is a one-line error, exit 2, and no StartPipelineExecution is made.
+a value of the wrong type is a one-line error, exit 2, and no StartPipelineExecution is made. `start --from
+EXECUTION --steps A,B` (a selective execution) also resolves EXECUTION and checks the step names first, then
+asks as `stop` does; the service refusing the selection is exit 1.
 `stop`/`retry` (and any command built with `execution_command`) resolve every EXECUTION before acting on
 any, ask before acting unless `--yes`, and refuse without `--yes` when stdin is not a terminal.
 """
@@ -10,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
-from smtui.core.actions import Actions
+from smtui.core.actions import Actions, SelectionPlan
 from smtui.core.client import SageMakerClient
 from smtui.core.errors import AwsError
 from smtui.core.model import Execution
@@ -33,12 +36,12 @@ from smtui.headless.common import (
 from smtui.headless.wait import configured_rate, wait_for
 
 
-def parse_assignments(values: tuple[str, ...]) -> dict[str, str]:
+def parse_assignments(values: tuple[str, ...], flag: str = "-p") -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise click.UsageError(f"-p expects NAME=VALUE, got {item!r}")
+            raise click.UsageError(f"{flag} expects NAME=VALUE, got {item!r}")
         out[name.strip()] = value
     return out
 
@@ -60,6 +63,14 @@ def parse_assignments(values: tuple[str, ...]) -> dict[str, str]:
     callback=positive_seconds,
     help="With --wait: the pace in seconds, as `smtui wait --interval`.",
 )
+@click.option(
+    "--from",
+    "source",
+    metavar="EXECUTION",
+    help="Run only the --steps, reusing this execution's results and parameters for the others.",
+)
+@click.option("--steps", metavar="A,B", help="With --from: the steps to run, comma-separated.")
+@click.option("--yes", "-y", is_flag=True, help="With --from: do not ask for confirmation.")
 @aws_options
 def start_command(
     pipeline: str,
@@ -67,23 +78,52 @@ def start_command(
     display_name: str | None,
     then_wait: bool,
     interval: float,
+    source: str | None,
+    steps: str | None,
+    yes: bool,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
     as_json: bool,
 ) -> None:
-    """Start a pipeline execution and print its ARN."""
+    """Start a pipeline execution and print its ARN.
+
+    With --from EXECUTION --steps A,B: a selective execution that runs only those steps, with the
+    parameters of EXECUTION (-p overrides some), the other steps' results taken from it. It asks first.
+    """
     values = parse_assignments(parameters)
+    selected = [name.strip() for name in (steps or "").split(",") if name.strip()]
+    if (source is None) != (steps is None):
+        raise click.UsageError("--from EXECUTION and --steps A,B go together")
+    if steps is not None and not selected:
+        raise click.UsageError(f"--steps expects step names separated by commas, got {steps!r}")
     target, read_only = target_from(profile, region, endpoint_url)
     require_writable(read_only, "start an execution")
+    if source is not None:
+        need_terminal(f"start {pipeline} from {source}", yes)
 
     async def body(client: SageMakerClient) -> int:
-        try:
-            arn = await Actions(client).start(pipeline, values, display_name=display_name)
-        except ValueError as exc:
-            raise CommandError(f"{pipeline}: {exc}; nothing started") from exc
+        shown: dict[str, Any]
+        if source is not None:
+            plan = await _plan_from(client, pipeline, source, selected, values, yes)
+            try:
+                arn = await Actions(client).start_selection(plan, display_name=display_name)
+            except AwsError as exc:  # the service refused the selection: exit 1, as for stop/retry
+                raise CommandError(f"{pipeline}: {exc}", EXIT_FAILED) from exc
+            shown = {
+                "arn": arn,
+                "source": plan.source_arn,
+                "steps": list(plan.steps),
+                "reused": list(plan.reused),
+            }
+        else:
+            try:
+                arn = await Actions(client).start(pipeline, values, display_name=display_name)
+            except ValueError as exc:
+                raise CommandError(f"{pipeline}: {exc}; nothing started") from exc
+            shown = {"arn": arn}
         if as_json:
-            print_json({"arn": arn})
+            print_json(shown)
         else:
             click.echo(arn)
         if not then_wait:
@@ -93,6 +133,31 @@ def start_command(
         )
 
     raise SystemExit(run(target, body))
+
+
+async def _plan_from(
+    client: SageMakerClient,
+    pipeline: str,
+    source: str,
+    steps: list[str],
+    overrides: dict[str, str],
+    yes: bool,
+) -> SelectionPlan:
+    """Resolve and check everything a selective start needs (exit 2 and nothing started otherwise), then
+    ask."""
+    (resolved,) = await resolve_all(client, [source])
+    try:
+        plan = await Actions(client).plan_selection(pipeline, resolved.execution.arn, steps, overrides)
+    except ValueError as exc:
+        raise CommandError(f"{pipeline}: {exc}; nothing started") from exc
+    reusing = f", reusing {', '.join(plan.reused)}" if plan.reused else ""
+    overriding = f" but {', '.join(f'{k}={v}' for k, v in overrides.items())}" if overrides else ""
+    confirm(
+        f"start {plan.pipeline} running only {', '.join(plan.steps)}{reusing} from {source}"
+        f" ({resolved.execution.status.value}), with its parameters{overriding}?",
+        yes,
+    )
+    return plan
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The Textual app: holds the session, routes monitor events to screens, owns global keys."""
+"""The Textual app: holds the session, routes monitor events to screens, owns global keys, and navigates:
+screens post what happened (`ExecutionOpened`, `ExecutionStarted`, ...) and the app decides what to show."""
 
 from __future__ import annotations
 
@@ -6,44 +7,41 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from time import monotonic
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from rich.text import Text
+from rich.traceback import Traceback
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import Notification, SeverityLevel
 from textual.screen import Screen
 
 from smtui.core.model import Execution, ExecutionStatus
 from smtui.tui import format as fmt
+from smtui.tui.host import ReportsWorkerFailures
+from smtui.tui.palette import Commanding
+from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.screens.execution import ExecutionScreen
+from smtui.tui.screens.executions import ExecutionsScreen
+from smtui.tui.screens.keys import KeysScreen
+from smtui.tui.screens.logs import LogsScreen
+from smtui.tui.screens.start import StartScreen
 from smtui.tui.session import Session
+from smtui.tui.toasts import Toasts
 
-TROUBLE_TOAST = 10.0  # seconds an AWS error's toast shows
-
-
-@dataclass(frozen=True)
-class PaletteCommand:
-    """An entry of the command palette: `"execution: stop"` runs `action` on the screen."""
-
-    title: str
-    help: str
-    action: str
+BUG_TOAST = 10.0  # seconds the toast of a failed worker shows
 
 
 @runtime_checkable
 class MonitorAware(Protocol):
-    """A screen that wants the monitor's events (the executions and execution screens)."""
+    """A screen that wants the monitor's events (the executions and execution screens, the start form)."""
 
     def monitor_event(self, event: Any) -> None: ...
     def tick(self) -> None: ...
     def session_changed(self) -> None: ...
-
-
-@runtime_checkable
-class Commanding(Protocol):
-    def palette_commands(self) -> Iterable[PaletteCommand]: ...
 
 
 class SmtuiApp(App[None]):
@@ -85,20 +83,16 @@ class SmtuiApp(App[None]):
         self._tick_interval = tick_interval
         self._keymap = dict(keymap or {})
         self._unsubscribe: Any = None
-        self._trouble: str | None = None  # the error last told in a toast, when, and until when it shows
-        self._trouble_at = 0.0
-        self._trouble_until = 0.0
-        self._trouble_queued = False  # another error waits for that toast to go
+        self._unsubscribe_logs: Any = None
+        self._toasts = Toasts(self)
         self._counts: Counter[ExecutionStatus] | None = None
         self._counts_at = 0.0
 
     def on_mount(self) -> None:
-        from smtui.tui.screens.executions import ExecutionsScreen
-
         if self._keymap:
             self.set_keymap(self._keymap)
         self._attach_session(self.session)
-        self.push_screen(ExecutionsScreen())
+        self.push_screen(ExecutionsScreen(self))
         if self._tick_interval > 0:
             self.set_interval(self._tick_interval, self._tick)
         if self._connect is not None:
@@ -107,11 +101,12 @@ class SmtuiApp(App[None]):
             self.set_timer(0.05, lambda: self.run_worker(self._open(connect), group="session"))
 
     def _attach_session(self, session: Session) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        self.on_unmount()
         self.session = session
         self._last_status = {arn: ex.status for arn, ex in session.monitor.executions.items()}
         self._unsubscribe = session.monitor.subscribe(self._forward)
+        # Log lines and states reach the screens the way the monitor's events do.
+        self._unsubscribe_logs = session.logs.subscribe(self._forward) if session.logs is not None else None
 
     async def _open(self, connect: Callable[[], AbstractAsyncContextManager[Session]]) -> None:
         """Open the real session, show it, and keep it open until the app exits (the worker is cancelled)."""
@@ -126,8 +121,9 @@ class SmtuiApp(App[None]):
         self.post_message(self.MonitorUpdated(event))
 
     def on_unmount(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
+        for unsubscribe in (self._unsubscribe, self._unsubscribe_logs):
+            if unsubscribe is not None:
+                unsubscribe()
 
     # -- monitor events -----------------------------------------------------------------------
 
@@ -201,26 +197,22 @@ class SmtuiApp(App[None]):
 
     def _notify_trouble(self, error: str | None) -> None:
         """A toast when AWS refuses or cannot be reached: the header says it too, but a narrow terminal
-        cuts the header. One such toast at a time: while it shows, other errors do not stack over it (a
-        failing endpoint fails every kind of call, each worded after its operation); when it goes, the
-        error then current is told if it is another. The same error again at most once a minute.
+        cuts the header. One such toast, showing the newest error (see `Toasts`)."""
+        if error:
+            self._toasts.trouble(error)
 
-        (Textual has no public way to change or remove one toast, so the one showing is left to expire.)"""
-        if not error:
-            return
-        now = monotonic()
-        if now < self._trouble_until:
-            if error != self._trouble and not self._trouble_queued:
-                self._trouble_queued = True
-                self.set_timer(self._trouble_until - now + 0.1, self._trouble_again)
-            return
-        if error != self._trouble or now - self._trouble_at > 60:
-            self.notify(error, title="AWS", severity="error", timeout=TROUBLE_TOAST, markup=False)
-            self._trouble, self._trouble_at, self._trouble_until = error, now, now + TROUBLE_TOAST
-
-    def _trouble_again(self) -> None:
-        self._trouble_queued = False
-        self._notify_trouble(self.session.monitor.health.error)
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """As `App.notify`; the toast is kept while it shows, so that the error toast can be replaced."""
+        duration = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        self._toasts.show(Notification(message, title, severity, duration, markup=markup))
 
     def _announce(self, execution: Execution) -> None:
         glyph, _ = fmt.EXECUTION_GLYPHS[execution.status]
@@ -235,11 +227,60 @@ class SmtuiApp(App[None]):
         if self.bell_on_finish:
             self.bell()
 
+    # -- navigation: what screens ask for ---------------------------------------------------------
+
+    @on(ExecutionsScreen.ExecutionOpened)
+    def _open_execution(self, message: ExecutionsScreen.ExecutionOpened) -> None:
+        self.push_screen(ExecutionScreen(message.arn, self))
+
+    @on(ActingScreen.LogsOpened)
+    def _open_logs(self, message: ActingScreen.LogsOpened) -> None:
+        self.push_screen(LogsScreen(message.arn, message.step, self))
+
+    @on(ExecutionsScreen.StartRequested)
+    def _open_start_form(self) -> None:
+        """The start form; dismissed with the new execution's ARN, which is then shown as started."""
+
+        def started(arn: str | None) -> None:
+            if arn:
+                self._show_started(arn)
+
+        self.push_screen(StartScreen(self), started)
+
+    @on(ActingScreen.ExecutionStarted)
+    def _execution_started(self, message: ActingScreen.ExecutionStarted) -> None:
+        self._show_started(message.arn)
+
+    def _show_started(self, arn: str) -> None:
+        """A run started here: watched (a toast when it ends), and selected in the table when it appears,
+        the table brought back if it was started from an execution's screen (a rerun)."""
+        self.watch_execution(arn)
+        if isinstance(self.screen, ExecutionScreen):
+            self.pop_screen()
+        for screen in self.screen_stack:
+            if isinstance(screen, ExecutionsScreen):
+                screen.execution_started(arn)
+
+    @on(ReportsWorkerFailures.WorkerFailed)
+    def _worker_failed(self, message: ReportsWorkerFailures.WorkerFailed) -> None:
+        """Every screen's worker that failed, in one place: what it raised in a toast, the traceback in
+        Textual's log (`textual console`), not over the screen."""
+        error = message.error
+        self.log.error(
+            f"worker {message.worker} failed",
+            Traceback.from_exception(type(error), error, error.__traceback__),
+        )
+        self.notify(
+            f"{type(error).__name__}: {error}",
+            title=f"smtui bug ({message.worker})",
+            severity="error",
+            timeout=BUG_TOAST,
+            markup=False,
+        )
+
     # -- global actions -----------------------------------------------------------------------
 
     def action_keys(self) -> None:
-        from smtui.tui.screens.keys import KeysScreen
-
         if not isinstance(self.screen, KeysScreen):
             self.push_screen(KeysScreen(self.screen))
 

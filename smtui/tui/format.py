@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from rich.text import Text
 
+from smtui.core.errors import AwsError
 from smtui.core.format import EXECUTION_LOOKS, STEP_LOOKS, format_duration
 from smtui.core.model import Execution, ExecutionStatus, StepStatus
 
@@ -197,3 +198,11 @@ def elapsed_shown(delta: timedelta | None) -> timedelta | None:
     seconds = max(0, int(delta.total_seconds()))
     unit = 1 if seconds < AGE_SECONDS_UNDER else 60 if seconds < 48 * 3600 else 3600
     return timedelta(seconds=seconds - seconds % unit)
+
+
+def aws_message(error: AwsError | ValueError) -> str:
+    """What AWS said, verbatim (`AwsError.message`, after its code), else the error's own line (a value
+    that the core's checks refused)."""
+    if isinstance(error, AwsError) and error.message:
+        return f"{error.code}: {error.message}" if error.code else error.message
+    return str(error) or type(error).__name__

@@ -52,6 +52,10 @@ def _monitor_options(settings: Any) -> dict[str, float]:
     }
 
 
+def _logs_options(settings: Any) -> dict[str, Any]:
+    return {"rate": settings.logs_rate, "lines": settings.logs_lines}
+
+
 def quiet_gc() -> None:
     """Fewer and shorter garbage collections, for a process that stays open for days.
 
@@ -116,6 +120,7 @@ async def run_app(
     keymap: Mapping[str, str] | None = None,
     bell: bool = False,
     monitor_options: Mapping[str, Any] | None = None,
+    logs_options: Mapping[str, Any] | None = None,
 ) -> None:
     """Open a session and run the app until the user quits."""
     from smtui.tui.app import SmtuiApp
@@ -128,6 +133,7 @@ async def run_app(
         read_only=read_only,
         now=now,
         monitor_options=monitor_options,
+        logs_options=logs_options,
     ) as session:
         app = SmtuiApp(session, keymap=keymap, bell=bell)
         quiet_gc()
@@ -151,6 +157,7 @@ def run_tui(profile: str | None, region: str | None, endpoint_url: str | None, r
                 keymap=dict(settings.keys),
                 bell=settings.bell,
                 monitor_options=_monitor_options(settings),
+                logs_options=_logs_options(settings),
             )
         )
     except AwsError as error:
@@ -180,6 +187,7 @@ async def demo_session(
             # The demo runs faster than life: the execution on screen is polled faster; the rest at
             # the normal pace (a step of the demo lasts minutes of simulated time, i.e. many polls).
             monitor_options={**_monitor_options(settings), "watched_interval": 0.5},
+            logs_options=_logs_options(settings),
         ) as session:
             yield session
     finally:

@@ -1,7 +1,9 @@
 """What the TUI needs from the core, and how a session is opened.
 
-The screens read a `MonitorView` (the core's `Monitor` satisfies it) and act through the core's
-`Actions`. The protocol exists so that snapshot tests can show a fixed, hand-made state.
+The screens read a `MonitorView` (the core's `Monitor` satisfies it), ask it for what they show on demand
+(a step's job, a pipeline's parameters: answered by events), and act through the core's `Actions`. They
+never hold a client: the core opens it (`smtui.core.session.open_monitor`), so every call is inside the
+monitor's budget. The protocol exists so that snapshot tests can show a fixed, hand-made state.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from smtui.core.model import Execution, Parameter, Pipeline, StepTree
+from smtui.core.model import Execution, Pipeline, StepTree
 
 if TYPE_CHECKING:
     from smtui.core.actions import Actions
+    from smtui.core.jobs import JobInfo
     from smtui.core.monitor import Health
+    from smtui.core.step_logs import StepLogs
 
 
 class MonitorView(Protocol):
@@ -38,14 +42,9 @@ class MonitorView(Protocol):
     def set_visible(self, arns: Iterable[str]) -> None: ...
     def want_parameters(self, arns: Iterable[str]) -> None: ...
     def drop_parameter_wants(self) -> None: ...
-
-
-class Catalog(Protocol):
-    """Facts the screens fetch on demand in workers: a pipeline's parameters (the start form), and one
-    call at a time for `smtui.core.jobs.describe_job` (the selected step's job)."""
-
-    async def pipeline_parameters(self, pipeline_name: str) -> list[Parameter]: ...
-    async def call(self, operation: str, **params: Any) -> dict[str, Any]: ...
+    def job(self, job_arn: str) -> JobInfo | None: ...
+    def want_job(self, job_arn: str) -> None: ...
+    def want_pipeline_parameters(self, pipeline_name: str) -> None: ...
 
 
 @dataclass
@@ -53,11 +52,11 @@ class Session:
     """Everything a running TUI talks to. `actions` is None in read-only mode: nothing can mutate."""
 
     monitor: MonitorView
-    catalog: Catalog
     actions: Actions | None
     endpoint_label: str
     now: Callable[[], datetime]
     read_only: bool = False
+    logs: StepLogs | None = None  # None until connected (the demo's placeholder): no log can be read
 
     @property
     def can_mutate(self) -> bool:
@@ -73,30 +72,24 @@ async def open_session(
     read_only: bool = False,
     now: Callable[[], datetime] | None = None,
     monitor_options: Mapping[str, Any] | None = None,
+    logs_options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Session]:
-    """A client, a started monitor and (unless read-only) the actions, closed on exit."""
-    # Imported here: aiobotocore is heavy and `smtui --help` must stay fast.
-    from smtui.core.actions import Actions
-    from smtui.core.client import AwsTarget, SageMakerClient
-    from smtui.core.monitor import Monitor
+    """A started monitor, the step logs and (unless read-only) the actions, closed on exit."""
+    # Imported here: the core's client is heavy and `smtui --help` must stay fast.
+    from smtui.core.session import AwsTarget, open_monitor
 
     target = AwsTarget(profile=profile, region=region, endpoint_url=endpoint_url)
-    async with SageMakerClient.create(target) as client:
-        # The server's time unless told otherwise: elapsed times then agree with the timestamps it sends.
-        clock = now or client.now
-        monitor = Monitor(client, clock=clock, **dict(monitor_options or {}))
-        await monitor.start()
-        try:
-            yield Session(
-                monitor=monitor,
-                catalog=client,
-                actions=None if read_only else Actions(client, monitor),
-                endpoint_label=client.endpoint_label,
-                now=clock,
-                read_only=read_only,
-            )
-        finally:
-            await monitor.stop()
+    async with open_monitor(
+        target, read_only=read_only, now=now, monitor_options=monitor_options, logs_options=logs_options
+    ) as opened:
+        yield Session(
+            monitor=opened.monitor,
+            actions=opened.actions,
+            endpoint_label=opened.endpoint_label,
+            now=opened.now,
+            read_only=read_only,
+            logs=opened.logs,
+        )
 
 
 class EmptyMonitor:
@@ -149,13 +142,14 @@ class EmptyMonitor:
     def drop_parameter_wants(self) -> None:
         return None
 
+    def job(self, job_arn: str) -> JobInfo | None:
+        return None
 
-class _NoCatalog:
-    async def pipeline_parameters(self, pipeline_name: str) -> list[Parameter]:
-        return []
+    def want_job(self, job_arn: str) -> None:
+        return None  # asked again of the real monitor when it comes (`session_changed`)
 
-    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        raise RuntimeError("not connected yet")
+    def want_pipeline_parameters(self, pipeline_name: str) -> None:
+        return None  # no pipeline to pick before the real monitor comes
 
 
 def placeholder_session(label: str, *, read_only: bool = False) -> Session:
@@ -164,7 +158,6 @@ def placeholder_session(label: str, *, read_only: bool = False) -> Session:
 
     return Session(
         monitor=EmptyMonitor(),
-        catalog=_NoCatalog(),
         actions=None,
         endpoint_label=label,
         now=utcnow,

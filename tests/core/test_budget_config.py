@@ -57,6 +57,25 @@ async def test_retries_botocore_made_are_charged() -> None:
     assert budget.try_acquire()
 
 
+async def test_a_users_call_goes_ahead_of_the_polls() -> None:
+    clock = ManualClock()
+    budget = CallBudget(2.0, max_in_flight=1, clock=clock)
+    assert budget.try_acquire()  # a poll takes the only token and the only slot
+    assert not budget.try_acquire(urgent=True)  # a key press: no token yet, so it waits...
+    budget.waiting += 1
+    await clock.advance(0.5)  # ...until the next one, which the polls leave to it
+    assert budget.room() == 0 and budget.wait_time() > 0 and not budget.try_acquire()
+    assert budget.wait_time(urgent=True) == 0
+    assert budget.try_acquire(urgent=True)  # the in-flight cap does not hold back one call per key press
+    budget.waiting -= 1
+    assert budget.in_flight == 2  # but it is counted: a slot and a token
+    budget.release()
+    await clock.advance(0.5)
+    assert not budget.try_acquire()  # the poll still holds the only slot
+    budget.release()
+    assert budget.try_acquire()
+
+
 PARAMS = [
     Parameter("Epochs", "Integer", 3),
     Parameter("Rate", "Float", 0.1),

@@ -21,6 +21,8 @@ from smtui.core.client import AwsTarget, SageMakerClient
 
 DEFINITIONS = Path(__file__).parent.parent / "definitions"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+# The log followers read at test speed too (a read every 0.1 s of real time; the emulator's clock is still).
+FAST_LOGS = {"options": {"interval": 0.1, "max_interval": 0.3, "quiet_after": 1.0}}
 FAST_MONITOR = {"active_interval": 0.2, "watched_interval": 0.1, "discovery_interval": 0.3, "rate": 200.0}
 
 
@@ -126,9 +128,11 @@ async def tui(
     keymap: dict[str, str] | None = None,
     bell: bool = False,
     monitor: dict[str, float] | None = None,
+    toasts: bool = False,
 ) -> AsyncIterator[Any]:
     """The app on the emulator, running under Pilot; yields `(app, pilot)`. `monitor`: options of the
-    monitor over `FAST_MONITOR`."""
+    monitor over `FAST_MONITOR`. With `toasts`, toasts are drawn (`run_test` leaves them out unless asked):
+    see `toasts_shown()`."""
     from smtui.tui.app import SmtuiApp
     from smtui.tui.session import open_session
 
@@ -138,9 +142,10 @@ async def tui(
         read_only=read_only,
         now=emu.now,
         monitor_options={**FAST_MONITOR, **(monitor or {})},
+        logs_options=FAST_LOGS,
     ) as session:
         app = SmtuiApp(session, tick_interval=0.2, keymap=keymap, bell=bell)
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=size, notifications=toasts) as pilot:
             yield app, pilot
 
 
@@ -170,3 +175,30 @@ def text_of(widget: Any, width: int = 200) -> str:
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     console.print(widget.content)
     return console.export_text()
+
+
+def toasts_shown(app: Any, severity: str = "") -> list[str]:
+    """The text of each toast on screen (title, then message), oldest first; only those of `severity`
+    ("error", "warning", "information") if given. Needs `tui(..., toasts=True)`."""
+    selector = f"Toast.-{severity}" if severity else "Toast"
+    return [str(toast.render()) for toast in app.screen.query(selector)]
+
+
+def screen_text(app: Any) -> list[str]:
+    """The screen's lines as the terminal shows them, read from `export_screenshot()`: its SVG draws each
+    run of text at its column (x = column × the width of a cell), and leaves out runs of spaces."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    width, height = app.size
+    lines = [[" "] * width for _ in range(height)]
+    runs = re.finditer(
+        r'<text [^>]*?x="([0-9.]+)"[^>]*?textLength="([0-9.]+)"[^>]*?-line-(\d+)\)"[^>]*>(.*?)</text>', svg
+    )
+    for match in runs:
+        text = html.unescape(match[4]).replace("\xa0", " ")
+        cell = float(match[2]) / len(text)
+        column, line = round(float(match[1]) / cell), int(match[3])
+        lines[line][column : column + len(text)] = text
+    return ["".join(line) for line in lines]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from conftest import Emulator, tui, until
+import pytest
+from conftest import Emulator, screen_text, toasts_shown, tui, until
 from textual.widgets import Input, Static
 
+from smtui.core.actions import Actions
 from smtui.core.model import ExecutionStatus
 from smtui.tui.screens.confirm import ConfirmScreen
+from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
 from smtui.tui.screens.start import StartScreen
 
@@ -177,3 +180,53 @@ async def test_rerun_starts_a_new_run_with_the_same_parameters(emu: Emulator) ->
         assert await emu.parameters(second) == await emu.parameters(first)
         assert (await emu.parameters(second))["InstanceCount"] == "4"
         await until(lambda: screen.table.cursor_arn == second, pilot=pilot, what="cursor on the rerun")
+
+
+async def test_rerun_from_the_execution_screen_goes_back_to_the_new_run(emu: Emulator) -> None:
+    await emu.create_pipeline("churn")
+    first = await emu.start("churn")
+    emu.advance(3600)
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == first, pilot=pilot)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ExecutionScreen), pilot=pilot, what="the execution")
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
+        await pilot.press("y")
+        await until(lambda: app.screen is screen, pilot=pilot, what="back to the table")
+        await until(lambda: len(screen.table.ordered_arns()) == 2, pilot=pilot, what="the new run's row")
+        second = next(arn for arn in screen.table.ordered_arns() if arn != first)
+        await until(lambda: screen.table.cursor_arn == second, pilot=pilot, what="cursor on the rerun")
+        assert second in app.watched  # a toast when it ends
+
+
+async def test_a_bug_in_a_worker_is_one_toast_and_the_app_goes_on(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a worker does not expect (a bug, not an AWS error) is told, once, in a toast naming it; no
+    traceback over the screen, and the app goes on."""
+    await emu.create_pipeline("churn")
+    arn = await emu.start("churn")
+    emu.advance(10)
+
+    async def broken(self: object, execution_arn: str, *, token: str | None = None) -> None:
+        raise TypeError("stop() got an unexpected keyword argument 'Name'")
+
+    monkeypatch.setattr(Actions, "stop", broken)
+    async with tui(emu, toasts=True) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
+        await pilot.press("x")  # the stop is made in a worker, after the question
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="confirmation")
+        await pilot.press("y")
+
+        def told() -> list[str]:
+            return [toast for toast in toasts_shown(app, "error") if "TypeError" in toast]
+
+        toasts = await until(told, pilot=pilot, what="the bug's toast")
+        assert "unexpected keyword argument 'Name'" in toasts[0] and "bug" in toasts[0]
+        assert not any("Traceback" in line for line in screen_text(app))
+        await pilot.press("enter")  # still running, keys work
+        await until(lambda: isinstance(app.screen, ExecutionScreen), pilot=pilot, what="the execution")
+        assert len(told()) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Emulator, text_of, tui, until
+from conftest import Emulator, text_of, toasts_shown, tui, until
 
 from smtui.tui.screens.confirm import ConfirmScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -52,7 +52,7 @@ async def test_toast_and_bell_when_a_watched_execution_ends(emu: Emulator) -> No
     await emu.create_pipeline("alpha")
     arn = await emu.start("alpha")
     bells: list[int] = []
-    async with tui(emu, bell=True) as (app, pilot):
+    async with tui(emu, bell=True, toasts=True) as (app, pilot):
         app.bell = lambda: bells.append(1)
         screen = app.screen
         await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
@@ -62,11 +62,11 @@ async def test_toast_and_bell_when_a_watched_execution_ends(emu: Emulator) -> No
         )
         emu.advance(60)
 
-        def toasts() -> list[Any]:
-            return [n for n in app._notifications if "finished" in (n.title or "")]
+        def toasts() -> list[str]:
+            return [toast for toast in toasts_shown(app) if "Execution finished" in toast]
 
         found = await until(toasts, pilot=pilot, what="toast")
-        assert "Stopped" in found[0].message and "alpha" in found[0].message
+        assert "Stopped" in found[0] and "alpha" in found[0]
         assert bells == [1]
 
 
@@ -126,12 +126,12 @@ async def test_header_says_why_nothing_shows_without_credentials(
 
 async def test_a_narrow_terminal_still_says_why_nothing_shows(emu: Emulator) -> None:
     """At 40 columns the header is cut before its DISCONNECTED part: a toast carries the whole message."""
-    async with tui(emu, size=(40, 16)) as (app, pilot):
+    async with tui(emu, size=(40, 16), toasts=True) as (app, pilot):
         await emu.running.stop()  # the endpoint goes away
         await pilot.press("ctrl+r")
 
         def told() -> list[str]:
-            return [str(n.message) for n in app._notifications if "cannot reach" in str(n.message).lower()]
+            return [toast for toast in toasts_shown(app, "error") if "cannot reach" in toast.lower()]
 
         messages = await until(told, pilot=pilot, wait=20, what="a toast: the endpoint cannot be reached")
         assert emu.url.removeprefix("http://") in messages[0]  # the whole message, where it failed

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 
 
-def row(screen: str, pipeline: str) -> str:
-    return next((line for line in screen.splitlines() if pipeline in line), "")
+def row(screen: str, execution_id: str) -> str:
+    """The row of that execution (its id is shown whole; a long pipeline name is cut with `…`)."""
+    return next((line for line in screen.splitlines() if execution_id in line), "")
 
 
 def test_a_run_retried_by_another_client_runs_again_on_screen(
@@ -60,9 +61,10 @@ def test_a_run_retried_by_another_client_runs_again_on_screen(
     )
     subprocess.run(["tmux", "resize-window", "-t", session, "-x", "120", "-y", "30"], check=False)
     try:
-        _wait_for(session, lambda s: "Failed" in row(s, pipeline), 60, "the failed run")
+        execution_id = arn.rsplit("/", 1)[-1]
+        _wait_for(session, lambda s: "Failed" in row(s, execution_id), 60, "the failed run")
         sm.retry_pipeline_execution(PipelineExecutionArn=arn)  # another client: not the TUI's
-        screen = _wait_for(session, lambda s: "Running" in row(s, pipeline), 60, "the run running again")
-        assert "Failed" not in row(screen, pipeline)
+        screen = _wait_for(session, lambda s: "Running" in row(s, execution_id), 60, "the run running again")
+        assert "Failed" not in row(screen, execution_id)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)

@@ -4,13 +4,12 @@ help, the step tree's arrows, the start form's highlight, error toasts and dates
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import FAST_MONITOR, Emulator, text_of, tui, until
+from conftest import Emulator, text_of, toasts_shown, tui, until
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
@@ -231,40 +230,34 @@ async def test_the_start_form_opened_before_discovery_highlights_the_first(emu: 
         await until(lambda: app.screen.query("#param-InstanceCount"), pilot=pilot, what="its form")
 
 
-@asynccontextmanager
-async def tui_with_toasts(emu: Emulator) -> AsyncIterator[Any]:
-    """`tui()`, with toasts drawn (`run_test` leaves them out unless asked)."""
-    from smtui.tui.app import SmtuiApp
-    from smtui.tui.session import open_session
-
-    async with open_session(
-        endpoint_url=emu.url, region="us-east-1", now=emu.now, monitor_options=FAST_MONITOR
-    ) as session:
-        app = SmtuiApp(session, tick_interval=0.2)
-        async with app.run_test(size=(140, 36), notifications=True) as pilot:
-            yield app, pilot
-
-
 async def test_errors_in_a_row_show_one_toast_not_a_stack(emu: Emulator) -> None:
+    """Each new error replaces the one in the toast at once, counted; other toasts stay."""
     await emu.create_pipeline("alpha")
-    await emu.start("alpha")
-    async with tui_with_toasts(emu) as (app, pilot):
+    arn = await emu.start("alpha")
+    async with tui(emu, toasts=True) as (app, pilot):
         screen = app.screen
-        await until(lambda: screen.table.row_count == 1, pilot=pilot)
-
-        def error_toasts() -> int:
-            return len(app.screen.query("Toast.-error"))
-
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
         emu.running.protocol.faults.configure({"error_rate": 1.0})
         await pilot.press("ctrl+r")
         health = app.session.monitor
         await until(lambda: "InternalFailure" in (health.health.error or ""), pilot=pilot, wait=20)
-        await until(lambda: error_toasts() == 1, pilot=pilot, what="the error's toast")
+        await until(lambda: len(toasts_shown(app, "error")) == 1, pilot=pilot, what="the error's toast")
+        assert "InternalFailure" in toasts_shown(app, "error")[0]
+        await pilot.press("c")  # another toast, which the next error must leave alone
+        await until(lambda: any("Copied" in t for t in toasts_shown(app)), pilot=pilot, what="Copied")
         await emu.running.stop()  # and now another error: the endpoint goes away
         await pilot.press("ctrl+r")
         await until(lambda: "reach" in (health.health.error or ""), pilot=pilot, wait=20, what="another")
-        await pilot.pause(0.5)
-        assert error_toasts() == 1
+        await until(
+            lambda: "reach" in "".join(toasts_shown(app, "error")),
+            pilot=pilot,
+            what="the newest error, at once",
+        )
+        await pilot.pause(0.3)
+        errors = toasts_shown(app, "error")
+        assert len(errors) == 1, errors
+        assert "AWS (×2)" in errors[0] and "InternalFailure" not in errors[0]
+        assert any("Copied" in t for t in toasts_shown(app))
 
 
 @pytest.mark.usefixtures("_utc")
@@ -285,7 +278,7 @@ async def test_at_80_columns_a_run_from_another_day_shows_its_date(emu: Emulator
 async def test_a_batch_refused_for_one_reason_is_one_toast(emu: Emulator) -> None:
     await emu.create_pipeline("alpha")
     arns = [await emu.start("alpha") for _ in range(3)]
-    async with tui_with_toasts(emu) as (app, pilot):
+    async with tui(emu, toasts=True) as (app, pilot):
         screen = app.screen
         await until(lambda: screen.table.row_count == 3, pilot=pilot, what="three rows")
         emu.running.protocol.faults.configure({"throttle": {"StopPipelineExecution": 1.0}})
@@ -299,7 +292,7 @@ async def test_a_batch_refused_for_one_reason_is_one_toast(emu: Emulator) -> Non
         await until(stopping, pilot=pilot, what="the stops being sent")
         await until(lambda: not stopping(), pilot=pilot, wait=60, what="all three refused")
         await pilot.pause(0.3)
-        toasts = [str(toast.render()) for toast in app.screen.query("Toast.-error")]
+        toasts = toasts_shown(app, "error")
         assert len(toasts) == 1, toasts  # not one per execution, stacked over the screen
         assert "Stop refused: 3 executions" in toasts[0] and "Rate exceeded" in toasts[0]
     assert all([await emu.status(arn) == "Executing" for arn in arns])

@@ -40,7 +40,7 @@ def test_execution_screen(snap_compare: Any, size: tuple[int, int], press: list[
 
 def test_start_form(snap_compare: Any) -> None:
     async def open_form(pilot: Any) -> None:
-        await pilot.app.push_screen(StartScreen())
+        await pilot.app.push_screen(StartScreen(pilot.app))
         await pilot.press("enter")
         await pilot.pause(0.2)
 

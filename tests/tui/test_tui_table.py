@@ -6,7 +6,10 @@ import ast
 import importlib
 import inspect
 
-from conftest import Emulator, text_of, tui, until
+from conftest import Emulator, screen_text, text_of, tui, until
+from textual import events
+from textual.widgets import Input
+from tui_fixed_state import fixed_app
 
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -106,10 +109,11 @@ async def test_open_shows_the_live_step_tree(emu: Emulator) -> None:
         assert isinstance(detail, ExecutionScreen)
         tree = detail.tree_view
 
-        def labels() -> list[str]:
-            return [str(node.label) for node in tree._step_nodes.values()]
+        def labels() -> list[str]:  # the tree's lines on screen
+            box = tree.region
+            return [line[box.x : box.right] for line in screen_text(app)[box.y : box.bottom]]
 
-        await until(lambda: labels(), pilot=pilot, what="tree")
+        await until(lambda: any("Preprocess" in label for label in labels()), pilot=pilot, what="tree")
         assert any("Preprocess" in label and "Executing" in label for label in labels())
         # The first step is selected: its details come from DescribeProcessingJob, fetched on demand.
         details = detail.query_one("#step-details")
@@ -237,3 +241,43 @@ def test_the_table_uses_no_private_api_of_textual_or_rich() -> None:
                     and use.name in theirs
                 ]
         assert wrong == [], f"{name}.py: {wrong}"
+
+
+async def test_keys_typed_fast_after_slash_go_to_the_filter(emu: Emulator) -> None:
+    """`/churn` typed fast: every key after `/` is the filter's, none is the table's (c copies, r retries,
+    n starts), however busy the app is when they come."""
+    await emu.create_pipeline("churn")
+    arn = await emu.start("churn")
+    async with tui(emu) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
+        sent = emu.mutating_calls()
+        # As the terminal's driver does with what it read at once: every key is queued before the first
+        # is handled. (`pilot.press` waits for the app to be idle after each key: it never shows this.)
+        for key in ("slash", *"churn"):
+            app.post_message(events.Key(key, "/" if key == "slash" else key))
+        await pilot.pause(0.3)
+        assert screen.query_one("#filter", Input).value == "churn"
+        assert "filter: churn" in text_of(screen.query_one("#info"))
+        assert isinstance(app.screen, ExecutionsScreen)  # no start form (n), no retry question (r)
+        assert app.clipboard == ""  # nothing copied (c)
+        await pilot.press("escape", "slash", *"churn", "slash")  # one key at a time; `/` in the box is text
+        await pilot.pause(0.3)
+        assert screen.query_one("#filter", Input).value == "churn/"
+        assert isinstance(app.screen, ExecutionsScreen) and app.clipboard == ""
+    assert emu.mutating_calls() == sent
+
+
+async def test_keys_typed_while_the_app_starts_are_not_lost_in_a_hidden_box() -> None:
+    """`/churn` typed before the screen is up (a slow start, the demo's): the filter opens with `churn`.
+    The hidden filter box used to be focused for a moment and took the keys, `/` included, out of sight."""
+    app = fixed_app()
+    for key in ("slash", *"churn"):  # queued before the app reads anything
+        app.post_message(events.Key(key, "/" if key == "slash" else key))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        box = screen.query_one("#filter", Input)
+        assert (box.value, box.display, box.has_focus) == ("churn", True, True)
+        assert "filter: churn" in text_of(screen.query_one("#info"))

@@ -5,11 +5,12 @@ This stands in for the monitor (not for AWS): flows that talk to AWS run against
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from smtui.core.events import Health
+from smtui.core.events import Health, PipelineParametersRead
+from smtui.core.jobs import JobInfo
 from smtui.core.model import (
     Execution,
     ExecutionStatus,
@@ -169,6 +170,33 @@ class FixedMonitor(EmptyMonitor):
         self._health = Health(connected=True, throttled=False, last_refresh=NOW - timedelta(seconds=2))
         self.watched: list[str] = []
         self.visible: list[str] = []
+        self._subscribers: list[Callable[[Any], None]] = []
+
+    def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def job(self, job_arn: str) -> JobInfo | None:
+        """Every job is the one Preprocess ran, as DescribeProcessingJob told it."""
+        return JobInfo(
+            arn=job_arn,
+            kind="Processing",
+            name=job_arn.rsplit("/", 1)[-1],
+            status="Completed",
+            instance_type="ml.m5.xlarge",
+            instance_count=2,
+            started=_ago(4),
+            ended=_ago(3),
+        )
+
+    def want_pipeline_parameters(self, pipeline_name: str) -> None:
+        parameters = (
+            Parameter("InstanceType", "String", "ml.m5.xlarge", ("ml.m5.xlarge", "ml.g5.2xlarge")),
+            Parameter("Epochs", "Integer", 20),
+            Parameter("Threshold", "Float", 0.7),
+        )
+        for callback in list(self._subscribers):
+            callback(PipelineParametersRead(pipeline_name, parameters))
 
     @property
     def executions(self) -> Mapping[str, Execution]:
@@ -202,33 +230,12 @@ class FixedMonitor(EmptyMonitor):
         self.visible = list(arns)
 
 
-class FixedCatalog:
-    """Parameters for the start form and a canned DescribeProcessingJob reply."""
-
-    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        assert operation == "describe_processing_job", operation
-        return {
-            "ProcessingJobStatus": "Completed",
-            "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2}},
-            "ProcessingStartTime": _ago(4),
-            "ProcessingEndTime": _ago(3),
-        }
-
-    async def pipeline_parameters(self, pipeline_name: str) -> list[Parameter]:
-        return [
-            Parameter("InstanceType", "String", "ml.m5.xlarge", ("ml.m5.xlarge", "ml.g5.2xlarge")),
-            Parameter("Epochs", "Integer", 20),
-            Parameter("Threshold", "Float", 0.7),
-        ]
-
-
 def fixed_app(*, read_only: bool = False) -> Any:
     from smtui.tui.app import SmtuiApp
     from smtui.tui.session import Session
 
     session = Session(
         monitor=FixedMonitor(),
-        catalog=FixedCatalog(),
         actions=None,
         endpoint_label=f"us-east-1 · {ACCOUNT}",
         now=lambda: NOW,

@@ -7,39 +7,42 @@ screen where the user pressed the key; AWS's own message is shown verbatim when 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
+from textual.message import Message
 from textual.screen import Screen
 
+from smtui.core.errors import AwsError
 from smtui.core.model import Execution, ExecutionStatus
 from smtui.tui import format as fmt
+from smtui.tui.format import aws_message
+from smtui.tui.host import Host, ReportsWorkerFailures
 from smtui.tui.screens.confirm import ConfirmScreen
-
-if TYPE_CHECKING:
-    from smtui.tui.app import SmtuiApp
 
 MUTATING = frozenset({"start_execution", "stop_execution", "retry_execution", "rerun_execution"})
 TARGETED = frozenset({"stop_execution", "retry_execution", "rerun_execution", "copy_arn", "open_console"})
 
 
-def aws_message(error: BaseException) -> str:
-    """What AWS said, verbatim when the core kept it (`AwsError.message`), else the error text."""
-    message = getattr(error, "message", None)
-    code = getattr(error, "code", None)
-    if isinstance(message, str) and message:
-        return f"{code}: {message}" if code else message
-    return str(error) or type(error).__name__
-
-
-class ActingScreen(Screen[Any]):
+class ActingScreen(ReportsWorkerFailures, Screen[Any]):
     """A screen whose actions apply to `target_executions()`."""
 
-    @property
-    def smtui(self) -> SmtuiApp:
-        from smtui.tui.app import SmtuiApp
+    @dataclass
+    class ExecutionStarted(Message):
+        """A run was started from this screen (a rerun): the app shows it in the table."""
 
-        assert isinstance(self.app, SmtuiApp)
-        return self.app
+        arn: str
+
+    @dataclass
+    class LogsOpened(Message):
+        """`l`: the app opens the logs of `step` (None: the failed step, else the running one)."""
+
+        arn: str
+        step: str | None = None
+
+    def __init__(self, host: Host) -> None:
+        super().__init__()
+        self.smtui = host
 
     def target_executions(self) -> list[Execution]:
         raise NotImplementedError
@@ -92,7 +95,7 @@ class ActingScreen(Screen[Any]):
             self.smtui.watch_execution(execution.arn)
             try:
                 await actions.stop(execution.arn)
-            except Exception as error:
+            except AwsError as error:
                 refused.setdefault(aws_message(error), []).append(execution)
             else:
                 done.append(_label(execution))
@@ -118,7 +121,7 @@ class ActingScreen(Screen[Any]):
             self.smtui.watch_execution(execution.arn)
             try:
                 await actions.retry(execution.arn)
-            except Exception as error:
+            except AwsError as error:
                 refused.setdefault(aws_message(error), []).append(execution)
             else:
                 done.append(_label(execution))
@@ -142,16 +145,13 @@ class ActingScreen(Screen[Any]):
         for execution in targets:
             try:
                 arn = await actions.rerun(execution.arn)
-            except Exception as error:
+            except AwsError as error:
                 refused.setdefault(aws_message(error), []).append(execution)
             else:
                 self.smtui.watch_execution(arn)
                 done.append(f"{execution.pipeline_name} {fmt.execution_id(arn)}")
-                self.execution_started(arn)
+                self.post_message(self.ExecutionStarted(arn))
         self._report("Rerun started", "", done, "Rerun", refused)
-
-    def execution_started(self, arn: str) -> None:
-        """A new execution was started from this screen (the table selects it when it appears)."""
 
     # -- plumbing -----------------------------------------------------------------------------
 

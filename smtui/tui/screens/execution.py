@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from time import monotonic
 from typing import Any, ClassVar
 
 from rich.console import Group
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.widgets import Footer, Static, Tree
 
-from smtui.core.jobs import JobInfo, describe_job, job_kind
+from smtui.core.events import JobDescribed, RequestFailed, RequestKind, RequestWaiting
+from smtui.core.jobs import job_kind
 from smtui.core.model import Execution, StepNode
 from smtui.core.timing import execution_elapsed, step_elapsed
 from smtui.tui import format as fmt
-from smtui.tui.app import PaletteCommand
-from smtui.tui.screens.acting import ActingScreen, aws_message
+from smtui.tui.host import Host
+from smtui.tui.palette import PaletteCommand
+from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.widgets.status_bar import StatusBar
 from smtui.tui.widgets.step_details import StepDetails, job_rows, parameters_panel, step_panel
 from smtui.tui.widgets.step_tree import StepTreeView
 
-JOB_REFRESH = 5.0  # seconds before the selected step's running job is described again
 NARROW_BELOW = 110  # columns under which the details go below the tree instead of beside it
 
 
@@ -53,6 +53,7 @@ class ExecutionScreen(ActingScreen):
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "app.pop_screen", "Back", id="execution.back"),
+        Binding("l", "open_logs", "Logs", id="step.logs", tooltip="The selected step's logs"),
         Binding("x", "stop_execution", "Stop", id="execution.stop"),
         Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
         Binding("e", "rerun_execution", "Rerun", id="execution.rerun", tooltip="New run, same parameters"),
@@ -68,16 +69,14 @@ class ExecutionScreen(ActingScreen):
         ),
     ]
 
-    def __init__(self, arn: str) -> None:
-        super().__init__()
+    def __init__(self, arn: str, host: Host) -> None:
+        super().__init__(host)
         self.arn = arn
         self._ready = False
         self._had_job = False
         self._summary_shown: Text | None = None
         self._details_shown: tuple[object, str] | None = None
-        self._jobs: dict[str, JobInfo] = {}
-        self._job_fetched: dict[str, float] = {}
-        self._job_loading: set[str] = set()
+        self._job_notes: dict[str, Text] = {}  # job ARN -> why its details are not shown (yet)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -123,6 +122,9 @@ class ExecutionScreen(ActingScreen):
     def monitor_event(self, event: Any) -> None:
         if not self._ready:
             return
+        if isinstance(event, JobDescribed | RequestWaiting | RequestFailed):
+            self._job_answered(event)
+            return
         arns = getattr(event, "arns", None)
         if (arns is not None and self.arn in arns) or getattr(event, "execution_arn", None) == self.arn:
             self.refresh_all()
@@ -166,20 +168,33 @@ class ExecutionScreen(ActingScreen):
             self._summary_shown = text
             self.query_one("#summary", Static).update(text, layout=layout)
 
+    def _job_answered(self, event: JobDescribed | RequestWaiting | RequestFailed) -> None:
+        """The monitor's answer about a job (`want_job`): the details show it, or why it is not there."""
+        if isinstance(event, JobDescribed):
+            self._job_notes.pop(event.job.arn, None)
+        elif event.request.kind is not RequestKind.JOB:
+            return
+        elif isinstance(event, RequestWaiting):
+            self._job_notes[event.request.subject] = Text(event.reason, style=fmt.styled("yellow"))
+        else:
+            self._job_notes[event.request.subject] = Text(event.message, style=fmt.styled("red"))
+        self._details()
+
     def _details(self) -> None:
         node = self.tree_view.selected_step()
         job_arn = node.run.job_arn if node is not None and node.run is not None else None
         rows: list[tuple[str, Text | str]] = []
         if job_arn is not None and job_kind(job_arn) is not None:
-            job = self._jobs.get(job_arn)
-            rows = job_rows(job) if job is not None else [("Job status", Text("loading…", style="dim"))]
-            fetched = self._job_fetched.get(job_arn)
-            stale = fetched is None or (
-                job is not None and not job.is_done and monotonic() - fetched > JOB_REFRESH
-            )
-            if stale and job_arn not in self._job_loading:
-                self._job_loading.add(job_arn)
-                self._fetch_job(job_arn)
+            monitor = self.smtui.session.monitor
+            # Asked at every repaint: the monitor describes it only when what it knows is stale (a
+            # finished job never again), inside its budget; the answer comes as an event.
+            monitor.want_job(job_arn)
+            job = monitor.job(job_arn)
+            note = self._job_notes.get(job_arn)
+            if job is None:
+                rows = [("Job status", note or Text("loading…", style="dim"))]
+            else:
+                rows = job_rows(job) + ([("Job details", note)] if note is not None else [])
         # The panel is rebuilt only when what it says changes, and laid out again only when the step or
         # its rows changed (a ticking duration keeps the height).
         shape = (node, tuple(rows))
@@ -189,23 +204,6 @@ class ExecutionScreen(ActingScreen):
         layout = self._details_shown is None or self._details_shown[0] != shape
         self._details_shown = (shape, duration)
         self.query_one(StepDetails).update(Group(step_panel(node, self._now(), rows)), layout=layout)
-
-    @work(group="job", exit_on_error=False)
-    async def _fetch_job(self, job_arn: str) -> None:
-        """DescribeXJob for the selected step, on demand; the details show what it said (or why not)."""
-        try:
-            job = await describe_job(self.smtui.session.catalog, job_arn)
-        except Exception as error:
-            self._job_fetched[job_arn] = monotonic()
-            self.notify(aws_message(error), title="Job details unavailable", severity="warning", timeout=4)
-            return
-        finally:
-            self._job_loading.discard(job_arn)
-        self._job_fetched[job_arn] = monotonic()
-        if job is not None:
-            self._jobs[job_arn] = job
-        if self._ready:
-            self._details()
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[StepNode]) -> None:
@@ -228,6 +226,11 @@ class ExecutionScreen(ActingScreen):
             return True if node is not None and node.run is not None and node.run.job_arn else None
         return super().check_action(action, parameters)
 
+    def action_open_logs(self) -> None:
+        node = self.tree_view.selected_step()
+        if node is not None:
+            self.post_message(self.LogsOpened(self.arn, node.name))
+
     def action_copy_arn(self) -> None:
         self.app.copy_to_clipboard(self.arn)
         self.notify(self.arn, title="Copied")
@@ -245,14 +248,6 @@ class ExecutionScreen(ActingScreen):
             self.app.open_url(url)
             self.notify(url, title="Opening the AWS console")
 
-    def execution_started(self, arn: str) -> None:
-        self.app.pop_screen()
-        from smtui.tui.screens.executions import ExecutionsScreen
-
-        screen = self.app.screen
-        if isinstance(screen, ExecutionsScreen):
-            screen.execution_started(arn)
-
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand("execution: stop", "Stop this execution", "stop_execution")
         yield PaletteCommand("execution: retry", "Retry this execution (same ARN)", "retry_execution")
@@ -260,6 +255,7 @@ class ExecutionScreen(ActingScreen):
             "execution: rerun", "Start a new run with the same parameters", "rerun_execution"
         )
         yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
+        yield PaletteCommand("step: logs", "Open the selected step's logs", "open_logs")
         yield PaletteCommand("step: copy job ARN", "Copy the selected step's job ARN", "copy_job_arn")
         yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")
         yield PaletteCommand("execution: back", "Back to the executions", "app.pop_screen")

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
+from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from smtui.core.events import ExecutionsChanged, StepsChanged
 from smtui.core.model import Execution
 from smtui.core.timing import execution_elapsed
 from smtui.tui import format as fmt
-from smtui.tui.app import PaletteCommand
 from smtui.tui.filtering import ExecutionFilter
+from smtui.tui.host import Host
+from smtui.tui.palette import PaletteCommand
 from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.widgets.execution_rows import COMPACT_BELOW, SORTABLE, ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
@@ -31,8 +34,19 @@ class ExecutionsScreen(ActingScreen):
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("enter", "open_execution", "Open", id="execution.open", tooltip="Open the step tree"),
+        # A priority binding: run when the app reads `/`, before it hands the keys typed after it to the
+        # focused widget. A plain one runs only once `/` has gone through the table, and by then the
+        # keys behind it are the table's: `/churn` typed fast copied (c), retried (r), started (n).
         Binding(
-            "slash", "filter", "Filter", id="executions.filter", tooltip="Filter by pipeline, name, status…"
+            "slash",
+            "filter",
+            "Filter",
+            id="executions.filter",
+            tooltip="Filter by pipeline, name, status…",
+            priority=True,
+        ),
+        Binding(
+            "l", "open_logs", "Logs", id="execution.logs", tooltip="Logs of the failed (or running) step"
         ),
         Binding("a", "toggle_active", "Active", id="executions.active_only", tooltip="Only running ones"),
         Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
@@ -58,9 +72,22 @@ class ExecutionsScreen(ActingScreen):
         ),
         Binding("escape", "clear", "Clear", show=False, id="executions.clear"),
     ]
+    # The table has the keys from the start. (By default the first focusable widget would: the filter box,
+    # hidden, which took the keys typed in the first second, `/` included, as a filter.)
+    AUTO_FOCUS = "#executions"
 
-    def __init__(self) -> None:
-        super().__init__()
+    @dataclass
+    class ExecutionOpened(Message):
+        """Enter on a row: the app opens the execution's screen."""
+
+        arn: str
+
+    @dataclass
+    class StartRequested(Message):
+        """`n`: the app opens the start form."""
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host)
         self.filter = ExecutionFilter()
         self.marked: set[str] = set()
         self._pending_select: str | None = None
@@ -89,7 +116,6 @@ class ExecutionsScreen(ActingScreen):
         self.query_one("#filter", Input).display = False
         self.table.set_compact(self.app.size.width < COMPACT_BELOW)
         self.reload()
-        self.table.focus()
 
     def on_unmount(self) -> None:
         self._ready = False
@@ -264,12 +290,13 @@ class ExecutionsScreen(ActingScreen):
         return self.table.shown_row(execution.arn) is None
 
     def execution_started(self, arn: str) -> None:
+        """A run started from here: selected when it appears."""
         self._pending_select = arn
         if arn in self.smtui.session.monitor.executions:
             self.refresh_rows([arn])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "open_execution" and self.table.cursor_arn is None:
+        if action in ("open_execution", "open_logs") and self.table.cursor_arn is None:
             return None
         return super().check_action(action, parameters)
 
@@ -292,16 +319,23 @@ class ExecutionsScreen(ActingScreen):
             self.refresh_bindings()
 
     def action_open_execution(self) -> None:
-        from smtui.tui.screens.execution import ExecutionScreen
-
         arn = self.table.cursor_arn
         if arn is not None:
-            self.app.push_screen(ExecutionScreen(arn))
+            self.post_message(self.ExecutionOpened(arn))
+
+    def action_open_logs(self) -> None:
+        arn = self.table.cursor_arn
+        if arn is not None:
+            self.post_message(self.LogsOpened(arn))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        if box.has_focus:
+            raise SkipAction()  # a `/` typed in the filter is part of it (s3://...)
         box.display = True
-        box.focus()
+        # At once, not as `box.focus()` does (on a later turn of the app's queue, behind the keys typed
+        # after `/`): the app gives each key to the widget focused when it reads the key.
+        self.set_focus(box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -355,18 +389,16 @@ class ExecutionsScreen(ActingScreen):
             self.notify(url, title="Opening the AWS console")
 
     def action_start_execution(self) -> None:
-        from smtui.tui.screens.start import StartScreen
-
-        def started(arn: str | None) -> None:
-            if arn:
-                self.smtui.watch_execution(arn)
-                self.execution_started(arn)
-
-        self.app.push_screen(StartScreen(), started)
+        self.post_message(self.StartRequested())
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand(
             "execution: open", "Open the step tree of the selected execution", "open_execution"
+        )
+        yield PaletteCommand(
+            "execution: logs",
+            "Logs of the failed step of the selected execution, else its running one",
+            "open_logs",
         )
         yield PaletteCommand("execution: start", "Start a pipeline with parameters", "start_execution")
         yield PaletteCommand("execution: stop", "Stop the selected/marked executions", "stop_execution")

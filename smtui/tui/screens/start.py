@@ -1,7 +1,9 @@
 """Start a run: pick a pipeline, then a form built from its parameters (types, defaults, enums).
 
-Values are checked with the core's `validate_parameters` before anything is sent; when AWS refuses,
-its message is shown in the form, where the user can fix the value and try again.
+The parameters are asked of the monitor (`want_pipeline_parameters`), which reads them inside its budget
+and answers with an event; the form says so while it waits (budget spent, or throttled) and shows AWS's
+message if the read fails. Values are checked with the core's `validate_parameters` before anything is
+sent; when AWS refuses, its message is shown in the form, where the user can fix the value and try again.
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from smtui.core.actions import validate_parameters
+from smtui.core.errors import AwsError
+from smtui.core.events import PipelineParametersRead, Request, RequestFailed, RequestKind, RequestWaiting
 from smtui.core.model import Parameter
-from smtui.tui.screens.acting import aws_message
+from smtui.tui.format import aws_message
+from smtui.tui.host import Host, ReportsWorkerFailures
 
 
 def _default_text(parameter: Parameter) -> str:
@@ -39,7 +45,7 @@ def _hint(parameter: Parameter) -> str:
     return " · ".join(parts)
 
 
-class StartScreen(ModalScreen[str | None]):
+class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     """Dismissed with the new execution's ARN, or None when cancelled."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
@@ -47,11 +53,13 @@ class StartScreen(ModalScreen[str | None]):
         Binding("ctrl+s", "submit", "Start", id="start.submit", priority=True),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, host: Host) -> None:
         super().__init__()
+        self.smtui = host
         self._names: list[str] = []
         self.pipeline: str | None = None
         self.parameters: list[Parameter] = []
+        self._form_shown = False
         self._busy = False
 
     def compose(self) -> ComposeResult:
@@ -73,11 +81,7 @@ class StartScreen(ModalScreen[str | None]):
     def _list_pipelines(self) -> None:
         """The pipelines the monitor knows, the first highlighted (Enter picks it). Pipelines discovered
         while the list is open join it; the highlight stays on the one it was on."""
-        from smtui.tui.app import SmtuiApp
-
-        app = self.app
-        assert isinstance(app, SmtuiApp)
-        names = sorted(p.name for p in app.session.monitor.pipelines.values())
+        names = sorted(p.name for p in self.smtui.session.monitor.pipelines.values())
         if names == self._names:
             return
         options = self.query_one("#pipelines", OptionList)
@@ -92,7 +96,15 @@ class StartScreen(ModalScreen[str | None]):
     # The app's monitor hooks: the list fills in as pipelines are discovered (the first seconds of a session).
 
     def monitor_event(self, event: object) -> None:
-        pass
+        if self.pipeline is None or self._form_shown:
+            return
+        asked = Request(RequestKind.PIPELINE_PARAMETERS, self.pipeline)
+        if isinstance(event, PipelineParametersRead) and event.pipeline == self.pipeline:
+            self._show_form(list(event.parameters))
+        elif isinstance(event, RequestWaiting) and event.request == asked:
+            self._error(event.reason, style="yellow")
+        elif isinstance(event, RequestFailed) and event.request == asked:
+            self._error(event.message)
 
     def tick(self) -> None:
         if self.pipeline is None and self.is_mounted:
@@ -109,23 +121,11 @@ class StartScreen(ModalScreen[str | None]):
         self.query_one("#start-title", Static).update(f"[b]Start[/b] {self.pipeline}")
         self.query_one("#pipelines").display = False
         self._error("loading parameters…", style="dim")
-        self._load_parameters(self.pipeline)
-
-    @work(group="start-form", exclusive=True, exit_on_error=False)
-    async def _load_parameters(self, pipeline: str) -> None:
-        from smtui.tui.app import SmtuiApp
-
-        app = self.app
-        assert isinstance(app, SmtuiApp)
-        try:
-            parameters = await app.session.catalog.pipeline_parameters(pipeline)
-        except Exception as error:
-            self._error(aws_message(error))
-            return
-        self._show_form(parameters)
+        self.smtui.session.monitor.want_pipeline_parameters(self.pipeline)  # answered in `monitor_event`
 
     def _show_form(self, parameters: list[Parameter]) -> None:
         self.parameters = parameters
+        self._form_shown = True
         form = self.query_one("#form", VerticalScroll)
         widgets: list[Label | Input] = []
         for parameter in parameters:
@@ -167,8 +167,6 @@ class StartScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
     def action_submit(self) -> None:
-        from smtui.core.actions import validate_parameters
-
         if self.pipeline is None or self._busy:
             return
         try:
@@ -183,16 +181,14 @@ class StartScreen(ModalScreen[str | None]):
 
     @work(group="start-form", exclusive=True, exit_on_error=False)
     async def _send(self, pipeline: str, values: dict[str, str], display: str | None) -> None:
-        from smtui.tui.app import SmtuiApp
-
-        app = self.app
-        assert isinstance(app, SmtuiApp)
-        actions = app.session.actions
+        actions = self.smtui.session.actions
+        if actions is None:
+            self._busy = False
+            self._error("read-only: starting is disabled")
+            return
         try:
-            if actions is None:
-                raise RuntimeError("read-only: starting is disabled")
             arn = await actions.start(pipeline, values, display_name=display)
-        except Exception as error:
+        except (AwsError, ValueError) as error:  # ValueError: the definition changed since the form
             self._busy = False
             self._error(aws_message(error))
             return
