@@ -3,7 +3,7 @@
 A clock tells two times and waits on one of them:
 - `monotonic()`: seconds that only move forward, for when polls are due, the budget's tokens and backoffs;
 - `now()`: the server's time (aware UTC), for the timestamps the store keeps and elapsed times;
-- `wait(event, deadline)`: until the event is set or `monotonic()` reaches the deadline.
+- `wait(event, deadline)`: until the event is set or `monotonic()` reaches the deadline (`sleep(s)`: s of it).
 
 `RealClock` is asyncio's loop time and the server's time as the client knows it (local time corrected by the
 skew its `Date` headers show). `ManualClock` stands still until a test advances it: time then moves from
@@ -51,6 +51,10 @@ class Clock(Protocol):
 
     async def wait(self, event: asyncio.Event, deadline: float | None) -> bool:
         """Until `event` is set (True) or `monotonic()` reaches `deadline` (False; None: no deadline)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """`seconds` of this clock (so a clock is also a `smtui.core.logs.Clock`)."""
         ...
 
     def add_worker(self, worker: Worker) -> Callable[[], None]:
@@ -113,13 +117,11 @@ class RealClock:
             return event.is_set()
         return True
 
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
     def add_worker(self, worker: Worker) -> Callable[[], None]:
         return lambda: None
-
-
-async def sleep(clock: Clock, seconds: float) -> None:
-    """`seconds` of this clock."""
-    await clock.wait(asyncio.Event(), clock.monotonic() + seconds)
 
 
 ORIGIN = 1000.0  # a manual clock's first monotonic reading (not 0: nothing may take 0 for "never")
@@ -166,6 +168,9 @@ class ManualClock:
             waiter.cancel()
             timer.cancel()  # done: `advance` drops it from the heap
         return event.is_set()
+
+    async def sleep(self, seconds: float) -> None:
+        await self.wait(asyncio.Event(), self._monotonic + seconds)
 
     def add_worker(self, worker: Worker) -> Callable[[], None]:
         self._workers.append(worker)

@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from smtui.core.budget import ATTEMPTS, CallBudget
 from smtui.core.client import SageMakerClient
-from smtui.core.clock import Activity, Clock, sleep
+from smtui.core.clock import Activity, Clock
 from smtui.core.definition import DefinitionError
 from smtui.core.errors import AwsError
 from smtui.core.events import (
@@ -132,7 +132,7 @@ class Requests:
                     self._emit(
                         RequestWaiting(request, f"waiting: throttled by AWS ({error.code}), trying again")
                     )
-                    await sleep(self.clock, THROTTLED_RETRY)
+                    await self.clock.sleep(THROTTLED_RETRY)
                     continue
                 answer = RequestFailed(request, str(error))
             except DefinitionError as error:
@@ -157,7 +157,7 @@ class Requests:
                 if request is not None and not told and wait > SLOW_BUDGET:
                     self._emit(RequestWaiting(request, "waiting for the call budget"))
                     told = True
-                await sleep(self.clock, max(wait, 0.01))
+                await self.clock.sleep(max(wait, 0.01))
         finally:
             budget.waiting -= 1
 
