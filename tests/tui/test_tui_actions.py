@@ -213,7 +213,7 @@ async def test_a_bug_in_a_worker_is_one_toast_and_the_app_goes_on(
     async def broken(client: object, job_arn: str) -> None:
         raise TypeError("describe_job() got an unexpected keyword argument 'Name'")
 
-    monkeypatch.setattr(execution_screen, "describe_job", broken)
+    monkeypatch.setattr(execution_screen, "describe_step_resource", broken)
     async with tui(emu, toasts=True) as (app, pilot):
         screen = app.screen
         await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)

@@ -16,16 +16,16 @@ from textual.events import Resize
 from textual.widgets import Footer, Static, Tree
 
 from smtui.core.errors import AwsError
-from smtui.core.jobs import JobInfo, describe_job, job_kind
-from smtui.core.model import Execution, StepNode
+from smtui.core.jobs import JobInfo, describable, describe_step_resource
+from smtui.core.model import Execution, ModelPackage, StepNode
 from smtui.core.timing import execution_elapsed, step_elapsed
 from smtui.tui import format as fmt
 from smtui.tui.format import aws_message
 from smtui.tui.host import Host
 from smtui.tui.palette import PaletteCommand
-from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.screens.step_acting import StepActingScreen
 from smtui.tui.widgets.status_bar import StatusBar
-from smtui.tui.widgets.step_details import StepDetails, job_rows, parameters_panel, step_panel
+from smtui.tui.widgets.step_details import StepDetails, job_rows, package_rows, parameters_panel, step_panel
 from smtui.tui.widgets.step_tree import StepTreeView
 
 JOB_REFRESH = 5.0  # seconds before the selected step's running job is described again
@@ -51,8 +51,9 @@ def summary(execution: Execution | None, progress: tuple[int, int] | None, now: 
     return line
 
 
-class ExecutionScreen(ActingScreen):
-    """Opened with Enter on the executions table; Escape goes back."""
+class ExecutionScreen(StepActingScreen):
+    """Opened with Enter on the executions table; Escape goes back. The step actions (`b`, `A`, `R`) are
+    `StepActingScreen`'s."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "app.pop_screen", "Back", id="execution.back"),
@@ -78,7 +79,7 @@ class ExecutionScreen(ActingScreen):
         self._had_job = False
         self._summary_shown: Text | None = None
         self._details_shown: tuple[object, str] | None = None
-        self._jobs: dict[str, JobInfo] = {}
+        self._jobs: dict[str, JobInfo | ModelPackage] = {}
         self._job_fetched: dict[str, float] = {}
         self._job_loading: set[str] = set()
 
@@ -94,14 +95,6 @@ class ExecutionScreen(ActingScreen):
 
     def _now(self) -> Any:
         return self.smtui.session.now()
-
-    @property
-    def execution(self) -> Execution | None:
-        return self.smtui.session.monitor.executions.get(self.arn)
-
-    @property
-    def tree_view(self) -> StepTreeView:
-        return self.query_one(StepTreeView)
 
     def on_mount(self) -> None:
         self._ready = True
@@ -173,12 +166,17 @@ class ExecutionScreen(ActingScreen):
         node = self.tree_view.selected_step()
         job_arn = node.run.job_arn if node is not None and node.run is not None else None
         rows: list[tuple[str, Text | str]] = []
-        if job_arn is not None and job_kind(job_arn) is not None:
+        if job_arn is not None and describable(job_arn):
             job = self._jobs.get(job_arn)
-            rows = job_rows(job) if job is not None else [("Job status", Text("loading…", style="dim"))]
+            if isinstance(job, ModelPackage):
+                rows = package_rows(job)
+            else:
+                rows = job_rows(job) if job is not None else [("Job status", Text("loading…", style="dim"))]
             fetched = self._job_fetched.get(job_arn)
+            # A package's approval can change from elsewhere at any time: read again as a running job is.
+            settled = isinstance(job, JobInfo) and job.is_done
             stale = fetched is None or (
-                job is not None and not job.is_done and monotonic() - fetched > JOB_REFRESH
+                job is not None and not settled and monotonic() - fetched > JOB_REFRESH
             )
             if stale and job_arn not in self._job_loading:
                 self._job_loading.add(job_arn)
@@ -193,11 +191,16 @@ class ExecutionScreen(ActingScreen):
         self._details_shown = (shape, duration)
         self.query_one(StepDetails).update(Group(step_panel(node, self._now(), rows)), layout=layout)
 
+    def package_changed(self, package_arn: str) -> None:
+        self._job_fetched.pop(package_arn, None)  # read again at once
+        self._details()
+
     @work(group="job", exit_on_error=False)
     async def _fetch_job(self, job_arn: str) -> None:
-        """DescribeXJob for the selected step, on demand; the details show what it said (or why not)."""
+        """DescribeXJob (or DescribeModelPackage) for the selected step, on demand; the details show what it
+        said (or why not)."""
         try:
-            job = await describe_job(self.smtui.session.catalog, job_arn)
+            job = await describe_step_resource(self.smtui.session.catalog, job_arn)
         except AwsError as error:
             self.notify(aws_message(error), title="Job details unavailable", severity="warning", timeout=4)
             return
@@ -255,6 +258,7 @@ class ExecutionScreen(ActingScreen):
             "execution: rerun", "Start a new run with the same parameters", "rerun_execution"
         )
         yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
+        yield from self.step_palette_commands()
         yield PaletteCommand("step: copy job ARN", "Copy the selected step's job ARN", "copy_job_arn")
         yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")
         yield PaletteCommand("execution: back", "Back to the executions", "app.pop_screen")
