@@ -27,10 +27,12 @@ from smtui.tui.widgets.step_details import package_rows
 class ApprovalScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     """Dismissed with the status set ("Approved" / "Rejected"), None when cancelled."""
 
+    # Not priority bindings: those run before the focused Input has taken the keys typed just before
+    # (seen in tmux: "looks good" then ctrl+s at once sent no note).
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "cancel", "Cancel", id="approval.cancel"),
-        Binding("ctrl+s", "decide(True)", "Approve", id="approval.approve", priority=True),
-        Binding("ctrl+f", "decide(False)", "Reject", id="approval.reject", priority=True),
+        Binding("ctrl+s", "decide(True)", "Approve", id="approval.approve"),
+        Binding("ctrl+f", "decide(False)", "Reject", id="approval.reject"),
     ]
 
     def __init__(self, host: Host, found: RegisteredPackage) -> None:

@@ -27,10 +27,12 @@ from smtui.tui.screens.confirm import ConfirmScreen
 class CallbackScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     """Dismissed with "success" or "failure" once the answer is sent, None when cancelled."""
 
+    # Not priority bindings: those run before the focused Input has taken the keys typed just before
+    # (seen in tmux: "looks good" then ctrl+s at once sent no note).
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "cancel", "Cancel", id="callback.cancel"),
-        Binding("ctrl+s", "succeed", "Send success", id="callback.success", priority=True),
-        Binding("ctrl+f", "fail", "Send failure", id="callback.failure", priority=True),
+        Binding("ctrl+s", "succeed", "Send success", id="callback.success"),
+        Binding("ctrl+f", "fail", "Send failure", id="callback.failure"),
     ]
 
     def __init__(self, host: Host, waiting: WaitingCallback, label: str) -> None:
@@ -53,7 +55,9 @@ class CallbackScreen(ReportsWorkerFailures, ModalScreen[str | None]):
                     yield Label("[b]Success[/b]: the step declares no outputs")
                 for output in self.waiting.outputs:
                     yield Label(Text.assemble((output.name, "bold"), "  ", (output.type, "dim")))
-                    yield Input(id=f"output-{output.name}", name=output.name)
+                    yield Input(
+                        placeholder=f"{output.type}, or empty", id=f"output-{output.name}", name=output.name
+                    )
                 yield Label("[b]Failure[/b] reason  [dim]≤ 256 characters[/dim]")
                 yield Input(placeholder="why the step fails", id="failure-reason")
             yield Static(id="callback-error")
