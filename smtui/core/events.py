@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from smtui.core.jobs import JobInfo
+from smtui.core.jobs import StepResource
 from smtui.core.model import Parameter
 
 
@@ -63,9 +63,10 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class JobDescribed:
-    """The answer to `want_job`: the job as DescribeTrainingJob (or Processing, Transform) just told it."""
+    """The answer to `want_job`: the job as DescribeTrainingJob (or Processing, Transform) just told it, or
+    the model package a RegisterModel step registered, as DescribeModelPackage told it."""
 
-    job: JobInfo
+    job: StepResource
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The job behind a step (DescribeTrainingJob, DescribeProcessingJob, DescribeTransformJob): a domain object.
+"""The job behind a step (DescribeTrainingJob, DescribeProcessingJob, DescribeTransformJob): a domain object;
+and the model package a RegisterModel step registered (DescribeModelPackage), for its approval status.
 
 Added for the TUI's step details: status, instance type, times, final metrics. Fetched on demand for the step
 the user selects, never polled in bulk.
@@ -9,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from smtui.core import convert
+from smtui.core.model import ModelPackage
 
 # ARN resource type → (operation, name parameter, field prefix, resources member)
 _KINDS: dict[str, tuple[str, str, str, str]] = {
@@ -78,3 +82,24 @@ async def describe_job(client: _Caller, job_arn: str) -> JobInfo | None:
         failure_reason=reply.get("FailureReason") or reply.get("ExitMessage"),
         metrics=metrics,
     )
+
+
+StepResource = JobInfo | ModelPackage  # what the step details show beside a step (`describe_step_resource`)
+
+
+def is_model_package(arn: str) -> bool:
+    """`arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>` (Metadata.RegisterModel.Arn)."""
+    return arn.split(":", 5)[-1].startswith("model-package/")
+
+
+def describable(arn: str) -> bool:
+    """Whether `describe_step_resource` reads something for this ARN."""
+    return job_kind(arn) is not None or is_model_package(arn)
+
+
+async def describe_step_resource(client: _Caller, arn: str) -> JobInfo | ModelPackage | None:
+    """What the step details show beside the step: its job, or the model package it registered (one
+    Describe call); None for other ARNs."""
+    if is_model_package(arn):
+        return convert.model_package(await client.call("describe_model_package", ModelPackageName=arn))
+    return await describe_job(client, arn)

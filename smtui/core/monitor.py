@@ -66,7 +66,7 @@ from smtui.core.events import (
     RequestWaiting,
     StepsChanged,
 )
-from smtui.core.jobs import JobInfo
+from smtui.core.jobs import StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.polls import Polls
 from smtui.core.requests import Requests
@@ -269,14 +269,15 @@ class Monitor(Polls):
     def unwatch(self, execution_arn: str) -> None:
         self._watched.discard(execution_arn)
 
-    def job(self, job_arn: str) -> JobInfo | None:
-        """The job (of a step) as last described by `want_job`."""
+    def job(self, job_arn: str) -> StepResource | None:
+        """The job (or model package) of a step as last described by `want_job`."""
         return self.requests.job(job_arn)
 
-    def want_job(self, job_arn: str) -> None:
-        """Describe a step's job, ahead of the polls; answered by `JobDescribed` (or `RequestWaiting`,
-        `RequestFailed`). A finished job is described once: `job()` has it."""
-        self.requests.want_job(job_arn)
+    def want_job(self, job_arn: str, *, fresh: bool = False) -> None:
+        """Describe a step's job (or the model package it registered), ahead of the polls; answered by
+        `JobDescribed` (or `RequestWaiting`, `RequestFailed`). A finished job is described once: `job()`
+        has it. `fresh`: now, whatever the pace (the user just changed it)."""
+        self.requests.want_job(job_arn, fresh=fresh)
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:
         """Read a pipeline's parameters (the start form), ahead of the polls; answered by

@@ -36,7 +36,7 @@ from smtui.core.events import (
     RequestKind,
     RequestWaiting,
 )
-from smtui.core.jobs import JobInfo, describe_job, job_kind
+from smtui.core.jobs import JobInfo, StepResource, describable, describe_step_resource
 
 log = logging.getLogger(__name__)
 
@@ -66,25 +66,27 @@ class Requests:
         self._emit = emit
         self._wake = wake  # the scheduler: a call ended, a slot is free
         self._now = now
-        self._jobs: dict[str, JobInfo] = {}
+        self._jobs: dict[str, StepResource] = {}
         self._answered: dict[Request, float] = {}  # when each paced request last got its answer
         self._pending: dict[Request, asyncio.Task[None]] = {}
 
-    def job(self, job_arn: str) -> JobInfo | None:
-        """The job as last described, if it was."""
+    def job(self, job_arn: str) -> StepResource | None:
+        """The job (or model package) as last described, if it was."""
         return self._jobs.get(job_arn)
 
-    def want_job(self, job_arn: str) -> None:
-        """Describe this job unless it is known to be finished, or was described (or failed) less than
-        `refresh` seconds ago, or is being described. ARNs of other resources are ignored."""
-        if job_kind(job_arn) is None:
+    def want_job(self, job_arn: str, *, fresh: bool = False) -> None:
+        """Describe this job (or model package) unless it is a job known to be finished, or was described
+        (or failed) less than `refresh` seconds ago, or is being described; `fresh`: whatever the pace (the
+        user just changed it). A package is never settled: its approval may change from elsewhere. ARNs of
+        other resources are ignored."""
+        if not describable(job_arn):
             return
         known = self._jobs.get(job_arn)
-        if known is not None and known.is_done:
+        if isinstance(known, JobInfo) and known.is_done:
             return
         request = Request(RequestKind.JOB, job_arn)
         answered = self._answered.get(request)
-        if answered is not None and self._now() - answered < self.refresh:
+        if not fresh and answered is not None and self._now() - answered < self.refresh:
             return
         self._ask(request, self._describe_job)
 
@@ -167,9 +169,9 @@ class Requests:
             self._wake()
 
     async def _describe_job(self, job_arn: str) -> JobDescribed:
-        job = await describe_job(self.client, job_arn)
-        if job is None:  # `want_job` asks only for kinds `describe_job` knows
-            raise ValueError(f"not a training, processing or transform job: {job_arn}")
+        job = await describe_step_resource(self.client, job_arn)
+        if job is None:  # `want_job` asks only for what `describe_step_resource` knows
+            raise ValueError(f"not a job or a model package: {job_arn}")
         self._jobs[job_arn] = job
         return JobDescribed(job)
 

@@ -18,7 +18,7 @@ from smtui.core.model import Execution, Pipeline, StepTree
 
 if TYPE_CHECKING:
     from smtui.core.actions import Actions
-    from smtui.core.jobs import JobInfo
+    from smtui.core.jobs import StepResource
     from smtui.core.monitor import Health
     from smtui.core.step_logs import StepLogs
 
@@ -42,8 +42,8 @@ class MonitorView(Protocol):
     def set_visible(self, arns: Iterable[str]) -> None: ...
     def want_parameters(self, arns: Iterable[str]) -> None: ...
     def drop_parameter_wants(self) -> None: ...
-    def job(self, job_arn: str) -> JobInfo | None: ...
-    def want_job(self, job_arn: str) -> None: ...
+    def job(self, job_arn: str) -> StepResource | None: ...
+    def want_job(self, job_arn: str, *, fresh: bool = False) -> None: ...
     def want_pipeline_parameters(self, pipeline_name: str) -> None: ...
 
 
@@ -142,10 +142,10 @@ class EmptyMonitor:
     def drop_parameter_wants(self) -> None:
         return None
 
-    def job(self, job_arn: str) -> JobInfo | None:
+    def job(self, job_arn: str) -> StepResource | None:
         return None
 
-    def want_job(self, job_arn: str) -> None:
+    def want_job(self, job_arn: str, *, fresh: bool = False) -> None:
         return None  # asked again of the real monitor when it comes (`session_changed`)
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from smtui.core.jobs import JobInfo
-from smtui.core.model import Execution, StepNode
+from smtui.core.model import Execution, ModelPackage, StepNode
 from smtui.core.timing import step_elapsed
 from smtui.tui import format as fmt
 
@@ -42,10 +42,28 @@ def job_rows(job: JobInfo) -> list[tuple[str, Text | str]]:
     return rows
 
 
+APPROVAL_STYLES = {"Approved": "bold green", "Rejected": "bold red", "PendingManualApproval": "bold yellow"}
+
+
+def package_rows(package: ModelPackage) -> list[tuple[str, Text | str]]:
+    """The model package a RegisterModel step registered, as DescribeModelPackage says now."""
+    rows: list[tuple[str, Text | str]] = []
+    if package.group:
+        version = f", version {package.version}" if package.version is not None else ""
+        rows.append(("Group", f"{package.group}{version}"))
+    status = package.approval_status or "?"
+    rows.append(("Approval", Text(status, style=fmt.styled(APPROVAL_STYLES.get(status, "bold")))))
+    if package.approval_description:
+        rows.append(("Note", package.approval_description))
+    return rows
+
+
 def step_panel(
     node: StepNode | None, now: datetime, job: Sequence[tuple[str, Text | str]] = ()
 ) -> RenderableType:
-    """Everything known about one step; `job` adds what DescribeXJob said (status, instance, metrics)."""
+    """Everything known about one step; `job` adds what DescribeXJob said (status, instance, metrics), or
+    DescribeModelPackage (approval status and note). A Lambda or Callback step's output parameters are
+    listed as `→ name`."""
     if node is None:
         return Text("No step selected.", style="bright_black")
     table = _table()
@@ -68,7 +86,7 @@ def step_panel(
         if run.cache_source_arn:
             table.add_row("Cache hit", run.cache_source_arn)
         if run.job_arn:
-            table.add_row("Job", run.job_arn)
+            table.add_row("Model package" if run.metadata_kind == "RegisterModel" else "Job", run.job_arn)
         if run.condition_outcome is not None:
             table.add_row("Outcome", str(run.condition_outcome).lower())
         if run.iteration_index is not None:
