@@ -107,19 +107,25 @@ class StreamsReader:
         self.end_ms = source.end_ms  # unused: a job's streams are the job's alone
         self.tokens: dict[str, str | None] = {}
         self._reads = 0
+        self._first: int | None = None  # the read that found the first stream
         self._offset: int | None = None  # ms: service time − client clock, a lower bound
         self._held: list[LogLine] = []  # read, not shown yet: newer than what every stream was read to
 
     async def pages(self, *, final: bool = False) -> AsyncIterator[list[LogLine]]:
         source = self.source
         prefix = source.stream_prefix or ""
-        # Streams appear as instances start: look at every read until there are as many as the job writes
-        # (for the first few reads only: an instance may never log), then every few reads, and at the
-        # final one.
-        missing = len(self.tokens) < source.streams and self._reads < REDISCOVER_EVERY
+        # Streams appear as instances start (a job's container starts minutes after the job when its
+        # instances take long to provision): look at every read until the first stream appears, then at
+        # every read until there are as many as the job writes (for a few reads only: an instance may
+        # never log), then every few reads, and at the final one.
+        missing = len(self.tokens) < source.streams and (
+            self._first is None or self._reads - self._first < REDISCOVER_EVERY
+        )
         if final or missing or self._reads % REDISCOVER_EVERY == 0:
             for name in await self.logs.streams(source.group, prefix):
                 self.tokens.setdefault(name, None)
+            if self.tokens and self._first is None:
+                self._first = self._reads
         self._reads += 1
         clock = self.logs.clock
         began = _ms(clock.monotonic())

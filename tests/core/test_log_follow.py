@@ -515,3 +515,27 @@ async def test_a_busy_log_is_read_whole_page_after_page_in_time_order(
     for at, event in seen.lines:  # the backlog at once (page after page, at the budget's pace), then live
         written = max(event.timestamp / 1000, start)
         assert at + start - written <= 5.0, (event.message, at + start - written)
+
+
+@pytest.mark.parametrize("mode", ["filter", "streams"])
+async def test_the_first_lines_show_as_soon_as_a_late_container_writes_them(
+    client: SageMakerClient, emu: EmulatorProcess, mode: str
+) -> None:
+    # `late-*` Preprocess provisions for ~14 s before its container writes a first line (scenario.toml):
+    # seven reads find no stream of the job. The first lines still come at the next read.
+    earlier = name("cf")  # another processing job logged before: the log group exists, empty for this job
+    emu.create_pipeline(earlier, CF)
+    assert emu.run_until_done(emu.start_execution(earlier)) == "Succeeded"
+    pipeline = name("late")
+    emu.create_pipeline(pipeline, CF)
+    arn = emu.start_execution(pipeline)
+    advance_until(emu, arn, "Preprocess", "Executing")
+    start = emu._control("health")["now"]
+    seen = await follow(client, emu, arn, "Preprocess", mode=mode, max_interval=2.0)  # never backs off
+    job = step_job(emu, arn, "Preprocess")
+    assert seen.final is LogState.ENDED
+    assert seen.events == job_events(emu, job)
+    assert seen.events[0].timestamp / 1000 - start > 10
+    for at, event in seen.lines:  # a read every 2 s, and the calls of a read at the budget's 2 a second
+        written = max(event.timestamp / 1000, start)
+        assert at + start - written <= 3.0, (event.message, at + start - written)
