@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import boto3
-from emulator_proc import CREDS, EmulatorProcess
+from emulator_proc import CREDS, DEFINITIONS, EmulatorProcess
 from test_requests import until
 
 from smtui.core.client import SageMakerClient
@@ -20,99 +20,14 @@ from smtui.core.jobs import JobChannel, JobOutput, describe_job
 from smtui.core.monitor import Monitor
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
-METRICS = [
-    {"Name": "train:loss", "Regex": r"train_loss=([0-9\.]+)"},
-    {"Name": "validation:auc", "Regex": r"val_auc: ([0-9\.]+)"},
-]
-
-DEFINITION: dict[str, Any] = {
-    "Version": "2020-12-01",
-    "Parameters": [],
-    "Steps": [
-        {
-            "Name": "Prep",
-            "Type": "Processing",
-            "Arguments": {
-                "ProcessingResources": {
-                    "ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 2, "VolumeSizeInGB": 30}
-                },
-                "AppSpecification": {"ImageUri": f"{IMAGE}/prep:1"},
-                "Environment": {"MODE": "full"},
-                "ProcessingInputs": [
-                    {
-                        "InputName": "raw",
-                        "S3Input": {
-                            "S3Uri": "s3://bucket/raw",
-                            "LocalPath": "/opt/ml/processing/input/raw",
-                            "S3DataType": "S3Prefix",
-                            "S3InputMode": "File",
-                        },
-                    }
-                ],
-                "ProcessingOutputConfig": {
-                    "Outputs": [
-                        {
-                            "OutputName": "train",
-                            "S3Output": {
-                                "S3Uri": "s3://bucket/prepared/train",
-                                "LocalPath": "/opt/ml/processing/train",
-                                "S3UploadMode": "EndOfJob",
-                            },
-                        }
-                    ]
-                },
-                "RoleArn": ROLE,
-            },
-        },
-        {
-            "Name": "Train",
-            "Type": "Training",
-            "DependsOn": ["Prep"],
-            "Arguments": {
-                "AlgorithmSpecification": {
-                    "TrainingImage": f"{IMAGE}/train:2",
-                    "TrainingInputMode": "File",
-                    "MetricDefinitions": METRICS,
-                },
-                "HyperParameters": {"epochs": "8", "lr": "0.01"},
-                "Environment": {"SEED": "7"},
-                "InputDataConfig": [
-                    {
-                        "ChannelName": "train",
-                        "DataSource": {
-                            "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/prepared/train"}
-                        },
-                        "ContentType": "text/csv",
-                    }
-                ],
-                "OutputDataConfig": {"S3OutputPath": "s3://bucket/models"},
-                "ResourceConfig": {"InstanceType": "ml.g5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
-                "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
-                "RoleArn": ROLE,
-            },
-        },
-        {
-            "Name": "Score",
-            "Type": "Transform",
-            "DependsOn": ["Train"],
-            "Arguments": {
-                "ModelName": "model-a",
-                "TransformInput": {
-                    "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://bucket/score"}},
-                    "ContentType": "text/csv",
-                },
-                "TransformOutput": {"S3OutputPath": "s3://bucket/scored"},
-                "TransformResources": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
-            },
-        },
-    ],
-}
+# A Processing, a Training (with MetricDefinitions, hyperparameters, environment) and a Transform step.
+DEFINITION = (DEFINITIONS / "job-details.json").read_text()
+METRICS = json.loads(DEFINITION)["Steps"][1]["Arguments"]["AlgorithmSpecification"]["MetricDefinitions"]
 
 
 def start(emu: EmulatorProcess) -> str:
     name = f"jobs-{uuid.uuid4().hex[:8]}"
-    emu.create_pipeline(name, json.dumps(DEFINITION))
+    emu.create_pipeline(name, DEFINITION)
     return emu.start_execution(name)
 
 
