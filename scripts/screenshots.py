@@ -60,6 +60,8 @@ SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
     ("start", (100, 30), ["start"]),
     ("keys", (100, 40), ["question_mark"]),
     ("filter", (120, 24), ["slash", *"churn", "enter", "S"]),
+    # The Train step of a failed churn run (its job finished): Info, Input, Output, the metrics' sparklines.
+    ("job-details", (160, 50), ["slash", *"churn", "enter", "S", "down", "enter", "down"]),
 ]
 
 
