@@ -71,6 +71,8 @@ SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
         (120, 30),
         ["slash", *"nightly-etl status:executing", "clock+180", "enter", "down", "enter", "b", *"125000"],
     ),
+    # The Train step of a failed churn run (its job finished): Info, Input, Output, the metrics' sparklines.
+    ("job-details", (160, 50), ["slash", *"churn", "enter", "S", "down", "enter", "down"]),
 ]
 
 

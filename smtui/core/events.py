@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from smtui.core.jobs import StepResource
+from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Parameter
 
 
@@ -51,6 +51,7 @@ class HealthChanged:
 class RequestKind(StrEnum):
     JOB = "job"  # `Monitor.want_job`: the subject is the job's ARN
     PIPELINE_PARAMETERS = "pipeline-parameters"  # `Monitor.want_pipeline_parameters`: the pipeline's name
+    METRIC_HISTORY = "metric-history"  # `Monitor.want_metric_history`: the job's ARN
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,13 @@ class JobDescribed:
     the model package a RegisterModel step registered, as DescribeModelPackage told it."""
 
     job: StepResource
+
+
+@dataclass(frozen=True, slots=True)
+class MetricHistoryRead:
+    """The answer to `want_metric_history`: a training job's metric values, as its log lines gave them."""
+
+    history: MetricHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,7 @@ MonitorEvent = (
     | HealthChanged
     | JobDescribed
     | PipelineParametersRead
+    | MetricHistoryRead
     | RequestWaiting
     | RequestFailed
 )

@@ -66,7 +66,7 @@ from smtui.core.events import (
     RequestWaiting,
     StepsChanged,
 )
-from smtui.core.jobs import StepResource
+from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.polls import Polls
 from smtui.core.requests import Requests
@@ -278,6 +278,15 @@ class Monitor(Polls):
         `JobDescribed` (or `RequestWaiting`, `RequestFailed`). A finished job is described once: `job()`
         has it. `fresh`: now, whatever the pace (the user just changed it)."""
         self.requests.want_job(job_arn, fresh=fresh)
+
+    def metric_history(self, job_arn: str) -> MetricHistory | None:
+        """The training job's metric history (from its log lines) as last read by `want_metric_history`."""
+        return self.requests.metric_history(job_arn)
+
+    def want_metric_history(self, job_arn: str) -> None:
+        """Read the job's metric lines (once when it has ended, at most every 30 s while it runs); the
+        answer is a `MetricHistoryRead` event. Asked after `want_job`: the description says which lines."""
+        self.requests.want_metric_history(job_arn)
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:
         """Read a pipeline's parameters (the start form), ahead of the polls; answered by

@@ -24,19 +24,15 @@ def _table() -> Table:
 
 
 def job_rows(job: JobInfo) -> list[tuple[str, Text | str]]:
-    """The job's own view: status, instance, times, final metrics (DescribeXJob)."""
+    """The job's status, times and failure (DescribeXJob), among the step's rows."""
     status = Text(job.status, style=fmt.styled("bold red") if job.status == "Failed" else "bold")
     if job.secondary_status and job.secondary_status != job.status:
         status.append(f" ({job.secondary_status})", style="dim")
     rows: list[tuple[str, Text | str]] = [("Job status", status)]
-    if job.instance_type:
-        count = f"{job.instance_count} × " if job.instance_count else ""
-        rows.append(("Instance", f"{count}{job.instance_type}"))
     if job.started:
         span = fmt.timestamp(job.started) + (f" → {fmt.timestamp(job.ended)}" if job.ended else "")
         rows.append(("Job times", span))
-    for name, value in job.metrics:
-        rows.append((name, f"{value:.4g}"))
+    # Instance, image, inputs, outputs and metrics: the sections below (`job_panel`).
     if job.failure_reason:
         rows.append(("Job failure", Text(job.failure_reason, style=fmt.styled("red"))))
     return rows
