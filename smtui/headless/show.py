@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import click
 
@@ -11,20 +11,22 @@ from smtui.core.client import SageMakerClient
 from smtui.core.format import EXECUTION_GLYPHS, format_duration, tree_lines
 from smtui.core.model import Execution, StepRun, StepTree
 from smtui.core.timeline import build_timeline, timeline_lines
-from smtui.core.timing import execution_elapsed
-from smtui.headless.common import aws_options, print_json, run, target_from
+from smtui.core.timing import Remaining, execution_elapsed, remaining
+from smtui.headless.common import aws_options, print_json, run, success_history, target_from
 from smtui.headless.snapshot import Watcher, pipeline_hint, snapshot_json
 
 
 async def fetch(
     client: SageMakerClient, ref: str
-) -> tuple[Execution, StepTree, datetime, tuple[StepRun, ...]]:
+) -> tuple[Execution, StepTree, datetime, tuple[StepRun, ...], Remaining]:
     """The execution, its tree, the server's time (elapsed times are measured against it), every listed
     step entry (the timeline draws each attempt)."""
     arn = await client.resolve_execution(ref)
     watcher = Watcher(client, arn, pipeline_hint(ref))
     found, tree = await watcher.look()
-    return found, tree, client.now(), watcher.runs
+    history = await success_history(client, [found.pipeline_name]) if found.is_active else []
+    now = client.now()
+    return found, tree, now, watcher.runs, remaining(found, history, now)
 
 
 @click.command("show")
@@ -44,9 +46,9 @@ def show_command(
     EXECUTION is a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest.
     """
     target, _ = target_from(profile, region, endpoint_url)
-    found, tree, now, runs = run(target, lambda client: fetch(client, execution))
+    found, tree, now, runs, left = run(target, lambda client: fetch(client, execution))
     if as_json:
-        print_json(snapshot_json(found, tree, now))
+        print_json(snapshot_json(found, tree, now, left))
         return
     done, total = tree.progress
     title = f" ({found.display_name})" if found.display_name else ""
@@ -56,6 +58,8 @@ def show_command(
         f"  {done}/{total} steps  {format_duration(execution_elapsed(found, now))}"
     )
     click.echo(f"  {found.arn}")
+    if found.is_active:
+        click.echo(f"  time left: {_left_text(left)}")
     if found.failure_reason:
         click.echo(f"  failure: {found.failure_reason}")
     if timeline:
@@ -65,3 +69,11 @@ def show_command(
         lines = tree_lines(tree, now)
     for line in lines:
         click.echo(line)
+
+
+def _left_text(left: Remaining) -> str:
+    if left.seconds is not None:
+        return f"~{format_duration(timedelta(seconds=left.seconds))} (median of the last successful runs)"
+    if left.note == "longer-than-history":
+        return "unknown: already longer than every earlier successful run"
+    return "unknown: no earlier successful run to estimate from"

@@ -9,7 +9,7 @@ from typing import Any
 from smtui.core.client import SageMakerClient
 from smtui.core.definition import DefinitionError, StepGraph, parse_definition
 from smtui.core.model import Execution, StepRun, StepTree
-from smtui.core.timing import step_elapsed
+from smtui.core.timing import Remaining, step_elapsed
 from smtui.core.tree import build_tree, latest_runs, tree_without_definition
 from smtui.headless.common import execution_json, iso
 
@@ -90,10 +90,12 @@ def tree_json(tree: StepTree, now: datetime) -> list[dict[str, Any]]:
     return out
 
 
-def snapshot_json(execution: Execution, tree: StepTree, now: datetime) -> dict[str, Any]:
+def snapshot_json(
+    execution: Execution, tree: StepTree, now: datetime, left: Remaining | None = None
+) -> dict[str, Any]:
     done, total = tree.progress
     return {
-        "execution": execution_json(execution, now),
+        "execution": execution_json(execution, now, left),
         "progress": {"done": done, "total": total},
         "steps": tree_json(tree, now),
     }
