@@ -20,6 +20,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("smtui.emulator.cli:emulator_command", "Run the local SageMaker Pipelines endpoint."),
     "ls": ("smtui.headless.ls:ls_command", "List executions across pipelines, newest first."),
     "show": ("smtui.headless.show:show_command", "Print an execution's step tree."),
+    "diff": ("smtui.headless.diff:diff_command", "Compare 2 to 8 executions side by side."),
     "wait": ("smtui.headless.wait:wait_command", "Wait for executions to finish, printing progress."),
     "start": ("smtui.headless.actions:start_command", "Start a pipeline execution (or chosen steps)."),
     "stop": ("smtui.headless.actions:stop_command", "Stop executions."),
