@@ -48,7 +48,14 @@ class ExecutionsScreen(ActingScreen):
         Binding(
             "l", "open_logs", "Logs", id="execution.logs", tooltip="Logs of the failed (or running) step"
         ),
-        Binding("a", "toggle_active", "Active", id="executions.active_only", tooltip="Only running ones"),
+        Binding(
+            "a",
+            "toggle_active",
+            "Active",
+            id="executions.active_only",
+            tooltip="Only running ones",
+            show=False,
+        ),
         Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
         Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
         Binding("x", "stop_execution", "Stop", id="execution.stop"),
