@@ -3,7 +3,7 @@
 On a throttled response the rate halves (multiplicative decrease, floor `min_rate`); while calls succeed
 it climbs back by `increase` calls/s every second (additive increase, default rate/10) up to the
 configured rate. The bucket holds at most one second of tokens, so a burst never exceeds what the rate
-allows over a second.
+allows over a second. Time is the monotonic time of the monitor's clock (`smtui.core.clock`).
 
 A user's request (an action, the details a screen asks for) acquires with `urgent=True`: it goes ahead of
 the polls, which leave the next tokens to urgent callers `waiting` for one, and the in-flight cap does not
@@ -13,9 +13,9 @@ hold it back (it is one call per key press); it still takes its token and counts
 from __future__ import annotations
 
 import contextvars
-import time
 from collections import deque
-from collections.abc import Callable
+
+from smtui.core.clock import Monotonic, RealClock
 
 # One cell per budgeted call, counting its attempts: lets the client's per-attempt listener tell the first
 # attempt (paid by `try_acquire`) from botocore's own retries (charged afterwards).
@@ -32,7 +32,7 @@ class CallBudget:
         max_in_flight: int = 8,
         min_rate: float = 0.5,
         increase: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Monotonic | None = None,
     ) -> None:
         self.max_rate = rate
         self.rate = rate
@@ -42,9 +42,9 @@ class CallBudget:
         self.max_in_flight = max_in_flight
         self.in_flight = 0
         self.waiting = 0  # urgent callers waiting for a token: `try_acquire` leaves them the next ones
-        self._clock = clock
+        self._clock = (clock or RealClock()).monotonic
         self._tokens = min(rate, 1.0)
-        self._last = clock()
+        self._last = self._clock()
         self._last_throttle: float | None = None
         self._attempts: deque[float] = deque()
 

@@ -1,5 +1,8 @@
 """What the monitor publishes: health, change events, and the answers to what screens ask for (small frozen
-dataclasses)."""
+dataclasses).
+
+`MonitorEvent` is the union of them: a subscriber (`Monitor.subscribe`) matches on its members.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from smtui.core.jobs import MetricHistory, StepResource
-from smtui.core.model import Parameter
+from smtui.core.model import Execution, Parameter
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,19 @@ class PipelinesChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ExecutionEnded:
+    """A followed execution (the monitor's `executions=`, or one it was told to `track`) has ended, and its
+    end is read: its end time and failure reason (DescribePipelineExecution) and its steps since it ended.
+    Published again if a retry runs it again and it ends again."""
+
+    arn: str
+    execution: Execution  # as it ended
+
+
+@dataclass(frozen=True, slots=True)
 class HealthChanged:
+    """The connection's health changed (connected, throttled, error)."""
+
     health: Health
 
 
@@ -106,6 +121,7 @@ MonitorEvent = (
     ExecutionsChanged
     | StepsChanged
     | PipelinesChanged
+    | ExecutionEnded
     | HealthChanged
     | JobDescribed
     | PipelineParametersRead

@@ -66,7 +66,7 @@ class LogsClient:
             max_in_flight=max_in_flight,
             min_rate=min(0.2, rate),
             increase=rate / 20,
-            clock=self.clock.monotonic,
+            clock=self.clock,
         )
         self.calls = 0  # attempts made
         self.throttles = 0

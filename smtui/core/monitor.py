@@ -27,13 +27,21 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
 - One global budget (`CallBudget`): a token bucket, a cap on calls in flight, AIMD on throttling; botocore's
   own retries are charged to it too. Each target is polled by at most one task at a time, and schedules its
   next poll only after it finished, so polls never overlap.
+- One clock (`smtui.core.clock`) for the scheduler, the budget and the store: by default loop time and the
+  server's time as the client knows it; tests hold a `ManualClock` and run hours of polling in seconds.
 - `pipelines=`, `executions=` and `estimates=False` scope the monitor to what `smtui wait` follows, and
-  `track()` follows an execution older than its pipeline's first page.
+  `track()` follows an execution older than its pipeline's first page. `ExecutionEnded` tells when each of
+  those has ended, its end time and its last steps read.
+
+The parts: `Scheduler` (`smtui.core.scheduler`: due times, the budget, the wake loop, error backoff; it
+knows nothing of SageMaker) runs polls keyed by `PollKey`; one handler per kind makes the call and merges
+it (`smtui.core.polls`, `smtui.core.statuses`); the `Planner` (`smtui.core.planner`) decides what follows.
 
 Deviations from the brief's API: extra keyword arguments `background_interval=None, history_pages=1,
 max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status_interval=None,
-visible_status_interval=None, reconcile_interval=None`; extra methods `steps_refreshed`, `runs`,
-`graph`, `nudge_pipeline`, `nudge_execution`, `track`, `backlog`; an extra event `PipelinesChanged`. Events
+visible_status_interval=None, reconcile_interval=None`; `clock=` takes a `Clock` (or, as before, a function
+giving the server's time); extra methods `steps_refreshed`, `runs`, `graph`, `nudge_pipeline`,
+`nudge_execution`, `track`, `backlog`, `settle`; extra events `PipelinesChanged` and `ExecutionEnded`. Events
 are in `smtui.core.events` (re-exported here).
 
 What screens ask for on demand (`want_job`, `want_pipeline_parameters`) and the user's actions (`act`) go
@@ -42,9 +50,6 @@ through the same budget, ahead of the polls: `smtui.core.requests`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import heapq
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -52,9 +57,11 @@ from typing import Any, TypeVar
 from smtui.core.budget import ATTEMPTS as _ATTEMPTS
 from smtui.core.budget import CallBudget
 from smtui.core.client import SageMakerClient
+from smtui.core.clock import Clock, RealClock
 from smtui.core.definition import StepGraph
 from smtui.core.errors import AwsError
 from smtui.core.events import (
+    ExecutionEnded,
     ExecutionsChanged,
     Health,
     HealthChanged,
@@ -68,13 +75,16 @@ from smtui.core.events import (
 )
 from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
-from smtui.core.polls import Polls
+from smtui.core.planner import Paces, Planner, PollKey, PollKind
+from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll
 from smtui.core.requests import Requests
-from smtui.core.statuses import REST, VISIBLE, WATCHED, Key
+from smtui.core.scheduler import Scheduler, backoff
+from smtui.core.statuses import DescribePoll, PipelinePoll
 from smtui.core.store import Store
 from smtui.core.timing import estimate_remaining
 
 __all__ = [
+    "ExecutionEnded",
     "ExecutionsChanged",
     "Health",
     "HealthChanged",
@@ -89,9 +99,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+DISCOVER = PollKey(PollKind.DISCOVER)
+REFRESH_LIMIT = 10.0  # `refresh_now` returns after this many seconds at most
 
 
-class Monitor(Polls):
+class Monitor:
     """Polls a SageMaker account/region and publishes what changed. Runs in the caller's event loop."""
 
     def __init__(
@@ -105,7 +117,7 @@ class Monitor(Polls):
         background_interval: float | None = None,
         history_pages: int = 1,
         max_in_flight: int = 8,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | Callable[[], datetime] | None = None,
         pipelines: Iterable[str] | None = None,
         executions: Iterable[str] | None = None,
         estimates: bool = True,
@@ -114,61 +126,72 @@ class Monitor(Polls):
         reconcile_interval: float | None = None,
     ) -> None:
         self.client = client
-        # `smtui wait` follows some executions: only their pipelines (names, any case) are listed, only their
-        # steps are read, and no estimate (which needs earlier runs' end times) is made.
-        self.scope = None if pipelines is None else frozenset(p.lower() for p in pipelines)
-        self.follow = None if executions is None else frozenset(executions)
-        self.estimates = estimates
-        self.active_interval = active_interval
-        self.watched_interval = watched_interval
-        self.discovery_interval = discovery_interval
-        self.background_interval = background_interval or 3 * active_interval
+        # By default the server's time (local time corrected by the skew the client observes).
+        self.clock: Clock = (
+            RealClock(client.now) if clock is None else RealClock(clock) if callable(clock) else clock
+        )
         # How fresh statuses are (`smtui.core.statuses`): at the default intervals, the execution on
         # screen every 1.5 s, rows in view every 8 s, retryable runs elsewhere every 45 s.
-        self.watched_status_interval = watched_status_interval or 1.5 * watched_interval
-        self.visible_status_interval = visible_status_interval or 1.6 * active_interval
-        self.reconcile_interval = reconcile_interval or 9 * active_interval
-        self.history_pages = history_pages
-        # By default the server's time (local time corrected by the skew the client observes).
-        self.clock = clock or client.now
-        self.budget = CallBudget(rate, max_in_flight=max_in_flight)
+        self.paces = Paces(
+            watched=watched_interval,
+            active=active_interval,
+            background=background_interval or 3 * active_interval,
+            discovery=discovery_interval,
+            watched_status=watched_status_interval or 1.5 * watched_interval,
+            visible_status=visible_status_interval or 1.6 * active_interval,
+            reconcile=reconcile_interval or 9 * active_interval,
+        )
+        self.budget = CallBudget(rate, max_in_flight=max_in_flight, clock=self.clock)
         self.store = Store(self.clock)
+        self.scheduler: Scheduler[PollKey] = Scheduler(
+            self.clock,
+            self.budget,
+            self._poll,
+            rank=self._rank,
+            on_error=self._on_error,
+            name=lambda key: key.kind.value,
+        )
+        # `smtui wait` follows some executions: only their pipelines (names, any case) are listed, only their
+        # steps are read, and no estimate (which needs earlier runs' end times) is made.
+        self.planner = Planner(
+            self.store,
+            self.scheduler,
+            self.clock,
+            self.paces,
+            self._emit,
+            scope=None if pipelines is None else frozenset(p.lower() for p in pipelines),
+            follow=None if executions is None else frozenset(executions),
+            estimates=estimates,
+        )
+        self._handlers: dict[PollKind, Handler] = {
+            PollKind.DISCOVER: DiscoverPoll(client, self.planner),
+            PollKind.PIPELINE: PipelinePoll(client, self.planner, history_pages=history_pages),
+            PollKind.STEPS: StepsPoll(client, self.planner),
+            PollKind.DEFINITION: DefinitionPoll(client, self.planner),
+            PollKind.PARAMS: ParamsPoll(client, self.planner),
+            PollKind.DESCRIBE: DescribePoll(client, self.planner),
+        }
         self._subscribers: list[Callable[[MonitorEvent], None]] = []
-        self._due: dict[Key, float] = {}
-        self._in_flight: set[Key] = set()
-        self._failures: dict[Key, int] = {}
-        self._watched: set[str] = set()
-        self._visible: set[str] | None = None
-        self._quiet: dict[str, int] = {}
-        self._reconciled: dict[str, float] = {}
-        self._deep: dict[str, set[str]] = {}
-        self._rate_origin: tuple[float, datetime] | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._workers: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
         self._health = Health()
         self._unlisten = client.add_listener(self._on_attempt)
         self.requests = Requests(
-            client, self.budget, emit=self._emit, wake=self._kick, now=self._now, refresh=active_interval
+            client,
+            self.budget,
+            self.clock,
+            emit=self._emit,
+            wake=self.scheduler.kick,
+            refresh=active_interval,
         )
 
     # -- public API ---------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._task is None:
-            self._due[("discover", "")] = self._now()
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="smtui-monitor")
+        if not self.scheduler.running:
+            self.scheduler.reschedule(DISCOVER, self.clock.monotonic())
+            self.scheduler.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        for worker in list(self._workers):
-            worker.cancel()
-        if self._workers:
-            await asyncio.gather(*self._workers, return_exceptions=True)
+        await self.scheduler.stop()
         await self.requests.close()
         self._unlisten()
 
@@ -185,31 +208,18 @@ class Monitor(Polls):
         status too (Describe) when it has ended. Idle pipelines with nothing in view are not listed:
         discovery (ListPipelines) shows whether they ran since.
         """
-        loop = asyncio.get_running_loop()
-        now = self._now()
-        self._due[("discover", "")] = now
-        for key in list(self._due):
-            self._due[key] = now
-        shown = self._watched | (set(self.store.executions) if self._visible is None else self._visible)
-        self._read_shown_now(shown, now)
-        asked = set(self._due) | set(self._in_flight)
-        self._kick()
-        start, deadline = loop.time(), loop.time() + 10.0
-        # Polled, not evented: the polls know nothing of who waits for them.
-        while loop.time() < deadline and any(  # noqa: ASYNC110
-            k in self._in_flight or self._due.get(k, start + 1) <= start for k in asked
-        ):
-            await asyncio.sleep(0.02)
+        scheduler, planner = self.scheduler, self.planner
+        now = self.clock.monotonic()
+        for key in [DISCOVER, *scheduler.due]:
+            scheduler.reschedule(key, now)
+        visible = planner.visible
+        shown = planner.watched | (set(self.store.executions) if visible is None else visible)
+        planner.read_shown_now(shown, now)
+        await scheduler.ran(set(scheduler.due) | scheduler.in_flight, REFRESH_LIMIT)
 
     async def settle(self, limit: float = 30.0) -> None:
-        """Wait until nothing is due now or in flight (used by tests, benchmarks and `refresh_now`)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        while loop.time() < deadline:
-            now = loop.time()
-            if not self._in_flight and not any(d <= now for d in self._due.values()):
-                return
-            await asyncio.sleep(0.01)
+        """Wait until nothing is due now or in flight (used by tests and benchmarks)."""
+        await self.scheduler.settle(limit)
 
     @property
     def executions(self) -> Mapping[str, Execution]:
@@ -252,22 +262,22 @@ class Monitor(Polls):
 
     def watch(self, execution_arn: str) -> None:
         """The execution open on screen: its steps and its status are read now, then at the watched pace."""
-        self._watched.add(execution_arn)
-        self._quiet.pop(execution_arn, None)
+        self.planner.watched.add(execution_arn)
+        self.planner.quiet.pop(execution_arn, None)
         execution = self.store.executions.get(execution_arn)
         if execution is not None and execution.is_active:
-            self._schedule_list(execution.pipeline_name, self._now())
-        self._want_details(execution_arn, urgent=True)
+            self.planner.schedule_list(execution.pipeline_name, self.clock.monotonic())
+        self.planner.want_details(execution_arn, urgent=True)
 
     def track(self, execution: Execution) -> None:
         """Follow this execution from now on, even if its pipeline's first page of executions (the newest
-        100) does not hold it: its pipeline's list then pages down to it while it runs."""
-        self.store.add_execution(execution)
-        self._want_details(execution.arn, urgent=True)
-        self.nudge_pipeline(execution.pipeline_name)
+        100) does not hold it: its pipeline's list then pages down to it while it runs. `ExecutionEnded`
+        tells when it has ended. Its pipeline's name is matched to ListPipelines' spelling (an ARN carries it
+        lower-cased), so before the first discovery it waits for it."""
+        self.planner.track(execution)
 
     def unwatch(self, execution_arn: str) -> None:
-        self._watched.discard(execution_arn)
+        self.planner.watched.discard(execution_arn)
 
     def job(self, job_arn: str) -> StepResource | None:
         """The job (or model package) of a step as last described by `want_job`."""
@@ -300,31 +310,30 @@ class Monitor(Polls):
     def want_parameters(self, arns: Iterable[str]) -> None:
         """Read the parameters of these executions (once each), after what is due on screen: the `/` filter
         asked for a parameter, which only executions with their parameters read can match."""
-        at = self._now()
+        at = self.clock.monotonic()
         for arn in arns:
             execution = self.store.executions.get(arn)
             if execution is not None and execution.parameters is None:
-                self._due.setdefault(("params", arn), at)
-        self._kick()
+                self.scheduler.setdefault(PollKey(PollKind.PARAMS, arn), at)
 
     def drop_parameter_wants(self) -> None:
         """Forget the parameter reads `want_parameters` asked for and not yet made (the filter changed)."""
-        for key in [k for k in self._due if k[0] == "params" and k[1] not in self._watched]:
-            del self._due[key]
+        watched = self.planner.watched
+        for key in [k for k in self.scheduler.due if k.kind is PollKind.PARAMS and k.subject not in watched]:
+            self.scheduler.cancel(key)
 
     def set_visible(self, arns: Iterable[str]) -> None:
         visible = set(arns)
-        new = visible - (self._visible or set())
-        self._visible = visible
+        new = visible - (self.planner.visible or set())
+        self.planner.visible = visible
         for arn in new:
-            self._want_details(arn, urgent=False)
+            self.planner.want_details(arn, urgent=False)
 
     def backlog(self) -> dict[str, int]:
         """Polls due now or in flight, by kind ("steps", "pipeline", "describe", ...): how far behind."""
-        now = self._now()
         counts: dict[str, int] = {}
-        for key in {k for k, t in self._due.items() if t <= now} | self._in_flight:
-            counts[key[0]] = counts.get(key[0], 0) + 1
+        for key in self.scheduler.due_now():
+            counts[key.kind] = counts.get(key.kind, 0) + 1
         return counts
 
     def last_refreshed(self, arn: str) -> datetime | None:
@@ -338,135 +347,47 @@ class Monitor(Polls):
         execution = self.store.executions.get(execution_arn)
         if execution is None:
             return None
-        return estimate_remaining(execution, self.store.by_pipeline(execution.pipeline_name), self.clock())
+        history = self.store.by_pipeline(execution.pipeline_name)
+        return estimate_remaining(execution, history, self.clock.now())
 
     def nudge_pipeline(self, pipeline_name: str) -> None:
         """Something happened to this pipeline (we started a run): list it now."""
-        self._due[("pipeline", pipeline_name)] = self._now()
-        self._kick()
+        self.planner.nudge_pipeline(pipeline_name)
 
     def nudge_execution(self, execution_arn: str) -> None:
         execution = self.store.executions.get(execution_arn)
         if execution is not None:
             self.nudge_pipeline(execution.pipeline_name)
-        self._due[("steps", execution_arn)] = self._now()
-        self._kick()
+        self.scheduler.reschedule(PollKey(PollKind.STEPS, execution_arn), self.clock.monotonic())
 
-    # -- scheduling ----------------------------------------------------------------------
+    # -- polls -------------------------------------------------------------------------------------
 
-    def _kick(self) -> None:
-        self._wake.set()
+    def _rank(self, key: PollKey, due: float) -> tuple[bool, bool, float]:
+        return self.planner.rank(key, due)
 
-    def _priority(self, key: Key) -> int:
-        kind, subject = key
-        if kind == "pipeline":
-            # A pipeline's list carries the status of every one of its executions: never background.
-            arns = self.store.active_of(subject)
-            return min([VISIBLE, *(self._exec_priority(a) for a in arns)])
-        if kind == "discover":
-            return VISIBLE
-        return self._exec_priority(subject)
-
-    def _rank(self, key: Key) -> tuple[bool, bool, float]:
-        priority = self._priority(key)
-        deadline = self._due[key] - (REST - priority) * self.active_interval
-        if key[0] == "describe" and priority == REST:
-            # The end time of an earlier run, for an estimate: it waits until the rest is a minute late.
-            deadline += 4 * self.background_interval
-        # A definition is fetched once and every later step poll of that execution needs it to mean
-        # anything (no progress bar, no tree without it): it goes ahead of recurring polls of its class.
-        return (priority != WATCHED, key[0] != "definition", deadline)
-
-    def _exec_priority(self, arn: str) -> int:
-        if arn in self._watched:
-            return WATCHED
-        if self._visible is None or arn in self._visible:
-            return VISIBLE
-        return REST
-
-    def _interval(self, priority: int) -> float:
-        return (self.watched_interval, self.active_interval, self.background_interval)[priority]
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            # One pass over every scheduled poll (hundreds with a long history): what is due, and when
-            # the next of the others is.
-            due: list[Key] = []
-            upcoming = now + 1.0
-            in_flight = self._in_flight
-            for key, at in self._due.items():
-                if key in in_flight:
-                    continue  # due again while in flight: waits for its poll to finish (it kicks)
-                if at <= now:
-                    due.append(key)
-                elif at < upcoming:
-                    upcoming = at
-            blocked = False
-            if due:
-                # The watched execution first, always (it costs at most 1/watched_interval calls/s). Then
-                # earliest deadline first with a head start of one active interval for visible rows: when
-                # the budget is short everything else stretches, what is on screen less, nothing starves.
-                # Only as many as the budget grants now are ranked (most wake-ups grant one or two).
-                room = self.budget.room()
-                blocked = room < len(due)
-                for key in heapq.nsmallest(room, due, key=self._rank):
-                    if not self.budget.try_acquire():
-                        blocked = True
-                        break
-                    self._in_flight.add(key)
-                    del self._due[key]
-                    worker = loop.create_task(self._poll(key), name=f"smtui-poll-{key[0]}")
-                    self._workers.add(worker)
-                    worker.add_done_callback(self._workers.discard)
-            if blocked and self.budget.in_flight >= self.budget.max_in_flight:
-                delay = 1.0  # a finishing poll kicks us awake
-            elif blocked:
-                delay = self.budget.wait_time()  # the next token
-            else:
-                delay = upcoming - loop.time()  # everything due was started
-            self._wake.clear()
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races with
-            # the event being set, and `stop()` would then wait forever.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(max(delay, 0.01), 1.0)):
-                    await self._wake.wait()
-
-    async def _poll(self, key: Key) -> None:
-        loop = asyncio.get_running_loop()
-        cell: list[int] = [0]
-        token = _ATTEMPTS.set(cell)
-        next_in: float | None
+    async def _poll(self, key: PollKey) -> float | None:
+        token = _ATTEMPTS.set([0])
         try:
-            next_in = await self._dispatch(key)
-            self._failures.pop(key, None)
-            self._set_health(connected=True, error=None, last_refresh=self.clock())
-        except AwsError as exc:
-            next_in = self._on_error(key, exc)
-        except Exception as exc:  # a bug in one poll must not stop the monitor
-            next_in = self._on_error(key, AwsError(type(exc).__name__, str(exc)))
+            next_in = await self._handlers[key.kind](key.subject)
         finally:
             _ATTEMPTS.reset(token)
-            self.budget.release()
-            self._in_flight.discard(key)
-        if next_in is not None:
-            previous = self._due.get(key)
-            target = loop.time() + next_in
-            self._due[key] = target if previous is None else min(previous, target)
-        self._kick()
+        self._set_health(connected=True, error=None, last_refresh=self.clock.now())
+        if key.kind not in (PollKind.DISCOVER, PollKind.PIPELINE):
+            self.planner.check_end(key.subject)  # its definition or its last steps read: ended now?
+        return next_in
 
-    def _on_error(self, key: Key, exc: AwsError) -> float | None:
-        if exc.is_not_found and key[0] != "discover":
-            return None  # deleted: stop polling it
-        failures = self._failures.get(key, 0) + 1
-        self._failures[key] = failures
+    def _on_error(self, key: PollKey, error: Exception, failures: int) -> float | None:
+        """When a failed poll runs again (None: never)."""
+        # A bug in one poll must not stop the monitor: it is retried as an error of the service would be.
+        exc = error if isinstance(error, AwsError) else AwsError(type(error).__name__, str(error))
+        if exc.is_not_found and key.kind is not PollKind.DISCOVER:
+            self.planner.forget(key)  # deleted: stop polling it
+            return None
         if exc.is_throttling:
             self._set_health()
-            return min(self._interval(self._priority(key)), 2.0)
+            return min(self.paces.steps(self.planner.key_priority(key)), 2.0)
         self._set_health(connected=not exc.is_connection, error=str(exc))
-        cap = 30.0 if exc.is_credentials else 5.0
-        return min(cap, 0.25 * 2.0 ** min(failures, 8))
+        return backoff(failures, 30.0 if exc.is_credentials else 5.0)
 
     def _on_attempt(self, operation: str, code: str | None) -> None:
         cell = _ATTEMPTS.get()

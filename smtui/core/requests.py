@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from smtui.core.budget import ATTEMPTS, CallBudget
 from smtui.core.client import SageMakerClient
+from smtui.core.clock import Activity, Clock
 from smtui.core.definition import DefinitionError
 from smtui.core.errors import AwsError
 from smtui.core.events import (
@@ -63,18 +64,21 @@ class Requests:
         self,
         client: SageMakerClient,
         budget: CallBudget,
+        clock: Clock,
         *,
         emit: Callable[[MonitorEvent], None],
         wake: Callable[[], None],
-        now: Callable[[], float],
         refresh: float,
     ) -> None:
         self.client = client
         self.budget = budget
+        self.clock = clock  # the monitor's: the budget's waits and the throttled retries are on it
         self.refresh = refresh
         self._emit = emit
         self._wake = wake  # the scheduler: a call ended, a slot is free
-        self._now = now
+        self._now = clock.monotonic
+        self._calls = Activity()  # a manual clock waits for the calls under way
+        self._unregister = clock.add_worker(self._calls)
         self._jobs: dict[str, StepResource] = {}
         self._answered: dict[Request, float] = {}  # when each paced request last got its answer
         self._pending: dict[Request, asyncio.Task[None]] = {}
@@ -134,6 +138,7 @@ class Requests:
         return await self._attempt(call)
 
     async def close(self) -> None:
+        self._unregister()
         tasks = list(self._pending.values())
         for task in tasks:
             task.cancel()
@@ -171,7 +176,7 @@ class Requests:
                     self._emit(
                         RequestWaiting(request, f"waiting: throttled by AWS ({error.code}), trying again")
                     )
-                    await asyncio.sleep(THROTTLED_RETRY)
+                    await self.clock.sleep(THROTTLED_RETRY)
                     continue
                 answer = RequestFailed(request, str(error))
             except DefinitionError as error:
@@ -196,7 +201,7 @@ class Requests:
                 if request is not None and not told and wait > SLOW_BUDGET:
                     self._emit(RequestWaiting(request, "waiting for the call budget"))
                     told = True
-                await asyncio.sleep(max(wait, 0.01))
+                await self.clock.sleep(max(wait, 0.01))
         finally:
             budget.waiting -= 1
 
@@ -204,7 +209,8 @@ class Requests:
         """One call whose token is taken: botocore's retries of it are charged, its slot released after."""
         cell = ATTEMPTS.set([0])
         try:
-            return await call()
+            with self._calls.running():
+                return await call()
         finally:
             ATTEMPTS.reset(cell)
             self.budget.release()

@@ -7,10 +7,11 @@ after a change), so a burst of polls costs one build.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from smtui.core.clock import Clock
 from smtui.core.definition import StepGraph
 from smtui.core.model import Execution, ExecutionStatus, Pipeline, StepRun, StepStatus, StepTree
 from smtui.core.tree import build_tree, tree_without_definition
@@ -19,8 +20,8 @@ from smtui.core.tree import build_tree, tree_without_definition
 class Store:
     """The monitor's state, keyed by ARN (executions) and name (pipelines)."""
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self.clock = clock
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock  # its server time (`now()`) stamps what was refreshed when
         self.pipelines: dict[str, Pipeline] = {}
         self.executions: dict[str, Execution] = {}
         self.runs: dict[str, dict[tuple[str, int], StepRun]] = {}
@@ -44,7 +45,7 @@ class Store:
 
     def set_pipelines(self, pipelines: Iterable[Pipeline]) -> tuple[set[str], set[str]]:
         """Replace the pipeline list. Returns (changed names, names whose executions need listing)."""
-        now = self.clock()
+        now = self.clock.now()
         fresh = {p.name: p for p in pipelines}
         changed = set(fresh) ^ set(self.pipelines)
         moved: set[str] = set()
@@ -90,7 +91,7 @@ class Store:
 
     def recent_successes(self, name: str, n: int) -> list[Execution]:
         done = [e for e in self.by_pipeline(name) if e.status is ExecutionStatus.SUCCEEDED and e.started]
-        done.sort(key=lambda e: e.started or self.clock(), reverse=True)
+        done.sort(key=lambda e: e.started or self.clock.now(), reverse=True)
         return done[:n]
 
     # -- executions ----------------------------------------------------------------------
@@ -135,7 +136,7 @@ class Store:
         for a failure reason the list left out. A retried execution (Failed, then Executing under the same
         ARN) loses both, and a step poll soon resets its steps."""
         old = self.executions.get(fresh.arn)
-        self.refreshed[fresh.arn] = self.clock()
+        self.refreshed[fresh.arn] = self.clock.now()
         if old is None:
             merged = fresh
             if fresh.is_active:
@@ -169,7 +170,7 @@ class Store:
         """Know an execution that no listing brought (e.g. one older than its pipeline's first page)."""
         if execution.arn not in self.executions:
             self._put(execution)
-            self.refreshed[execution.arn] = self.clock()
+            self.refreshed[execution.arn] = self.clock.now()
             self._touch(execution.arn)
 
     def update_execution(self, arn: str, **changes: Any) -> bool:
@@ -187,7 +188,7 @@ class Store:
 
     def merge_runs(self, arn: str, runs: list[StepRun], *, full: bool) -> bool:
         """Merge a (possibly partial, newest-first) step list. Returns whether anything changed."""
-        self.steps_refreshed[arn] = self.clock()
+        self.steps_refreshed[arn] = self.clock.now()
         old = self.runs.get(arn)
         merged: dict[tuple[str, int], StepRun] = {} if full or old is None else dict(old)
         for run in runs:
@@ -230,7 +231,7 @@ class Store:
         runs = list(self.runs.get(arn, {}).values())
         read_at = self.steps_refreshed.get(arn)
         tree = (
-            build_tree(graph, execution, runs, now=read_at or self.clock())
+            build_tree(graph, execution, runs, now=read_at or self.clock.now())
             if graph.steps
             else tree_without_definition(execution, runs, now=read_at)
         )

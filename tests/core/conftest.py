@@ -1,6 +1,7 @@
 """Fixtures for the core tests: a private emulator per test (call counts must be exact) with the
 deterministic scenario of `tests/definitions/scenario.toml`, a client of it, and dummy AWS credentials in the
-environment."""
+environment. A module marked `shared_emulator` gets one emulator per xdist worker instead (no other tests'
+calls reach it while a test runs: its tests count the calls made between two readings of its stats)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,21 @@ from emulator_proc import CREDS, EmulatorProcess
 from smtui.core.client import AwsTarget, SageMakerClient
 
 
+@pytest.fixture(scope="session")
+def shared_emu() -> Iterator[EmulatorProcess]:
+    process = EmulatorProcess().start()
+    yield process
+    process.stop()
+
+
 @pytest.fixture
-def emu() -> Iterator[EmulatorProcess]:
+def emu(request: pytest.FixtureRequest) -> Iterator[EmulatorProcess]:
+    """A private emulator, or the worker's (`shared_emulator`), whose faults end with the test."""
+    if request.node.get_closest_marker("shared_emulator") is not None:
+        shared: EmulatorProcess = request.getfixturevalue("shared_emu")
+        yield shared
+        shared.faults()
+        return
     process = EmulatorProcess().start()
     yield process
     process.stop()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,14 @@ class EmulatorProcess:
 
     def advance(self, seconds: float) -> None:
         self._control("clock", {"advance": seconds})
+
+    def now(self) -> datetime:
+        """The emulator's simulated time."""
+        return datetime.fromtimestamp(float(self._control("clock")["now"]), UTC)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None
 
     def faults(self, **faults: Any) -> None:
         self._control("faults", faults)

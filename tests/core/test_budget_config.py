@@ -9,75 +9,68 @@ import pytest
 from smtui.config import load_settings
 from smtui.core.actions import validate_parameters
 from smtui.core.budget import CallBudget
+from smtui.core.clock import ManualClock
 from smtui.core.model import Parameter
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_bucket_grants_the_rate_and_caps_calls_in_flight() -> None:
-    clock = FakeClock()
+async def test_bucket_grants_the_rate_and_caps_calls_in_flight() -> None:
+    clock = ManualClock()
     budget = CallBudget(4.0, max_in_flight=2, clock=clock)
     granted = 0
     for _ in range(100):  # 10 simulated seconds, releasing at once
-        clock.now += 0.1
+        await clock.advance(0.1)
         while budget.try_acquire():
             granted += 1
             budget.release()
     assert 38 <= granted <= 42  # 4 calls/s, never more than one second of burst
     assert not budget.try_acquire()  # what accrued each tenth of a second was spent: no burst left
-    clock.now += 5
+    await clock.advance(5)
     assert budget.try_acquire() and budget.try_acquire()
     assert not budget.try_acquire()  # two in flight: the cap
 
 
-def test_throttling_halves_the_rate_then_it_climbs_back() -> None:
-    clock = FakeClock()
+async def test_throttling_halves_the_rate_then_it_climbs_back() -> None:
+    clock = ManualClock()
     budget = CallBudget(10.0, clock=clock)
     budget.on_throttle()
     assert budget.rate == 5.0 and budget.throttled
     budget.on_throttle()  # the same congestion episode (within a second): no second halving
     assert budget.rate == 5.0
-    clock.now += 1.5
+    await clock.advance(1.5)
     budget.on_throttle()
     assert budget.rate == pytest.approx((5.0 + 1.5) / 2)  # climbed 1.5 s at +1/s, then halved
     for _ in range(150):  # 15 s without throttling: back to the configured rate
-        clock.now += 0.1
+        await clock.advance(0.1)
         budget.wait_time()
     assert budget.rate == 10.0 and not budget.throttled
 
 
-def test_retries_botocore_made_are_charged() -> None:
-    clock = FakeClock()
+async def test_retries_botocore_made_are_charged() -> None:
+    clock = ManualClock()
     budget = CallBudget(1.0, clock=clock)
     assert budget.try_acquire()
     budget.release()
     budget.charge(2)
-    clock.now += 2.0
+    await clock.advance(2.0)
     assert not budget.try_acquire()  # two seconds repaid the two extra attempts only
-    clock.now += 1.0
+    await clock.advance(1.0)
     assert budget.try_acquire()
 
 
-def test_a_users_call_goes_ahead_of_the_polls() -> None:
-    clock = FakeClock()
+async def test_a_users_call_goes_ahead_of_the_polls() -> None:
+    clock = ManualClock()
     budget = CallBudget(2.0, max_in_flight=1, clock=clock)
     assert budget.try_acquire()  # a poll takes the only token and the only slot
     assert not budget.try_acquire(urgent=True)  # a key press: no token yet, so it waits...
     budget.waiting += 1
-    clock.now += 0.5  # ...until the next one, which the polls leave to it
+    await clock.advance(0.5)  # ...until the next one, which the polls leave to it
     assert budget.room() == 0 and budget.wait_time() > 0 and not budget.try_acquire()
     assert budget.wait_time(urgent=True) == 0
     assert budget.try_acquire(urgent=True)  # the in-flight cap does not hold back one call per key press
     budget.waiting -= 1
     assert budget.in_flight == 2  # but it is counted: a slot and a token
     budget.release()
-    clock.now += 0.5
+    await clock.advance(0.5)
     assert not budget.try_acquire()  # the poll still holds the only slot
     budget.release()
     assert budget.try_acquire()

@@ -1,15 +1,14 @@
 """`smtui show` and `smtui wait` while another client changes what they read: a run retried between two
-reads, or while it is waited on."""
+reads, or while it is waited on (in-process, on virtual time: `virtual_time.VirtualTime`)."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable
 
 from background import Background, Smtui
 from emulator_proc import DEFINITIONS, EmulatorProcess, wait_until
+from virtual_time import VirtualTime
 
 from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.core.format import EXECUTION_GLYPHS, STEP_GLYPHS
@@ -58,32 +57,36 @@ def test_show_never_prints_a_step_running_under_a_finished_execution(
         assert "failure:" not in result.output  # running again: the old failure is gone
 
 
-async def until(predicate: Callable[[], bool], limit: float = 15.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-
-
 async def test_wait_follows_a_run_retried_elsewhere_to_its_new_end(emu: EmulatorProcess) -> None:
     failed = failed_run(emu)
     other = name("cf-other")
     emu.create_pipeline(other, CF)
     running = emu.start_execution(other)
     lines: list[str] = []
+    vt = VirtualTime(emu)
+    glyph = EXECUTION_GLYPHS
     target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
     async with SageMakerClient.create(target, max_attempts=1) as client:
-        waiting = asyncio.create_task(
-            wait_for(client, [failed, running], limit=None, interval=0.05, as_json=False, echo=lines.append)
+        waiting = asyncio.ensure_future(
+            wait_for(
+                client,
+                [failed, running],
+                limit=None,
+                interval=5.0,
+                as_json=False,
+                echo=lines.append,
+                clock=vt.clock,
+            )
         )
-        await until(lambda: any(line.startswith("✘ ") for line in lines))  # the failed run, as it was
-        await asyncio.to_thread(emu.boto().retry_pipeline_execution, PipelineExecutionArn=failed)
-        label = failed
-        await until(lambda: any(line.startswith(f"▶ {label}  Executing") for line in lines))
-        deadline = time.monotonic() + 30
-        while not waiting.done() and time.monotonic() < deadline:
-            await asyncio.to_thread(emu.advance, 15)
-            await asyncio.wait({waiting}, timeout=0.05)
-        assert await waiting == 0, lines  # both Succeeded in the end
-    ends = [line for line in lines if line.startswith(f"✔ {label}  Succeeded")]
+        failed_line = f"{glyph[ExecutionStatus.FAILED]} {failed}  Failed"
+        await vt.until(
+            lambda: any(line.startswith(failed_line) for line in lines)
+        )  # the failed run, as it was
+        emu.boto().retry_pipeline_execution(PipelineExecutionArn=failed)
+        again = f"{glyph[ExecutionStatus.EXECUTING]} {failed}  Executing"
+        await vt.until(lambda: any(line.startswith(again) for line in lines))
+        assert await vt.run(waiting) == 0, lines  # both Succeeded in the end
+    ends = [
+        line for line in lines if line.startswith(f"{glyph[ExecutionStatus.SUCCEEDED]} {failed}  Succeeded")
+    ]
     assert ends and "AlgorithmError" not in ends[-1] and "running:" not in ends[-1]
