@@ -4,7 +4,6 @@ help, the step tree's arrows, the start form's highlight, error toasts and dates
 from __future__ import annotations
 
 import re
-
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
