@@ -50,6 +50,7 @@ through the same budget, ahead of the polls: `smtui.core.requests`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -82,6 +83,8 @@ from smtui.core.scheduler import Scheduler, backoff
 from smtui.core.statuses import DescribePoll, PipelinePoll
 from smtui.core.store import Store
 from smtui.core.timing import estimate_remaining
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ExecutionEnded",
@@ -378,7 +381,10 @@ class Monitor:
 
     def _on_error(self, key: PollKey, error: Exception, failures: int) -> float | None:
         """When a failed poll runs again (None: never)."""
-        # A bug in one poll must not stop the monitor: it is retried as an error of the service would be.
+        # A bug in one poll must not stop the monitor: it is logged with its traceback (smtui's log file) and
+        # retried as an error of the service would be.
+        if not isinstance(error, AwsError):
+            log.error("a bug in the %s poll of %r", key.kind, key.subject, exc_info=error)
         exc = error if isinstance(error, AwsError) else AwsError(type(error).__name__, str(error))
         if exc.is_not_found and key.kind is not PollKind.DISCOVER:
             self.planner.forget(key)  # deleted: stop polling it
