@@ -67,3 +67,31 @@ def test_demo_shows_live_executions(demo_session: str) -> None:
     _wait_for(demo_session, lambda s: "Pipeline" in s and "Progress" in s, 10, "back on the table")
     subprocess.run(["tmux", "send-keys", "-t", demo_session, "q"], check=True)
     _wait_for(demo_session, lambda s: "Pipeline" not in s, 10, "the app to quit")
+
+
+def test_demo_failed_step_logs_show_its_traceback(demo_session: str) -> None:
+    def keys(*sent: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", demo_session, *sent], check=True)
+
+    _wait_for(demo_session, lambda s: "✘ Failed" in s and "? Keys" in s, 60, "a failed execution")
+    keys("/")
+    keys("-l", "status:failed")
+    keys("Enter")
+    _wait_for(demo_session, lambda s: "filter: status:failed" in s, 10, "the filter applied")
+    # `l` on an execution: the logs of its failed step. Not every failure is the user's code (some are
+    # capacity errors, with no traceback): try the failed executions one after the other.
+    for _ in range(8):
+        keys("l")
+        screen = _wait_for(
+            demo_session,
+            lambda s: " Logs " in s and ("ended" in s or "no " in s or "Traceback" in s),
+            30,
+            "the step's logs read",
+        )
+        if "Traceback (most recent call last)" in screen:
+            assert "✘ Failed" in screen  # the title: the step, and its status
+            return
+        keys("Escape")
+        _wait_for(demo_session, lambda s: "filter: status:failed" in s, 10, "back on the table")
+        keys("Down")  # the next failed execution (the cursor stays on the row it opened)
+    raise AssertionError("no failed step's logs showed a traceback")
