@@ -89,7 +89,7 @@ def test_demo_failed_step_logs_show_its_traceback(demo_session: str) -> None:
         keys("-l", "status:failed")
         keys("Enter")
         try:
-            _wait_for(demo_session, lambda s: "status:failed" in s and "✘ Failed" in s, 15, "the filter")
+            _wait_for(demo_session, lambda s: "filter: status:failed" in s, 15, "the filter")
             break
         except AssertionError:
             if attempt == 2:
@@ -100,7 +100,7 @@ def test_demo_failed_step_logs_show_its_traceback(demo_session: str) -> None:
         keys("l")
         screen = _wait_for(
             demo_session,
-            lambda s: " Logs " in s and ("ended" in s or "no " in s or "Traceback" in s),
+            lambda s: "w Wrap" in s and ("ended" in s or "no " in s or "Traceback" in s),  # its footer
             30,
             "the step's logs read",
         )
@@ -108,6 +108,6 @@ def test_demo_failed_step_logs_show_its_traceback(demo_session: str) -> None:
             assert "✘ Failed" in screen  # the title: the step, and its status
             return
         keys("Escape")
-        _wait_for(demo_session, lambda s: "status:failed" in s and " Logs " not in s, 15, "the table")
+        _wait_for(demo_session, lambda s: "status:failed" in s and "/ Filter" in s, 15, "the table")
         keys("Down")  # the next failed execution (the cursor stays on the row it opened)
     raise AssertionError("no failed step's logs showed a traceback")
