@@ -11,6 +11,7 @@ overridden by command-line flags. Every setting is documented once, here, on its
 | `active_interval` | seconds > 0 | 5 | `SMTUI_ACTIVE_INTERVAL` |
 | `watched_interval` | seconds > 0 | 1 | `SMTUI_WATCHED_INTERVAL` |
 | `discovery_interval` | seconds > 0 | 30 | `SMTUI_DISCOVERY_INTERVAL` |
+| `history` | count ≥ 1 | 100 | `SMTUI_HISTORY` |
 | `bell` | true/false | false | `SMTUI_BELL` |
 | `keys` | table of binding id = keys | none | `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"` |
 
@@ -23,6 +24,7 @@ rate = 10.0               # API calls per second the monitor may make
 active_interval = 5.0
 watched_interval = 1.0
 discovery_interval = 30.0
+history = 100             # finished executions kept per pipeline
 bell = true
 
 [keys]
@@ -48,6 +50,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 Positive = Annotated[float, msgspec.Meta(gt=0)]
+Count = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -69,6 +72,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Seconds between polls of the execution open on screen."""
     discovery_interval: Positive = 30.0
     """Seconds between ListPipelines calls that discover new pipelines and new executions."""
+    history: Count = 100
+    """Finished executions kept per pipeline, the newest (as a session opened now would load them): older
+    ones leave the table as new ones arrive, unless marked, open or in view; unfinished ones always stay.
+    This keeps a session of weeks as small as a new one. The first load reads as many (pages of 100)."""
     bell: bool = False
     """TUI: ring the terminal bell (besides the toast) when a watched execution ends."""
     keys: tuple[tuple[str, str], ...] = ()
@@ -80,6 +87,7 @@ NAMES = frozenset(Settings.__struct_fields__)
 
 _EXPECTS = {
     "float": "a number",
+    "int": "a whole number",
     "bool": "true or false",
     "str": "text",
     "array": "a table",

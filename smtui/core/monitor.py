@@ -29,12 +29,15 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
   next poll only after it finished, so polls never overlap.
 - `pipelines=`, `executions=` and `estimates=False` scope the monitor to what `smtui wait` follows, and
   `track()` follows an execution older than its pipeline's first page.
+- Bounded for a session of weeks: after each list of a pipeline, its finished executions beyond the newest
+  `history` are forgotten (`Store.evict`), unless shown, open, marked (`keep`), followed, or among the
+  successes the estimate reads; screens drop their rows.
 
 Deviations from the brief's API: extra keyword arguments `background_interval=None, history_pages=1,
-max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status_interval=None,
+history=100, max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status_interval=None,
 visible_status_interval=None, reconcile_interval=None`; extra methods `steps_refreshed`, `runs`,
-`graph`, `nudge_pipeline`, `nudge_execution`, `track`, `backlog`; an extra event `PipelinesChanged`. Events
-are in `smtui.core.events` (re-exported here).
+`graph`, `nudge_pipeline`, `nudge_execution`, `track`, `backlog`, `keep`; an extra event `PipelinesChanged`.
+Events are in `smtui.core.events` (re-exported here).
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ class Monitor(Polls):
         discovery_interval: float = 30.0,
         background_interval: float | None = None,
         history_pages: int = 1,
+        history: int = 100,
         max_in_flight: int = 8,
         clock: Callable[[], datetime] | None = None,
         pipelines: Iterable[str] | None = None,
@@ -117,6 +121,7 @@ class Monitor(Polls):
         self.visible_status_interval = visible_status_interval or 1.6 * active_interval
         self.reconcile_interval = reconcile_interval or 9 * active_interval
         self.history_pages = history_pages
+        self.history = history  # finished executions kept per pipeline (`Store.evict`)
         # By default the server's time (local time corrected by the skew the client observes).
         self.clock = clock or client.now
         self.budget = CallBudget(rate, max_in_flight=max_in_flight)
@@ -127,6 +132,7 @@ class Monitor(Polls):
         self._failures: dict[Key, int] = {}
         self._watched: set[str] = set()
         self._visible: set[str] | None = None
+        self._kept: set[str] = set()  # what a screen holds on to (marked rows): never forgotten
         self._quiet: dict[str, int] = {}
         self._reconciled: dict[str, float] = {}
         self._deep: dict[str, set[str]] = {}
@@ -275,6 +281,11 @@ class Monitor(Polls):
         for arn in new:
             self._want_details(arn, urgent=False)
 
+    def keep(self, arns: Iterable[str]) -> None:
+        """Executions a screen holds on to besides the rows in view and the one open (the marked ones):
+        never forgotten however old (see `history`)."""
+        self._kept = set(arns)
+
     def backlog(self) -> dict[str, int]:
         """Polls due now or in flight, by kind ("steps", "pipeline", "describe", ...): how far behind."""
         now = self._now()
@@ -307,6 +318,27 @@ class Monitor(Polls):
             self.nudge_pipeline(execution.pipeline_name)
         self._due[("steps", execution_arn)] = self._now()
         self._kick()
+
+    def _evict(self, pipeline_name: str, *, spare: set[str]) -> None:
+        """Forget this pipeline's finished executions beyond `history` (`Store.evict`) and every poll and
+        count about them. Screens drop their rows: an ExecutionsChanged names ARNs the store no longer has.
+        Kept: what is open, in view (as of the last `set_visible`; none before it), marked, followed, or
+        polled right now, and `spare`: the ones that just ended, so that screens see the end (a toast
+        for one the user follows) before the row goes, at the next list."""
+        busy = {subject for kind, subject in self._in_flight if kind not in ("pipeline", "discover")}
+        keep = self._watched | (self._visible or set()) | self._kept | busy | spare
+        gone = self.store.evict(pipeline_name, self.history, keep | (self.follow or frozenset()))
+        if not gone:
+            return
+        # Per-execution polls are keyed (kind, ARN); a pipeline's are (kind, name), and no name is an ARN.
+        for table in (self._due, self._failures):
+            for key in [k for k in table if k[1] in gone]:
+                del table[key]
+        for arn in gone:
+            self._quiet.pop(arn, None)
+        for wanted in self._deep.values():
+            wanted.difference_update(gone)
+        self._emit(ExecutionsChanged(frozenset(gone)))
 
     # -- scheduling ----------------------------------------------------------------------
 

@@ -69,6 +69,9 @@ class StatusPolls:
     def _want_history(self, pipeline_name: str) -> None:
         raise NotImplementedError
 
+    def _evict(self, pipeline_name: str, *, spare: set[str]) -> None:
+        raise NotImplementedError
+
     # -- the polls ---------------------------------------------------------------------------------
 
     async def _poll_pipeline(self, name: str) -> float | None:
@@ -94,7 +97,9 @@ class StatusPolls:
         )
         if first or reconciling:
             self._reconciled[name] = now
-        self._merged(*self.store.merge_executions(name, listed, initial=first))
+        merged = self.store.merge_executions(name, listed, initial=first)
+        self._merged(*merged)
+        self._evict(name, spare=merged[1])  # the newest runs are in: the oldest beyond `history` go
         if any(self._exec_priority(arn) != REST for arn in self.store.active_of(name)):
             self._want_history(name)  # the estimate of the time left is shown for this pipeline
         return self._list_interval(name)
