@@ -323,7 +323,7 @@ class Monitor(Polls):
         """Forget this pipeline's finished executions beyond `history` (`Store.evict`) and every poll and
         count about them. Screens drop their rows: an ExecutionsChanged names ARNs the store no longer has.
         Kept: what is open, in view (as of the last `set_visible`; none before it), marked, followed, or
-        polled right now, and `spare`: the ones that just ended, so that screens see the end (a toast
+        polled right now, and `spare`: known ones that just ended, so that screens see the end (a toast
         for one the user follows) before the row goes, at the next list."""
         busy = {subject for kind, subject in self._in_flight if kind not in ("pipeline", "discover")}
         keep = self._watched | (self._visible or set()) | self._kept | busy | spare

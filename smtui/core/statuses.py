@@ -99,7 +99,9 @@ class StatusPolls:
             self._reconciled[name] = now
         merged = self.store.merge_executions(name, listed, initial=first)
         self._merged(*merged)
-        self._evict(name, spare=merged[1])  # the newest runs are in: the oldest beyond `history` go
+        # The newest runs are in: the oldest beyond `history` go, but not a known one that just ended (the
+        # screens see its end before it goes); one that started and ended since the last list never showed.
+        self._evict(name, spare=merged[1] & known)
         if any(self._exec_priority(arn) != REST for arn in self.store.active_of(name)):
             self._want_history(name)  # the estimate of the time left is shown for this pipeline
         return self._list_interval(name)

@@ -140,3 +140,34 @@ async def test_a_session_without_screens_keeps_the_runs_it_follows(
         assert set(monitor.executions) == {followed, others[-2], others[-1]}
     finally:
         await monitor.stop()
+
+
+async def test_runs_that_started_and_ended_between_two_looks_beyond_history_never_stay(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    """More runs than `history` arrive finished between two lists: the older ones go at once (no screen saw
+    them), where a known run that just ended stays until the next list (screens see its end)."""
+    pipeline = name("soak")
+    emu.create_pipeline(pipeline, WAITS)
+    old = emu.start_execution(pipeline)
+    emu.advance(5)
+    answer(emu, old, ok=False)
+    emu.advance(5)
+    monitor = make_monitor(client, history=1, discovery_interval=60.0)
+    monitor.set_visible([])
+    await monitor.start()
+    try:
+        await until(lambda: old in monitor.executions)
+        await monitor.settle()
+        first = emu.start_execution(pipeline)
+        emu.advance(1)
+        second = emu.start_execution(pipeline)
+        emu.advance(5)
+        for arn in (first, second):
+            answer(emu, arn, ok=False)
+        emu.advance(5)
+        monitor.nudge_pipeline(pipeline)  # as a ListPipelines that saw the pipeline's last run move
+        await until(lambda: second in monitor.executions)
+        assert first not in monitor.executions and old not in monitor.executions
+    finally:
+        await monitor.stop()
