@@ -32,17 +32,20 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
 - `pipelines=`, `executions=` and `estimates=False` scope the monitor to what `smtui wait` follows, and
   `track()` follows an execution older than its pipeline's first page. `ExecutionEnded` tells when each of
   those has ended, its end time and its last steps read.
+- Bounded for a session of weeks: after each list of a pipeline, its finished executions beyond the newest
+  `history` are forgotten (`Store.evict`, `Planner.evict`), unless shown, open, marked (`keep`), followed,
+  or among the successes the estimate reads; screens drop their rows.
 
 The parts: `Scheduler` (`smtui.core.scheduler`: due times, the budget, the wake loop, error backoff; it
 knows nothing of SageMaker) runs polls keyed by `PollKey`; one handler per kind makes the call and merges
 it (`smtui.core.polls`, `smtui.core.statuses`); the `Planner` (`smtui.core.planner`) decides what follows.
 
 Deviations from the brief's API: extra keyword arguments `background_interval=None, history_pages=1,
-max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status_interval=None,
+history=100, max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status_interval=None,
 visible_status_interval=None, reconcile_interval=None`; `clock=` takes a `Clock` (or, as before, a function
 giving the server's time); extra methods `steps_refreshed`, `runs`, `graph`, `nudge_pipeline`,
-`nudge_execution`, `track`, `backlog`, `settle`; extra events `PipelinesChanged` and `ExecutionEnded`. Events
-are in `smtui.core.events` (re-exported here).
+`nudge_execution`, `track`, `backlog`, `settle`, `keep`; extra events `PipelinesChanged` and `ExecutionEnded`.
+Events are in `smtui.core.events` (re-exported here).
 
 What screens ask for on demand (`want_job`, `want_pipeline_parameters`) and the user's actions (`act`) go
 through the same budget, ahead of the polls: `smtui.core.requests`.
@@ -119,6 +122,7 @@ class Monitor:
         discovery_interval: float = 30.0,
         background_interval: float | None = None,
         history_pages: int = 1,
+        history: int = 100,
         max_in_flight: int = 8,
         clock: Clock | Callable[[], datetime] | None = None,
         pipelines: Iterable[str] | None = None,
@@ -165,6 +169,7 @@ class Monitor:
             scope=None if pipelines is None else frozenset(p.lower() for p in pipelines),
             follow=None if executions is None else frozenset(executions),
             estimates=estimates,
+            history=history,
         )
         self._handlers: dict[PollKind, Handler] = {
             PollKind.DISCOVER: DiscoverPoll(client, self.planner),
@@ -331,6 +336,11 @@ class Monitor:
         self.planner.visible = visible
         for arn in new:
             self.planner.want_details(arn, urgent=False)
+
+    def keep(self, arns: Iterable[str]) -> None:
+        """Executions a screen holds on to besides the rows in view and the one open (the marked ones):
+        never forgotten however old (see `history`)."""
+        self.planner.kept = set(arns)
 
     def backlog(self) -> dict[str, int]:
         """Polls due now or in flight, by kind ("steps", "pipeline", "describe", ...): how far behind."""

@@ -271,7 +271,9 @@ class ExecutionsScreen(ActingScreen):
             self.info.update(info, layout=False)
 
     def _update_visible(self) -> None:
-        self.smtui.session.monitor.set_visible(self.table.visible_arns())
+        monitor = self.smtui.session.monitor
+        monitor.set_visible(self.table.visible_arns())
+        monitor.keep(self.marked)  # a marked row stays, however old (the monitor forgets old ones)
 
     # -- targets ------------------------------------------------------------------------------
 
