@@ -1,7 +1,8 @@
 """Step logs benchmark: what following one step costs, how soon its lines arrive, and the buffer's memory.
 
     uv run --no-sync python benchmarks/logs_bench.py                      # 10 steps per variant (~1 min)
-    uv run --no-sync python benchmarks/logs_bench.py --steps 30 --instances 4 --duration 600
+    uv run --no-sync python benchmarks/logs_bench.py --instances 4        # a stream per instance
+    uv run --no-sync python benchmarks/logs_bench.py --instances 4 --log-rate 600   # a busy log
 
 Against an emulator on a paused clock. Each run follows the `Preprocess` step (a processing job of
 `--instances` instances running `--duration` simulated seconds) of its own execution on a simulated clock:
@@ -18,8 +19,10 @@ Figures:
 - CPU: lines/s through page parsing and the ring buffer (in process, synthetic 10,000-event pages);
 - memory of the buffer after 1,000,000 lines: at the default capacity (100,000) and at 1,000,000.
 
-The emulator writes few lines per job (a processing job: at 0, 10, 50, 90 and 100 % of its run), so its logs
-are mostly quiet: the latency measured is that of a quiet stream, where the back-off decides it.
+The emulator writes a processing job's log as the job would: one stream per instance (`algo-1`…`algo-n`),
+each starting when the container starts (12 % into the run: provisioning and download come first), a burst
+of start-up lines, a progress line every 20 s (`--log-rate`, lines per minute per host: 3 by default), and
+the outputs it wrote at the end.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ start_delay = 1
 duration = 10
 [types.Processing]
 duration = {duration}
+log_rate = {log_rate}
 """
 VARIANTS = [
     ("FilterLogEvents (default)", "filter", 2.0, 10.0),
@@ -146,11 +150,14 @@ async def follow_one(
     return {"calls": calls, "elapsed": clock.now() - start, "lines": lines, "latencies": latencies}
 
 
-async def bench_follow(emu: Emulator, steps: int, instances: int) -> None:
+async def bench_follow(emu: Emulator, steps: int, instances: int, log_rate: float) -> None:
     sm = emu.sm
     name = "logs-bench"
     sm.create_pipeline(PipelineName=name, PipelineDefinition=DEFINITION, RoleArn=ROLE)
-    print(f"## Following one step: Processing, {instances} instance(s), {steps} runs per variant\n")
+    print(
+        f"## Following one step: Processing, {instances} instance(s), {log_rate:g} progress lines/min per "
+        f"instance, {steps} runs per variant\n"
+    )
     print("| reader | Logs calls/s | calls by operation | lines per call | latency p50 / p95 (s) |")
     print("|---|---|---|---|---|")
     target = AwsTarget(region="us-east-1", endpoint_url=emu.url)
@@ -237,14 +244,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="runs followed per variant")
     parser.add_argument("--instances", type=int, default=1, help="instances of the followed processing job")
     parser.add_argument("--duration", type=float, default=317, help="simulated seconds the job runs")
+    parser.add_argument(
+        "--log-rate", type=float, default=3, help="progress lines per minute per instance (the emulator's: 3)"
+    )
     args = parser.parse_args()
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Path(tmp) / "scenario.toml"
-        scenario.write_text(SCENARIO.format(duration=args.duration))
+        scenario.write_text(SCENARIO.format(duration=args.duration, log_rate=args.log_rate))
         emu = Emulator(scenario)
         try:
-            asyncio.run(bench_follow(emu, args.steps, args.instances))
+            asyncio.run(bench_follow(emu, args.steps, args.instances, args.log_rate))
         finally:
             emu.stop()
     bench_cpu()

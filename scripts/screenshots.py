@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import aiohttp
+
 from smtui.emulator.cli import EmulatorOptions, start_emulator
 from smtui.emulator.demo import seed_demo
 from smtui.emulator.store import Store
@@ -34,7 +36,10 @@ async def shoot(url: str, out: Path, name: str, size: tuple[int, int], keys: lis
             await session.monitor.settle()
             await pilot.pause(0.5)
             for key in keys:
-                if key == "start":
+                if key.startswith("clock+"):  # the simulated clock moves on (the demo's runs with it)
+                    async with aiohttp.ClientSession() as http:
+                        await http.post(f"{url}/_emulator/clock", json={"advance": float(key[6:])})
+                elif key == "start":
                     await app.push_screen(StartScreen(app))
                     await pilot.press("down", "enter")  # the second pipeline's form has more to show
                 else:
@@ -60,6 +65,16 @@ SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
     ("start", (100, 30), ["start"]),
     ("keys", (100, 40), ["question_mark"]),
     ("filter", (120, 24), ["slash", *"churn", "enter", "S"]),
+    # A nightly-etl run whose DataQualityApproval step waits; `b` answers it (success: the typed outputs).
+    (
+        "callback",
+        (120, 30),
+        ["slash", *"nightly-etl status:executing", "clock+180", "enter", "down", "enter", "b", *"125000"],
+    ),
+    # The Train step of a failed churn run (its job finished): Info, Input, Output, the metrics' sparklines.
+    ("job-details", (160, 50), ["slash", *"churn", "enter", "S", "down", "enter", "down"]),
+    # `l` on the newest failed execution: its failed step's log, at the end (the traceback).
+    ("logs", (120, 34), ["slash", *"status:failed", "enter", "l", "clock+1"]),
 ]
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -20,6 +22,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("smtui.emulator.cli:emulator_command", "Run the local SageMaker Pipelines endpoint."),
     "ls": ("smtui.headless.ls:ls_command", "List executions across pipelines, newest first."),
     "show": ("smtui.headless.show:show_command", "Print an execution's step tree."),
+    "diff": ("smtui.headless.diff:diff_command", "Compare 2 to 8 executions side by side."),
     "wait": ("smtui.headless.wait:wait_command", "Wait for executions to finish, printing progress."),
     "start": ("smtui.headless.actions:start_command", "Start a pipeline execution (or chosen steps)."),
     "stop": ("smtui.headless.actions:stop_command", "Stop executions."),
@@ -90,6 +93,29 @@ def _exit(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def log_path() -> Path:
+    """Where smtui writes what it logs (a bug's traceback): `$XDG_STATE_HOME/smtui/smtui.log`."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "smtui" / "smtui.log"
+
+
+def _log_to_file() -> None:
+    """smtui's own records (the last-resort handlers' tracebacks) go to a file, never over the TUI's screen
+    nor into a script's stderr; the file is opened only when something is written."""
+    logger = logging.getLogger("smtui")
+    if logger.handlers:
+        return
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, delay=True, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()  # no writable state directory: nothing is logged
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False
+
+
 @click.group(cls=LazyGroup, invoke_without_command=True)
 @click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")
 @click.option("--region", envvar=["SMTUI_REGION"], help="AWS region (default: from the profile/environment).")
@@ -108,6 +134,7 @@ def main(
     # no logging set up Python prints those records on stderr. The error reaches the user once, as one line.
     for name in ("botocore", "aiobotocore"):
         logging.getLogger(name).addHandler(logging.NullHandler())
+    _log_to_file()
     ctx.ensure_object(dict)
     ctx.obj.update(profile=profile, region=region, endpoint_url=endpoint_url, read_only=read_only)
     if ctx.invoked_subcommand is None:

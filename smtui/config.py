@@ -13,6 +13,7 @@ overridden by command-line flags. Every setting is documented once, here, on its
 | `discovery_interval` | seconds > 0 | 30 | `SMTUI_DISCOVERY_INTERVAL` |
 | `logs_rate` | calls/s > 0 | 2 | `SMTUI_LOGS_RATE` |
 | `logs_lines` | lines ≥ 1 | 100000 | `SMTUI_LOGS_LINES` |
+| `history` | count ≥ 1 | 100 | `SMTUI_HISTORY` |
 | `bell` | true/false | false | `SMTUI_BELL` |
 | `keys` | table of binding id = keys | none | `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"` |
 
@@ -27,6 +28,7 @@ watched_interval = 1.0
 discovery_interval = 30.0
 logs_rate = 2.0           # CloudWatch Logs calls per second, a budget of its own
 logs_lines = 100000       # lines a log view keeps (the oldest are dropped)
+history = 100             # finished executions kept per pipeline
 bell = true
 
 [keys]
@@ -52,6 +54,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 Positive = Annotated[float, msgspec.Meta(gt=0)]
+Count = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -76,8 +79,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     logs_rate: Positive = 2.0
     """Step logs: CloudWatch Logs calls per second (a budget of its own, beside `rate`; halved on throttling,
     then climbs back). Logs read quotas are per account and low: FilterLogEvents 5/s, GetLogEvents 10/s."""
-    logs_lines: Annotated[int, msgspec.Meta(ge=1)] = 100_000
+    logs_lines: Count = 100_000
     """Step logs: the newest lines a log view keeps in memory; older ones are dropped (a ring buffer)."""
+    history: Count = 100
+    """Finished executions kept per pipeline, the newest (as a session opened now would load them): older
+    ones leave the table as new ones arrive, unless marked, open or in view; unfinished ones always stay.
+    This keeps a session of weeks as small as a new one. The first load reads as many (pages of 100)."""
     bell: bool = False
     """TUI: ring the terminal bell (besides the toast) when a watched execution ends."""
     keys: tuple[tuple[str, str], ...] = ()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("textual", "aiobotocore", "botocore", "boto3", "aiohttp", "smtui.emulator", "smtui.tui", "sagemaker")
 
@@ -43,3 +45,22 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     result = subprocess.run([sys.executable, "-m", "smtui", "--version"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "0.1.0" in result.stdout
+
+
+def test_what_smtui_logs_goes_to_its_file_not_the_screen(tmp_path: Path) -> None:
+    """A last-resort handler's traceback (a bug) is written to `$XDG_STATE_HOME/smtui/smtui.log`, never
+    over the TUI's screen nor into a script's stderr."""
+    code = (
+        "import logging\n"
+        "from smtui.cli import _log_to_file\n"
+        "_log_to_file()\n"
+        "try:\n"
+        "    raise KeyError('boom')\n"
+        "except KeyError as exc:\n"
+        "    logging.getLogger('smtui.core.monitor').error('a bug in a poll', exc_info=exc)\n"
+    )
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stderr == "" and done.stdout == ""
+    logged = (tmp_path / "smtui" / "smtui.log").read_text()
+    assert "a bug in a poll" in logged and "Traceback" in logged and "KeyError: 'boom'" in logged

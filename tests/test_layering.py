@@ -21,7 +21,7 @@ def test_headless_help_stays_light() -> None:
         "from click.testing import CliRunner\n"
         "from smtui.cli import main\n"
         "for cmd in ('ls', 'show', 'wait', 'start', 'stop', 'retry', 'launch', 'logs', 'callback',\n"
-        "            'approve'):\n"
+        "            'approve', 'diff'):\n"
         "    assert CliRunner().invoke(main, [cmd, '--help']).exit_code == 0, cmd\n"
     )
     modules = loaded_after([], code)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from smtui.core.jobs import JobInfo
+from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Parameter
 
 
@@ -66,6 +66,7 @@ class HealthChanged:
 class RequestKind(StrEnum):
     JOB = "job"  # `Monitor.want_job`: the subject is the job's ARN
     PIPELINE_PARAMETERS = "pipeline-parameters"  # `Monitor.want_pipeline_parameters`: the pipeline's name
+    METRIC_HISTORY = "metric-history"  # `Monitor.want_metric_history`: the job's ARN
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +79,17 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class JobDescribed:
-    """The answer to `want_job`: the job as DescribeTrainingJob (or Processing, Transform) just told it."""
+    """The answer to `want_job`: the job as DescribeTrainingJob (or Processing, Transform) just told it, or
+    the model package a RegisterModel step registered, as DescribeModelPackage told it."""
 
-    job: JobInfo
+    job: StepResource
+
+
+@dataclass(frozen=True, slots=True)
+class MetricHistoryRead:
+    """The answer to `want_metric_history`: a training job's metric values, as its log lines gave them."""
+
+    history: MetricHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +125,7 @@ MonitorEvent = (
     | HealthChanged
     | JobDescribed
     | PipelineParametersRead
+    | MetricHistoryRead
     | RequestWaiting
     | RequestFailed
 )

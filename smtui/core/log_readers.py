@@ -16,6 +16,7 @@ DescribeLogStreams now and then for streams that appear later. See README "Step 
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import AsyncIterator
 from typing import Protocol
@@ -89,7 +90,15 @@ class FilterReader:
 
 
 class StreamsReader:
-    """GetLogEvents per stream of the source, each from its last forward token."""
+    """GetLogEvents per stream of the source, each from its last forward token.
+
+    The streams of a read are read one after the other (the budget spaces the calls), so each is read up to
+    a later moment than the one before. To show lines in time order all the same, a read shows the lines
+    up to the moment its first call started, and keeps the newer ones for the next read (the final read
+    shows everything). That moment, on the service's clock, is the client's clock plus an offset learnt from
+    the events themselves: none is from the future, so the offset is at least each event's timestamp less
+    the client's time when it arrived, a lower bound that only errs towards keeping a line a read longer.
+    """
 
     def __init__(self, logs: LogsClient, source: LogSource, start_ms: int | None) -> None:
         self.logs = logs
@@ -98,18 +107,29 @@ class StreamsReader:
         self.end_ms = source.end_ms  # unused: a job's streams are the job's alone
         self.tokens: dict[str, str | None] = {}
         self._reads = 0
+        self._first: int | None = None  # the read that found the first stream
+        self._offset: int | None = None  # ms: service time − client clock, a lower bound
+        self._held: list[LogLine] = []  # read, not shown yet: newer than what every stream was read to
 
     async def pages(self, *, final: bool = False) -> AsyncIterator[list[LogLine]]:
         source = self.source
         prefix = source.stream_prefix or ""
-        # Streams appear as instances start: look at every read until there is one per instance (for the
-        # first few reads only: an instance may never log), then every few reads, and at the final one.
-        missing = len(self.tokens) < source.instances and self._reads < REDISCOVER_EVERY
+        # Streams appear as instances start (a job's container starts minutes after the job when its
+        # instances take long to provision): look at every read until the first stream appears, then at
+        # every read until there are as many as the job writes (for a few reads only: an instance may
+        # never log), then every few reads, and at the final one.
+        missing = len(self.tokens) < source.streams and (
+            self._first is None or self._reads - self._first < REDISCOVER_EVERY
+        )
         if final or missing or self._reads % REDISCOVER_EVERY == 0:
             for name in await self.logs.streams(source.group, prefix):
                 self.tokens.setdefault(name, None)
+            if self.tokens and self._first is None:
+                self._first = self._reads
         self._reads += 1
-        batches: list[list[LogLine]] = []
+        clock = self.logs.clock
+        began = _ms(clock.monotonic())
+        batches: list[list[LogLine]] = [self._held]
         for stream in list(self.tokens):
             token = self.tokens[stream]
             while True:
@@ -118,13 +138,25 @@ class StreamsReader:
                 self.tokens[stream] = token = page.next_token
                 if page.lines:
                     batches.append(page.lines)
-                # While following, one page per stream and read (a full one: more is waiting); the final
-                # read goes on until the token comes back unchanged, the end of the stream.
-                if not moved or not page.lines or (not final and len(page.lines) < PAGE_EVENTS):
+                    offset = max(line.timestamp for line in page.lines) - _ms(clock.monotonic())
+                    self._offset = offset if self._offset is None else max(self._offset, offset)
+                # While following, a stream is read until a page that is not full (one call for a quiet
+                # stream; a busy one is read to its end). The final read goes on until the token comes
+                # back unchanged, the end of the stream.
+                if not moved or not page.lines or (not final and not page.full):
                     break
-        merged = list(heapq.merge(*batches, key=lambda line: line.timestamp))
-        for begin in range(0, len(merged), PAGE_EVENTS):
-            yield merged[begin : begin + PAGE_EVENTS]
+        # Interleaved by time, and by stream name at the same millisecond, as FilterLogEvents does.
+        merged = list(heapq.merge(*batches, key=lambda line: (line.timestamp, line.stream)))
+        shown = len(merged)
+        if not final and len(self.tokens) > 1 and self._offset is not None:
+            shown = bisect.bisect_right(merged, began + self._offset, key=lambda line: line.timestamp)
+        self._held = merged[shown:]
+        for begin in range(0, shown, PAGE_EVENTS):
+            yield merged[begin : min(shown, begin + PAGE_EVENTS)]
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
 
 
 def make_reader(mode: str, logs: LogsClient, source: LogSource, start_ms: int | None) -> Reader:

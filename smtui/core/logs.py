@@ -48,9 +48,15 @@ class LogSource:
     kind: str = "job"  # "job" | "lambda"
 
     @property
+    def streams(self) -> int:
+        """How many streams the job writes once every instance runs: one per instance, and a transform
+        job's instances each write a data log beside the model server's stream."""
+        return self.instances * (2 if self.group.endswith("/TransformJobs") else 1)
+
+    @property
     def many_streams(self) -> bool:
         """Whether lines come from more than one stream, so that a view shows each line's stream."""
-        return self.kind == "lambda" or self.instances > 1 or self.group.endswith("/TransformJobs")
+        return self.kind == "lambda" or self.streams > 1
 
     def short(self, stream: str) -> str:
         """The stream name without the job's prefix: `algo-1-1700000000`."""

@@ -22,6 +22,8 @@ from smtui.core.logs import Clock, LogLine, SystemClock
 
 DEFAULT_RATE = 2.0
 PAGE_EVENTS = 10_000  # the most a page may hold (and the service's default)
+PAGE_BYTES = 1_048_576  # ... or this many bytes, each event counting its UTF-8 size plus 26
+EVENT_OVERHEAD = 26
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +37,13 @@ class FilterPage:
 
 @dataclass(frozen=True, slots=True)
 class StreamPage:
-    """A GetLogEvents page of one stream. At the end of the stream `next_token` is the token that was sent."""
+    """A GetLogEvents page of one stream. At the end of the stream `next_token` is the token that was sent.
+    `full`: the page may have been cut by its size (10,000 events, or over half of the 1 MB a page holds:
+    a page stops before the event that would pass 1 MB, and events may be large), so more may be waiting."""
 
     lines: list[LogLine]
     next_token: str
+    full: bool = False
 
 
 class LogsClient:
@@ -149,11 +154,14 @@ class LogsClient:
             params["startTime"] = max(0, start_ms)
         reply = await self.call("get_log_events", **params)
         name = self._stream(stream)
+        events = reply.get("events") or ()
+        size = sum(len(str(e.get("message", "")).encode()) + EVENT_OVERHEAD for e in events)
         lines = [
             LogLine(int(e.get("timestamp") or 0), name, str(e.get("message", "")).rstrip("\n"))
-            for e in reply.get("events") or ()
+            for e in events
         ]
-        return StreamPage(lines, str(reply.get("nextForwardToken") or token or ""))
+        full = len(lines) >= PAGE_EVENTS or size > PAGE_BYTES // 2
+        return StreamPage(lines, str(reply.get("nextForwardToken") or token or ""), full)
 
     async def streams(self, group: str, prefix: str) -> list[str]:
         """The names of the group's streams that start with `prefix` (every page)."""

@@ -32,17 +32,20 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
 - `pipelines=`, `executions=` and `estimates=False` scope the monitor to what `smtui wait` follows, and
   `track()` follows an execution older than its pipeline's first page. `ExecutionEnded` tells when each of
   those has ended, its end time and its last steps read.
+- Bounded for a session of weeks: after each list of a pipeline, its finished executions beyond the newest
+  `history` are forgotten (`Store.evict`, `Planner.evict`), unless shown, open, marked (`keep`), followed,
+  or among the successes the estimate reads; screens drop their rows.
 
 The parts: `Scheduler` (`smtui.core.scheduler`: due times, the budget, the wake loop, error backoff; it
 knows nothing of SageMaker) runs polls keyed by `PollKey`; one handler per kind makes the call and merges
 it (`smtui.core.polls`, `smtui.core.statuses`); the `Planner` (`smtui.core.planner`) decides what follows.
 
 Deviations from the brief's API: extra keyword arguments `background_interval=None, history_pages=1,
-max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status_interval=None,
+history=100, max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status_interval=None,
 visible_status_interval=None, reconcile_interval=None`; `clock=` takes a `Clock` (or, as before, a function
 giving the server's time); extra methods `steps_refreshed`, `runs`, `graph`, `nudge_pipeline`,
-`nudge_execution`, `track`, `backlog`, `settle`; extra events `PipelinesChanged` and `ExecutionEnded`. Events
-are in `smtui.core.events` (re-exported here).
+`nudge_execution`, `track`, `backlog`, `settle`, `keep`; extra events `PipelinesChanged` and `ExecutionEnded`.
+Events are in `smtui.core.events` (re-exported here).
 
 What screens ask for on demand (`want_job`, `want_pipeline_parameters`) and the user's actions (`act`) go
 through the same budget, ahead of the polls: `smtui.core.requests`.
@@ -50,6 +53,7 @@ through the same budget, ahead of the polls: `smtui.core.requests`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -73,7 +77,7 @@ from smtui.core.events import (
     RequestWaiting,
     StepsChanged,
 )
-from smtui.core.jobs import JobInfo
+from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.planner import Paces, Planner, PollKey, PollKind
 from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll
@@ -82,6 +86,8 @@ from smtui.core.scheduler import Scheduler, backoff
 from smtui.core.statuses import DescribePoll, PipelinePoll
 from smtui.core.store import Store
 from smtui.core.timing import estimate_remaining
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ExecutionEnded",
@@ -116,6 +122,7 @@ class Monitor:
         discovery_interval: float = 30.0,
         background_interval: float | None = None,
         history_pages: int = 1,
+        history: int = 100,
         max_in_flight: int = 8,
         clock: Clock | Callable[[], datetime] | None = None,
         pipelines: Iterable[str] | None = None,
@@ -162,6 +169,7 @@ class Monitor:
             scope=None if pipelines is None else frozenset(p.lower() for p in pipelines),
             follow=None if executions is None else frozenset(executions),
             estimates=estimates,
+            history=history,
         )
         self._handlers: dict[PollKind, Handler] = {
             PollKind.DISCOVER: DiscoverPoll(client, self.planner),
@@ -279,14 +287,24 @@ class Monitor:
     def unwatch(self, execution_arn: str) -> None:
         self.planner.watched.discard(execution_arn)
 
-    def job(self, job_arn: str) -> JobInfo | None:
-        """The job (of a step) as last described by `want_job`."""
+    def job(self, job_arn: str) -> StepResource | None:
+        """The job (or model package) of a step as last described by `want_job`."""
         return self.requests.job(job_arn)
 
-    def want_job(self, job_arn: str) -> None:
-        """Describe a step's job, ahead of the polls; answered by `JobDescribed` (or `RequestWaiting`,
-        `RequestFailed`). A finished job is described once: `job()` has it."""
-        self.requests.want_job(job_arn)
+    def want_job(self, job_arn: str, *, fresh: bool = False) -> None:
+        """Describe a step's job (or the model package it registered), ahead of the polls; answered by
+        `JobDescribed` (or `RequestWaiting`, `RequestFailed`). A finished job is described once: `job()`
+        has it. `fresh`: now, whatever the pace (the user just changed it)."""
+        self.requests.want_job(job_arn, fresh=fresh)
+
+    def metric_history(self, job_arn: str) -> MetricHistory | None:
+        """The training job's metric history (from its log lines) as last read by `want_metric_history`."""
+        return self.requests.metric_history(job_arn)
+
+    def want_metric_history(self, job_arn: str) -> None:
+        """Read the job's metric lines (once when it has ended, at most every 30 s while it runs); the
+        answer is a `MetricHistoryRead` event. Asked after `want_job`: the description says which lines."""
+        self.requests.want_metric_history(job_arn)
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:
         """Read a pipeline's parameters (the start form), ahead of the polls; answered by
@@ -318,6 +336,11 @@ class Monitor:
         self.planner.visible = visible
         for arn in new:
             self.planner.want_details(arn, urgent=False)
+
+    def keep(self, arns: Iterable[str]) -> None:
+        """Executions a screen holds on to besides the rows in view and the one open (the marked ones):
+        never forgotten however old (see `history`)."""
+        self.planner.kept = set(arns)
 
     def backlog(self) -> dict[str, int]:
         """Polls due now or in flight, by kind ("steps", "pipeline", "describe", ...): how far behind."""
@@ -368,7 +391,10 @@ class Monitor:
 
     def _on_error(self, key: PollKey, error: Exception, failures: int) -> float | None:
         """When a failed poll runs again (None: never)."""
-        # A bug in one poll must not stop the monitor: it is retried as an error of the service would be.
+        # A bug in one poll must not stop the monitor: it is logged with its traceback (smtui's log file) and
+        # retried as an error of the service would be.
+        if not isinstance(error, AwsError):
+            log.error("a bug in the %s poll of %r", key.kind, key.subject, exc_info=error)
         exc = error if isinstance(error, AwsError) else AwsError(type(error).__name__, str(error))
         if exc.is_not_found and key.kind is not PollKind.DISCOVER:
             self.planner.forget(key)  # deleted: stop polling it

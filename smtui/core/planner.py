@@ -39,6 +39,10 @@ class PollKind(StrEnum):
     DESCRIBE = "describe"  # DescribePipelineExecution: an end time, or the status of the one on screen
 
 
+# Kinds of poll whose subject is an execution's ARN (the others: a pipeline's name, or nothing).
+EXECUTION_KINDS = frozenset({PollKind.STEPS, PollKind.DEFINITION, PollKind.PARAMS, PollKind.DESCRIBE})
+
+
 class PollKey(NamedTuple):
     """One target of the scheduler: a kind, and a pipeline name or execution ARN ("" for discovery)."""
 
@@ -79,6 +83,7 @@ class Planner:
         scope: frozenset[str] | None,
         follow: frozenset[str] | None,
         estimates: bool,
+        history: int = 100,
     ) -> None:
         self.store = store
         self.scheduler = scheduler
@@ -88,8 +93,10 @@ class Planner:
         self.scope = scope  # pipeline names (lower case) the monitor lists; None: all
         self.follow = follow  # the executions whose steps are read; None: any shown
         self.estimates = estimates
+        self.history = history  # finished executions kept per pipeline (`evict`)
         self.watched: set[str] = set()
         self.visible: set[str] | None = None  # None until the screen says: everything counts as visible
+        self.kept: set[str] = set()  # what a screen holds on to (marked rows): never forgotten
         self.quiet: dict[str, int] = {}  # execution → step polls in a row that found nothing new
         self.reconciled: dict[str, float] = {}  # pipeline → time of its last list down to every retryable run
         self.deep: dict[str, set[str]] = {}  # pipeline → executions its next list must reach (Ctrl+R)
@@ -333,6 +340,29 @@ class Planner:
                 self.scheduler.reschedule(PollKey(PollKind.STEPS, arn), now)
                 if execution.status.is_terminal:
                     self.scheduler.reschedule(PollKey(PollKind.DESCRIBE, arn), now)
+
+    # -- forgetting --------------------------------------------------------------------------------
+
+    def evict(self, pipeline_name: str, *, spare: set[str]) -> None:
+        """Forget this pipeline's finished executions beyond `history` (`Store.evict`) and every poll and
+        count about them. Screens drop their rows: an ExecutionsChanged names ARNs the store no longer has.
+        Kept: what is open, in view (as of the last `set_visible`; none before it), marked, followed, or
+        polled right now, and `spare`: known ones that just ended, so that screens see the end (a toast
+        for one the user follows) before the row goes, at the next list."""
+        busy = {key.subject for key in self.scheduler.in_flight if key.kind in EXECUTION_KINDS}
+        keep = self.watched | (self.visible or set()) | self.kept | self.followed | busy | spare
+        gone = self.store.evict(pipeline_name, self.history, keep)
+        if not gone:
+            return
+        self.scheduler.cancel_where(lambda key: key.kind in EXECUTION_KINDS and key.subject in gone)
+        for table in (self.quiet, self.step_reads, self._ending):
+            for arn in gone:
+                table.pop(arn, None)
+        self._told.difference_update(gone)
+        self.gone.difference_update(gone)
+        for wanted in self.deep.values():
+            wanted.difference_update(gone)
+        self.emit(ExecutionsChanged(frozenset(gone)))
 
     # -- the end of a followed execution ---------------------------------------------------------
 

@@ -12,6 +12,10 @@ STYLE.md rule 13, "screens ask; the monitor calls": a screen never holds a clien
 - A job known to be finished is never described again (`job()` keeps it). A running one is described at most
   once per `refresh` seconds (the monitor's active interval, the pace of a row in view) however often it is
   asked, and a failed description is not tried again sooner either: the screen asks at every repaint.
+- A training job's metric history (`want_metric_history`) is read from its log lines (`job_metrics`), not
+  from SageMaker: through a Logs client of its own budget (`METRICS_LOGS_RATE`), opened at the first such
+  request, and no SageMaker token. A finished job's history is read once and kept; a running job's is read
+  again at most every `METRICS_REFRESH` seconds, each read adding the lines since the last one.
 - Actions (`act`) are awaited by their caller, which shows AWS's refusal where the user acted: they are not
   tried again here (botocore retries a throttled one; each carries its idempotency token).
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import TypeVar
 
 from smtui.core.budget import ATTEMPTS, CallBudget
@@ -30,6 +35,7 @@ from smtui.core.definition import DefinitionError
 from smtui.core.errors import AwsError
 from smtui.core.events import (
     JobDescribed,
+    MetricHistoryRead,
     MonitorEvent,
     PipelineParametersRead,
     Request,
@@ -37,15 +43,18 @@ from smtui.core.events import (
     RequestKind,
     RequestWaiting,
 )
-from smtui.core.jobs import JobInfo, describe_job, job_kind
+from smtui.core.job_metrics import METRICS_REFRESH, MetricReader, has_metric_history
+from smtui.core.jobs import JobInfo, MetricHistory, StepResource, describable, describe_step_resource
+from smtui.core.logs_client import LogsClient
 
 log = logging.getLogger(__name__)
 
 THROTTLED_RETRY = 2.0  # seconds before a throttled request tries again (the budget has slowed down meanwhile)
 SLOW_BUDGET = 0.5  # a wait for the budget longer than this is told; a shorter one is not worth a flicker
+METRICS_LOGS_RATE = 1.0  # Logs calls/s for metric histories: a few reads per job, beside the log views' own
 
 T = TypeVar("T")
-Answer = JobDescribed | PipelineParametersRead
+Answer = JobDescribed | PipelineParametersRead | MetricHistoryRead
 
 
 class Requests:
@@ -70,27 +79,53 @@ class Requests:
         self._now = clock.monotonic
         self._calls = Activity()  # a manual clock waits for the calls under way
         self._unregister = clock.add_worker(self._calls)
-        self._jobs: dict[str, JobInfo] = {}
+        self._jobs: dict[str, StepResource] = {}
         self._answered: dict[Request, float] = {}  # when each paced request last got its answer
         self._pending: dict[Request, asyncio.Task[None]] = {}
+        self._histories: dict[str, MetricHistory] = {}
+        self._metric_readers: dict[str, MetricReader] = {}
+        self._logs: LogsClient | None = None
+        self._logs_stack = AsyncExitStack()
 
-    def job(self, job_arn: str) -> JobInfo | None:
-        """The job as last described, if it was."""
+    def job(self, job_arn: str) -> StepResource | None:
+        """The job (or model package) as last described, if it was."""
         return self._jobs.get(job_arn)
 
-    def want_job(self, job_arn: str) -> None:
-        """Describe this job unless it is known to be finished, or was described (or failed) less than
-        `refresh` seconds ago, or is being described. ARNs of other resources are ignored."""
-        if job_kind(job_arn) is None:
+    def want_job(self, job_arn: str, *, fresh: bool = False) -> None:
+        """Describe this job (or model package) unless it is a job known to be finished, or was described
+        (or failed) less than `refresh` seconds ago, or is being described; `fresh`: whatever the pace (the
+        user just changed it). A package is never settled: its approval may change from elsewhere. ARNs of
+        other resources are ignored."""
+        if not describable(job_arn):
             return
         known = self._jobs.get(job_arn)
-        if known is not None and known.is_done:
+        if isinstance(known, JobInfo) and known.is_done:
             return
         request = Request(RequestKind.JOB, job_arn)
         answered = self._answered.get(request)
-        if answered is not None and self._now() - answered < self.refresh:
+        if not fresh and answered is not None and self._now() - answered < self.refresh:
             return
         self._ask(request, self._describe_job)
+
+    def metric_history(self, job_arn: str) -> MetricHistory | None:
+        """The job's metric history as last read, if it was."""
+        return self._histories.get(job_arn)
+
+    def want_metric_history(self, job_arn: str) -> None:
+        """Read the metric lines of this training job (described first: its MetricDefinitions say which
+        lines) unless its history is final, or was read less than `METRICS_REFRESH` seconds ago."""
+        job = self._jobs.get(job_arn)
+        if not isinstance(job, JobInfo) or not has_metric_history(job):
+            return
+        known = self._histories.get(job_arn)
+        if known is not None and known.final:
+            return
+        request = Request(RequestKind.METRIC_HISTORY, job_arn)
+        answered = self._answered.get(request)
+        # Once the job has ended, its final read is not held back by the pace of a running one.
+        if answered is not None and not job.is_done and self._now() - answered < METRICS_REFRESH:
+            return
+        self._ask(request, self._read_metrics, sagemaker=False)
 
     def want_pipeline_parameters(self, pipeline: str) -> None:
         """Read the parameters of the pipeline's current definition: asked once per start form, so always
@@ -109,24 +144,33 @@ class Requests:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        await self._logs_stack.aclose()
 
     # -- serving ------------------------------------------------------------------------------------------
 
-    def _ask(self, request: Request, read: Callable[[str], Awaitable[Answer]]) -> None:
+    def _ask(
+        self, request: Request, read: Callable[[str], Awaitable[Answer]], *, sagemaker: bool = True
+    ) -> None:
+        """Serve the request in a task; `sagemaker` False: it makes no SageMaker call (no token of ours)."""
         if request in self._pending:
             return
         task = asyncio.get_running_loop().create_task(
-            self._serve(request, read), name=f"smtui-{request.kind}"
+            self._serve(request, read, sagemaker), name=f"smtui-{request.kind}"
         )
         self._pending[request] = task
         task.add_done_callback(lambda _: self._pending.pop(request, None))
 
-    async def _serve(self, request: Request, read: Callable[[str], Awaitable[Answer]]) -> None:
+    async def _serve(
+        self, request: Request, read: Callable[[str], Awaitable[Answer]], sagemaker: bool
+    ) -> None:
         answer: MonitorEvent
         while True:
-            await self._acquire(request)
             try:
-                answer = await self._attempt(lambda: read(request.subject))
+                if sagemaker:
+                    await self._acquire(request)
+                    answer = await self._attempt(lambda: read(request.subject))
+                else:
+                    answer = await read(request.subject)
             except AwsError as error:
                 if error.is_throttling:
                     self._emit(
@@ -173,11 +217,33 @@ class Requests:
             self._wake()
 
     async def _describe_job(self, job_arn: str) -> JobDescribed:
-        job = await describe_job(self.client, job_arn)
-        if job is None:  # `want_job` asks only for kinds `describe_job` knows
-            raise ValueError(f"not a training, processing or transform job: {job_arn}")
+        job = await describe_step_resource(self.client, job_arn)
+        if job is None:  # `want_job` asks only for what `describe_step_resource` knows
+            raise ValueError(f"not a job or a model package: {job_arn}")
         self._jobs[job_arn] = job
         return JobDescribed(job)
+
+    async def _read_metrics(self, job_arn: str) -> MetricHistoryRead:
+        job = self._jobs[job_arn]
+        assert isinstance(job, JobInfo)  # `want_metric_history` asks only for described jobs
+        if self._logs is None:
+            self._logs = await self._logs_stack.enter_async_context(
+                LogsClient(self.client, rate=METRICS_LOGS_RATE)
+            )
+        reader = self._metric_readers.get(job_arn)
+        if reader is None:
+            reader = self._metric_readers[job_arn] = MetricReader(self._logs, job)
+        try:
+            history = await reader.read(final=job.is_done)
+        except AwsError as error:
+            if not error.is_not_found or job.is_done:
+                raise
+            # No log group or stream yet: the job's container has not started. Nothing logged so far.
+            history = MetricHistory(job_arn, (), final=False)
+        self._histories[job_arn] = history
+        if history.final:
+            del self._metric_readers[job_arn]  # kept as its history; its reader (event ids) is not
+        return MetricHistoryRead(history)
 
     async def _read_parameters(self, pipeline: str) -> PipelineParametersRead:
         return PipelineParametersRead(pipeline, tuple(await self.client.pipeline_parameters(pipeline)))

@@ -88,6 +88,13 @@ class Scheduler(Generic[K]):
         if self._due.pop(key, None) is not None:
             self.kick()
 
+    def cancel_where(self, predicate: Callable[[K], bool]) -> None:
+        """Forget the due times and failure counts of the keys that match (a job in flight runs on)."""
+        for table in (self._due, self._failures):
+            for key in [k for k in table if predicate(k)]:
+                del table[key]
+        self.kick()
+
     def kick(self) -> None:
         self._wake.set()
 

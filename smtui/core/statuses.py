@@ -64,7 +64,11 @@ class PipelinePoll:
         )
         if first or reconciling:
             planner.reconciled[name] = now
-        planner.merged(*store.merge_executions(name, listed, initial=first))
+        merged = store.merge_executions(name, listed, initial=first)
+        planner.merged(*merged)
+        # The newest runs are in: the oldest beyond `history` go, but not a known one that just ended (the
+        # screens see its end before it goes); one that started and ended since the last list never showed.
+        planner.evict(name, spare=merged[1] & known)
         if any(planner.priority(arn) != REST for arn in store.active_of(name)):
             planner.want_history(name)  # the estimate of the time left is shown for this pipeline
         return planner.list_interval(name)

@@ -2,18 +2,22 @@
 
 Plain state with merge functions that report what changed; no I/O. Trees are rebuilt lazily (on read
 after a change), so a burst of polls costs one build.
+
+A session may stay open for weeks, so finished executions are forgotten beyond a per-pipeline history
+(`evict`): what the store holds is what the TUI's table shows, and it stays bounded.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
 from smtui.core.clock import Clock
 from smtui.core.definition import StepGraph
 from smtui.core.model import Execution, ExecutionStatus, Pipeline, StepRun, StepStatus, StepTree
+from smtui.core.timing import HISTORY_RUNS
 from smtui.core.tree import build_tree, tree_without_definition
 
 
@@ -40,6 +44,9 @@ class Store:
         self._versions: dict[str, int] = {}
         # (pipeline, step name) → the shortest successful run of that step seen, in seconds (not cache hits).
         self._shortest: dict[tuple[str, str], float] = {}
+        # pipeline → the latest start among its executions `evict` forgot: a list that reaches deeper does
+        # not bring those back (each would be a row that comes and goes).
+        self._horizon: dict[str, datetime] = {}
 
     # -- pipelines -----------------------------------------------------------------------
 
@@ -105,7 +112,10 @@ class Store:
         changed: set[str] = set()
         ended: set[str] = set()
         started: set[str] = set()
+        horizon = self._horizon.get(pipeline_name)
         for index, fresh in enumerate(listed):
+            if horizon is not None and self._forgotten(fresh, horizon):
+                continue
             self.position[fresh.arn] = index
             self._merge(fresh, changed, ended, started, initial=initial, described=False)
         self._loaded.add(pipeline_name)
@@ -187,7 +197,10 @@ class Store:
     # -- steps ---------------------------------------------------------------------------
 
     def merge_runs(self, arn: str, runs: list[StepRun], *, full: bool) -> bool:
-        """Merge a (possibly partial, newest-first) step list. Returns whether anything changed."""
+        """Merge a (possibly partial, newest-first) step list. Returns whether anything changed. The steps
+        of an execution the store does not hold (forgotten while the poll ran) are dropped."""
+        if arn not in self.executions:
+            return False
         self.steps_refreshed[arn] = self.clock.now()
         old = self.runs.get(arn)
         merged: dict[tuple[str, int], StepRun] = {} if full or old is None else dict(old)
@@ -216,6 +229,8 @@ class Store:
         return self._shortest.get((pipeline_name, step_name))
 
     def set_graph(self, arn: str, graph: StepGraph) -> None:
+        if arn not in self.executions:
+            return  # forgotten while its definition was read
         self.graphs[arn] = graph
         self._touch(arn)
 
@@ -241,3 +256,59 @@ class Store:
     def _touch(self, arn: str) -> None:
         self._versions[arn] = self._versions.get(arn, 0) + 1
         self._trees.pop(arn, None)
+
+    # -- forgetting ----------------------------------------------------------------------
+
+    def evict(self, pipeline_name: str, history: int, keep: Collection[str]) -> set[str]:
+        """Forget this pipeline's finished executions beyond the newest `history`, with all that is known
+        of them (steps, definition, stamps); returns their ARNs.
+
+        Kept whatever their age: every unfinished execution, the ones in `keep` (on screen, marked, open,
+        followed), and the last `HISTORY_RUNS` successes, which the estimate of the time left reads.
+        Newest means latest started, as the pipeline's list orders them: what stays is what a session
+        opened now would load (the first page), plus what the user holds on to.
+        """
+        known = self._by_pipeline.get(pipeline_name)
+        if not known or len(known) <= history:
+            return set()
+        finished = [e for e in known.values() if not e.is_active]
+        if len(finished) <= history:
+            return set()
+        finished.sort(key=self._start_of, reverse=True)
+        needed = {e.arn for e in self.recent_successes(pipeline_name, HISTORY_RUNS)}
+        gone = [e for e in finished[history:] if e.arn not in keep and e.arn not in needed]
+        for execution in gone:
+            self._forget(execution)
+        if gone:
+            latest = max(self._start_of(e) for e in gone)
+            self._horizon[pipeline_name] = max(latest, self._horizon.get(pipeline_name, latest))
+        return {e.arn for e in gone}
+
+    def _start_of(self, execution: Execution) -> datetime:
+        # No start time (never seen from the API, but the field is optional): counts as the newest.
+        return execution.started or self.clock.now()
+
+    def _forgotten(self, listed: Execution, horizon: datetime) -> bool:
+        """Whether a listed execution is one `evict` forgot (or older still): finished, unknown, and
+        started no later than the latest forgotten one. A forgotten run that runs again (a retry) comes
+        back: it is unfinished."""
+        return (
+            not listed.is_active
+            and listed.arn not in self.executions
+            and listed.started is not None
+            and listed.started <= horizon
+        )
+
+    def _forget(self, execution: Execution) -> None:
+        arn = execution.arn
+        del self.executions[arn]
+        self._by_pipeline[execution.pipeline_name].pop(arn, None)
+        for index in (self._active, self._retryable):
+            index.get(execution.pipeline_name, set()).discard(arn)
+        self.runs.pop(arn, None)
+        self.graphs.pop(arn, None)
+        self.refreshed.pop(arn, None)
+        self.steps_refreshed.pop(arn, None)
+        self.position.pop(arn, None)
+        self._trees.pop(arn, None)
+        self._versions.pop(arn, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from smtui.core.model import Execution, ExecutionStatus, StepNode
@@ -69,3 +70,39 @@ def estimate_remaining(execution: Execution, history: Iterable[Execution], now: 
     if typical is None:
         return None
     return max(timedelta(0), typical - (now - execution.started))
+
+
+@dataclass(frozen=True, slots=True)
+class Remaining:
+    """The estimate as it should be told: `seconds` when there is one, and `note` saying why there is not
+    (or why it is not to be trusted): `ended`, `no-history` (no earlier successful run to go by), or
+    `longer-than-history` (already running longer than every earlier successful run looked at)."""
+
+    seconds: float | None
+    note: str | None
+
+
+def remaining(execution: Execution, history: Iterable[Execution], now: datetime) -> Remaining:
+    """`estimate_remaining`, with the reason when it gives nothing."""
+    if not execution.is_active or execution.started is None:
+        return Remaining(None, "ended" if not execution.is_active else None)
+    earlier = _durations((e for e in history if e.arn != execution.arn), execution.pipeline_name)
+    if not earlier:
+        return Remaining(None, "no-history")
+    running = (now - execution.started).total_seconds()
+    if running > max(earlier):
+        return Remaining(None, "longer-than-history")
+    return Remaining(round(max(0.0, statistics.median(earlier) - running), 3), None)
+
+
+def _durations(history: Iterable[Execution], pipeline_name: str) -> list[float]:
+    typical = [
+        e
+        for e in history
+        if e.pipeline_name == pipeline_name
+        and e.status is ExecutionStatus.SUCCEEDED
+        and e.started
+        and e.ended
+    ]
+    typical.sort(key=lambda e: e.started or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return [(e.ended - e.started).total_seconds() for e in typical[:HISTORY_RUNS] if e.ended and e.started]

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar
@@ -20,8 +20,8 @@ import click
 
 from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.core.errors import AwsError
-from smtui.core.model import Execution
-from smtui.core.timing import execution_elapsed
+from smtui.core.model import Execution, ExecutionStatus
+from smtui.core.timing import HISTORY_RUNS, Remaining, execution_elapsed
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -169,9 +169,13 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def execution_json(execution: Execution, now: datetime) -> dict[str, Any]:
-    """The stable JSON shape of an execution (documented in the README)."""
+def execution_json(execution: Execution, now: datetime, left: Remaining | None = None) -> dict[str, Any]:
+    """The stable JSON shape of an execution (documented in docs/commands.md). `left`: the time-left
+    estimate, where the command read the history for it (`ls`, `show`)."""
     duration = execution_elapsed(execution, now)
+    extra: dict[str, Any] = {}
+    if left is not None:
+        extra = {"remaining_s": left.seconds, "remaining": left.note}
     return {
         "arn": execution.arn,
         "pipeline": execution.pipeline_name,
@@ -182,6 +186,7 @@ def execution_json(execution: Execution, now: datetime) -> dict[str, Any]:
         "ended": iso(execution.ended),
         "elapsed_s": round(duration.total_seconds(), 3) if duration is not None else None,
         "failure_reason": execution.failure_reason,
+        **extra,
     }
 
 
@@ -207,3 +212,32 @@ def confirm(prompt: str, yes: bool) -> None:
     need_terminal(prompt, yes)
     if not click.confirm(prompt, default=False):
         raise CommandError("aborted, nothing done", EXIT_FAILED)
+
+
+async def success_history(
+    client: SageMakerClient,
+    pipelines: Iterable[str],
+    known: Sequence[Execution] = (),
+    *,
+    complete: bool = False,
+) -> list[Execution]:
+    """The last successful runs of each pipeline, with their end times (what the time-left estimate goes
+    by): a page of ListPipelineExecutions (none when `complete`: `known` already holds each pipeline's
+    newest runs, unfiltered), then a Describe for each of the last `HISTORY_RUNS` Succeeded whose end is
+    not known yet."""
+
+    async def described(execution: Execution) -> Execution:
+        if execution.ended is not None:
+            return execution
+        return await client.describe_execution(execution.arn, execution.pipeline_name)
+
+    async def one(pipeline: str) -> list[Execution]:
+        if complete:
+            listed = [e for e in known if e.pipeline_name == pipeline]
+        else:
+            listed = await client.list_executions(pipeline, max_pages=1)
+        done = [e for e in listed if e.status is ExecutionStatus.SUCCEEDED][:HISTORY_RUNS]
+        return list(await asyncio.gather(*(described(e) for e in done)))
+
+    found = await asyncio.gather(*(one(p) for p in sorted(set(pipelines))))
+    return [e for batch in found for e in batch]

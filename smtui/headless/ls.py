@@ -21,8 +21,16 @@ from smtui.core.client import PAGE, SageMakerClient
 from smtui.core.errors import THROTTLING_CODES, AwsError
 from smtui.core.format import EXECUTION_GLYPHS, format_duration
 from smtui.core.model import Execution, ExecutionStatus
-from smtui.core.timing import execution_elapsed
-from smtui.headless.common import aws_options, execution_json, parse_duration, print_json, run, target_from
+from smtui.core.timing import execution_elapsed, remaining
+from smtui.headless.common import (
+    aws_options,
+    execution_json,
+    parse_duration,
+    print_json,
+    run,
+    success_history,
+    target_from,
+)
 
 _STATUSES = [s.value for s in ExecutionStatus]
 ENDED_ROWS = 20  # rows whose end time is read without --limit: ~2 s at the default 10 calls/s
@@ -211,14 +219,19 @@ def ls_command(
 
     rate = load_settings().rate  # already read (and checked) by `target_from`
 
-    async def listed(client: SageMakerClient) -> tuple[list[Execution], datetime]:
+    async def listed(client: SageMakerClient) -> tuple[list[Execution], datetime, list[Execution]]:
         rows = await list_all(client, pipeline, since, limit=limit, statuses=status)
         first = min(limit, MAX_ENDED_ROWS) if limit else ENDED_ROWS
-        return await with_end_times(client, rows, rate, first=first), client.now()
+        rows = await with_end_times(client, rows, rate, first=first)
+        # The time-left estimate, for `--json` only: the history of each pipeline with a run going.
+        active = {e.pipeline_name for e in rows if e.is_active} if as_json else set()
+        # Unfiltered, the rows are each pipeline's newest runs already: no further listing needed.
+        complete = not status and since is None and limit is None
+        return rows, client.now(), await success_history(client, active, rows, complete=complete)
 
-    rows, now = run(target, listed)
+    rows, now, history = run(target, listed)
     if as_json:
-        print_json([execution_json(e, now) for e in rows])
+        print_json([execution_json(e, now, remaining(e, history, now)) for e in rows])
         return
     if not rows:
         click.echo("no executions")

@@ -2,39 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import shutil
+from datetime import datetime, timedelta
 
 import click
 
 from smtui.core.client import SageMakerClient
 from smtui.core.format import EXECUTION_GLYPHS, format_duration, tree_lines
-from smtui.core.model import Execution, StepTree
-from smtui.core.timing import execution_elapsed
-from smtui.headless.common import aws_options, print_json, run, target_from
+from smtui.core.model import Execution, StepRun, StepTree
+from smtui.core.timeline import build_timeline, timeline_lines
+from smtui.core.timing import Remaining, execution_elapsed, remaining
+from smtui.headless.common import aws_options, print_json, run, success_history, target_from
 from smtui.headless.snapshot import Watcher, pipeline_hint, snapshot_json
 
 
-async def fetch(client: SageMakerClient, ref: str) -> tuple[Execution, StepTree, datetime]:
-    """The execution, its tree, and the server's time (elapsed times are measured against it)."""
+async def fetch(
+    client: SageMakerClient, ref: str
+) -> tuple[Execution, StepTree, datetime, tuple[StepRun, ...], Remaining]:
+    """The execution, its tree, the server's time (elapsed times are measured against it), every listed
+    step entry (the timeline draws each attempt)."""
     arn = await client.resolve_execution(ref)
-    found, tree = await Watcher(client, arn, pipeline_hint(ref)).look()
-    return found, tree, client.now()
+    watcher = Watcher(client, arn, pipeline_hint(ref))
+    found, tree = await watcher.look()
+    history = await success_history(client, [found.pipeline_name]) if found.is_active else []
+    now = client.now()
+    return found, tree, now, watcher.runs, remaining(found, history, now)
 
 
 @click.command("show")
 @click.argument("execution")
+@click.option("--timeline", is_flag=True, help="Draw the steps as a Gantt chart on a time axis.")
 @aws_options
 def show_command(
-    execution: str, profile: str | None, region: str | None, endpoint_url: str | None, as_json: bool
+    execution: str,
+    timeline: bool,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    as_json: bool,
 ) -> None:
     """Print an execution's step tree.
 
     EXECUTION is a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest.
     """
     target, _ = target_from(profile, region, endpoint_url)
-    found, tree, now = run(target, lambda client: fetch(client, execution))
+    found, tree, now, runs, left = run(target, lambda client: fetch(client, execution))
     if as_json:
-        print_json(snapshot_json(found, tree, now))
+        print_json(snapshot_json(found, tree, now, left))
         return
     done, total = tree.progress
     title = f" ({found.display_name})" if found.display_name else ""
@@ -44,7 +58,22 @@ def show_command(
         f"  {done}/{total} steps  {format_duration(execution_elapsed(found, now))}"
     )
     click.echo(f"  {found.arn}")
+    if found.is_active:
+        click.echo(f"  time left: {_left_text(left)}")
     if found.failure_reason:
         click.echo(f"  failure: {found.failure_reason}")
-    for line in tree_lines(tree, now):
+    if timeline:
+        width = shutil.get_terminal_size((120, 24)).columns
+        lines = timeline_lines(build_timeline(found, tree, runs, now), width)
+    else:
+        lines = tree_lines(tree, now)
+    for line in lines:
         click.echo(line)
+
+
+def _left_text(left: Remaining) -> str:
+    if left.seconds is not None:
+        return f"~{format_duration(timedelta(seconds=left.seconds))} (median of the last successful runs)"
+    if left.note == "longer-than-history":
+        return "unknown: already longer than every earlier successful run"
+    return "unknown: no earlier successful run to estimate from"

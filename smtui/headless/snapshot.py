@@ -8,8 +8,8 @@ from typing import Any
 
 from smtui.core.client import SageMakerClient
 from smtui.core.definition import DefinitionError, StepGraph, parse_definition
-from smtui.core.model import Execution, StepTree
-from smtui.core.timing import step_elapsed
+from smtui.core.model import Execution, StepRun, StepTree
+from smtui.core.timing import Remaining, step_elapsed
 from smtui.core.tree import build_tree, latest_runs, tree_without_definition
 from smtui.headless.common import execution_json, iso
 
@@ -31,6 +31,7 @@ class Watcher:
     graph: StepGraph | None = None
     execution: Execution | None = None
     tree: StepTree | None = field(default=None)
+    runs: tuple[StepRun, ...] = ()  # every attempt the last look listed (the tree keeps the latest only)
 
     async def look(self) -> tuple[Execution, StepTree]:
         """The steps, then the status: a status read first could be older than the steps (a step shown
@@ -48,6 +49,7 @@ class Watcher:
             if self.execution.is_active or not any(r.status.is_active for r in latest_runs(runs).values()):
                 break
             runs = await self.client.list_steps(self.arn)
+        self.runs = tuple(runs)
         read_at = self.client.now()
         if self.graph.steps:
             self.tree = build_tree(self.graph, self.execution, runs, now=read_at)
@@ -88,10 +90,12 @@ def tree_json(tree: StepTree, now: datetime) -> list[dict[str, Any]]:
     return out
 
 
-def snapshot_json(execution: Execution, tree: StepTree, now: datetime) -> dict[str, Any]:
+def snapshot_json(
+    execution: Execution, tree: StepTree, now: datetime, left: Remaining | None = None
+) -> dict[str, Any]:
     done, total = tree.progress
     return {
-        "execution": execution_json(execution, now),
+        "execution": execution_json(execution, now, left),
         "progress": {"done": done, "total": total},
         "steps": tree_json(tree, now),
     }

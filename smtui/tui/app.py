@@ -184,6 +184,7 @@ class SmtuiApp(App[None]):
         for arn in arns:
             execution = executions.get(arn)
             if execution is None:
+                self._last_status.pop(arn, None)  # forgotten (`history`): nothing more to tell
                 continue
             before = self._last_status.get(arn)
             self._last_status[arn] = execution.status

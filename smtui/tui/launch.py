@@ -49,6 +49,9 @@ def _monitor_options(settings: Any) -> dict[str, float]:
         "active_interval": settings.active_interval,
         "watched_interval": settings.watched_interval,
         "discovery_interval": settings.discovery_interval,
+        "history": settings.history,
+        # The first load reads as many finished executions as a pipeline keeps (pages of 100).
+        "history_pages": -(-settings.history // 100),
     }
 
 

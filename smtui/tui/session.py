@@ -18,7 +18,7 @@ from smtui.core.model import Execution, Pipeline, StepTree
 
 if TYPE_CHECKING:
     from smtui.core.actions import Actions
-    from smtui.core.jobs import JobInfo
+    from smtui.core.jobs import MetricHistory, StepResource
     from smtui.core.monitor import Health
     from smtui.core.step_logs import StepLogs
 
@@ -40,10 +40,13 @@ class MonitorView(Protocol):
     def watch(self, execution_arn: str) -> None: ...
     def unwatch(self, execution_arn: str) -> None: ...
     def set_visible(self, arns: Iterable[str]) -> None: ...
+    def keep(self, arns: Iterable[str]) -> None: ...
     def want_parameters(self, arns: Iterable[str]) -> None: ...
     def drop_parameter_wants(self) -> None: ...
-    def job(self, job_arn: str) -> JobInfo | None: ...
-    def want_job(self, job_arn: str) -> None: ...
+    def job(self, job_arn: str) -> StepResource | None: ...
+    def want_job(self, job_arn: str, *, fresh: bool = False) -> None: ...
+    def metric_history(self, job_arn: str) -> MetricHistory | None: ...
+    def want_metric_history(self, job_arn: str) -> None: ...
     def want_pipeline_parameters(self, pipeline_name: str) -> None: ...
 
 
@@ -136,17 +139,26 @@ class EmptyMonitor:
     def set_visible(self, arns: Iterable[str]) -> None:
         return None
 
+    def keep(self, arns: Iterable[str]) -> None:
+        return None
+
     def want_parameters(self, arns: Iterable[str]) -> None:
         return None
 
     def drop_parameter_wants(self) -> None:
         return None
 
-    def job(self, job_arn: str) -> JobInfo | None:
+    def job(self, job_arn: str) -> StepResource | None:
         return None
 
-    def want_job(self, job_arn: str) -> None:
+    def want_job(self, job_arn: str, *, fresh: bool = False) -> None:
         return None  # asked again of the real monitor when it comes (`session_changed`)
+
+    def metric_history(self, job_arn: str) -> MetricHistory | None:
+        return None
+
+    def want_metric_history(self, job_arn: str) -> None:
+        return None
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:
         return None  # no pipeline to pick before the real monitor comes

@@ -133,6 +133,8 @@ def test_ls_newest_first_with_filters_and_stable_json(
         "ended",
         "elapsed_s",
         "failure_reason",
+        "remaining_s",
+        "remaining",
     }
     failed = json.loads(smtui("ls", "--status", "Failed", "--json").output)
     assert failed and all(r["status"] == "Failed" for r in failed)

@@ -9,68 +9,63 @@ import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
-import boto3
 import pytest
 from background import Background, Smtui
 from emulator_proc import CREDS, DEFINITIONS, ROOT, EmulatorProcess
+from served_logs import (
+    Event,
+    in_time_order,
+    job_events,
+    served,
+    stamp,
+    step_job,
+    step_window,
+    traceback_tail,
+)
 
 TRAIN = (DEFINITIONS / "train-retry-cache.json").read_text()
 CF = (DEFINITIONS / "condition-foreach.json").read_text()
-TRAINING = "/aws/sagemaker/TrainingJobs"
-PROCESSING = "/aws/sagemaker/ProcessingJobs"
-STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}"
 
 
 def name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def job_log(emu: EmulatorProcess, group: str, step: str, arn: str) -> list[dict[str, Any]]:
-    """The events of a step's job, read with boto3 (the exact-case job name from Describe*Job)."""
-    sm = emu.boto()
-    steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
-    (metadata,) = (s["Metadata"] for s in steps if s["StepName"] == step)
-    kind, body = next(iter(metadata.items()))
-    lower = body["Arn"].rsplit("/", 1)[1]
-    job = getattr(sm, f"describe_{'training' if kind == 'TrainingJob' else 'processing'}_job")(
-        **{f"{kind}Name": lower}
-    )[f"{kind}Name"]
-    logs = boto3.client(
-        "logs",
-        endpoint_url=emu.url,
-        region_name="us-east-1",
-        aws_access_key_id=CREDS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=CREDS["AWS_SECRET_ACCESS_KEY"],
-    )
-    events: list[dict[str, Any]] = logs.filter_log_events(logGroupName=group, logStreamNamePrefix=f"{job}/")[
-        "events"
-    ]
-    return events
+def text(events: list[Event], *, stream: bool = False, prefix: str = "") -> list[str]:
+    """The lines `smtui logs` prints for these events: `TIME [STREAM] MESSAGE`, the stream (without the
+    job's `prefix`) only when there is more than one."""
+    label = (lambda e: f"[{e.stream.removeprefix(prefix)}] ") if stream else (lambda e: "")
+    return [f"{stamp(e.timestamp)} {label(e)}{e.message}" for e in events]
 
 
-def messages(stdout: str) -> list[str]:
-    """The messages of text lines `TIME [LABEL] MESSAGE` (no label when one stream)."""
-    out = []
-    for line in stdout.splitlines():
-        match = re.fullmatch(rf"{STAMP} (.*)", line)
-        assert match, line
-        out.append(match.group(1))
-    return out
+def messages(events: list[Event]) -> list[str]:
+    return [e.message for e in events]
+
+
+def two_hosts() -> str:
+    """TRAIN whose Train step runs on two instances (algo-1 and algo-2, a stream each)."""
+    definition = json.loads(TRAIN)
+    train = next(step for step in definition["Steps"] if step["Name"] == "Train")
+    train["Arguments"]["ResourceConfig"]["InstanceCount"] = 2
+    return json.dumps(definition)
 
 
 @pytest.fixture(scope="module")
 def finished(emu: EmulatorProcess) -> dict[str, str]:
-    """A failed Processing → Train run, and a succeeded Condition/ForEach run with two instances."""
-    broken, cf = name("broken"), name("cf")
+    """A failed Processing → Train run, a succeeded Condition/ForEach run with two instances, and a failed
+    run whose Train step had two instances."""
+    broken, cf, hosts = name("broken"), name("cf"), name("hosts")
     emu.create_pipeline(broken, TRAIN)
     emu.create_pipeline(cf, CF)
+    emu.create_pipeline(hosts, two_hosts())
     bad = emu.start_execution(broken)
     assert emu.run_until_done(bad) == "Failed"
     ok = emu.start_execution(cf, InstanceCount="2")
     assert emu.run_until_done(ok) == "Succeeded"
-    return {"broken": broken, "bad": bad, "cf": cf, "ok": ok}
+    two = emu.start_execution(hosts)
+    assert emu.run_until_done(two) == "Failed"
+    return {"broken": broken, "bad": bad, "cf": cf, "ok": ok, "hosts": hosts, "two": two}
 
 
 def test_the_failed_step_by_default_every_line_of_its_job(
@@ -78,12 +73,14 @@ def test_the_failed_step_by_default_every_line_of_its_job(
 ) -> None:
     result = smtui("logs", f"{finished['broken']}@latest")
     assert result.exit_code == 0, result.output
-    expected = [e["message"] for e in job_log(emu, TRAINING, "Train", finished["bad"])]
-    assert messages(result.stdout) == expected
-    assert expected[-1].startswith("Traceback") and "AlgorithmError: exited with code 1" in expected[-1]
-    first = job_log(emu, TRAINING, "Train", finished["bad"])[0]
-    stamp = datetime.fromtimestamp(first["timestamp"] / 1000, UTC)  # shown in UTC, to the millisecond
-    assert result.stdout.startswith(stamp.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " ")
+    job = step_job(emu, finished["bad"], "Train")
+    events = job_events(emu, job)
+    # Every line of the job once, in time order, shown in UTC to the millisecond; one stream: no label.
+    assert result.stdout.splitlines() == text(events) and in_time_order(events)
+    # It ends with the traceback whose last line names the job's FailureReason.
+    assert job.failure_reason and job.failure_reason in traceback_tail(messages(events))[-1]
+    first = datetime.fromtimestamp(events[0].timestamp / 1000, UTC)
+    assert result.stdout.startswith(first.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " ")
     assert result.stderr == ""
 
 
@@ -93,17 +90,16 @@ def test_json_lines_carry_timestamp_stream_and_message(
     result = smtui("logs", finished["bad"], "Preprocess", "--json")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    events = job_log(emu, PROCESSING, "Preprocess", finished["bad"])
-    assert len(lines) == len(events) == 5
+    events = job_events(emu, step_job(emu, finished["bad"], "Preprocess"))
+    assert len(lines) == len(events) > 1
     for line, event in zip(lines, events, strict=True):
         assert set(line) == {"timestamp", "stream", "message", "step"}
         when = datetime.fromisoformat(line["timestamp"])
         assert line["timestamp"].endswith("+00:00")  # ISO-8601 UTC
-        assert int(when.timestamp() * 1000) == event["timestamp"]
-        assert line["stream"] == event["logStreamName"] and re.fullmatch(
-            r".+-Preprocess-\w+/algo-1-\d+", line["stream"]
-        )
-        assert line["message"] == event["message"]
+        assert round(when.timestamp() * 1000) == event.timestamp
+        assert line["stream"] == event.stream
+        assert re.fullmatch(r".+-Preprocess-\w+/algo-1-\d+", line["stream"])
+        assert line["message"] == event.message
         assert line["step"] == "Preprocess"
 
 
@@ -112,11 +108,48 @@ def test_the_stream_is_shown_when_the_job_has_more_than_one_instance(
 ) -> None:
     result = smtui("logs", f"{finished['cf']}@latest", "Preprocess")
     assert result.exit_code == 0, result.output
-    events = job_log(emu, PROCESSING, "Preprocess", finished["ok"])
-    assert events
-    for line, event in zip(result.stdout.splitlines(), events, strict=True):
-        short = event["logStreamName"].split("/", 1)[1]  # algo-1-<epoch>, without the job's name
-        assert re.fullmatch(rf"{STAMP} \[{re.escape(short)}\] {re.escape(event['message'])}", line), line
+    job = step_job(emu, finished["ok"], "Preprocess")
+    events = job_events(emu, job)
+    assert len({e.stream for e in events}) == 2
+    # `[algo-1-<epoch>]`: the stream without the job's name.
+    assert result.stdout.splitlines() == text(events, stream=True, prefix=f"{job.name}/")
+
+
+def test_a_training_step_on_two_instances_interleaves_algo_1_and_algo_2_by_time(
+    smtui: Smtui, emu: EmulatorProcess, finished: dict[str, str]
+) -> None:
+    result = smtui("logs", f"{finished['hosts']}@latest")  # the failed step: Train
+    assert result.exit_code == 0, result.output
+    job = step_job(emu, finished["two"], "Train")
+    events = job_events(emu, job)
+    hosts = [e.stream.removeprefix(f"{job.name}/").rsplit("-", 1)[0] for e in events]
+    assert set(hosts) == {"algo-1", "algo-2"}
+    assert hosts != sorted(hosts)  # interleaved, not one stream after the other
+    assert result.stdout.splitlines() == text(events, stream=True, prefix=f"{job.name}/")
+    assert in_time_order(events)
+    assert job.failure_reason and job.failure_reason in traceback_tail(messages(events))[-1]
+    as_json = smtui("logs", finished["two"], "Train", "--json").stdout.splitlines()
+    as_json = [json.loads(line) for line in as_json]
+    assert [(line["stream"], line["message"]) for line in as_json] == [(e.stream, e.message) for e in events]
+
+
+def test_a_lambda_steps_lines_come_from_its_functions_group_within_the_steps_window(
+    smtui: Smtui, emu: EmulatorProcess, finished: dict[str, str]
+) -> None:
+    group = "/aws/lambda/eval"  # the function of Evaluate's FunctionArn
+    later = emu.start_execution(finished["cf"])  # the function runs again, in another execution
+    assert emu.run_until_done(later) == "Succeeded"
+    start, end = step_window(emu, finished["ok"], "Evaluate")
+    invocation = served(emu, group, start_ms=start, end_ms=end)
+    assert invocation and len({e.stream for e in invocation}) == 1
+    # The group holds other invocations' lines, none within 2 s of this step's window.
+    others = [e for e in served(emu, group) if e not in invocation]
+    assert others and all(e.timestamp < start - 2000 or e.timestamp > end + 2000 for e in others)
+    result = smtui("logs", finished["ok"], "Evaluate")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == text(invocation, stream=True)
+    assert invocation[0].message.startswith("INIT_START") and invocation[-1].message.startswith("REPORT")
+    assert result.stderr == ""
 
 
 def test_an_unknown_step_is_a_usage_error_listing_the_steps(
@@ -215,11 +248,13 @@ def test_follow_ends_when_the_step_ends_with_waits_exit_code(
     following = Background(smtui, "logs", arn, step, "--follow", "--interval", "0.1")
     result = following.join(emu, tick=1)
     assert result.exit_code == code, result.output
-    group = TRAINING if step == "Train" else PROCESSING
-    expected = [e["message"] for e in job_log(emu, group, step, arn)]
-    assert messages(result.stdout) == expected  # every line once, none twice across the reads
-    assert expected[-1].endswith("completed successfully" if code == 0 else "exited with code 1")
     calls = {op: n - before.get(op, 0) for op, n in emu.stats().items()}
+    job = step_job(emu, arn, step)
+    events = job_events(emu, job)
+    # Every line once (none twice across the overlapping reads), in time order, up to the job's last.
+    assert result.stdout.splitlines() == text(events) and in_time_order(events)
+    if code:
+        assert job.failure_reason and job.failure_reason in traceback_tail(messages(events))[-1]
     assert calls["FilterLogEvents"] >= 2  # it followed: reads while the step ran, and the final one
     steps = emu.boto().list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
     assert next(s for s in steps if s["StepName"] == step)["StepStatus"] == (
@@ -245,9 +280,7 @@ def test_since_keeps_only_the_recent_lines(
 ) -> None:
     everything = smtui("logs", finished["bad"], "Train", "--since", "36500d")
     assert everything.exit_code == 0
-    assert messages(everything.stdout) == [
-        e["message"] for e in job_log(emu, TRAINING, "Train", finished["bad"])
-    ]
+    assert everything.stdout.splitlines() == text(job_events(emu, step_job(emu, finished["bad"], "Train")))
     emu.advance(120)  # the run ended well over a minute ago
     recent = smtui("logs", finished["bad"], "Train", "--since", "1m")
     assert recent.exit_code == 0
@@ -262,4 +295,44 @@ def test_follow_without_a_step_waits_for_the_first_to_run(smtui: Smtui, emu: Emu
     following = Background(smtui, "logs", f"{pipeline}@latest", "--follow", "--interval", "0.1")
     result = following.join(emu, tick=1)
     assert result.exit_code == 0, result.output
-    assert messages(result.stdout) == [e["message"] for e in job_log(emu, PROCESSING, "Preprocess", arn)]
+    assert result.stdout.splitlines() == text(job_events(emu, step_job(emu, arn, "Preprocess")))
+
+
+TRANSFORM = json.dumps(
+    {
+        "Version": "2020-12-01",
+        "Parameters": [],
+        "Steps": [
+            {
+                "Name": "Score",
+                "Type": "Transform",
+                "Arguments": {
+                    "ModelName": "churn-model",
+                    "TransformInput": {
+                        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/in"}},
+                        "ContentType": "text/csv",
+                    },
+                    "TransformOutput": {"S3OutputPath": "s3://b/out"},
+                    "TransformResources": {"InstanceCount": 1, "InstanceType": "ml.c5.xlarge"},
+                },
+            }
+        ],
+    }
+)
+
+
+def test_a_transform_step_shows_its_data_log_beside_the_model_servers_stream(
+    smtui: Smtui, emu: EmulatorProcess
+) -> None:
+    pipeline = name("transform")
+    emu.create_pipeline(pipeline, TRANSFORM)
+    arn = emu.start_execution(pipeline)
+    assert emu.run_until_done(arn) == "Succeeded"
+    result = smtui("logs", arn, "Score")
+    assert result.exit_code == 0, result.output
+    job = step_job(emu, arn, "Score")
+    events = job_events(emu, job)
+    streams = {e.stream.removeprefix(f"{job.name}/") for e in events}
+    (server,) = (s for s in streams if not s.endswith("/data-log"))
+    assert streams == {server, f"{server}/data-log"}  # one instance: its server and its data log
+    assert result.stdout.splitlines() == text(events, stream=True, prefix=f"{job.name}/")

@@ -27,6 +27,8 @@ EXECUTION_FIELDS = {
     "ended",
     "elapsed_s",
     "failure_reason",
+    "remaining_s",
+    "remaining",
 }
 
 
@@ -65,13 +67,14 @@ def test_limit_stops_paging_once_it_has_enough_rows(smtui: Smtui, emu: EmulatorP
     three = smtui("ls", "--pipeline", pipeline, "--limit", "3", "--json")
     assert three.exit_code == 0, three.output
     assert [r["arn"] for r in json.loads(three.output)] == newest_first[:3]
-    assert listed(emu) - before == 1
+    # One page for the rows, one for the time-left estimate (the rows cut at 3 hold no successful run).
+    assert listed(emu) - before == 2
 
     # With a status filter the rows that count are the matching ones: still one page here.
     before = listed(emu)
     running = json.loads(smtui("ls", "-P", pipeline, "-s", "Executing", "--limit", "5", "--json").output)
     assert [r["arn"] for r in running] == newest_first[:5]
-    assert listed(emu) - before == 1
+    assert listed(emu) - before == 2  # and the time-left estimate's page
 
 
 def test_limit_skips_the_pipelines_whose_last_run_is_older_than_the_rows_found(

@@ -50,16 +50,19 @@ def test_a_run_retried_by_another_client_runs_again_on_screen(
     assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Failed"
 
     session = f"smtui-test-{uuid.uuid4().hex[:8]}"
-    # A tmux server that already runs starts commands in its own environment: set ours in the command.
+    # A tmux server of its own (-L, as `_capture` reads it). A server that already runs would start commands
+    # in its own environment: ours is set in the command.
     env = {**CREDENTIALS, "AWS_DEFAULT_REGION": "us-east-1", "XDG_CONFIG_HOME": str(tmp_path / "config")}
     smtui = [sys.executable, "-m", "smtui", "--endpoint-url", emu.url, "--region", "us-east-1"]
     command = shlex.join(["env", "-u", "AWS_PROFILE", *(f"{k}={v}" for k, v in env.items()), *smtui])
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "30", command],
+        ["tmux", "-L", session, "new-session", "-d", "-s", session, "-x", "120", "-y", "30", command],
         check=True,
         env={**os.environ, "TERM": "xterm-256color"},
     )
-    subprocess.run(["tmux", "resize-window", "-t", session, "-x", "120", "-y", "30"], check=False)
+    subprocess.run(
+        ["tmux", "-L", session, "resize-window", "-t", session, "-x", "120", "-y", "30"], check=False
+    )
     try:
         execution_id = arn.rsplit("/", 1)[-1]
         _wait_for(session, lambda s: "Failed" in row(s, execution_id), 60, "the failed run")
@@ -67,4 +70,4 @@ def test_a_run_retried_by_another_client_runs_again_on_screen(
         screen = _wait_for(session, lambda s: "Running" in row(s, execution_id), 60, "the run running again")
         assert "Failed" not in row(screen, execution_id)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+        subprocess.run(["tmux", "-L", session, "kill-server"], capture_output=True, check=False)

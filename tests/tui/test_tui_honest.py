@@ -3,6 +3,7 @@ help, the step tree's arrows, the start form's highlight, error toasts and dates
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -256,7 +257,10 @@ async def test_errors_in_a_row_show_one_toast_not_a_stack(emu: Emulator) -> None
         await pilot.pause(0.3)
         errors = toasts_shown(app, "error")
         assert len(errors) == 1, errors
-        assert "AWS (×2)" in errors[0] and "InternalFailure" not in errors[0]
+        # Counted: two errors at least (the lost endpoint may be told in more than one wording as polls fail).
+        count = re.search(r"AWS \(×(\d+)\)", errors[0])
+        assert count is not None and int(count.group(1)) >= 2, errors
+        assert "InternalFailure" not in errors[0]
         assert any("Copied" in t for t in toasts_shown(app))
 
 

@@ -14,16 +14,17 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.widgets import Footer, Static, Tree
 
-from smtui.core.events import JobDescribed, RequestFailed, RequestKind, RequestWaiting
-from smtui.core.jobs import job_kind
-from smtui.core.model import Execution, StepNode
+from smtui.core.events import JobDescribed, MetricHistoryRead, RequestFailed, RequestKind, RequestWaiting
+from smtui.core.jobs import JobInfo, MetricHistory, describable
+from smtui.core.model import Execution, ModelPackage, StepNode
 from smtui.core.timing import execution_elapsed, step_elapsed
 from smtui.tui import format as fmt
 from smtui.tui.host import Host
 from smtui.tui.palette import PaletteCommand
-from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.screens.step_acting import StepActingScreen
+from smtui.tui.widgets.job_panel import job_panel
 from smtui.tui.widgets.status_bar import StatusBar
-from smtui.tui.widgets.step_details import StepDetails, job_rows, parameters_panel, step_panel
+from smtui.tui.widgets.step_details import StepDetails, job_rows, package_rows, parameters_panel, step_panel
 from smtui.tui.widgets.step_tree import StepTreeView
 
 NARROW_BELOW = 110  # columns under which the details go below the tree instead of beside it
@@ -48,8 +49,9 @@ def summary(execution: Execution | None, progress: tuple[int, int] | None, now: 
     return line
 
 
-class ExecutionScreen(ActingScreen):
-    """Opened with Enter on the executions table; Escape goes back."""
+class ExecutionScreen(StepActingScreen):
+    """Opened with Enter on the executions table; Escape goes back. The step actions (`b`, `A`, `R`) are
+    `StepActingScreen`'s."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "app.pop_screen", "Back", id="execution.back"),
@@ -91,14 +93,6 @@ class ExecutionScreen(ActingScreen):
     def _now(self) -> Any:
         return self.smtui.session.now()
 
-    @property
-    def execution(self) -> Execution | None:
-        return self.smtui.session.monitor.executions.get(self.arn)
-
-    @property
-    def tree_view(self) -> StepTreeView:
-        return self.query_one(StepTreeView)
-
     def on_mount(self) -> None:
         self._ready = True
         self.smtui.session.monitor.watch(self.arn)
@@ -122,7 +116,7 @@ class ExecutionScreen(ActingScreen):
     def monitor_event(self, event: Any) -> None:
         if not self._ready:
             return
-        if isinstance(event, JobDescribed | RequestWaiting | RequestFailed):
+        if isinstance(event, JobDescribed | MetricHistoryRead | RequestWaiting | RequestFailed):
             self._job_answered(event)
             return
         arns = getattr(event, "arns", None)
@@ -168,11 +162,14 @@ class ExecutionScreen(ActingScreen):
             self._summary_shown = text
             self.query_one("#summary", Static).update(text, layout=layout)
 
-    def _job_answered(self, event: JobDescribed | RequestWaiting | RequestFailed) -> None:
-        """The monitor's answer about a job (`want_job`): the details show it, or why it is not there."""
+    def _job_answered(self, event: JobDescribed | MetricHistoryRead | RequestWaiting | RequestFailed) -> None:
+        """The monitor's answer about a job (`want_job`, `want_metric_history`): the details show it, or why
+        it is not there."""
         if isinstance(event, JobDescribed):
             self._job_notes.pop(event.job.arn, None)
-        elif event.request.kind is not RequestKind.JOB:
+        elif isinstance(event, MetricHistoryRead):
+            pass
+        elif event.request.kind not in (RequestKind.JOB, RequestKind.METRIC_HISTORY):
             return
         elif isinstance(event, RequestWaiting):
             self._job_notes[event.request.subject] = Text(event.reason, style=fmt.styled("yellow"))
@@ -184,7 +181,8 @@ class ExecutionScreen(ActingScreen):
         node = self.tree_view.selected_step()
         job_arn = node.run.job_arn if node is not None and node.run is not None else None
         rows: list[tuple[str, Text | str]] = []
-        if job_arn is not None and job_kind(job_arn) is not None:
+        about_job: tuple[JobInfo, MetricHistory | None] | None = None
+        if job_arn is not None and describable(job_arn):
             monitor = self.smtui.session.monitor
             # Asked at every repaint: the monitor describes it only when what it knows is stale (a
             # finished job never again), inside its budget; the answer comes as an event.
@@ -194,16 +192,26 @@ class ExecutionScreen(ActingScreen):
             if job is None:
                 rows = [("Job status", note or Text("loading…", style="dim"))]
             else:
-                rows = job_rows(job) + ([("Job details", note)] if note is not None else [])
+                if isinstance(job, ModelPackage):
+                    rows = package_rows(job) + ([("Job details", note)] if note is not None else [])
+                else:
+                    rows = job_rows(job) + ([("Job details", note)] if note is not None else [])
+                    monitor.want_metric_history(job_arn)  # read from the log: once when finished, else ≤ 30 s
+                    about_job = (job, monitor.metric_history(job_arn))
         # The panel is rebuilt only when what it says changes, and laid out again only when the step or
         # its rows changed (a ticking duration keeps the height).
-        shape = (node, tuple(rows))
+        shape = (node, tuple(rows), about_job)
         duration = fmt.duration(step_elapsed(node, self._now())) if node is not None else ""
         if (shape, duration) == self._details_shown:
             return
         layout = self._details_shown is None or self._details_shown[0] != shape
         self._details_shown = (shape, duration)
-        self.query_one(StepDetails).update(Group(step_panel(node, self._now(), rows)), layout=layout)
+        panel = [job_panel(*about_job, self._now())] if about_job is not None else []
+        self.query_one(StepDetails).update(Group(step_panel(node, self._now(), rows), *panel), layout=layout)
+
+    def package_changed(self, package_arn: str) -> None:
+        """Approved or rejected here: read it again at once."""
+        self.smtui.session.monitor.want_job(package_arn, fresh=True)
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[StepNode]) -> None:
@@ -256,6 +264,7 @@ class ExecutionScreen(ActingScreen):
         )
         yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
         yield PaletteCommand("step: logs", "Open the selected step's logs", "open_logs")
+        yield from self.step_palette_commands()
         yield PaletteCommand("step: copy job ARN", "Copy the selected step's job ARN", "copy_job_arn")
         yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")
         yield PaletteCommand("execution: back", "Back to the executions", "app.pop_screen")

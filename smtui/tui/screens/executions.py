@@ -48,7 +48,14 @@ class ExecutionsScreen(ActingScreen):
         Binding(
             "l", "open_logs", "Logs", id="execution.logs", tooltip="Logs of the failed (or running) step"
         ),
-        Binding("a", "toggle_active", "Active", id="executions.active_only", tooltip="Only running ones"),
+        Binding(
+            "a",
+            "toggle_active",
+            "Active",
+            id="executions.active_only",
+            tooltip="Only running ones",
+            show=False,
+        ),
         Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
         Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
         Binding("x", "stop_execution", "Stop", id="execution.stop"),
@@ -264,7 +271,9 @@ class ExecutionsScreen(ActingScreen):
             self.info.update(info, layout=False)
 
     def _update_visible(self) -> None:
-        self.smtui.session.monitor.set_visible(self.table.visible_arns())
+        monitor = self.smtui.session.monitor
+        monitor.set_visible(self.table.visible_arns())
+        monitor.keep(self.marked)  # a marked row stays, however old (the monitor forgets old ones)
 
     # -- targets ------------------------------------------------------------------------------
 

@@ -209,7 +209,8 @@ class LogsScreen(ReportsWorkerFailures, Screen[None]):
         if self.since_label:
             text.append(f" · since {self.since_label}", style="bold")
         if view.search:
-            text.append(f" · /{view.search}: {len(view.matches)} matches", style="yellow")
+            counted = "searching…" if view.searching else f"{len(view.matches)} matches"
+            text.append(f" · /{view.search}: {counted}", style="yellow")
         return text
 
     # -- actions ------------------------------------------------------------------------------
@@ -243,6 +244,10 @@ class LogsScreen(ReportsWorkerFailures, Screen[None]):
         self.view.set_search(event.value)
         self._title()
 
+    @on(LogView.Searched)
+    def _searched(self) -> None:
+        self._title()
+
     @on(Input.Submitted, "#log-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         self.query_one("#log-search", Input).display = bool(event.value)
@@ -273,24 +278,18 @@ class LogsScreen(ReportsWorkerFailures, Screen[None]):
         self._title()
 
     def action_toggle_wrap(self) -> None:
-        self.view.wrap = not self.view.wrap
-        self._keep_cursor()
+        self.view.set_display(wrap=not self.view.wrap)
+        self._title()
 
     def action_toggle_timestamps(self) -> None:
-        self.view.timestamps = not self.view.timestamps
-        self._keep_cursor()
-
-    def _keep_cursor(self) -> None:
-        cursor = self.view.cursor
-        self.view.reset()
-        self.view.move_to(cursor, center=cursor is not None)
+        self.view.set_display(timestamps=not self.view.timestamps)
         self._title()
 
     def action_tail(self) -> None:
         self.since_label = None
         self.view.since_seq = 0
         self.view.autoscroll = True
-        self.view.reset()
+        self.view.refit()
         self.view.move_to(None)
         self._title()
 
@@ -298,7 +297,7 @@ class LogsScreen(ReportsWorkerFailures, Screen[None]):
         self.since_label = None
         self.view.since_seq = 0
         self.view.autoscroll = False
-        self.view.reset()
+        self.view.refit()
         self.view.move_to(self.view.first)
         self._title()
 
@@ -308,7 +307,7 @@ class LogsScreen(ReportsWorkerFailures, Screen[None]):
         self.since_label = label
         self.view.since_seq = self.view.first_since(cutoff)
         self.view.autoscroll = True
-        self.view.reset()
+        self.view.refit()
         self.view.move_to(None)
         self._title()
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from smtui.core.jobs import JobInfo
-from smtui.core.model import Execution, StepNode
+from smtui.core.model import Execution, ModelPackage, StepNode
 from smtui.core.timing import step_elapsed
 from smtui.tui import format as fmt
 
@@ -24,28 +24,42 @@ def _table() -> Table:
 
 
 def job_rows(job: JobInfo) -> list[tuple[str, Text | str]]:
-    """The job's own view: status, instance, times, final metrics (DescribeXJob)."""
+    """The job's status, times and failure (DescribeXJob), among the step's rows."""
     status = Text(job.status, style=fmt.styled("bold red") if job.status == "Failed" else "bold")
     if job.secondary_status and job.secondary_status != job.status:
         status.append(f" ({job.secondary_status})", style="dim")
     rows: list[tuple[str, Text | str]] = [("Job status", status)]
-    if job.instance_type:
-        count = f"{job.instance_count} × " if job.instance_count else ""
-        rows.append(("Instance", f"{count}{job.instance_type}"))
     if job.started:
         span = fmt.timestamp(job.started) + (f" → {fmt.timestamp(job.ended)}" if job.ended else "")
         rows.append(("Job times", span))
-    for name, value in job.metrics:
-        rows.append((name, f"{value:.4g}"))
+    # Instance, image, inputs, outputs and metrics: the sections below (`job_panel`).
     if job.failure_reason:
         rows.append(("Job failure", Text(job.failure_reason, style=fmt.styled("red"))))
+    return rows
+
+
+APPROVAL_STYLES = {"Approved": "bold green", "Rejected": "bold red", "PendingManualApproval": "bold yellow"}
+
+
+def package_rows(package: ModelPackage) -> list[tuple[str, Text | str]]:
+    """The model package a RegisterModel step registered, as DescribeModelPackage says now."""
+    rows: list[tuple[str, Text | str]] = []
+    if package.group:
+        version = f", version {package.version}" if package.version is not None else ""
+        rows.append(("Group", f"{package.group}{version}"))
+    status = package.approval_status or "?"
+    rows.append(("Approval", Text(status, style=fmt.styled(APPROVAL_STYLES.get(status, "bold")))))
+    if package.approval_description:
+        rows.append(("Note", package.approval_description))
     return rows
 
 
 def step_panel(
     node: StepNode | None, now: datetime, job: Sequence[tuple[str, Text | str]] = ()
 ) -> RenderableType:
-    """Everything known about one step; `job` adds what DescribeXJob said (status, instance, metrics)."""
+    """Everything known about one step; `job` adds what DescribeXJob said (status, instance, metrics), or
+    DescribeModelPackage (approval status and note). A Lambda or Callback step's output parameters are
+    listed as `→ name`."""
     if node is None:
         return Text("No step selected.", style="bright_black")
     table = _table()
@@ -68,7 +82,7 @@ def step_panel(
         if run.cache_source_arn:
             table.add_row("Cache hit", run.cache_source_arn)
         if run.job_arn:
-            table.add_row("Job", run.job_arn)
+            table.add_row("Model package" if run.metadata_kind == "RegisterModel" else "Job", run.job_arn)
         if run.condition_outcome is not None:
             table.add_row("Outcome", str(run.condition_outcome).lower())
         if run.iteration_index is not None:

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -69,14 +70,18 @@ class StepTreeView(Tree[StepNode]):
     labels change, so the cursor and the expanded nodes stay where the user left them.
 
     `←`/`→` fold and unfold, as tree views do in k9s and lazygit; `<`/`>` scroll sideways (Textual's
-    scroll views put that on the arrows).
+    scroll views put that on the arrows). Space marks a step (by name) for "rerun from the marked steps".
     """
+
+    class MarksChanged(Message):
+        """A step was marked or unmarked."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("right", "unfold", "Unfold / to child", show=False, id="tree.unfold"),
         Binding("left", "fold", "Fold / to parent", show=False, id="tree.fold"),
         Binding("less_than_sign", "scroll_left", "Scroll left", show=False, id="tree.scroll_left"),
         Binding("greater_than_sign", "scroll_right", "Scroll right", show=False, id="tree.scroll_right"),
+        Binding("space", "toggle_mark", "Mark step", show=False, id="tree.mark"),
     ]
 
     def __init__(self, *, now: Callable[[], datetime], id: str | None = None) -> None:
@@ -87,6 +92,7 @@ class StepTreeView(Tree[StepNode]):
         self._step_nodes: dict[str, TreeNode[StepNode]] = {}
         self._shape: tuple[str, ...] = ()
         self._tree: StepTree | None = None
+        self.marked: list[str] = []  # step names, in the order marked
 
     @property
     def step_tree(self) -> StepTree | None:
@@ -142,12 +148,28 @@ class StepTreeView(Tree[StepNode]):
         elif node.parent is not None and node.parent is not self.root:
             self.move_cursor(node.parent, animate=False)
 
+    def action_toggle_mark(self) -> None:
+        node = self.selected_step()
+        if node is None:
+            return
+        if node.name in self.marked:
+            self.marked.remove(node.name)
+        else:
+            self.marked.append(node.name)
+        now = self._now()
+        for tree_node in self._step_nodes.values():  # every run of that step (ForEach iterations)
+            if tree_node.data is not None and tree_node.data.name == node.name:
+                self._relabel(tree_node, tree_node.data, now)
+        self.post_message(self.MarksChanged())
+
     def selected_step(self) -> StepNode | None:
         node = self.cursor_node
         return None if node is None else node.data
 
     def _label(self, tree_node: TreeNode[StepNode], node: StepNode, now: datetime) -> Text:
         label = step_label(node, now)
+        if node.name in self.marked:
+            label = Text("● ", style="bold magenta").append_text(label)
         if tree_node.parent is self.root and not node.children:
             # Top-level leaves get no guide: indent them to line up with the "▼ " of expandable ones.
             return Text("  ").append_text(label)
@@ -167,7 +189,7 @@ class StepTreeView(Tree[StepNode]):
                 tree_node = attach.add(step_label(node, now), data=node, expand=path not in collapsed)
             else:
                 tree_node = attach.add_leaf(step_label(node, now), data=node)
-            if parent is None and not node.children:
+            if (parent is None and not node.children) or node.name in self.marked:
                 tree_node.set_label(self._label(tree_node, node, now))
             self._step_nodes[path] = tree_node
         target = self._step_nodes.get(keep) if keep else None

@@ -1,0 +1,214 @@
+"""An execution as a Gantt chart: what `smtui show --timeline` prints and the TUI's timeline view draws.
+
+One bar per step of the tree (ForEach iterations and Condition branch steps under their step), each listed
+attempt its own segment, the wait before a step started kept apart from its running time, and the critical
+path: the chain of steps that decided the total. Pure: built from what was read, against `now` (a running
+segment ends there, so a redraw with a later `now` grows it).
+
+- Wait: from when the step could start (its dependencies' latest end; the execution's start for a step
+  without any; its parent's start for an iteration or a branch step) to its first attempt's start.
+- Attempts: each listed entry of a step is a segment. A retry (a retry policy's, or RetryPipelineExecution's)
+  keeps one entry and bumps its `AttemptCount`, so the earlier attempts' times are not listed: `attempts`
+  counts them, and the time between when the step could start and its last attempt's start is drawn as
+  earlier attempts (`░`), not as a wait.
+- Critical path: from the step that ended last, back through the dependency that ended last, to a step
+  that waited for nothing; into a ForEach, its iteration that ended last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from smtui.core.format import format_duration
+from smtui.core.model import Execution, StepNode, StepRun, StepStatus, StepTree
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One attempt of a step: from its start to its end (`now` while it runs)."""
+
+    start: datetime
+    end: datetime
+    status: StepStatus
+    attempt: int
+    running: bool  # still going: the end is `now`
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One row: a step, its wait and its attempts."""
+
+    name: str
+    type: str
+    depth: int
+    status: StepStatus
+    ready: datetime | None  # when it could have started; None if unknown
+    segments: tuple[Segment, ...]
+    critical: bool
+    attempts: int = 0  # the highest AttemptCount listed (earlier attempts may have no segment)
+
+    @property
+    def start(self) -> datetime | None:
+        return self.segments[0].start if self.segments else None
+
+    @property
+    def end(self) -> datetime | None:
+        return self.segments[-1].end if self.segments else None
+
+    @property
+    def wait_s(self) -> float | None:
+        if self.ready is None or self.start is None:
+            return None
+        return max(0.0, (self.start - self.ready).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    start: datetime | None  # the execution's start (the axis' origin)
+    end: datetime  # its end, or `now` while it runs
+    bars: tuple[Bar, ...]
+
+    @property
+    def critical_path(self) -> tuple[str, ...]:
+        return tuple(b.name for b in self.bars if b.critical)
+
+
+def build_timeline(execution: Execution, tree: StepTree, runs: Sequence[StepRun], now: datetime) -> Timeline:
+    """The Gantt model of an execution from its tree and every listed step entry."""
+    entries: dict[str, list[StepRun]] = {}
+    for run in runs:
+        if run.started is not None:
+            entries.setdefault(run.name, []).append(run)
+    end = execution.ended if not execution.is_active and execution.ended else now
+    segments = {name: _segments(found, node_end=end) for name, found in entries.items()}
+    ends = {name: found[-1].end for name, found in segments.items() if found}
+    critical = _critical(tree, ends)
+    bars: list[Bar] = []
+
+    def visit(node: StepNode, depth: int, parent_start: datetime | None) -> None:
+        found = segments.get(node.name, ())
+        if depth == 0:
+            dep_ends = [ends[d] for d in node.depends_on if d in ends]
+            ready = max(dep_ends) if dep_ends else execution.started
+        else:
+            ready = parent_start
+        attempts = max([len(found), *(r.attempt for r in entries.get(node.name, ()))])
+        bars.append(
+            Bar(
+                node.name, node.type, depth, node.status, ready, tuple(found), node.name in critical, attempts
+            )
+        )
+        start = found[0].start if found else None
+        for child in node.children:
+            visit(child, depth + 1, start)
+
+    for root in tree.roots:
+        visit(root, 0, execution.started)
+    return Timeline(execution.started, end, tuple(bars))
+
+
+def _segments(found: Sequence[StepRun], node_end: datetime) -> list[Segment]:
+    ordered = sorted(found, key=lambda r: (r.started or node_end, r.attempt))
+    out = []
+    for run in ordered:
+        assert run.started is not None  # filtered above
+        running = run.ended is None
+        out.append(Segment(run.started, run.ended or node_end, run.status, run.attempt, running))
+    return out
+
+
+def _critical(tree: StepTree, ends: dict[str, datetime]) -> set[str]:
+    roots = {node.name: node for node in tree.roots}
+    timed = [name for name in roots if name in ends]
+    if not timed:
+        return set()
+    path: set[str] = set()
+    current: str | None = max(timed, key=lambda name: ends[name])
+    while current is not None and current not in path:
+        path.add(current)
+        node = roots[current]
+        kids = [c.name for c in node.children if c.name in ends]
+        if node.type == "ForEach" and kids:
+            path.add(max(kids, key=lambda name: ends[name]))
+        deps = [d for d in node.depends_on if d in ends and d in roots]
+        current = max(deps, key=lambda name: ends[name]) if deps else None
+    return path
+
+
+# Each status its own character, so the chart reads without colour; the wait is dots.
+FILL: dict[StepStatus, str] = {
+    StepStatus.SUCCEEDED: "█",
+    StepStatus.EXECUTING: "▓",
+    StepStatus.STARTING: "▒",
+    StepStatus.FAILED: "X",
+    StepStatus.STOPPING: "-",
+    StepStatus.STOPPED: "=",
+    StepStatus.PENDING: " ",
+    StepStatus.SKIPPED: " ",
+}
+WAIT = "·"
+EARLIER = "░"  # attempts whose times the API no longer lists
+CRITICAL = "*"
+LEGEND = (
+    "█ succeeded",
+    "▓ running",
+    "▒ starting",
+    "X failed",
+    "= stopped",
+    "- stopping",
+    "· waiting",
+    "░ earlier attempts",
+    "* critical path",
+)
+
+
+def timeline_lines(timeline: Timeline, width: int) -> list[str]:
+    """The chart as text, `width` columns wide: labels, then the bars on a shared time axis, then the
+    duration of each step (its wait in brackets)."""
+    label = min(30, max([8, *(len(b.name) + 2 * b.depth + 2 for b in timeline.bars)]))
+    axis = max(10, width - label - 20)
+    origin = timeline.start or min((b.start for b in timeline.bars if b.start), default=timeline.end)
+    total = max(1.0, (timeline.end - origin).total_seconds())
+
+    def column(at: datetime) -> int:
+        return min(axis - 1, max(0, int((at - origin).total_seconds() / total * axis)))
+
+    left, right = "0s", format_duration(timedelta(seconds=total))
+    mid = format_duration(timedelta(seconds=total / 2))
+    ruler = list(left.ljust(axis))
+    half = axis // 2 - len(mid) // 2
+    ruler[half : half + len(mid)] = mid
+    ruler[axis - len(right) :] = right
+    out = [" " * (label + 1) + "".join(ruler), " " * (label + 1) + "├" + "─" * (axis - 2) + "┤"]
+    for bar in timeline.bars:
+        cells = [" "] * axis
+        if bar.ready is not None and bar.start is not None and bar.start > bar.ready:
+            before = EARLIER if bar.attempts > len(bar.segments) else WAIT
+            for i in range(column(bar.ready), column(bar.start)):
+                cells[i] = before
+        for segment in bar.segments:
+            first, last = column(segment.start), column(segment.end)
+            for i in range(first, max(first, last - 1) + 1):
+                cells[i] = FILL[segment.status]
+        name = ("  " * bar.depth + bar.name)[: label - 2]
+        mark = CRITICAL if bar.critical else " "
+        tail = ""
+        if bar.start is not None and bar.end is not None:
+            tail = format_duration(bar.end - bar.start)
+            if bar.attempts > 1:
+                tail += f" ×{bar.attempts}"
+            if bar.wait_s and bar.attempts <= len(bar.segments):
+                tail += f" (waited {format_duration(timedelta(seconds=bar.wait_s))})"
+        else:
+            tail = bar.status.value.lower()
+        out.append(f"{mark}{name.ljust(label - 1)} {''.join(cells)} {tail}".rstrip())
+    line = ""
+    for part in LEGEND:  # wrapped, never cut: it is what makes the chart readable without colour
+        if line and len(line) + 2 + len(part) > width:
+            out.append(line)
+            line = ""
+        line = f"{line}  {part}" if line else part
+    out.append(line)
+    return out
