@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from smtui.core.errors import AwsError
 from smtui.core.logs import LogSource, NoLogs, epoch_ms
-from smtui.core.model import StepNode, StepRun, StepStatus
+from smtui.core.model import StepNode, StepRun, StepStatus, StepTree
 
 # ARN resource → (Describe* operation, its name parameter (and reply member), log group, kind)
 _JOBS: dict[str, tuple[str, str, str, str]] = {
@@ -185,3 +185,11 @@ def same_source(node: StepNode, source: LogSource) -> bool:
     if run is None or run.job_arn != source.resolved_from:
         return False
     return not (source.kind == "lambda" and source.end_ms is None and run.ended is not None)
+
+
+def steps_to_show(tree: StepTree) -> list[StepNode]:
+    """The steps meant when an execution's logs are asked for without a step (`l` on a row, `smtui logs
+    EXECUTION`): its failed steps, else its running ones (iterations, not their ForEach); else none."""
+    leaves = [node for _, node in tree.walk() if not node.children]
+    failed = [n for n in leaves if n.status is StepStatus.FAILED]
+    return failed or [n for n in leaves if n.status.is_active]

@@ -20,6 +20,7 @@ import click
 from smtui.core.client import SageMakerClient
 from smtui.core.errors import AwsError
 from smtui.core.log_follow import LogFollows
+from smtui.core.log_sources import steps_to_show
 from smtui.core.logs import (
     Clock,
     LogEvent,
@@ -120,10 +121,8 @@ class Printer:
 def find_steps(tree: StepTree, step: str | None, label: str) -> list[StepNode]:
     """The steps asked for: STEP by name (exact, else the one case-insensitive match), or without it the
     failed steps, else the running ones (none: an empty list). Unknown STEP → CommandError (exit 2)."""
-    leaves = [node for _, node in tree.walk() if not node.children]
     if step is None:
-        failed = [n for n in leaves if n.status is StepStatus.FAILED]
-        return failed or [n for n in leaves if n.status.is_active]
+        return steps_to_show(tree)
     nodes = [node for _, node in tree.walk()]
     exact = [n for n in nodes if n.name == step]
     folded = [n for n in nodes if n.name.casefold() == step.casefold()]

@@ -19,7 +19,7 @@ from textual.widgets import Footer, Input, Static
 from smtui.core.errors import AwsError
 from smtui.core.events import StepsChanged
 from smtui.core.log_buffer import LogBuffer
-from smtui.core.log_sources import step_type
+from smtui.core.log_sources import step_type, steps_to_show
 from smtui.core.logs import LogFollowChanged, LogLinesRead, LogState, epoch_ms
 from smtui.core.model import StepNode, StepStatus, StepTree
 from smtui.tui import format as fmt
@@ -35,9 +35,7 @@ SINCE = {"2": ("1m", 60), "3": ("5m", 300), "4": ("15m", 900), "5": ("1h", 3600)
 
 def step_to_show(tree: StepTree) -> StepNode | None:
     """The step whose logs an execution's `l` opens: the first failed one, else the first running one."""
-    leaves = [node for _, node in tree.walk() if not node.children]
-    failed = [n for n in leaves if n.status is StepStatus.FAILED]
-    chosen = failed or [n for n in leaves if n.status.is_active]
+    chosen = steps_to_show(tree)
     return chosen[0] if chosen else None
 
 
