@@ -223,6 +223,11 @@ class Engine:
         for execution in self.store.active_executions():
             self.advance(execution)
 
+    def next_due(self) -> float | None:
+        """The earliest simulated time an active execution has something due (None: nothing scheduled)."""
+        times = [run_state(e).next_due for e in self.store.active_executions()]
+        return min((t for t in times if t is not None), default=None)
+
     def ended_at(self, execution: ExecutionRecord) -> float | None:
         """When the execution last ended (None while it runs, or if it never did)."""
         return run_state(execution).ended

@@ -88,6 +88,7 @@ def add_routes(app: web.Application, protocol: Protocol) -> None:
         # A jump may make many things due at once: settle the running executions now, in order.
         backend.engine.advance_all()
         backend.store.flush()
+        backend.bus.clock_moved()  # long polls look again: a visibility timeout may have ended
         return _json(clock_state())
 
     app.router.add_get("/_emulator/health", health)
