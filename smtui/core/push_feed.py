@@ -37,6 +37,8 @@ BATCH = 10  # messages per ReceiveMessage (the most SQS allows)
 SILENCE = 60.0  # seconds without a message, while polls see changes, before falling back to polling
 RETRY = 30.0  # seconds between attempts to read a queue that failed
 DEFAULT_RATE = 2.0  # SQS calls per second
+# A deleted (or never created) queue: SQS's JSON code, and the Query-compatible one botocore reports.
+NO_QUEUE = frozenset({"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +222,8 @@ class PushFeed:
 
 def _short(error: AwsError) -> str:
     """The reason the header shows: the error's code, or its hint's first clause."""
+    if error.code in NO_QUEUE:
+        return "the queue does not exist"
     if error.is_credentials or error.is_connection:
         return str(error).split(":", 1)[0][:60]
     return error.code[:60]

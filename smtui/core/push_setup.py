@@ -20,13 +20,13 @@ from typing import Any
 from smtui.core.client import SageMakerClient
 from smtui.core.errors import AwsError, aws_failures, map_error
 from smtui.core.push import DETAIL_TYPES, SOURCE
+from smtui.core.push_feed import NO_QUEUE
 
 DEFAULT_NAME = "smtui-events"  # the queue's, and the rule's
 TARGET_ID = "smtui-events-queue"  # smtui's target of the rule: teardown removes this one only
 STATEMENT_ID = "smtui-events-rule"
 # SQS queue names allow up to 80 of these, EventBridge rule names 64 (plus `.`): the rule bears the same name.
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_NO_QUEUE = frozenset({"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"})
 _NO_RULE = frozenset({"ResourceNotFoundException", "ResourceNotFound"})
 
 EVENT_PATTERN = {"source": [SOURCE], "detail-type": list(DETAIL_TYPES)}
@@ -110,7 +110,7 @@ class EventsSetup:
         try:
             return str((await self._call("sqs", "get_queue_url", QueueName=self.name))["QueueUrl"])
         except AwsError as error:
-            if error.code in _NO_QUEUE:
+            if error.code in NO_QUEUE:
                 return None
             raise
 
