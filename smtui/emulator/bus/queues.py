@@ -206,12 +206,19 @@ class Queues:
     # ---- messages -----------------------------------------------------------------------------------
 
     def send(
-        self, queue: Queue, body: str, *, delay: float | None = None, position: int | None = None
+        self,
+        queue: Queue,
+        body: str,
+        *,
+        delay: float | None = None,
+        position: int | None = None,
+        at: float | None = None,
     ) -> Message:
-        """Enqueue `body`; `position` inserts it before older messages (the reorder fault)."""
-        now = self.clock.now()
+        """Enqueue `body`, sent `at` (default now: EventBridge sent it when the change happened, although the
+        lazy engine notices it later); `position` inserts it before older messages (the reorder fault)."""
+        sent = self.clock.now() if at is None else at
         wait = queue.number("DelaySeconds") if delay is None else delay
-        message = Message(message_id=str(uuid.uuid4()), body=body, sent=now, visible_at=now + wait)
+        message = Message(message_id=str(uuid.uuid4()), body=body, sent=sent, visible_at=sent + wait)
         if position is None or position >= len(queue.messages):
             queue.messages[message.message_id] = message
         else:

@@ -61,7 +61,7 @@ class Protocol:
     """Routes AWS JSON 1.1 requests to the operations; holds the call statistics and the fault settings."""
 
     def __init__(self, backend: Backend, *, seed: int = 0) -> None:
-        from smtui.emulator.ops import executions, jobs, logs, models, pipelines
+        from smtui.emulator.ops import eventbridge, executions, jobs, logs, models, pipelines
 
         self.backend = backend
         self.calls: Counter[str] = Counter()
@@ -76,6 +76,7 @@ class Protocol:
             },
             "logs": dict(logs.OPERATIONS),
             "sqs": dict(sqs.OPERATIONS),
+            "events": dict(eventbridge.OPERATIONS),
         }
 
     async def handle(self, request: web.Request) -> web.Response:
