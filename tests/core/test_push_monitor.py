@@ -267,3 +267,37 @@ async def test_sqs_calls_are_not_charged_to_the_sagemaker_budget(
     assert sqs_calls == feed.calls >= 20  # a read each simulated second, on the feed's own budget
     # What the SageMaker client counted (and charged to the monitor's budget) is SageMaker's calls only.
     assert client.calls - calls_before == sum(spent.values()) - sqs_calls
+
+
+async def test_the_engines_events_bring_every_change_with_polls_an_hour_apart_through_faults(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    from smtui.core.push_setup import EventsSetup
+
+    pipeline = name("cf-e2e")
+    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
+    async with EventsSetup(client, name("smtui-events")) as setup:
+        plan = await setup.setup()
+    assert plan.queue_url is not None
+    # SageMaker's duplicates, late and reordered deliveries (never a dropped one: nothing else would bring
+    # the change within the test, the polls being an hour apart).
+    emu.faults(events={"duplicate": 0.3, "reorder": 0.3, "delay": 0.3, "delay_seconds": [1, 5]})
+    vt = VirtualTime(emu)
+    async with pushed(client, vt, plan.queue_url, pipeline) as monitor:
+        await vt.until(lambda: mode(monitor) == "push")
+        arn = emu.start_execution(pipeline)
+        await vt.until(lambda: arn in monitor.executions and monitor.progress(arn) is not None, 10.0)
+        before = emu.stats()
+        await vt.until(lambda: monitor.executions[arn].status is ExecutionStatus.SUCCEEDED, 900.0)
+        truth = emu.boto().list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+        assert emu.status(arn) == "Succeeded"
+        await vt.advance(10.0)  # the last deliveries
+        runs = {r.name: r.status for r in monitor.runs(arn)}
+        assert runs == {s["StepName"]: StepStatus(s["StepStatus"]) for s in truth}
+        spent = spent_since(emu, before)
+        # Polls did not bring them: the pipeline was not listed, its steps read once at the end (the final
+        # look the end of an execution asks for) at most.
+        assert spent.get("ListPipelineExecutions", 0) == 0
+        assert spent.get("ListPipelineExecutionSteps", 0) <= 3
+        feed = monitor.push
+        assert feed is not None and feed.ledger.duplicates > 0
