@@ -73,10 +73,10 @@ def setup_command(
     for resource, action in plan.steps:
         click.echo(f"{resource}: {action}")
     if dry_run:
-        click.echo(f"event pattern: {json.dumps(EVENT_PATTERN)}")
+        click.echo(f"  the rule's event pattern: {json.dumps(EVENT_PATTERN)}")
         queue_arn = plan.queue_arn or f"<the ARN of queue {name}>"
         rule_arn = plan.rule_arn or f"<the ARN of rule {name}>"
-        click.echo(f"queue policy: {json.dumps(queue_policy(queue_arn, rule_arn))}")
+        click.echo(f"  the queue policy: {json.dumps(queue_policy(queue_arn, rule_arn))}")
         if plan.queue_url is None:
             return
     click.echo(f"queue URL: {plan.queue_url}")
