@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
@@ -157,6 +159,25 @@ def test_a_deleted_queue_no_longer_exists(sqs: Any) -> None:
         with pytest.raises(sqs.exceptions.QueueDoesNotExist) as caught:
             call()
         assert code(caught) == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_the_wire_is_json_1_0_with_query_compatible_errors(emulator: EmulatorProcess) -> None:
+    """What any SQS client relies on, checked on the raw HTTP reply."""
+    request = urllib.request.Request(
+        emulator.url,
+        data=json.dumps({"QueueName": new_name("missing")}).encode(),
+        headers={"X-Amz-Target": "AmazonSQS.GetQueueUrl", "Content-Type": "application/x-amz-json-1.0"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 400
+    assert caught.value.headers["Content-Type"] == "application/x-amz-json-1.0"
+    assert caught.value.headers["x-amzn-query-error"] == "AWS.SimpleQueueService.NonExistentQueue;Sender"
+    assert json.loads(caught.value.read()) == {
+        "__type": "com.amazonaws.sqs#QueueDoesNotExist",
+        "message": "The specified queue does not exist.",
+    }
 
 
 def test_long_poll_returns_as_soon_as_a_message_arrives(sqs: Any, emulator: EmulatorProcess) -> None:
