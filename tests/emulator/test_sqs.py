@@ -194,3 +194,23 @@ def test_long_poll_returns_as_soon_as_a_message_arrives(sqs: Any, emulator: Emul
     thread.join(timeout=15)
     assert not thread.is_alive()
     assert [m["Body"] for m in replies[0]["Messages"]] == ["wake up"]
+
+
+def test_deleting_a_queue_ends_a_long_poll_on_it(sqs: Any, emulator: EmulatorProcess) -> None:
+    url = sqs.create_queue(QueueName=new_name("q"))["QueueUrl"]
+    errors: list[str] = []
+    poller = make_client("sqs", emulator, read_timeout=60)
+
+    def poll() -> None:
+        try:
+            poller.receive_message(QueueUrl=url, WaitTimeSeconds=20)
+        except ClientError as error:
+            errors.append(error.response["Error"]["Code"])
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    # Deleting at once may beat the poll to the queue: then it fails at once, which is the same answer.
+    sqs.delete_queue(QueueUrl=url)
+    thread.join(timeout=15)
+    assert not thread.is_alive()
+    assert errors == ["AWS.SimpleQueueService.NonExistentQueue"]
