@@ -84,12 +84,17 @@ class Queue:
     modified: float
     attributes: dict[str, str] = field(default_factory=dict)
     messages: dict[str, Message] = field(default_factory=dict)
+    expired_at: float = 0.0  # when `expire` last looked
 
     def number(self, key: str) -> int:
         return int(self.attributes.get(key, _NUMERIC[key][0]))
 
     def expire(self, now: float) -> None:
-        """Drop messages older than the retention period."""
+        """Drop messages older than the retention period (looking at most once a simulated minute: a long
+        queue is not walked on every receive)."""
+        if now - self.expired_at < 60:
+            return
+        self.expired_at = now
         horizon = now - self.number("MessageRetentionPeriod")
         for message_id in [m.message_id for m in self.messages.values() if m.sent < horizon]:
             del self.messages[message_id]
