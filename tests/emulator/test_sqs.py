@@ -214,3 +214,20 @@ def test_deleting_a_queue_ends_a_long_poll_on_it(sqs: Any, emulator: EmulatorPro
     thread.join(timeout=15)
     assert not thread.is_alive()
     assert errors == ["AWS.SimpleQueueService.NonExistentQueue"]
+
+
+def test_stopping_the_emulator_ends_a_long_poll(emulator_factory: Any) -> None:
+    """A consumer long-polling must not hold SIGTERM up for 20 s (or past `stop`'s timeout, which kills)."""
+    own = emulator_factory("--time-scale", "0")
+    poller = make_client("sqs", own, read_timeout=60)
+    url = poller.create_queue(QueueName=new_name("q"))["QueueUrl"]
+    replies: list[dict[str, Any]] = []
+    thread = threading.Thread(
+        target=lambda: replies.append(poller.receive_message(QueueUrl=url, WaitTimeSeconds=20))
+    )
+    thread.start()
+    while "AmazonSQS.ReceiveMessage" not in own.stats():
+        thread.join(timeout=0.05)  # until the poll is in the emulator's hands
+    assert own.stop(timeout=15) == 0
+    thread.join(timeout=15)
+    assert replies and "Messages" not in replies[0]
