@@ -65,6 +65,7 @@ class RunningEmulator:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.backend.bus.queues.close()  # a consumer's long poll would hold the shutdown for up to 20 s
         await self._runner.cleanup()
         self.backend.store.close()
 

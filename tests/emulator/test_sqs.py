@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
+import urllib.request
 from typing import Any
 
 import pytest
@@ -159,6 +161,25 @@ def test_a_deleted_queue_no_longer_exists(sqs: Any) -> None:
         assert code(caught) == "AWS.SimpleQueueService.NonExistentQueue"
 
 
+def test_the_wire_is_json_1_0_with_query_compatible_errors(emulator: EmulatorProcess) -> None:
+    """What any SQS client relies on, checked on the raw HTTP reply."""
+    request = urllib.request.Request(
+        emulator.url,
+        data=json.dumps({"QueueName": new_name("missing")}).encode(),
+        headers={"X-Amz-Target": "AmazonSQS.GetQueueUrl", "Content-Type": "application/x-amz-json-1.0"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 400
+    assert caught.value.headers["Content-Type"] == "application/x-amz-json-1.0"
+    assert caught.value.headers["x-amzn-query-error"] == "AWS.SimpleQueueService.NonExistentQueue;Sender"
+    assert json.loads(caught.value.read()) == {
+        "__type": "com.amazonaws.sqs#QueueDoesNotExist",
+        "message": "The specified queue does not exist.",
+    }
+
+
 def test_long_poll_returns_as_soon_as_a_message_arrives(sqs: Any, emulator: EmulatorProcess) -> None:
     url = sqs.create_queue(QueueName=new_name("q"))["QueueUrl"]
     assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)  # waits, then empty
@@ -173,3 +194,40 @@ def test_long_poll_returns_as_soon_as_a_message_arrives(sqs: Any, emulator: Emul
     thread.join(timeout=15)
     assert not thread.is_alive()
     assert [m["Body"] for m in replies[0]["Messages"]] == ["wake up"]
+
+
+def test_deleting_a_queue_ends_a_long_poll_on_it(sqs: Any, emulator: EmulatorProcess) -> None:
+    url = sqs.create_queue(QueueName=new_name("q"))["QueueUrl"]
+    errors: list[str] = []
+    poller = make_client("sqs", emulator, read_timeout=60)
+
+    def poll() -> None:
+        try:
+            poller.receive_message(QueueUrl=url, WaitTimeSeconds=20)
+        except ClientError as error:
+            errors.append(error.response["Error"]["Code"])
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    # Deleting at once may beat the poll to the queue: then it fails at once, which is the same answer.
+    sqs.delete_queue(QueueUrl=url)
+    thread.join(timeout=15)
+    assert not thread.is_alive()
+    assert errors == ["AWS.SimpleQueueService.NonExistentQueue"]
+
+
+def test_stopping_the_emulator_ends_a_long_poll(emulator_factory: Any) -> None:
+    """A consumer long-polling must not hold SIGTERM up for 20 s (or past `stop`'s timeout, which kills)."""
+    own = emulator_factory("--time-scale", "0")
+    poller = make_client("sqs", own, read_timeout=60)
+    url = poller.create_queue(QueueName=new_name("q"))["QueueUrl"]
+    replies: list[dict[str, Any]] = []
+    thread = threading.Thread(
+        target=lambda: replies.append(poller.receive_message(QueueUrl=url, WaitTimeSeconds=20))
+    )
+    thread.start()
+    while "AmazonSQS.ReceiveMessage" not in own.stats():
+        thread.join(timeout=0.05)  # until the poll is in the emulator's hands
+    assert own.stop(timeout=15) == 0
+    thread.join(timeout=15)
+    assert replies and "Messages" not in replies[0]

@@ -33,6 +33,9 @@ class Bus:
 
     def on_change(self, change: StatusChange) -> None:
         """The engine passed a status change: publish SageMaker's event for it on the default bus."""
+        if not any(rule.enabled and rule.targets for rule in self.rules.by_name.values()):
+            self.stats["emitted"] += 1  # nobody listens (the usual case): not worth building the event
+            return
         self.publish(events.build(change, account=self.account), change.at)
 
     def publish(self, event: dict[str, Any], at: float) -> None:

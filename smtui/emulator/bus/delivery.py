@@ -4,6 +4,7 @@ injected delivery faults (drop, duplicate, delay, reorder) of `/_emulator/faults
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import random
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ class EventFaults:
         return waiting - self._rng.randint(1, min(10, waiting)) if waiting else 0
 
 
+@functools.lru_cache(maxsize=256)  # asked for every event; the policy rarely changes
 def policy_allows(policy_text: str | None, rule_arn: str) -> bool:
     """Whether the queue policy lets EventBridge send for this rule (loosely: see docs/emulator.md).
 

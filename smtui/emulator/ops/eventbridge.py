@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from smtui.emulator.bus.rules import Rules
 from smtui.emulator.ops.common import Context, Operation, offset_page
 
 
-def _rules(ctx: Context, request: dict[str, Any]) -> Any:
+def _rules(ctx: Context, request: dict[str, Any]) -> Rules:
     rules = ctx.bus.rules
     rules.check_bus(request.get("EventBusName"), ctx.region)
     return rules

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from smtui.emulator.bus.queues import Message, Queue, checked_attributes, invalid_parameter, queue_error
-from smtui.emulator.ops.common import Context
+from smtui.emulator.ops.common import AsyncOperation, Context
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 # A long poll wakes at least this often (real seconds) to let time pass for the engine and for messages
@@ -117,7 +116,7 @@ async def receive_message(ctx: Context, request: dict[str, Any]) -> dict[str, An
         queue = _queue(ctx, request)  # deleted while we waited: QueueDoesNotExist, as the service answers
         taken = queues.receive(queue, limit, visibility)
         left = deadline - loop.time()
-        if taken or left <= 0:
+        if taken or left <= 0 or queues.closed:
             break
         pause = min(left, _POLL_SLICE) if clock.time_scale > 0 else left
         due = ctx.bus.next_due()
@@ -190,9 +189,7 @@ def delete_message_batch(ctx: Context, request: dict[str, Any]) -> dict[str, Any
     return {"Successful": successful, "Failed": failed}
 
 
-Handler = Callable[[Context, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
-
-OPERATIONS: dict[str, Handler] = {
+OPERATIONS: dict[str, AsyncOperation] = {
     "CreateQueue": create_queue,
     "GetQueueUrl": get_queue_url,
     "GetQueueAttributes": get_queue_attributes,
