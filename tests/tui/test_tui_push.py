@@ -11,7 +11,10 @@ async def test_header_says_push_then_polling_when_the_queue_is_deleted(emu: Emul
     await emu.start("alpha")
     async with emu.client.sibling("sqs") as sqs:
         url = (await sqs.create_queue(QueueName="smtui-events"))["QueueUrl"]
-        async with tui(emu, monitor={"events_queue": url, "events_wait": 0}) as (app, pilot):
+        await sqs.send_message(QueueUrl=url, MessageBody="{}")  # not an event: read, ignored, deleted
+        # The real long poll (WaitTimeSeconds 20): it returns as soon as a message is there, and when the
+        # queue is deleted while it waits; each `until` below gives up long before 20 s.
+        async with tui(emu, monitor={"events_queue": url}) as (app, pilot):
             header = app.screen.query_one("#status")
             await until(lambda: "push" in text_of(header), pilot=pilot, what="push in the header")
             assert "polling" not in text_of(header)
@@ -19,7 +22,7 @@ async def test_header_says_push_then_polling_when_the_queue_is_deleted(emu: Emul
             await until(
                 lambda: "polling (events: the queue does not exist)" in text_of(header),
                 pilot=pilot,
-                wait=15,
+                wait=10,
                 what="the fallback in the header",
             )
 
