@@ -47,6 +47,11 @@ giving the server's time); extra methods `steps_refreshed`, `runs`, `graph`, `nu
 `nudge_execution`, `track`, `backlog`, `settle`, `keep`; extra events `PipelinesChanged` and `ExecutionEnded`.
 Events are in `smtui.core.events` (re-exported here).
 
+Push updates (`events_queue=`): a `PushFeed` (`smtui.core.push_feed`) long-polls an SQS queue of SageMaker's
+EventBridge events and applies each at once; while it works, every pace but discovery's is `PUSH_SLOWDOWN`
+times longer (polls reconcile, never stop); when it stops working, the paces are restored and what is due
+later is due now. `Health.updates` says which (`push` / `polling (events: reason)`).
+
 What screens ask for on demand (`want_job`, `want_pipeline_parameters`) and the user's actions (`act`) go
 through the same budget, ahead of the polls: `smtui.core.requests`.
 """
@@ -81,6 +86,7 @@ from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.planner import Paces, Planner, PollKey, PollKind
 from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll
+from smtui.core.push_feed import PushFeed, Updates
 from smtui.core.requests import Requests
 from smtui.core.scheduler import Scheduler, backoff
 from smtui.core.statuses import DescribePoll, PipelinePoll
@@ -107,6 +113,7 @@ __all__ = [
 T = TypeVar("T")
 DISCOVER = PollKey(PollKind.DISCOVER)
 REFRESH_LIMIT = 10.0  # `refresh_now` returns after this many seconds at most
+PUSH_SLOWDOWN = 5.0  # how much longer the paces are while events flow
 
 
 class Monitor:
@@ -131,6 +138,8 @@ class Monitor:
         watched_status_interval: float | None = None,
         visible_status_interval: float | None = None,
         reconcile_interval: float | None = None,
+        events_queue: str | None = None,
+        events_wait: int = 20,
     ) -> None:
         self.client = client
         # By default the server's time (local time corrected by the skew the client observes).
@@ -190,6 +199,18 @@ class Monitor:
             wake=self.scheduler.kick,
             refresh=active_interval,
         )
+        # Push updates: `events_wait` is ReceiveMessage's WaitTimeSeconds (tests on a manual clock use 0).
+        self.push: PushFeed | None = None
+        if events_queue:
+            self.push = PushFeed(
+                client,
+                events_queue,
+                self.planner,
+                self.clock,
+                on_change=self._on_updates,
+                wait_time=events_wait,
+            )
+            self._health = Health(updates=self.push.updates.label)
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -197,8 +218,12 @@ class Monitor:
         if not self.scheduler.running:
             self.scheduler.reschedule(DISCOVER, self.clock.monotonic())
             self.scheduler.start()
+            if self.push is not None:
+                await self.push.start()
 
     async def stop(self) -> None:
+        if self.push is not None:
+            await self.push.stop()
         await self.scheduler.stop()
         await self.requests.close()
         self._unlisten()
@@ -240,6 +265,11 @@ class Monitor:
     @property
     def health(self) -> Health:
         return self._health
+
+    @property
+    def updates(self) -> Updates | None:
+        """Push or polling, and why (None without an events queue); `Health.updates` is its label."""
+        return None if self.push is None else self.push.updates
 
     def tree(self, execution_arn: str) -> StepTree | None:
         return self.store.tree(execution_arn)
@@ -387,7 +417,19 @@ class Monitor:
         self._set_health(connected=True, error=None, last_refresh=self.clock.now())
         if key.kind not in (PollKind.DISCOVER, PollKind.PIPELINE):
             self.planner.check_end(key.subject)  # its definition or its last steps read: ended now?
+        if self.push is not None and key.kind is PollKind.STEPS and self.planner.quiet.get(key.subject) == 0:
+            self.push.note_poll_change()  # a change the events did not bring first
         return next_in
+
+    def _on_updates(self, updates: Updates) -> None:
+        """Push mode: polls only reconcile, at longer paces. Polling: the paces again, and whatever was due
+        later (at the longer pace) due now."""
+        self.planner.paces = self.paces.slowed(PUSH_SLOWDOWN) if updates.push else self.paces
+        if not updates.push:
+            now = self.clock.monotonic()
+            for key in [k for k in self.scheduler.due if k.kind in (PollKind.PIPELINE, PollKind.STEPS)]:
+                self.scheduler.schedule(key, now)
+        self._set_health(updates=updates.label)
 
     def _on_error(self, key: PollKey, error: Exception, failures: int) -> float | None:
         """When a failed poll runs again (None: never)."""
@@ -424,8 +466,14 @@ class Monitor:
             last_refresh=changes.get("last_refresh", base.last_refresh),
             error=changes.get("error", base.error),
             calls_per_s=round(self.budget.calls_per_s, 1),
+            updates=changes.get("updates", base.updates),
         )
-        if (health.connected, health.throttled, health.error) != (base.connected, base.throttled, base.error):
+        if (health.connected, health.throttled, health.error, health.updates) != (
+            base.connected,
+            base.throttled,
+            base.error,
+            base.updates,
+        ):
             self._health = health
             self._emit(HealthChanged(health))
         else:

@@ -65,6 +65,19 @@ class Paces:
     def steps(self, priority: int) -> float:
         return (self.watched, self.active, self.background)[priority]
 
+    def slowed(self, factor: float) -> Paces:
+        """Every pace but discovery's times `factor`: push mode, where polls only reconcile what the events
+        did not bring (`smtui.core.push`). Discovery stays: it finds the pipelines new runs belong to."""
+        return Paces(
+            watched=self.watched * factor,
+            active=self.active * factor,
+            background=self.background * factor,
+            discovery=self.discovery,
+            watched_status=self.watched_status * factor,
+            visible_status=self.visible_status * factor,
+            reconcile=self.reconcile * factor,
+        )
+
     def status(self, priority: int) -> float:
         return (self.watched_status, self.visible_status, self.background)[priority]
 
