@@ -34,7 +34,8 @@ class Tracker:
         self._execution = execution
         self._observer = observer
         self._status: str | None = None if fresh else execution.status
-        self._steps = {record.name: record.status for record in execution.steps}
+        # Nobody listening (the engine alone, as in unit tests): remember nothing.
+        self._steps = {r.name: r.status for r in execution.steps} if observer is not None else {}
 
     def note(self, t: float, step_type: Callable[[StepRecord], str]) -> None:
         """Report every change since the last note, at `t`; the execution's own change comes first while it
