@@ -250,6 +250,14 @@ class Monitor:
     def runs(self, execution_arn: str) -> tuple[StepRun, ...]:
         return tuple(self.store.runs.get(execution_arn, {}).values())
 
+    def step_durations(self, execution_arn: str) -> Mapping[str, list[float]]:
+        """Step name → its durations in the pipeline's last successful runs other than this one (what the
+        time left of a running step is estimated from): steps the monitor read anyway, no call of its own."""
+        execution = self.store.executions.get(execution_arn)
+        if execution is None:
+            return {}
+        return self.store.step_durations(execution.pipeline_name, execution_arn)
+
     def progress(self, execution_arn: str) -> tuple[int, int] | None:
         """(done, total) steps, or None until both the definition and the steps have been read (with the
         definition alone, a finished run's steps would all count as skipped: `0/0`)."""
