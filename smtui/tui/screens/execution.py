@@ -26,6 +26,7 @@ from smtui.tui.widgets.job_panel import job_panel
 from smtui.tui.widgets.status_bar import StatusBar
 from smtui.tui.widgets.step_details import StepDetails, job_rows, package_rows, parameters_panel, step_panel
 from smtui.tui.widgets.step_tree import StepTreeView
+from smtui.tui.widgets.timeline_view import TimelineView, timeline_of
 
 NARROW_BELOW = 110  # columns under which the details go below the tree instead of beside it
 
@@ -60,6 +61,7 @@ class ExecutionScreen(StepActingScreen):
         Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
         Binding("e", "rerun_execution", "Rerun", id="execution.rerun", tooltip="New run, same parameters"),
         Binding("c", "copy_arn", "Copy ARN", id="execution.copy_arn"),
+        Binding("t", "toggle_timeline", "Timeline", id="execution.timeline", tooltip="Tree / Gantt view"),
         Binding("y", "copy_job_arn", "Copy job ARN", show=False, id="step.copy_job_arn"),
         Binding(
             "o",
@@ -84,7 +86,8 @@ class ExecutionScreen(StepActingScreen):
         yield StatusBar(id="status")
         yield Static(id="summary")
         with Horizontal(id="execution-body"):
-            yield StepTreeView(now=self._now, id="steps")
+            yield StepTreeView(now=self._now, history=self._step_history, id="steps")
+            yield TimelineView(id="timeline")
             with VerticalScroll(id="side"):
                 yield StepDetails(id="step-details")
                 yield Static(id="parameters")
@@ -92,6 +95,9 @@ class ExecutionScreen(StepActingScreen):
 
     def _now(self) -> Any:
         return self.smtui.session.now()
+
+    def _step_history(self) -> Any:
+        return self.smtui.session.monitor.step_durations(self.arn)
 
     def on_mount(self) -> None:
         self._ready = True
@@ -134,6 +140,7 @@ class ExecutionScreen(StepActingScreen):
         execution = self.execution
         if execution is not None and execution.is_active:
             self.tree_view.tick()
+            self._timeline()
             self._summary()
             self._details()
         self._status()
@@ -142,6 +149,7 @@ class ExecutionScreen(StepActingScreen):
         tree = self.smtui.session.monitor.tree(self.arn)
         if tree is not None:
             self.tree_view.show_tree(tree)
+            self._timeline()
         self._status()
         self._summary()
         self._details()
@@ -149,6 +157,37 @@ class ExecutionScreen(StepActingScreen):
 
     def _status(self) -> None:
         self.query_one(StatusBar).show(self.smtui.status_text())
+
+    # -- the timeline (`t`): the Gantt view in the tree's place; its cursor moves the tree's -----
+
+    @property
+    def timeline_shown(self) -> bool:
+        return self.query_one("#execution-body").has_class("-timeline")
+
+    def _timeline(self) -> None:
+        if self.timeline_shown:
+            found = timeline_of(self.smtui.session.monitor, self.arn, self._now())
+            if found is not None:
+                self.query_one(TimelineView).show(found)
+
+    def action_toggle_timeline(self) -> None:
+        body, view = self.query_one("#execution-body"), self.query_one(TimelineView)
+        body.toggle_class("-timeline")
+        if self.timeline_shown:
+            self._timeline()
+            view.move_to(self.tree_view.cursor_index())
+            view.focus()
+        else:
+            self.tree_view.focus()
+
+    @on(TimelineView.StepHighlighted)
+    def _timeline_moved(self, event: TimelineView.StepHighlighted) -> None:
+        self.tree_view.select_index(event.index)  # `l`, `b`, `A`, `R` act on the tree's step
+
+    @on(TimelineView.StepChosen)
+    def _timeline_chosen(self, event: TimelineView.StepChosen) -> None:
+        self.tree_view.select_index(event.index)
+        self.action_toggle_timeline()  # back to the tree, its details beside it
 
     def _summary(self) -> None:
         monitor = self.smtui.session.monitor
@@ -264,6 +303,9 @@ class ExecutionScreen(StepActingScreen):
         )
         yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
         yield PaletteCommand("step: logs", "Open the selected step's logs", "open_logs")
+        yield PaletteCommand(
+            "execution: timeline", "Switch between the step tree and the Gantt view", "toggle_timeline"
+        )
         yield from self.step_palette_commands()
         yield PaletteCommand("step: copy job ARN", "Copy the selected step's job ARN", "copy_job_arn")
         yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")
