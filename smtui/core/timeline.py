@@ -138,7 +138,9 @@ def _segments(found: Sequence[StepRun], node_end: datetime) -> list[Segment]:
         assert run.started is not None  # filtered above
         running = run.ended is None
         cached = run.cache_source_arn is not None
-        out.append(Segment(run.started, run.ended or node_end, run.status, run.attempt, running, cached))
+        # Never before its start: a clock a little behind the service's would draw it backwards.
+        end = max(run.started, run.ended or node_end)
+        out.append(Segment(run.started, end, run.status, run.attempt, running, cached))
     return out
 
 
@@ -204,9 +206,9 @@ class Axis:
 
 def axis_for(timeline: Timeline, width: int, *, label_max: int = 30, short: bool = False) -> Axis:
     """The axis of a chart `width` columns wide: the labels as wide as the longest (up to `label_max`),
-    the tails as wide as the longest (up to a third of the width), the rest for the bars."""
+    the tails as wide as the longest (up to two fifths of the width), the rest for the bars."""
     label = min(label_max, max([8, *(len(b.name) + 2 * b.depth + 2 for b in timeline.bars)]))
-    tail = min(width // 3, max([12, *(len(bar_tail(b, short=short)) + 2 for b in timeline.bars)]))
+    tail = min(width * 2 // 5, max([12, *(len(bar_tail(b, short=short)) + 2 for b in timeline.bars)]))
     axis = max(10, width - label - tail)
     origin = timeline.start or min((b.start for b in timeline.bars if b.start), default=timeline.end)
     return Axis(label, axis, origin, max(1.0, (timeline.end - origin).total_seconds()))
@@ -253,7 +255,7 @@ def bar_tail(bar: Bar, *, short: bool = False) -> str:
     tail = format_duration(bar.end - bar.start)
     if bar.attempts > 1:
         tail += f" ×{bar.attempts}"
-    if bar.wait_s and bar.attempts <= len(bar.segments):
+    if bar.wait_s is not None and bar.wait_s >= 1 and bar.attempts <= len(bar.segments):
         wait = format_duration(timedelta(seconds=bar.wait_s))
         tail += f" (w {wait})" if short else f" (waited {wait})"
     if bar.segments and bar.segments[-1].cached:

@@ -178,15 +178,16 @@ class ExecutionScreen(StepActingScreen):
             view.move_to(self.tree_view.cursor_index())
             view.focus()
         else:
+            self.tree_view.select_index(view.cursor)  # and scrolled to it
+            self._details()
             self.tree_view.focus()
 
     @on(TimelineView.StepHighlighted)
     def _timeline_moved(self, event: TimelineView.StepHighlighted) -> None:
-        self.tree_view.select_index(event.index)  # `l`, `b`, `A`, `R` act on the tree's step
+        self.tree_view.select_index(event.index, scroll=False)  # `l`, `b`, `A`, `R` act on the tree's step
 
     @on(TimelineView.StepChosen)
     def _timeline_chosen(self, event: TimelineView.StepChosen) -> None:
-        self.tree_view.select_index(event.index)
         self.action_toggle_timeline()  # back to the tree, its details beside it
 
     def _summary(self) -> None:
@@ -217,6 +218,8 @@ class ExecutionScreen(StepActingScreen):
         self._details()
 
     def _details(self) -> None:
+        if self.timeline_shown:
+            return  # hidden behind the timeline: shown again with the tree (a new panel lays the screen out)
         node = self.tree_view.selected_step()
         job_arn = node.run.job_arn if node is not None and node.run is not None else None
         rows: list[tuple[str, Text | str]] = []

@@ -194,8 +194,9 @@ class StepTreeView(Tree[StepNode]):
         nodes = list(self._step_nodes.values())
         return nodes.index(self.cursor_node) if self.cursor_node in nodes else 0
 
-    def select_index(self, index: int) -> None:
-        """Put the cursor on the step at `index` in display order, unfolding its parents."""
+    def select_index(self, index: int, *, scroll: bool = True) -> None:
+        """Put the cursor on the step at `index` in display order, unfolding its parents. Without
+        `scroll` (the tree is hidden), the cursor moves and the tree stays where it is scrolled to."""
         nodes = list(self._step_nodes.values())
         if not 0 <= index < len(nodes):
             return
@@ -208,7 +209,10 @@ class StepTreeView(Tree[StepNode]):
             parent = parent.parent
         if unfolded:
             _ = self.last_line  # lays the lines out again: the target's line is known only then
-        self.move_cursor(target, animate=False)
+        if scroll:
+            self.move_cursor(target, animate=False)
+        else:
+            self.cursor_line = target.line
 
     def selected_step(self) -> StepNode | None:
         node = self.cursor_node
