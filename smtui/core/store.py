@@ -17,7 +17,7 @@ from typing import Any
 from smtui.core.clock import Clock
 from smtui.core.definition import StepGraph
 from smtui.core.model import Execution, ExecutionStatus, Pipeline, StepRun, StepStatus, StepTree
-from smtui.core.timing import HISTORY_RUNS
+from smtui.core.timing import HISTORY_RUNS, add_step_durations
 from smtui.core.tree import build_tree, tree_without_definition
 
 
@@ -248,14 +248,7 @@ class Store:
             return cached[1]
         out: dict[str, list[float]] = {}
         for arn, _ in read:
-            for run in self.runs[arn].values():
-                if (
-                    run.status is StepStatus.SUCCEEDED
-                    and run.started is not None
-                    and run.ended is not None
-                    and run.cache_source_arn is None
-                ):
-                    out.setdefault(run.name, []).append((run.ended - run.started).total_seconds())
+            add_step_durations(out, self.runs[arn].values())
         if len(self._step_history) > 64:  # one entry per execution shown: keep it small
             self._step_history.clear()
         self._step_history[(pipeline_name, exclude)] = (read, out)

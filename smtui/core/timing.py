@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from smtui.core.model import Execution, ExecutionStatus, StepNode, StepStatus
+from smtui.core.model import Execution, ExecutionStatus, StepNode, StepRun, StepStatus
 
 HISTORY_RUNS = 5  # how many earlier successful runs the estimate looks at
 
@@ -126,3 +126,16 @@ def step_remaining(node: StepNode, earlier: Sequence[float], now: datetime) -> R
 
 
 _RUNNING = (StepStatus.STARTING, StepStatus.EXECUTING)
+
+
+def add_step_durations(into: dict[str, list[float]], runs: Iterable[StepRun]) -> None:
+    """Add to `into` (step name → durations) how long each step of one earlier run took: the steps that
+    succeeded and were not cache hits (a cache hit's time says nothing about the step's)."""
+    for run in runs:
+        if (
+            run.status is StepStatus.SUCCEEDED
+            and run.started is not None
+            and run.ended is not None
+            and run.cache_source_arn is None
+        ):
+            into.setdefault(run.name, []).append((run.ended - run.started).total_seconds())

@@ -10,11 +10,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from conftest import DEFINITIONS, Emulator, screen_text, tui, until
+from conftest import DEFINITIONS, Emulator, screen_text, text_of, tui, until
+from textual.widgets import Static
 
 from smtui.core.format import format_duration
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
+from smtui.tui.screens.keys import KeysScreen
 
 
 def _compare(items: int = 2) -> str:
@@ -146,6 +148,14 @@ async def test_a_retried_step_draws_its_earlier_attempt_apart(emu: Emulator) -> 
         await pilot.press("t")  # and back to the tree
         await until(lambda: not screen.timeline_shown, pilot=pilot, what="the tree")
         assert any("Preprocess" in line and "attempt 2" in line for line in screen_text(app))
+        assert "t Timeline" in screen_text(app)[-1]  # the footer
+        await pilot.press("question_mark")
+        await until(lambda: isinstance(app.screen, KeysScreen), pilot=pilot, what="the keys")
+        keys = text_of(app.screen.query_one("#keys-table", Static))
+        assert any(
+            line.split()[:2] == ["t", "Timeline"] and "execution.timeline" in line
+            for line in keys.splitlines()
+        )
 
 
 PREP = {
