@@ -6,7 +6,8 @@ path: the chain of steps that decided the total. Pure: built from what was read,
 segment ends there, so a redraw with a later `now` grows it).
 
 - Wait: from when the step could start (its dependencies' latest end; the execution's start for a step
-  without any; its parent's start for an iteration or a branch step) to its first attempt's start.
+  without any; its parent's start for an iteration or a branch step) to its first attempt's start. An
+  iteration of a running ForEach that has not started yet waits for a slot: its wait runs until now.
 - Attempts: each listed entry of a step is a segment. A retry (a retry policy's, or RetryPipelineExecution's)
   keeps one entry and bumps its `AttemptCount`, so the earlier attempts' times are not listed: `attempts`
   counts them, and the time between when the step could start and its last attempt's start is drawn as
@@ -52,6 +53,7 @@ class Bar:
     attempts: int = 0  # the highest AttemptCount listed (earlier attempts may have no segment)
     left: Remaining | None = None  # the time left of a running step, when a history was given
     node: StepNode | None = field(default=None, compare=False)  # the tree's node (the TUI acts on it)
+    queued: bool = False  # an iteration of a running ForEach not started yet: it waits until now
 
     @property
     def start(self) -> datetime | None:
@@ -99,7 +101,7 @@ def build_timeline(
     critical = _critical(tree, ends)
     bars: list[Bar] = []
 
-    def visit(node: StepNode, depth: int, parent_start: datetime | None) -> None:
+    def visit(node: StepNode, depth: int, parent_start: datetime | None, queued: bool = False) -> None:
         found = segments.get(node.name, ())
         if depth == 0:
             dep_ends = [ends[d] for d in node.depends_on if d in ends]
@@ -120,11 +122,14 @@ def build_timeline(
                 attempts,
                 left,
                 node,
+                queued and not found and node.status is StepStatus.PENDING,
             )
         )
         start = found[0].start if found else None
+        # A running ForEach's iterations that have not started wait for a slot (`MaxConcurrency`).
+        queue = node.type == "ForEach" and node.status.is_active and execution.is_active
         for child in node.children:
-            visit(child, depth + 1, start)
+            visit(child, depth + 1, start, queue)
 
     for root in tree.roots:
         visit(root, 0, execution.started)
@@ -230,6 +235,9 @@ def ruler_lines(axis: Axis) -> list[str]:
 def bar_cells(bar: Bar, axis: Axis) -> list[str]:
     """A bar's `axis.width` cells: its wait (or unlisted earlier attempts), then each attempt's segment."""
     cells = [" "] * axis.width
+    if bar.queued and bar.ready is not None:
+        for i in range(axis.column(bar.ready), axis.width):
+            cells[i] = WAIT
     if bar.ready is not None and bar.start is not None and bar.start > bar.ready:
         before = EARLIER if bar.attempts > len(bar.segments) else WAIT
         for i in range(axis.column(bar.ready), axis.column(bar.start)):
@@ -251,7 +259,7 @@ def bar_label(bar: Bar, axis: Axis) -> str:
 def bar_tail(bar: Bar, *, short: bool = False) -> str:
     """After the bar: its duration, attempts, wait, and the time left of a running one; or its status."""
     if bar.start is None or bar.end is None:
-        return bar.status.value.lower()
+        return "waiting" if bar.queued else bar.status.value.lower()
     tail = format_duration(bar.end - bar.start)
     if bar.attempts > 1:
         tail += f" ×{bar.attempts}"

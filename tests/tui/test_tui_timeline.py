@@ -19,12 +19,12 @@ from smtui.tui.screens.executions import ExecutionsScreen
 from smtui.tui.screens.keys import KeysScreen
 
 
-def _compare(items: int = 2) -> str:
-    """Preprocess (cached) → Train → Shards, a ForEach of `items` Score iterations."""
+def _compare(items: int, concurrency: int) -> str:
+    """Preprocess (cached) → Train → Shards, a ForEach of `items` Score iterations, `concurrency` at once."""
     doc = json.loads((DEFINITIONS / "compare.json").read_text())
     shards = doc["Steps"][2]["Arguments"]
     shards["IterableItems"] = [f"s{i}" for i in range(items)]
-    shards["MaxConcurrency"] = items
+    shards["MaxConcurrency"] = concurrency
     return json.dumps(doc)
 
 
@@ -61,7 +61,7 @@ async def _until_training(emu: Emulator, arn: str) -> None:
 
 async def test_timeline_at_80x24_cache_hit_foreach_critical_path_and_a_growing_bar(emu: Emulator) -> None:
     pipeline = f"cmp-{uuid.uuid4().hex[:6]}"
-    await emu.create_pipeline(pipeline, _compare(items=30))
+    await emu.create_pipeline(pipeline, _compare(items=30, concurrency=10))
     first = await emu.start(pipeline)
     await _until_training(emu, first)
     async with tui(emu, size=(80, 24)) as (app, pilot):
@@ -95,6 +95,13 @@ async def test_timeline_at_80x24_cache_hit_foreach_critical_path_and_a_growing_b
         assert "cached" in _bar(app, "Preprocess")
         # The first run's Train took longer than this one has run so far: an estimate, not `no history`.
         await until(lambda: "left" in _bar(app, "Train"), pilot=pilot, what="the estimate")
+
+        # The ForEach runs ten iterations at a time: the others wait for a slot, until now.
+        while (await _steps(emu, second)).get("Shards", {}).get("StepStatus") != "Executing":
+            emu.advance(10)
+        emu.advance(5)
+        await until(lambda: "waiting" in _bar(app, "Score-12"), pilot=pilot, what="a queued iteration")
+        assert "·" in _bar(app, "Score-12") and "▓" in _bar(app, "Score-0")
 
         # The run ends: the ForEach's iterations under it, the last of them on the critical path.
         emu.advance(3 * 3600)
