@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static, Tree
 from smtui.core.events import JobDescribed, MetricHistoryRead, RequestFailed, RequestKind, RequestWaiting
 from smtui.core.jobs import JobInfo, MetricHistory, describable
 from smtui.core.model import Execution, ModelPackage, StepNode
+from smtui.core.timeline import build_timeline
 from smtui.core.timing import execution_elapsed, step_elapsed
 from smtui.tui import format as fmt
 from smtui.tui.host import Host
@@ -26,7 +27,7 @@ from smtui.tui.widgets.job_panel import job_panel
 from smtui.tui.widgets.status_bar import StatusBar
 from smtui.tui.widgets.step_details import StepDetails, job_rows, package_rows, parameters_panel, step_panel
 from smtui.tui.widgets.step_tree import StepTreeView
-from smtui.tui.widgets.timeline_view import TimelineView, timeline_of
+from smtui.tui.widgets.timeline_view import TimelineView
 
 NARROW_BELOW = 110  # columns under which the details go below the tree instead of beside it
 
@@ -165,10 +166,13 @@ class ExecutionScreen(StepActingScreen):
         return self.query_one("#execution-body").has_class("-timeline")
 
     def _timeline(self) -> None:
-        if self.timeline_shown:
-            found = timeline_of(self.smtui.session.monitor, self.arn, self._now())
-            if found is not None:
-                self.query_one(TimelineView).show(found)
+        if not self.timeline_shown:
+            return  # built only while shown
+        monitor, execution = self.smtui.session.monitor, self.execution
+        tree = monitor.tree(self.arn)
+        if execution is not None and tree is not None:
+            runs, history = monitor.runs(self.arn), monitor.step_durations(self.arn)
+            self.query_one(TimelineView).show(build_timeline(execution, tree, runs, self._now(), history))
 
     def action_toggle_timeline(self) -> None:
         body, view = self.query_one("#execution-body"), self.query_one(TimelineView)

@@ -10,7 +10,6 @@ drops the cache; only the lines on screen are drawn again.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -36,12 +35,10 @@ from smtui.core.timeline import (
     bar_cells,
     bar_label,
     bar_tail,
-    build_timeline,
     legend_lines,
     ruler_lines,
 )
 from smtui.tui import format as fmt
-from smtui.tui.session import MonitorView
 
 HEADER = 2  # the axis' lines
 NARROW = 100  # below this width the tails are short (`(w 3s)`, `>max`)
@@ -58,15 +55,6 @@ _CELL_COLOURS: dict[str, str] = {
     WAIT: "bright_black",
     EARLIER: "red",
 }
-
-
-def timeline_of(monitor: MonitorView, arn: str, now: datetime) -> Timeline | None:
-    """The model of execution `arn` from what the monitor holds: its tree, every step entry read, and
-    the step durations of the pipeline's earlier successful runs (the time left of running steps)."""
-    execution, tree = monitor.executions.get(arn), monitor.tree(arn)
-    if execution is None or tree is None:
-        return None
-    return build_timeline(execution, tree, monitor.runs(arn), now, monitor.step_durations(arn))
 
 
 def _style(name: str) -> Style:
