@@ -17,6 +17,7 @@ from smtui.core.format import format_duration
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
 from smtui.tui.screens.keys import KeysScreen
+from smtui.tui.screens.logs import LogsScreen
 
 
 def _compare(items: int, concurrency: int) -> str:
@@ -152,6 +153,12 @@ async def test_a_retried_step_draws_its_earlier_attempt_apart(emu: Emulator) -> 
         pre = _bar(app, "Preprocess")
         assert "░" in pre and pre.rindex("░") < pre.index("█") and "×2" in pre
         assert "░ earlier attempts" in "\n".join(screen_text(app)[-5:])
+        await pilot.press("down", "l")  # the step under the timeline's cursor: its logs
+        await until(lambda: isinstance(app.screen, LogsScreen), pilot=pilot, what="the logs")
+        assert app.screen.step == "Train"
+        await pilot.press("escape")
+        await until(lambda: app.screen is screen, pilot=pilot, what="the execution again")
+        assert screen.timeline_shown  # as it was left
         await pilot.press("t")  # and back to the tree
         await until(lambda: not screen.timeline_shown, pilot=pilot, what="the tree")
         assert any("Preprocess" in line and "attempt 2" in line for line in screen_text(app))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -97,7 +97,7 @@ class ExecutionScreen(StepActingScreen):
     def _now(self) -> Any:
         return self.smtui.session.now()
 
-    def _step_history(self) -> Any:
+    def _step_history(self) -> Mapping[str, list[float]]:
         return self.smtui.session.monitor.step_durations(self.arn)
 
     def on_mount(self) -> None:
