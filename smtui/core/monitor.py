@@ -18,7 +18,8 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
 - Finished executions loaded as history cost nothing: their definition, steps and end time (Describe) are
   fetched once, and only when they are shown (watched or visible). An execution that ends off screen gets
   its end time when it comes into view. End times of a pipeline's earlier successful runs (for the
-  estimate of the time left) are fetched only while one of its active executions is shown, after all else.
+  estimate of the time left) are fetched only while one of its active executions is shown, after all else;
+  their steps (for each running step's time left), once each, only while one of them is open.
 - Three speeds: the watched execution (`watched_interval`), visible rows (`active_interval`), the rest
   (`background_interval`, default 3 × active). Until `set_visible` is first called, all count as visible.
   When the budget is short, the watched execution's polls go first; the rest run earliest-deadline-first
@@ -279,6 +280,14 @@ class Monitor:
 
     def runs(self, execution_arn: str) -> tuple[StepRun, ...]:
         return tuple(self.store.runs.get(execution_arn, {}).values())
+
+    def step_durations(self, execution_arn: str) -> Mapping[str, list[float]]:
+        """Step name → its durations in the pipeline's last successful runs other than this one (what the
+        time left of a running step is estimated from): steps the monitor read anyway, no call of its own."""
+        execution = self.store.executions.get(execution_arn)
+        if execution is None:
+            return {}
+        return self.store.step_durations(execution.pipeline_name, execution_arn)
 
     def progress(self, execution_arn: str) -> tuple[int, int] | None:
         """(done, total) steps, or None until both the definition and the steps have been read (with the

@@ -150,12 +150,25 @@ class Planner:
         interval for visible rows: everything stretches, what is on screen less, nothing starves."""
         priority = self.key_priority(key)
         deadline = due - (REST - priority) * self.paces.active
-        if key.kind is PollKind.DESCRIBE and priority == REST and key.subject not in self.followed:
-            # The end time of an earlier run, for an estimate: it waits until the rest is a minute late.
+        if priority == REST and key.subject not in self.followed and self._for_estimate(key):
+            # The end time or the steps of an earlier run, for an estimate: it waits until the rest is a
+            # minute late.
             deadline += 4 * self.paces.background
         # A definition is fetched once and every later step poll of that execution needs it to mean
         # anything (no progress bar, no tree without it): it goes ahead of recurring polls of its class.
         return (priority != WATCHED, key.kind is not PollKind.DEFINITION, deadline)
+
+    def _for_estimate(self, key: PollKey) -> bool:
+        if key.kind is PollKind.DESCRIBE:
+            return True
+        # The steps of a finished run never read: only `want_history` asks for those of a run off screen.
+        execution = self.store.executions.get(key.subject)
+        return (
+            key.kind is PollKind.STEPS
+            and execution is not None
+            and execution.status.is_terminal
+            and key.subject not in self.store.runs
+        )
 
     # -- scheduling shorthands -------------------------------------------------------------------
 
@@ -300,16 +313,21 @@ class Planner:
         scheduler.kick()
 
     def want_history(self, pipeline_name: str) -> None:
-        """End times of the last few successful runs, for the estimate of the time left (once each).
+        """End times of the last few successful runs, for the estimate of the time left (once each); and
+        while one of the pipeline's unfinished runs is open, their steps (once each: they have ended), for
+        the time left of each running step (`Store.step_durations`).
 
         Only for pipelines with an execution on screen, and ranked after every other poll (see `rank`): an
         estimate is a nicety; it must not delay a status.
         """
         if not self.estimates:
             return
+        opened = any(arn in self.watched for arn in self.store.active_of(pipeline_name))
         for execution in self.store.recent_successes(pipeline_name, HISTORY_RUNS):
             if execution.ended is None:
                 self.scheduler.setdefault(PollKey(PollKind.DESCRIBE, execution.arn), self.now())
+            if opened and execution.arn not in self.store.runs:
+                self.scheduler.setdefault(PollKey(PollKind.STEPS, execution.arn), self.now())
 
     def merged(self, changed: set[str], ended: set[str], started: set[str]) -> None:
         """What follows a merge of statuses: the details of a new run, the steps of a resumed or ended one."""

@@ -7,11 +7,11 @@ elapsed time: the median, not the mean, so one stuck run in the history does not
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from smtui.core.model import Execution, ExecutionStatus, StepNode
+from smtui.core.model import Execution, ExecutionStatus, StepNode, StepRun, StepStatus
 
 HISTORY_RUNS = 5  # how many earlier successful runs the estimate looks at
 
@@ -106,3 +106,36 @@ def _durations(history: Iterable[Execution], pipeline_name: str) -> list[float]:
     ]
     typical.sort(key=lambda e: e.started or datetime.min.replace(tzinfo=UTC), reverse=True)
     return [(e.ended - e.started).total_seconds() for e in typical[:HISTORY_RUNS] if e.ended and e.started]
+
+
+def step_remaining(node: StepNode, earlier: Sequence[float], now: datetime) -> Remaining | None:
+    """The time left of a running step: the median of how long the same step ran in the pipeline's earlier
+    successful runs (`Store.step_durations`) minus how long it has run, with the same notes as
+    `remaining`. None for a step that is not running (nothing to estimate)."""
+    run = node.run
+    if run is None or run.started is None or node.status not in _RUNNING or node.clock_end is not None:
+        return None
+    if node.children:
+        return None  # a ForEach: its iterations carry the estimate
+    if not earlier:
+        return Remaining(None, "no-history")
+    running = (now - run.started).total_seconds()
+    if running > max(earlier):
+        return Remaining(None, "longer-than-history")
+    return Remaining(round(max(0.0, statistics.median(earlier) - running), 3), None)
+
+
+_RUNNING = (StepStatus.STARTING, StepStatus.EXECUTING)
+
+
+def add_step_durations(into: dict[str, list[float]], runs: Iterable[StepRun]) -> None:
+    """Add to `into` (step name → durations) how long each step of one earlier run took: the steps that
+    succeeded and were not cache hits (a cache hit's time says nothing about the step's)."""
+    for run in runs:
+        if (
+            run.status is StepStatus.SUCCEEDED
+            and run.started is not None
+            and run.ended is not None
+            and run.cache_source_arn is None
+        ):
+            into.setdefault(run.name, []).append((run.ended - run.started).total_seconds())
