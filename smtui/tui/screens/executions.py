@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, Static
 
 from smtui.core.events import ExecutionsChanged, StepsChanged
 from smtui.core.model import Execution
-from smtui.core.timing import execution_elapsed
+from smtui.core.timing import Remaining, execution_elapsed, remaining_from
 from smtui.tui import format as fmt
 from smtui.tui.filtering import ExecutionFilter
 from smtui.tui.host import Host
@@ -103,6 +103,8 @@ class ExecutionsScreen(ActingScreen):
         self._binding_state: tuple[object, ...] = ()
         self._info_shown: Text | None = None
         self._day: date | None = None  # the local day of the last tick
+        # Each pipeline's earlier successful durations (the time-left estimate), read once per batch of rows.
+        self._durations: dict[str, list[float]] = {}
         # Kept, not queried: they are read on every tick and key.
         self.table = ExecutionTable(id="executions")
         self.status_bar = StatusBar(id="status")
@@ -149,13 +151,25 @@ class ExecutionsScreen(ActingScreen):
             reason=execution.failure_reason,
             marked=arn in self.marked,
             started_today=fmt.same_day(execution.started, now),
+            left=self._left(execution, now),
         )
+
+    def _left(self, execution: Execution, now: datetime) -> Remaining | None:
+        """The time left of a running row, as it shows (None for the others: their cell is empty)."""
+        if not execution.is_active:
+            return None
+        pipeline = execution.pipeline_name
+        durations = self._durations.get(pipeline)
+        if durations is None:
+            durations = self._durations[pipeline] = self.smtui.session.monitor.success_durations(pipeline)
+        return fmt.left_shown(remaining_from(execution, durations, now))
 
     def reload(self) -> None:
         """Show every execution that passes the filter (after the filter changed)."""
         monitor = self.smtui.session.monitor
         executions = monitor.executions.values()
         self._day = self._today()
+        self._durations.clear()
         self.table.show(self.row_for(e) for e in executions if self.filter.matches(e))
         monitor.drop_parameter_wants()
         self._want_parameters(executions)
@@ -180,6 +194,7 @@ class ExecutionsScreen(ActingScreen):
         executions = self.smtui.session.monitor.executions
         upsert: list[ExecutionRow] = []
         drop: list[str] = []
+        self._durations.clear()
         for arn in arns:
             execution = executions.get(arn)
             if execution is not None and self.filter.matches(execution):
@@ -193,8 +208,10 @@ class ExecutionsScreen(ActingScreen):
             row = self.table.shown_row(arn)
             if execution is not None and row is not None:
                 elapsed = fmt.elapsed_shown(execution_elapsed(execution, now))
-                if elapsed != row.elapsed:  # most ticks of a run older than ten minutes change nothing
-                    upsert.append(replace(row, elapsed=elapsed))
+                left = self._left(execution, now)
+                # Most ticks of a run older than ten minutes change nothing.
+                if elapsed != row.elapsed or left != row.left:
+                    upsert.append(replace(row, elapsed=elapsed, left=left))
         self.table.discard(drop)
         self.table.upsert(upsert)
         self._after_change()

@@ -43,6 +43,7 @@ class Frame:
     look: Look
     look_id: int  # stands for the look and the columns' widths in cache keys
     widths: tuple[int, ...]
+    labels: tuple[str, ...]  # the columns' headers
     width: int  # of the lines, without the scrollbar
     bar: Sequence[Segment] | None  # the scrollbar's piece beside each line
     scroll_x: int
@@ -91,12 +92,12 @@ class TableLines:
 
     def header(self, frame: Frame, console: Console) -> Strip:
         bar = _bar(frame, 0)
-        placed = (frame.look_id, frame.look.header, frame.width, frame.scroll_x, bar)
+        placed = (frame.look_id, frame.labels, frame.look.header, frame.width, frame.scroll_x, bar)
         if self._header is None or self._header[0] != placed:
             segments: list[Segment] = []
-            for column, (spec, width) in enumerate(zip(COLUMNS, frame.widths, strict=True)):
+            for column, (label, width) in enumerate(zip(frame.labels, frame.widths, strict=True)):
                 pre_style = frame.look.header + Style.from_meta({"column": column})
-                [line] = render_cell(Text(spec.label), width, PADDING, pre_style, Style(), console)
+                [line] = render_cell(Text(label), width, PADDING, pre_style, Style(), console)
                 segments.extend(Segment.simplify(line))
             self._header = (placed, _place(segments, frame.look.header, frame, bar))
         return self._header[1]
