@@ -103,6 +103,7 @@ class ExecutionsScreen(ActingScreen):
         self._binding_state: tuple[object, ...] = ()
         self._info_shown: Text | None = None
         self._day: date | None = None  # the local day of the last tick
+        self._filter_minute: datetime | None = None  # when a `since:` filter was last counted back from now
         # Each pipeline's earlier successful durations (the time-left estimate), read once per batch of rows.
         self._durations: dict[str, list[float]] = {}
         # Kept, not queried: they are read on every tick and key.
@@ -113,7 +114,8 @@ class ExecutionsScreen(ActingScreen):
     def compose(self) -> ComposeResult:
         yield self.status_bar
         yield Input(
-            placeholder="filter: words, pipeline:x status:failed Key=Value — Enter keeps, Esc clears",
+            placeholder="filter: words, pipeline:x status:failed Key=Value since:24h started:>2026-11-01"
+            " — Enter keeps, Esc clears",
             id="filter",
         )
         yield self.info
@@ -241,6 +243,13 @@ class ExecutionsScreen(ActingScreen):
             # Past midnight yesterday's runs show their date at 80 columns: every row is looked at, once.
             self.reload()
             return
+        if (
+            self.filter.relative
+            and self.smtui.session.now().replace(second=0, microsecond=0) != self._filter_minute
+        ):
+            # `since:24h` counts back from now: once a minute the rows that grew older than that go.
+            self._parse_filter(self.filter.text, self.filter.active_only)
+            return
         table = self.table
         arns = table.ordered_arns() if table.sort_column == "elapsed" else table.visible_arns()
         shown = table.shown_row
@@ -264,6 +273,9 @@ class ExecutionsScreen(ActingScreen):
         total = len(self.smtui.session.monitor.executions)
         shown = self.table.row_count
         info = Text()
+        if self.filter.error:
+            # First, where a narrow terminal does not cut it: the term it names is left out meanwhile.
+            info.append(f" {self.filter.error} ·", style=fmt.styled("bold red"))
         info.append(f" {shown} of {total} executions" if shown != total else f" {total} executions")
         if self.marked:
             # Next to the count, so a narrow terminal cuts the sort and the filter before it.
@@ -365,8 +377,7 @@ class ExecutionsScreen(ActingScreen):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter = ExecutionFilter.parse(event.value, active_only=self.filter.active_only)
-        self.reload()
+        self._parse_filter(event.value, self.filter.active_only)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -385,7 +396,12 @@ class ExecutionsScreen(ActingScreen):
             self.refresh_rows(marked)
 
     def action_toggle_active(self) -> None:
-        self.filter = ExecutionFilter.parse(self.filter.text, active_only=not self.filter.active_only)
+        self._parse_filter(self.filter.text, not self.filter.active_only)
+
+    def _parse_filter(self, text: str, active_only: bool) -> None:
+        now = self.smtui.session.now()
+        self.filter = ExecutionFilter.parse(text, active_only=active_only, now=now)
+        self._filter_minute = now.replace(second=0, microsecond=0)
         self.reload()
 
     def action_mark(self) -> None:
