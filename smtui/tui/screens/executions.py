@@ -24,6 +24,7 @@ from smtui.tui.filtering import ExecutionFilter
 from smtui.tui.host import Host
 from smtui.tui.palette import PaletteCommand
 from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.screens.columns import ColumnsScreen
 from smtui.tui.widgets.execution_rows import COMPACT_BELOW, SORTABLE, ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
 from smtui.tui.widgets.status_bar import StatusBar
@@ -154,7 +155,17 @@ class ExecutionsScreen(ActingScreen):
             marked=arn in self.marked,
             started_today=fmt.same_day(execution.started, now),
             left=self._left(execution, now),
+            params=self._params(execution),
         )
+
+    def _params(self, execution: Execution) -> tuple[tuple[str, str], ...] | None:
+        """The values of the parameter columns (none shown: nothing to read); None until read."""
+        shown = self.table.parameter_columns
+        if not shown:
+            return ()
+        if execution.parameters is None:
+            return None
+        return tuple((name, value) for name, value in execution.parameters if name in shown)
 
     def _left(self, execution: Execution, now: datetime) -> Remaining | None:
         """The time left of a running row, as it shows (None for the others: their cell is empty)."""
@@ -301,8 +312,15 @@ class ExecutionsScreen(ActingScreen):
 
     def _update_visible(self) -> None:
         monitor = self.smtui.session.monitor
-        monitor.set_visible(self.table.visible_arns())
+        visible = self.table.visible_arns()
+        monitor.set_visible(visible)
         monitor.keep(self.marked)  # a marked row stays, however old (the monitor forgets old ones)
+        if self.table.parameter_columns:
+            # The parameter columns are read for the rows in view only, once each, inside the budget.
+            executions = monitor.executions
+            monitor.want_parameters(
+                arn for arn in visible if (e := executions.get(arn)) is not None and e.parameters is None
+            )
 
     # -- targets ------------------------------------------------------------------------------
 
@@ -395,6 +413,26 @@ class ExecutionsScreen(ActingScreen):
             marked, self.marked = self.marked, set()
             self.refresh_rows(marked)
 
+    def action_choose_columns(self) -> None:
+        """The `columns` dialog, for the pipeline of the row under the cursor."""
+        executions = self.smtui.session.monitor.executions
+        arn = self.table.cursor_arn
+        if arn is None or arn not in executions:
+            self.notify(
+                "no execution selected: the columns are its pipeline's parameters", severity="warning"
+            )
+            return
+        pipeline = executions[arn].pipeline_name
+        self.app.push_screen(
+            ColumnsScreen(self.smtui, pipeline, self.table.parameter_columns), self._columns_chosen
+        )
+
+    def _columns_chosen(self, names: tuple[str, ...] | None) -> None:
+        if names is None or names == self.table.parameter_columns:
+            return
+        self.table.set_parameter_columns(names)
+        self.reload()  # every row gets its values (the unread ones are read when in view)
+
     def action_toggle_active(self) -> None:
         self._parse_filter(self.filter.text, not self.filter.active_only)
 
@@ -453,6 +491,9 @@ class ExecutionsScreen(ActingScreen):
             "executions: toggle active only", "Show only running executions", "toggle_active"
         )
         yield PaletteCommand("executions: mark", "Mark the selected execution", "mark")
+        yield PaletteCommand(
+            "executions: columns", "Show parameters of the selected pipeline as columns", "choose_columns"
+        )
         for column in SORTABLE:
             yield PaletteCommand(
                 f"executions: sort by {column}", f"Sort the table by {column}", f"sort('{column}')"

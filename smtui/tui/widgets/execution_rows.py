@@ -74,13 +74,14 @@ PARAM = "param:"  # the key of a parameter column: `param:<name>`
 
 
 def columns_with(parameters: Sequence[str]) -> tuple[Column, ...]:
-    """`COLUMNS` with a column per parameter (in that order), before the failure reason: the reason is
-    the widest, and would push them off a wide terminal."""
+    """`COLUMNS` with a column per parameter (in that order) after the execution's name: chosen to be
+    read beside it, they come before the columns that a narrow terminal cuts first."""
     extra = tuple(
         Column(f"{PARAM}{name}", name, min(max(len(name), 6), 20), min(max(len(name), 6), 14))
         for name in parameters
     )
-    return (*COLUMNS[:-1], *extra, COLUMNS[-1])
+    after = next(index for index, column in enumerate(COLUMNS) if column.key == "name") + 1
+    return (*COLUMNS[:after], *extra, *COLUMNS[after:])
 
 
 SORTABLE = ("status", "pipeline", "name", "started", "elapsed", "progress", "running", "reason")

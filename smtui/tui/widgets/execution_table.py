@@ -215,7 +215,7 @@ class ExecutionTable(ScrollView, can_focus=True):
         return tuple(c.label for c in self._shown.columns if c.key.startswith(PARAM))
 
     def set_parameter_columns(self, names: Iterable[str]) -> None:
-        """Show a column per parameter of `names` (before the failure reason); the rows' `params` hold
+        """Show a column per parameter of `names` (after the execution's name); the rows' `params` hold
         their values."""
         names = tuple(names)
         if names == self.parameter_columns:
@@ -440,6 +440,7 @@ class ExecutionTable(ScrollView, can_focus=True):
             look_id=self._draw.look_id(look, self._widths),
             widths=self._widths,
             labels=self._labels,
+            progress=self._shown.column_index["progress"],
             width=self.size.width - (BAR_WIDTH if bar else 0),
             bar=bar,
             scroll_x=scroll_x,
