@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -20,6 +21,7 @@ from smtui.core.events import ExecutionsChanged, StepsChanged
 from smtui.core.model import Execution
 from smtui.core.timing import Remaining, execution_elapsed, remaining_from
 from smtui.tui import format as fmt
+from smtui.tui.export import ExportFormat, export_executions
 from smtui.tui.filtering import ExecutionFilter
 from smtui.tui.host import Host
 from smtui.tui.palette import PaletteCommand
@@ -70,6 +72,14 @@ class ExecutionsScreen(ActingScreen):
             tooltip="New run, same parameters",
         ),
         Binding("c", "copy_arn", "Copy ARN", show=False, id="execution.copy_arn"),
+        Binding(
+            "ctrl+s",
+            "export('csv')",
+            "Export",
+            show=False,
+            id="executions.export",
+            tooltip="The rows shown, to a CSV file (JSON: the palette)",
+        ),
         Binding(
             "o",
             "open_console",
@@ -171,11 +181,14 @@ class ExecutionsScreen(ActingScreen):
         """The time left of a running row, as it shows (None for the others: their cell is empty)."""
         if not execution.is_active:
             return None
-        pipeline = execution.pipeline_name
+        return fmt.left_shown(remaining_from(execution, self._history(execution.pipeline_name), now))
+
+    def _history(self, pipeline: str) -> list[float]:
+        """The pipeline's earlier successful durations, read once per batch of rows."""
         durations = self._durations.get(pipeline)
         if durations is None:
             durations = self._durations[pipeline] = self.smtui.session.monitor.success_durations(pipeline)
-        return fmt.left_shown(remaining_from(execution, durations, now))
+        return durations
 
     def reload(self) -> None:
         """Show every execution that passes the filter (after the filter changed)."""
@@ -433,6 +446,29 @@ class ExecutionsScreen(ActingScreen):
         self.table.set_parameter_columns(names)
         self.reload()  # every row gets its values (the unread ones are read when in view)
 
+    def action_export(self, form: str) -> None:
+        """The rows shown (filtered, in the table's order), to a new file; a toast names it."""
+        executions = self.smtui.session.monitor.executions
+        rows = [executions[arn] for arn in self.table.ordered_arns() if arn in executions]
+        now = self.smtui.session.now()
+        self._durations.clear()
+        parameters = self.table.parameter_columns
+        try:
+            path = export_executions(
+                rows,
+                now=now,
+                left=lambda e: remaining_from(e, self._history(e.pipeline_name), now),
+                parameters=parameters,
+                form=ExportFormat(form),
+                directory=Path.cwd(),  # which fails too once the directory is deleted
+            )
+        except OSError as error:
+            self.notify(f"{error.strerror or error}", title="Not exported", severity="error", markup=False)
+            return
+        unread = sum(1 for e in rows if e.parameters is None) if parameters else 0
+        note = f" ({unread} without their parameters: not read yet)" if unread else ""
+        self.notify(f"{path}{note}", title=f"Exported {len(rows):,} rows", markup=False, timeout=8)
+
     def action_toggle_active(self) -> None:
         self._parse_filter(self.filter.text, not self.filter.active_only)
 
@@ -491,6 +527,8 @@ class ExecutionsScreen(ActingScreen):
             "executions: toggle active only", "Show only running executions", "toggle_active"
         )
         yield PaletteCommand("executions: mark", "Mark the selected execution", "mark")
+        yield PaletteCommand("executions: export CSV", "The rows shown, to a CSV file", "export('csv')")
+        yield PaletteCommand("executions: export JSON", "The rows shown, to a JSON file", "export('json')")
         yield PaletteCommand(
             "executions: columns", "Show parameters of the selected pipeline as columns", "choose_columns"
         )
