@@ -14,7 +14,10 @@ from click.testing import Result
 from emulator_proc import DEFINITIONS, EmulatorProcess
 
 Smtui = Callable[..., Result]
-HEADER = "arn,pipeline,execution_id,display_name,status,started,ended,elapsed_s,failure_reason,remaining_s,remaining"
+HEADER = (
+    "arn,pipeline,execution_id,display_name,status,started,ended,elapsed_s,failure_reason,"
+    "remaining_s,remaining"
+)
 
 
 def test_csv_has_the_fields_of_json(smtui: Smtui, emu: EmulatorProcess) -> None:
