@@ -113,3 +113,17 @@ def success_durations(history: Iterable[Execution], pipeline_name: str) -> list[
     ]
     typical.sort(key=lambda e: e.started or datetime.min.replace(tzinfo=UTC), reverse=True)
     return [(e.ended - e.started).total_seconds() for e in typical[:HISTORY_RUNS] if e.ended and e.started]
+
+
+def success_history(history: Iterable[Execution], pipeline_name: str) -> list[float] | None:
+    """`success_durations`, or None when the pipeline has successful executions but the end of none of
+    them is known yet (a listing gives no end time: the monitor reads them later), so that "no history"
+    is said only when there is none."""
+    history = list(history)
+    durations = success_durations(history, pipeline_name)
+    if durations:
+        return durations
+    succeeded = (
+        e for e in history if e.pipeline_name == pipeline_name and e.status is ExecutionStatus.SUCCEEDED
+    )
+    return None if any(True for _ in succeeded) else []

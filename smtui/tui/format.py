@@ -192,6 +192,10 @@ def age(delta: timedelta | None) -> str:
     return format_duration(timedelta(seconds=seconds))
 
 
+# The table's own note: the pipeline's successful runs are known, their end times not read yet.
+READING_HISTORY = Remaining(None, "reading-history")
+
+
 def left_shown(left: Remaining) -> Remaining:
     """The time-left estimate cut to what `time_left()` shows (whole minutes, rounded up): a ticking row
     compares equal, and is not repainted, until its text would change."""
@@ -202,10 +206,12 @@ def left_shown(left: Remaining) -> Remaining:
 
 def time_left(left: Remaining | None) -> Text:
     """The executions table's time left of a running row: `~12m left` (minutes, rounded up; `<1m left`),
-    `no history` (no earlier successful run to go by), `> longest` (already longer than every one of those);
-    nothing for a finished row."""
+    `no history` (no earlier successful run to go by), `> longest` (already longer than every one of those),
+    `…` while the end times of those runs are being read; nothing for a finished row."""
     if left is None or left.note == "ended":
         return Text("")
+    if left == READING_HISTORY:
+        return Text("…", style=styled("bright_black"))
     if left.note == "no-history":
         return Text("no history", style=styled("bright_black"))
     if left.note == "longer-than-history":

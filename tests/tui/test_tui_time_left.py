@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from conftest import Emulator, definition, screen_text, tui, until
 
+from smtui.core.model import Execution, ExecutionStatus
+from smtui.core.timing import remaining_from, success_history
+from smtui.tui import format as fmt
 from smtui.tui.screens.executions import ExecutionsScreen
 
 # One Lambda step: a run of a minute at most (the bundled scenario's Lambda takes 5-60 s, after 1-4 s).
@@ -78,3 +83,27 @@ async def test_time_left_in_the_table(emu: Emulator) -> None:
         emu.advance(typical + 5)  # still running (Processing), already longer than the one earlier run
         await until(lambda: left(running) == "> longest", pilot=pilot, what="> longest")
         assert await emu.status(running) == "Executing"
+
+
+def test_history_not_read_yet_is_not_no_history() -> None:
+    """A pipeline whose successful runs are listed but whose end times are not read yet (a listing gives no
+    end time) shows `…`, not `no history`; `no history` only when it has no successful run at all."""
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    prefix = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/"
+
+    def run(n: int, status: ExecutionStatus) -> Execution:
+        return Execution(
+            arn=f"{prefix}{n}", pipeline_name="p", execution_id=str(n), status=status, started=start
+        )
+
+    listed = [run(1, ExecutionStatus.SUCCEEDED), run(2, ExecutionStatus.FAILED)]
+    assert success_history(listed, "p") is None  # the screen then shows READING_HISTORY
+    assert str(fmt.time_left(fmt.READING_HISTORY)) == "…"
+    assert success_history([run(2, ExecutionStatus.FAILED)], "p") == []
+    described = [replace(listed[0], ended=start + timedelta(minutes=10)), listed[1]]
+    assert success_history(described, "p") == [600.0]
+
+    running, now = run(3, ExecutionStatus.EXECUTING), start + timedelta(minutes=4)
+    assert str(fmt.time_left(fmt.left_shown(remaining_from(running, [], now)))) == "no history"
+    assert str(fmt.time_left(fmt.left_shown(remaining_from(running, [600.0], now)))) == "~6m left"
+    assert str(fmt.time_left(fmt.left_shown(remaining_from(running, [200.0], now)))) == "> longest"

@@ -116,7 +116,7 @@ class ExecutionsScreen(ActingScreen):
         self._day: date | None = None  # the local day of the last tick
         self._filter_minute: datetime | None = None  # when a `since:` filter was last counted back from now
         # Each pipeline's earlier successful durations (the time-left estimate), read once per batch of rows.
-        self._durations: dict[str, list[float]] = {}
+        self._durations: dict[str, list[float] | None] = {}
         # Kept, not queried: they are read on every tick and key.
         self.table = ExecutionTable(id="executions")
         self.status_bar = StatusBar(id="status")
@@ -181,14 +181,17 @@ class ExecutionsScreen(ActingScreen):
         """The time left of a running row, as it shows (None for the others: their cell is empty)."""
         if not execution.is_active:
             return None
-        return fmt.left_shown(remaining_from(execution, self._history(execution.pipeline_name), now))
+        return fmt.left_shown(self._remaining(execution, now))
 
-    def _history(self, pipeline: str) -> list[float]:
-        """The pipeline's earlier successful durations, read once per batch of rows."""
-        durations = self._durations.get(pipeline)
-        if durations is None:
-            durations = self._durations[pipeline] = self.smtui.session.monitor.success_durations(pipeline)
-        return durations
+    def _remaining(self, execution: Execution, now: datetime) -> Remaining:
+        """The estimate, from the pipeline's earlier successful durations read once per batch of rows."""
+        pipeline = execution.pipeline_name
+        if pipeline not in self._durations:
+            self._durations[pipeline] = self.smtui.session.monitor.success_durations(pipeline)
+        durations = self._durations[pipeline]
+        if durations is None and execution.is_active:
+            return fmt.READING_HISTORY
+        return remaining_from(execution, durations or [], now)
 
     def reload(self) -> None:
         """Show every execution that passes the filter (after the filter changed)."""
@@ -457,7 +460,7 @@ class ExecutionsScreen(ActingScreen):
             path = export_executions(
                 rows,
                 now=now,
-                left=lambda e: remaining_from(e, self._history(e.pipeline_name), now),
+                left=lambda e: self._remaining(e, now),
                 parameters=parameters,
                 form=ExportFormat(form),
                 directory=Path.cwd(),  # which fails too once the directory is deleted
