@@ -35,12 +35,14 @@ def export_executions(
     parameters: Sequence[str],
     form: ExportFormat,
     directory: Path,
+    named_at: datetime,
 ) -> Path:
     """Write `executions` (in this order) to a new file in `directory`; its path. Raises OSError.
 
     JSON: a list of `smtui ls --json` objects, each with `parameters` ({name: value}, null while the
     execution's parameters are not read) when parameter columns are shown. CSV: a header row, the same
-    fields, then a `param:NAME` column per parameter (empty when not read or not set)."""
+    fields, then a `param:NAME` column per parameter (empty when not read or not set). `now` is the
+    session's clock (elapsed times); the file is named after `named_at`, the local wall clock."""
     records: list[dict[str, Any]] = []
     for execution in executions:
         record = execution_record(execution, now, left(execution))
@@ -50,7 +52,7 @@ def export_executions(
                 name: (known.get(name) if known is not None else None) for name in parameters
             }
         records.append(record)
-    path = _new_file(directory, now, form)
+    path = _new_file(directory, named_at, form)
     with path.open("x", encoding="utf-8", newline="") as out:
         if form is ExportFormat.JSON:
             json.dump(records, out, indent=1)
@@ -65,8 +67,8 @@ def export_executions(
     return path
 
 
-def _new_file(directory: Path, now: datetime, form: ExportFormat) -> Path:
-    stem = f"smtui-executions-{now.astimezone().strftime('%Y%m%d-%H%M%S')}"
+def _new_file(directory: Path, named_at: datetime, form: ExportFormat) -> Path:
+    stem = f"smtui-executions-{named_at.astimezone().strftime('%Y%m%d-%H%M%S')}"
     path = directory / f"{stem}.{form}"
     count = 1
     while path.exists():

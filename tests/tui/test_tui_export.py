@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,10 @@ HEADER = [
 ]
 
 
+def _exported(directory: Path, extension: str) -> list[Path]:
+    return sorted(directory.glob(f"*.{extension}"))
+
+
 async def test_export_the_rows_shown(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     await emu.create_pipeline("alpha")
@@ -38,7 +43,6 @@ async def test_export_the_rows_shown(emu: Emulator, tmp_path: Path, monkeypatch:
     emu.advance(5)
     second = await emu.start("alpha", InstanceCount="4")
     emu.advance(5)
-    stamp = emu.now().astimezone().strftime("%Y%m%d-%H%M%S")
     async with tui(emu, toasts=True) as (app, pilot):
         screen = app.screen
         assert isinstance(screen, ExecutionsScreen)
@@ -57,8 +61,11 @@ async def test_export_the_rows_shown(emu: Emulator, tmp_path: Path, monkeypatch:
         await until(lambda: str(table.get_cell(second, "param:InstanceCount")) == "4", pilot=pilot)
 
         await pilot.press("ctrl+s")
-        path = tmp_path / f"smtui-executions-{stamp}.csv"
         toast = await until(lambda: [t for t in toasts_shown(app) if "Exported 2 rows" in t], pilot=pilot)
+        [path] = _exported(tmp_path, "csv")
+        # Named after the local time of the export, and told in the toast.
+        stamp = re.fullmatch(r"smtui-executions-(\d{8}-\d{6})\.csv", path.name)
+        assert stamp is not None, path.name
         assert str(path) in toast[0]
         raw = path.read_bytes().decode()
         assert raw.count("\r\n") == 3  # RFC 4180 line ends: a header and two rows
@@ -80,15 +87,15 @@ async def test_export_the_rows_shown(emu: Emulator, tmp_path: Path, monkeypatch:
         await pilot.press("ctrl+p", *"export JSON")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        json_path = tmp_path / f"smtui-executions-{stamp}.json"
-        await until(json_path.exists, pilot=pilot, what="the JSON file")
+        await until(lambda: list(_exported(tmp_path, "json")), pilot=pilot, what="the JSON file")
+        [json_path] = _exported(tmp_path, "json")
         docs = json.loads(json_path.read_text())
         assert [d["arn"] for d in docs] == [first, second]
         assert set(docs[0]) == {*HEADER, "parameters"}
         assert docs[1]["parameters"] == {"ProcessingInstanceType": "ml.m5.xlarge", "InstanceCount": "4"}
         assert docs[0]["started"] == (await _started(emu, first))
         await pilot.press("ctrl+s")
-        await until((tmp_path / f"smtui-executions-{stamp}-2.csv").exists, pilot=pilot, what="a second CSV")
+        await until(lambda: len(list(_exported(tmp_path, "csv"))) == 2, pilot=pilot, what="a second CSV")
         assert path.read_bytes().decode() == raw  # the first one is not overwritten
 
 
@@ -113,3 +120,29 @@ async def test_export_that_cannot_be_written_says_why(
         toast = await until(lambda: toasts_shown(app, "error"), pilot=pilot, what="an error toast")
         assert "Not exported" in toast[0] and "No such file or directory" in toast[0]
         assert isinstance(app.screen, ExecutionsScreen)
+
+
+def test_an_export_never_overwrites_a_file(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from smtui.tui.export import ExportFormat, export_executions
+
+    at = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
+
+    def export() -> Path:
+        return export_executions(
+            [],
+            now=at,
+            left=lambda e: None,
+            parameters=(),
+            form=ExportFormat.CSV,
+            directory=tmp_path,
+            named_at=at,
+        )
+
+    stamp = at.astimezone().strftime("%Y%m%d-%H%M%S")
+    assert [export().name for _ in range(3)] == [
+        f"smtui-executions-{stamp}.csv",
+        f"smtui-executions-{stamp}-2.csv",
+        f"smtui-executions-{stamp}-3.csv",
+    ]

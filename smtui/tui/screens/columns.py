@@ -26,8 +26,15 @@ class ColumnsScreen(ModalScreen[tuple[str, ...]]):
     ColumnsScreen {
         align: center middle;
     }
+    /* The look of the app's `.dialog`, at a width of its own (the app's CSS would win over this one's). */
     #columns-box {
         width: 60;
+        max-width: 90%;
+        height: auto;
+        max-height: 90%;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
     }
     #columns-box SelectionList {
         height: auto;
@@ -53,7 +60,7 @@ class ColumnsScreen(ModalScreen[tuple[str, ...]]):
         self._loaded = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="columns-box", classes="dialog"):
+        with Vertical(id="columns-box"):
             yield Static(f"Columns: parameters of {self.pipeline}", id="columns-title", markup=False)
             yield Static("reading the pipeline's parameters…", id="columns-note")
             yield SelectionList[str](*((name, name, True) for name in self.shown), id="columns-list")

@@ -464,6 +464,7 @@ class ExecutionsScreen(ActingScreen):
                 parameters=parameters,
                 form=ExportFormat(form),
                 directory=Path.cwd(),  # which fails too once the directory is deleted
+                named_at=datetime.now().astimezone(),
             )
         except OSError as error:
             self.notify(f"{error.strerror or error}", title="Not exported", severity="error", markup=False)

@@ -76,8 +76,9 @@ PARAM = "param:"  # the key of a parameter column: `param:<name>`
 def columns_with(parameters: Sequence[str]) -> tuple[Column, ...]:
     """`COLUMNS` with a column per parameter (in that order) after the execution's name: chosen to be
     read beside it, they come before the columns that a narrow terminal cuts first."""
+    # Wide enough for the name and a date, an instance type, a number; a longer value ends in `…`.
     extra = tuple(
-        Column(f"{PARAM}{name}", name, min(max(len(name), 6), 20), min(max(len(name), 6), 14))
+        Column(f"{PARAM}{name}", name, min(max(len(name), 12), 24), min(max(len(name), 10), 16))
         for name in parameters
     )
     after = next(index for index, column in enumerate(COLUMNS) if column.key == "name") + 1
