@@ -65,8 +65,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("name", "Execution", 16, 12),
     Column("started", "Started", 14, 11),
     Column("elapsed", "Elapsed", 7, 7),
-    Column("left", "Left", 11, 10),
     Column("progress", "Progress", 14, 14),
+    # After the progress bar: at 80 columns the bar stays in view, as before this column was added.
+    Column("left", "Left", 11, 11),
     Column("running", "Running", 24, 20),
     Column("reason", "Failure", 48, 40),
 )
