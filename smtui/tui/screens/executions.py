@@ -19,7 +19,7 @@ from textual.widgets import Footer, Input, Static
 
 from smtui.core.events import ExecutionsChanged, StepsChanged
 from smtui.core.model import Execution
-from smtui.core.timing import Remaining, execution_elapsed, remaining_from
+from smtui.core.timing import execution_elapsed
 from smtui.tui import format as fmt
 from smtui.tui.export import ExportFormat, export_executions
 from smtui.tui.filtering import ExecutionFilter
@@ -27,6 +27,7 @@ from smtui.tui.host import Host
 from smtui.tui.palette import PaletteCommand
 from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.screens.columns import ColumnsScreen
+from smtui.tui.time_left import TimeLeft
 from smtui.tui.widgets.execution_rows import COMPACT_BELOW, SORTABLE, ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
 from smtui.tui.widgets.status_bar import StatusBar
@@ -115,8 +116,7 @@ class ExecutionsScreen(ActingScreen):
         self._info_shown: Text | None = None
         self._day: date | None = None  # the local day of the last tick
         self._filter_minute: datetime | None = None  # when a `since:` filter was last counted back from now
-        # Each pipeline's earlier successful durations (the time-left estimate), read once per batch of rows.
-        self._durations: dict[str, list[float] | None] = {}
+        self.time_left = TimeLeft(lambda: self.smtui.session.monitor)
         # Kept, not queried: they are read on every tick and key.
         self.table = ExecutionTable(id="executions")
         self.status_bar = StatusBar(id="status")
@@ -164,7 +164,7 @@ class ExecutionsScreen(ActingScreen):
             reason=execution.failure_reason,
             marked=arn in self.marked,
             started_today=fmt.same_day(execution.started, now),
-            left=self._left(execution, now),
+            left=self.time_left.shown(execution, now),
             params=self._params(execution),
         )
 
@@ -177,28 +177,12 @@ class ExecutionsScreen(ActingScreen):
             return None
         return tuple((name, value) for name, value in execution.parameters if name in shown)
 
-    def _left(self, execution: Execution, now: datetime) -> Remaining | None:
-        """The time left of a running row, as it shows (None for the others: their cell is empty)."""
-        if not execution.is_active:
-            return None
-        return fmt.left_shown(self._remaining(execution, now))
-
-    def _remaining(self, execution: Execution, now: datetime) -> Remaining:
-        """The estimate, from the pipeline's earlier successful durations read once per batch of rows."""
-        pipeline = execution.pipeline_name
-        if pipeline not in self._durations:
-            self._durations[pipeline] = self.smtui.session.monitor.success_durations(pipeline)
-        durations = self._durations[pipeline]
-        if durations is None and execution.is_active:
-            return fmt.READING_HISTORY
-        return remaining_from(execution, durations or [], now)
-
     def reload(self) -> None:
         """Show every execution that passes the filter (after the filter changed)."""
         monitor = self.smtui.session.monitor
         executions = monitor.executions.values()
         self._day = self._today()
-        self._durations.clear()
+        self.time_left.new_batch()
         self.table.show(self.row_for(e) for e in executions if self.filter.matches(e))
         monitor.drop_parameter_wants()
         self._want_parameters(executions)
@@ -223,7 +207,7 @@ class ExecutionsScreen(ActingScreen):
         executions = self.smtui.session.monitor.executions
         upsert: list[ExecutionRow] = []
         drop: list[str] = []
-        self._durations.clear()
+        self.time_left.new_batch()
         for arn in arns:
             execution = executions.get(arn)
             if execution is not None and self.filter.matches(execution):
@@ -237,7 +221,7 @@ class ExecutionsScreen(ActingScreen):
             row = self.table.shown_row(arn)
             if execution is not None and row is not None:
                 elapsed = fmt.elapsed_shown(execution_elapsed(execution, now))
-                left = self._left(execution, now)
+                left = self.time_left.shown(execution, now)
                 # Most ticks of a run older than ten minutes change nothing.
                 if elapsed != row.elapsed or left != row.left:
                     upsert.append(replace(row, elapsed=elapsed, left=left))
@@ -454,13 +438,13 @@ class ExecutionsScreen(ActingScreen):
         executions = self.smtui.session.monitor.executions
         rows = [executions[arn] for arn in self.table.ordered_arns() if arn in executions]
         now = self.smtui.session.now()
-        self._durations.clear()
+        self.time_left.new_batch()
         parameters = self.table.parameter_columns
         try:
             path = export_executions(
                 rows,
                 now=now,
-                left=lambda e: self._remaining(e, now),
+                left=lambda e: self.time_left.estimate(e, now),
                 parameters=parameters,
                 form=ExportFormat(form),
                 directory=Path.cwd(),  # which fails too once the directory is deleted
