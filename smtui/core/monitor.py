@@ -92,7 +92,7 @@ from smtui.core.requests import Requests
 from smtui.core.scheduler import Scheduler, backoff
 from smtui.core.statuses import DescribePoll, PipelinePoll
 from smtui.core.store import Store
-from smtui.core.timing import estimate_remaining
+from smtui.core.timing import estimate_remaining, success_history
 
 log = logging.getLogger(__name__)
 
@@ -401,6 +401,12 @@ class Monitor:
             return None
         history = self.store.by_pipeline(execution.pipeline_name)
         return estimate_remaining(execution, history, self.clock.now())
+
+    def success_durations(self, pipeline_name: str) -> list[float] | None:
+        """Durations (s) of the pipeline's last successful runs whose end is known: what the time left of
+        its running ones is estimated from (`smtui.core.timing.remaining_from`); None while it has some
+        whose end is not read yet, none known (`success_history`)."""
+        return success_history(self.store.by_pipeline(pipeline_name), pipeline_name)
 
     def nudge_pipeline(self, pipeline_name: str) -> None:
         """Something happened to this pipeline (we started a run): list it now."""

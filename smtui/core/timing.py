@@ -84,9 +84,14 @@ class Remaining:
 
 def remaining(execution: Execution, history: Iterable[Execution], now: datetime) -> Remaining:
     """`estimate_remaining`, with the reason when it gives nothing."""
+    return remaining_from(execution, success_durations(history, execution.pipeline_name), now)
+
+
+def remaining_from(execution: Execution, earlier: list[float], now: datetime) -> Remaining:
+    """`remaining`, from the durations `success_durations` gave for the execution's pipeline (a table
+    estimating many rows of one pipeline reads its history once)."""
     if not execution.is_active or execution.started is None:
         return Remaining(None, "ended" if not execution.is_active else None)
-    earlier = _durations((e for e in history if e.arn != execution.arn), execution.pipeline_name)
     if not earlier:
         return Remaining(None, "no-history")
     running = (now - execution.started).total_seconds()
@@ -95,7 +100,9 @@ def remaining(execution: Execution, history: Iterable[Execution], now: datetime)
     return Remaining(round(max(0.0, statistics.median(earlier) - running), 3), None)
 
 
-def _durations(history: Iterable[Execution], pipeline_name: str) -> list[float]:
+def success_durations(history: Iterable[Execution], pipeline_name: str) -> list[float]:
+    """Durations in seconds of the pipeline's last `HISTORY_RUNS` successful executions with known times,
+    newest first (an active execution is never among them: it has not succeeded)."""
     typical = [
         e
         for e in history
@@ -139,3 +146,17 @@ def add_step_durations(into: dict[str, list[float]], runs: Iterable[StepRun]) ->
             and run.cache_source_arn is None
         ):
             into.setdefault(run.name, []).append((run.ended - run.started).total_seconds())
+
+
+def success_history(history: Iterable[Execution], pipeline_name: str) -> list[float] | None:
+    """`success_durations`, or None when the pipeline has successful executions but the end of none of
+    them is known yet (a listing gives no end time: the monitor reads them later), so that "no history"
+    is said only when there is none."""
+    history = list(history)
+    durations = success_durations(history, pipeline_name)
+    if durations:
+        return durations
+    succeeded = (
+        e for e in history if e.pipeline_name == pipeline_name and e.status is ExecutionStatus.SUCCEEDED
+    )
+    return None if any(True for _ in succeeded) else []

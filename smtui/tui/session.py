@@ -50,6 +50,7 @@ class MonitorView(Protocol):
     def metric_history(self, job_arn: str) -> MetricHistory | None: ...
     def want_metric_history(self, job_arn: str) -> None: ...
     def want_pipeline_parameters(self, pipeline_name: str) -> None: ...
+    def success_durations(self, pipeline_name: str) -> list[float] | None: ...
 
 
 @dataclass
@@ -170,6 +171,11 @@ class EmptyMonitor:
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:
         return None  # no pipeline to pick before the real monitor comes
+
+    def success_durations(self, pipeline_name: str) -> list[float] | None:
+        from smtui.core.timing import success_history
+
+        return success_history(self.executions.values(), pipeline_name)
 
 
 def placeholder_session(label: str, *, read_only: bool = False) -> Session:
