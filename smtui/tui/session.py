@@ -48,6 +48,9 @@ class MonitorView(Protocol):
     def metric_history(self, job_arn: str) -> MetricHistory | None: ...
     def want_metric_history(self, job_arn: str) -> None: ...
     def want_pipeline_parameters(self, pipeline_name: str) -> None: ...
+    def executions_of(self, pipeline_name: str) -> Iterable[Execution]: ...
+    def want_end_times(self, pipeline_names: Iterable[str], *, runs: int = ...) -> None: ...
+    def want_pipeline_definition(self, pipeline_name: str) -> None: ...
 
 
 @dataclass
@@ -162,6 +165,15 @@ class EmptyMonitor:
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:
         return None  # no pipeline to pick before the real monitor comes
+
+    def executions_of(self, pipeline_name: str) -> Iterable[Execution]:
+        return ()
+
+    def want_end_times(self, pipeline_names: Iterable[str], *, runs: int = 0) -> None:
+        return None
+
+    def want_pipeline_definition(self, pipeline_name: str) -> None:
+        return None  # asked again of the real monitor when it comes (`session_changed`)
 
 
 def placeholder_session(label: str, *, read_only: bool = False) -> Session:
