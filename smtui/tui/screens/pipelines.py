@@ -151,6 +151,7 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         for name in [n for n in self._shown if n not in self._summaries]:
             table.remove_row(name)
             del self._shown[name]
+        first = not self._shown  # the first rows: the cursor starts on the top one, once sorted
         added = False
         for name, summary in self._summaries.items():
             row = cells(summary, keys, now, self.runs)
@@ -164,7 +165,7 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
                         table.update_cell(name, key, after)
             self._shown[name] = row
         if added or self._order_changed():
-            self._sort()
+            self._sort(keep_cursor=not first)
         self._want_end_times()
         self._update_info()
 
@@ -177,13 +178,13 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         summaries = sorted(self._summaries.values(), key=lambda s: s.name.lower())  # ties by name
         return [s.name for s in sorted(summaries, key=key, reverse=self.sort_reverse)]
 
-    def _sort(self) -> None:
+    def _sort(self, *, keep_cursor: bool = True) -> None:
         """Rows in the order of the sort, the cursor kept on its pipeline (a new run moves rows around)."""
-        selected = self._cursor_pipeline()
+        selected = self._cursor_pipeline() if keep_cursor else None
         rank = {name: i for i, name in enumerate(self._sorted_names())}
         self.table.sort("name", key=lambda name: rank[name.plain])
-        if selected is not None:
-            self.table.move_cursor(row=self.table.get_row_index(selected), animate=False)
+        row = 0 if selected is None else self.table.get_row_index(selected)
+        self.table.move_cursor(row=row, animate=False)
 
     def _visible(self) -> list[str]:
         """The pipelines in the table's viewport (the monitor reads the end times of those only)."""
