@@ -165,3 +165,27 @@ async def test_s_shows_the_step_graph_with_parameters_types_and_defaults(emu: Em
         assert emu.calls()["SageMaker.DescribePipeline"] == before + 1  # read once, through the monitor
         await pilot.press("escape")
         await until(lambda: isinstance(app.screen, PipelinesScreen), pilot=pilot, what="back to the view")
+
+
+async def test_the_view_opens_from_the_palette_and_its_keys_are_in_help(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha")
+    async with tui(emu) as (app, pilot):
+        await until(lambda: isinstance(app.screen, ExecutionsScreen), pilot=pilot, what="the executions")
+        await until(lambda: app.session.monitor.pipelines, pilot=pilot, what="the pipelines")
+        await pilot.press("ctrl+p", *"pipelines")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, PipelinesScreen), pilot=pilot, what="the view")
+        await until(lambda: _row(app, "alpha"), pilot=pilot, what="alpha's row")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"pipeline: executions", "pipeline: steps", "pipelines: sort by rate"} <= titles
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        help_text = "\n".join(screen_text(app))
+        for binding_id in (
+            "pipelines.executions",
+            "pipelines.definition",
+            "pipelines.filter",
+            "pipelines.back",
+        ):
+            assert binding_id in help_text

@@ -51,6 +51,7 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
             "Executions",
             id="pipelines.executions",
             tooltip="The executions of this pipeline (the table, filtered)",
+            priority=True,  # over the table's own Enter, so that `?` tells what it does here
         ),
         Binding("s", "show_definition", "Steps", id="pipelines.definition", tooltip="The step graph"),
         Binding("slash", "filter", "Filter", id="pipelines.filter", tooltip="Filter by name", priority=True),
@@ -233,6 +234,8 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         self.action_show_executions()
 
     def action_show_executions(self) -> None:
+        if self.query_one("#filter", Input).has_focus:
+            raise SkipAction()  # Enter in the filter box keeps the filter
         name = self._cursor_pipeline()
         if name is not None:
             self.post_message(self.PipelineChosen(name))
