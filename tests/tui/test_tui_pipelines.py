@@ -189,3 +189,22 @@ async def test_the_view_opens_from_the_palette_and_its_keys_are_in_help(emu: Emu
             "pipelines.back",
         ):
             assert binding_id in help_text
+
+
+async def test_a_run_that_ends_while_the_view_is_open_moves_its_figures(emu: Emulator) -> None:
+    await emu.create_pipeline("alpha", ALWAYS_SUCCEEDS)
+    await emu.create_pipeline("beta", ALWAYS_SUCCEEDS)
+    first = await emu.start("alpha")
+    emu.advance(3600)
+    await emu.start("alpha")
+    emu.advance(10)
+    async with tui(emu) as (app, pilot):
+        await _open_pipelines(app, pilot)
+        await until(lambda: "100% 1/1" in _row(app, "alpha"), pilot=pilot, what="one run finished")
+        assert "▶ 1" in _row(app, "alpha")
+        emu.advance(3600)  # the second run ends, the view open
+        await until(lambda: "100% 2/2" in _row(app, "alpha"), pilot=pilot, what="two runs finished")
+        await until(lambda: _row(app, "alpha").split()[-2] == "2", pilot=pilot, what="both timed")
+        assert "▶ 1" not in _row(app, "alpha") and "✔ Succeeded" in _row(app, "alpha")
+        assert duration(timedelta(seconds=await _duration_of(emu, first))) in _row(app, "alpha")
+        assert "–" in _row(app, "beta")  # no run: no rate, no durations

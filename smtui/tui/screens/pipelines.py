@@ -27,7 +27,7 @@ from smtui.core.pipeline_stats import RECENT_RUNS, PipelineSummary, summarise
 from smtui.tui import format as fmt
 from smtui.tui.host import Host, ReportsWorkerFailures
 from smtui.tui.palette import PaletteCommand
-from smtui.tui.widgets.pipeline_rows import Column, cells, columns
+from smtui.tui.widgets.pipeline_rows import Column, cells, columns, last_run_cell
 from smtui.tui.widgets.status_bar import StatusBar
 
 # How each sortable column orders its rows, and in which direction first (the most telling on top).
@@ -85,7 +85,8 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         self._columns: list[Column] = []
         self._shown: dict[str, list[Text]] = {}  # pipeline → its cells as drawn
         self._summaries: dict[str, PipelineSummary] = {}
-        self._pending = False  # the monitor changed something since the last tick
+        self._asked: list[str] = []  # the pipelines whose end times were last asked for
+        self._dirty: set[str] | None = set()  # pipelines the monitor changed since the last tick (None: all)
         self._ready = False
         self.table: DataTable[Text] = DataTable(id="pipelines", cursor_type="row", zebra_stripes=False)
         self.info = Static(id="info")
@@ -125,8 +126,20 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
     # -- data ---------------------------------------------------------------------------------
 
     def monitor_event(self, event: Any) -> None:
-        if isinstance(event, ExecutionsChanged | PipelinesChanged):
-            self._pending = True
+        # Applied on the next tick, only to the pipelines concerned: summing up a pipeline's runs costs a
+        # sort of them, and with hundreds of pipelines a full pass every second would be felt.
+        if self._dirty is None:
+            return
+        if isinstance(event, PipelinesChanged):
+            self._dirty.update(event.names)
+        elif isinstance(event, ExecutionsChanged):
+            executions = self.smtui.session.monitor.executions
+            for arn in event.arns:
+                execution = executions.get(arn)
+                if execution is None:  # forgotten (`history`): of which pipeline, the store no longer says
+                    self._dirty = None
+                    return
+                self._dirty.add(execution.pipeline_name)
 
     def session_changed(self) -> None:
         self.reload()
@@ -134,28 +147,37 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
     def tick(self) -> None:
         """Once a second: the monitor's changes, and the ages of the last runs (they move)."""
         if self._ready:
-            self._pending = False
-            self.reload()
+            dirty, self._dirty = self._dirty, set()
+            self.reload(dirty)
 
-    def reload(self) -> None:
-        """Show every pipeline that passes the filter, cell by cell: only what changed is redrawn."""
+    def reload(self, dirty: set[str] | None = None) -> None:
+        """Show every pipeline that passes the filter, cell by cell: only what changed is redrawn. Only the
+        pipelines in `dirty` (None: all) are summed up again; the others get their last run's age."""
         monitor = self.smtui.session.monitor
         now = self.smtui.session.now()
-        names = sorted(monitor.pipelines)
-        self._summaries = {
-            name: summarise(name, monitor.executions_of(name), runs=self.runs)
-            for name in names
-            if self.filter.lower() in name.lower()
-        }
         keys = [column.key for column in self._columns]
         table = self.table
-        for name in [n for n in self._shown if n not in self._summaries]:
+        summaries: dict[str, PipelineSummary] = {}
+        rows: dict[str, list[Text]] = {}
+        for name in sorted(monitor.pipelines):
+            if self.filter.lower() not in name.lower():
+                continue
+            summary = self._summaries.get(name)
+            row = self._shown.get(name)
+            if dirty is None or name in dirty or summary is None or row is None:
+                summary = summarise(name, monitor.executions_of(name), runs=self.runs)
+                row = cells(summary, keys, now, self.runs)
+            else:
+                row = [*row]  # the age of its last run is all that moves
+                row[keys.index("last")] = last_run_cell(summary, now, keys)
+            summaries[name], rows[name] = summary, row
+        self._summaries = summaries
+        for name in [n for n in self._shown if n not in summaries]:
             table.remove_row(name)
             del self._shown[name]
         first = not self._shown  # the first rows: the cursor starts on the top one, once sorted
         added = False
-        for name, summary in self._summaries.items():
-            row = cells(summary, keys, now, self.runs)
+        for name, row in rows.items():
             old = self._shown.get(name)
             if old is None:
                 table.add_row(*row, key=name)
@@ -167,7 +189,10 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
             self._shown[name] = row
         if added or self._order_changed():
             self._sort(keep_cursor=not first)
-        self._want_end_times()
+        visible = self._visible()
+        if dirty is None or dirty or visible != self._asked:  # new runs ended, or other rows in view
+            self._asked = visible
+            self.smtui.session.monitor.want_end_times(visible, runs=self.runs)
         self._update_info()
 
     def _order_changed(self) -> bool:
@@ -193,9 +218,6 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         top = int(self.table.scroll_y)
         height = max(1, self.table.scrollable_content_region.height - 1)  # its header row
         return rows[top : top + height]
-
-    def _want_end_times(self) -> None:
-        self.smtui.session.monitor.want_end_times(self._visible(), runs=self.runs)
 
     def _update_info(self) -> None:
         self.query_one(StatusBar).show(self.smtui.status_text())

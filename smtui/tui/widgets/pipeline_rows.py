@@ -53,11 +53,11 @@ def columns(width: int, runs: int) -> list[Column]:
 
 def cells(summary: PipelineSummary, keys: list[str], now: datetime, runs: int) -> list[Text]:
     """The row of `summary` for the columns named by `keys`."""
-    narrow = "p95" not in keys
+    narrow = _narrow(keys)
     render = {
         "name": lambda: Text(summary.name, overflow="ellipsis", no_wrap=True),
         "active": lambda: _active(summary.active),
-        "last": lambda: _last(summary, now, narrow=narrow),
+        "last": lambda: last_run_cell(summary, now, keys),
         "rate": lambda: _rate(summary, narrow=narrow),
         "p50": lambda: _duration(summary, summary.p50),
         "p95": lambda: _duration(summary, summary.p95),
@@ -97,7 +97,13 @@ def _active(count: int) -> Text:
     return Text(f"{glyph} {count}", style=fmt.styled(style))
 
 
-def _last(summary: PipelineSummary, now: datetime, *, narrow: bool) -> Text:
+def _narrow(keys: list[str]) -> bool:
+    return "p95" not in keys  # the narrow layout drops it
+
+
+def last_run_cell(summary: PipelineSummary, now: datetime, keys: list[str]) -> Text:
+    """The last run's status and age (the one cell that changes with time alone), for the columns `keys`."""
+    narrow = _narrow(keys)
     last = summary.last
     if last is None:
         return Text("no runs", style=fmt.styled("bright_black"))
