@@ -47,8 +47,9 @@ giving the server's time); extra methods `steps_refreshed`, `runs`, `graph`, `nu
 `nudge_execution`, `track`, `backlog`, `settle`, `keep`; extra events `PipelinesChanged` and `ExecutionEnded`.
 Events are in `smtui.core.events` (re-exported here).
 
-What screens ask for on demand (`want_job`, `want_pipeline_parameters`) and the user's actions (`act`) go
-through the same budget, ahead of the polls: `smtui.core.requests`.
+What screens ask for on demand (`want_job`, `want_pipeline_parameters`, `want_pipeline_definition`) and the
+user's actions (`act`) go through the same budget, ahead of the polls: `smtui.core.requests`. The pipelines
+view's end times (`want_end_times`) are polls like the others: DescribePipelineExecution, once per run.
 """
 
 from __future__ import annotations

@@ -208,3 +208,20 @@ async def test_a_run_that_ends_while_the_view_is_open_moves_its_figures(emu: Emu
         assert "▶ 1" not in _row(app, "alpha") and "✔ Succeeded" in _row(app, "alpha")
         assert duration(timedelta(seconds=await _duration_of(emu, first))) in _row(app, "alpha")
         assert "–" in _row(app, "beta")  # no run: no rate, no durations
+
+
+async def test_at_80_columns_p95_and_timed_drop_and_the_rest_fits(emu: Emulator) -> None:
+    name = "a-pipeline-with-a-name-far-too-long-for-eighty-columns"
+    await emu.create_pipeline(name, ALWAYS_SUCCEEDS)
+    await emu.start(name)
+    emu.advance(3600)
+    async with tui(emu, size=(80, 24)) as (app, pilot):
+        await _open_pipelines(app, pilot)
+        await until(lambda: "100%" in "\n".join(screen_text(app)), pilot=pilot, what="the row")
+        await until(lambda: screen_text(app)[3].rstrip()[-1] != "·", pilot=pilot, what="its duration")
+        lines = screen_text(app)
+        assert lines[2].split() == ["Pipeline", "Act", "Last", "run", "OK%", "p50", "Last", "20"]
+        row = lines[3]
+        assert row.startswith(" a-pipeline-with-a-name") and "…" in row.split()[0]  # cut, with an ellipsis
+        assert "✔ 1h00m" in row and "100%" in row and row.rstrip()[-1] in "▁▂▃▄▅▆▇█"
+        assert row.split()[-2] != "…"  # its p50
