@@ -79,6 +79,11 @@ SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
     ("timeline-80x24", (80, 24), ["slash", *"batch-scoring status:executing", "enter", "enter", "t"]),
     # `l` on the newest failed execution: its failed step's log, at the end (the traceback).
     ("logs", (120, 34), ["slash", *"status:failed", "enter", "l", "clock+1"]),
+    # `p`: the pipelines at a glance; `s` on churn-model-training: its step graph with its parameters.
+    ("pipelines", (120, 24), ["p"]),
+    ("pipelines-80x24", (80, 24), ["p"]),
+    ("definition", (120, 30), ["p", "slash", *"churn", "enter", "s"]),
+    ("definition-80x24", (80, 24), ["p", "slash", *"churn", "enter", "s"]),
 ]
 
 

@@ -35,6 +35,9 @@ class StepDef:
     name: str
     type: str
     depends_on: tuple[str, ...] = ()  # explicit DependsOn + implicit property references, known steps only
+    # The steps of `depends_on` that only a property reference (`Get`, in `Std:Join` or `Std:JsonGet` too)
+    # names, not DependsOn: a data dependency, as the definition view tells them apart.
+    references: tuple[str, ...] = ()
     display_name: str | None = None
     parent: str | None = None  # the Condition or ForEach step this one is nested in
     branch: str | None = None  # "if" | "else" (Condition) or "body" (ForEach)
@@ -42,9 +45,11 @@ class StepDef:
     else_steps: tuple[str, ...] = ()
     body: tuple[str, ...] = ()  # ForEach body step names
     foreach_items: tuple[str, ...] | None = None  # literal IterableItems, rendered as strings
+    foreach_source: str | None = None  # IterableItems that are not literal: the reference, as text
     cache_enabled: bool = False
     max_attempts: int | None = None  # the largest MaxAttempts of its RetryPolicies
     error_message: str | None = None  # a Fail step's literal ErrorMessage
+    condition: str | None = None  # a Condition step's Conditions, as text: `Steps.A.X >= Parameters.Y`
     outputs: tuple[OutputDecl, ...] = ()  # a Callback or Lambda step's declared OutputParameters
 
 
@@ -128,6 +133,7 @@ def _step_def(obj: dict[str, Any], parent: str | None, branch: str | None, known
     assert isinstance(args, dict)
     declared = obj.get("DependsOn")
     deps: list[str] = [d for d in declared if isinstance(d, str)] if isinstance(declared, list) else []
+    explicit = set(deps)
     # Implicit edges: references inside this step's own arguments; for Condition/ForEach only the parts
     # that are not nested steps (those carry their own edges).
     own = {k: v for k, v in obj.items() if k not in ("Arguments", "Name", "DependsOn")}
@@ -151,6 +157,7 @@ def _step_def(obj: dict[str, Any], parent: str | None, branch: str | None, known
         name=name,
         type=stype,
         depends_on=tuple(d for d in deps if d in known),
+        references=tuple(d for d in deps if d in known and d not in explicit),
         display_name=obj.get("DisplayName") if isinstance(obj.get("DisplayName"), str) else None,
         parent=parent,
         branch=branch,
@@ -158,9 +165,11 @@ def _step_def(obj: dict[str, Any], parent: str | None, branch: str | None, known
         else_steps=_names(args.get("ElseSteps")) if stype == "Condition" else (),
         body=_names(args.get("ForEachBody")) if stype == "ForEach" else (),
         foreach_items=tuple(_render(i) for i in items) if isinstance(items, list) else None,
+        foreach_source=_operand(items) if items is not None and not isinstance(items, list) else None,
         cache_enabled=bool(cache.get("Enabled")) if isinstance(cache, dict) else False,
         max_attempts=max(attempts) if attempts else None,
         error_message=message if isinstance(message, str) else None,
+        condition=_conditions(args.get("Conditions")) if stype == "Condition" else None,
         outputs=_outputs(output_params),
     )
 
@@ -174,6 +183,59 @@ def _outputs(declared: Any) -> tuple[OutputDecl, ...]:
         for d in declared
         if isinstance(d, dict) and isinstance(d.get("OutputName"), str)
     )
+
+
+_OPERATORS = {
+    "Equals": "==",
+    "GreaterThan": ">",
+    "GreaterThanOrEqualTo": ">=",
+    "LessThan": "<",
+    "LessThanOrEqualTo": "<=",
+}
+
+
+def _conditions(conditions: Any) -> str | None:
+    """A Condition step's `Conditions` (all must hold) as one line of text; None when there are none."""
+    if not isinstance(conditions, list) or not conditions:
+        return None
+    return " and ".join(_condition(c) for c in conditions)
+
+
+def _condition(condition: Any) -> str:
+    if not isinstance(condition, dict):
+        return _operand(condition)
+    kind = str(condition.get("Type", "?"))
+    if kind in _OPERATORS:
+        left, right = _operand(condition.get("LeftValue")), _operand(condition.get("RightValue"))
+        return f"{left} {_OPERATORS[kind]} {right}"
+    if kind == "In":
+        values = condition.get("InValues")
+        listed = ", ".join(_operand(v) for v in values) if isinstance(values, list) else "?"
+        return f"{_operand(condition.get('QueryValue'))} in [{listed}]"
+    if kind == "Not":
+        return f"not ({_condition(condition.get('Condition'))})"
+    if kind == "Or":
+        inner = condition.get("Conditions")
+        parts = [_condition(c) for c in inner] if isinstance(inner, list) else []
+        return "(" + " or ".join(parts) + ")"
+    return kind
+
+
+def _operand(value: Any) -> str:
+    """A condition's operand: a property or parameter reference by its path, `Std:Join` and `Std:JsonGet`
+    by their arguments, a literal as JSON."""
+    if isinstance(value, dict):
+        if isinstance(value.get("Get"), str):
+            return str(value["Get"])
+        join = value.get("Std:Join")
+        if isinstance(join, dict):
+            values = join.get("Values")
+            parts = ", ".join(_operand(v) for v in values) if isinstance(values, list) else ""
+            return f"Join({_operand(join.get('On', ''))}, [{parts}])"
+        json_get = value.get("Std:JsonGet")
+        if isinstance(json_get, dict):
+            return f"JsonGet({_operand(json_get.get('PropertyFile'))}, {_operand(json_get.get('Path'))})"
+    return json.dumps(value, sort_keys=True)
 
 
 def _is_int(value: Any) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from smtui.core.definition import StepGraph
 from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Parameter
 
@@ -70,6 +71,7 @@ class RequestKind(StrEnum):
     JOB = "job"  # `Monitor.want_job`: the subject is the job's ARN
     PIPELINE_PARAMETERS = "pipeline-parameters"  # `Monitor.want_pipeline_parameters`: the pipeline's name
     METRIC_HISTORY = "metric-history"  # `Monitor.want_metric_history`: the job's ARN
+    PIPELINE_DEFINITION = "pipeline-definition"  # `Monitor.want_pipeline_definition`: the pipeline's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,15 @@ class PipelineParametersRead:
 
 
 @dataclass(frozen=True, slots=True)
+class PipelineDefinitionRead:
+    """The answer to `want_pipeline_definition`: the pipeline's current definition as a step graph (its
+    steps, their dependencies, its parameters with their defaults)."""
+
+    pipeline: str
+    graph: StepGraph
+
+
+@dataclass(frozen=True, slots=True)
 class RequestWaiting:
     """A request not answered yet, and why: the call budget is spent, or AWS throttled it (it is tried
     again). Its answer follows."""
@@ -128,6 +139,7 @@ MonitorEvent = (
     | HealthChanged
     | JobDescribed
     | PipelineParametersRead
+    | PipelineDefinitionRead
     | MetricHistoryRead
     | RequestWaiting
     | RequestFailed

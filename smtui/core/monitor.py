@@ -53,8 +53,9 @@ EventBridge events and applies each at once; while it works, every pace but disc
 times longer (polls reconcile, never stop); when it stops working, the paces are restored and what is due
 later is due now. `Health.updates` says which (`push` / `polling (events: reason)`).
 
-What screens ask for on demand (`want_job`, `want_pipeline_parameters`) and the user's actions (`act`) go
-through the same budget, ahead of the polls: `smtui.core.requests`.
+What screens ask for on demand (`want_job`, `want_pipeline_parameters`, `want_pipeline_definition`) and the
+user's actions (`act`) go through the same budget, ahead of the polls: `smtui.core.requests`. The pipelines
+view's end times (`want_end_times`) are polls like the others: DescribePipelineExecution, once per run.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ from smtui.core.events import (
     HealthChanged,
     JobDescribed,
     MonitorEvent,
+    PipelineDefinitionRead,
     PipelineParametersRead,
     PipelinesChanged,
     RequestFailed,
@@ -85,6 +87,7 @@ from smtui.core.events import (
 )
 from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
+from smtui.core.pipeline_stats import RECENT_RUNS, untimed_runs
 from smtui.core.planner import Paces, Planner, PollKey, PollKind
 from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll
 from smtui.core.push_feed import PushFeed, Updates
@@ -104,6 +107,7 @@ __all__ = [
     "JobDescribed",
     "Monitor",
     "MonitorEvent",
+    "PipelineDefinitionRead",
     "PipelineParametersRead",
     "PipelinesChanged",
     "RequestFailed",
@@ -350,6 +354,11 @@ class Monitor:
         `PipelineParametersRead` (or `RequestWaiting`, `RequestFailed`)."""
         self.requests.want_pipeline_parameters(pipeline_name)
 
+    def want_pipeline_definition(self, pipeline_name: str) -> None:
+        """Read a pipeline's current definition (the definition view), ahead of the polls; answered by
+        `PipelineDefinitionRead` (or `RequestWaiting`, `RequestFailed`)."""
+        self.requests.want_pipeline_definition(pipeline_name)
+
     async def act(self, call: Callable[[], Awaitable[T]]) -> T:
         """Make a user's call (start, stop, retry) inside the budget, ahead of the polls."""
         return await self.requests.act(call)
@@ -362,6 +371,29 @@ class Monitor:
             execution = self.store.executions.get(arn)
             if execution is not None and execution.parameters is None:
                 self.scheduler.setdefault(PollKey(PollKind.PARAMS, arn), at)
+
+    def executions_of(self, pipeline_name: str) -> Iterable[Execution]:
+        """The executions of one pipeline the monitor holds (its newest `history`, and what is kept)."""
+        return self.store.by_pipeline(pipeline_name)
+
+    def want_end_times(self, pipeline_names: Iterable[str], *, runs: int = RECENT_RUNS) -> None:
+        """The pipelines view shows these pipelines: read the end time (DescribePipelineExecution, once
+        each) of the successful runs among their last `runs` finished ones that lack it, after what is due
+        on screen elsewhere. Replaces the previous call's wants: reads asked for pipelines no longer shown,
+        and not made yet, are dropped (unless something else on screen needs them)."""
+        wanted: set[str] = set()
+        for name in pipeline_names:
+            wanted.update(e.arn for e in untimed_runs(self.store.by_pipeline(name), runs=runs))
+        planner, scheduler = self.planner, self.scheduler
+        needed = planner.watched | (planner.visible or set()) | planner.followed
+        for arn in planner.summarised - wanted - needed:
+            scheduler.cancel(PollKey(PollKind.DESCRIBE, arn))
+        planner.summarised = wanted
+        at = self.clock.monotonic()
+        for arn in wanted:
+            scheduler.setdefault(PollKey(PollKind.DESCRIBE, arn), at)
+        if wanted:
+            scheduler.kick()
 
     def drop_parameter_wants(self) -> None:
         """Forget the parameter reads `want_parameters` asked for and not yet made (the filter changed)."""

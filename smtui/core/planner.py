@@ -110,6 +110,9 @@ class Planner:
         self.watched: set[str] = set()
         self.visible: set[str] | None = None  # None until the screen says: everything counts as visible
         self.kept: set[str] = set()  # what a screen holds on to (marked rows): never forgotten
+        # Finished runs whose end time the pipelines view shows (`Monitor.want_end_times`): not held back
+        # as an estimate's end times are.
+        self.summarised: set[str] = set()
         self.quiet: dict[str, int] = {}  # execution → step polls in a row that found nothing new
         self.reconciled: dict[str, float] = {}  # pipeline → time of its last list down to every retryable run
         self.deep: dict[str, set[str]] = {}  # pipeline → executions its next list must reach (Ctrl+R)
@@ -150,9 +153,14 @@ class Planner:
         interval for visible rows: everything stretches, what is on screen less, nothing starves."""
         priority = self.key_priority(key)
         deadline = due - (REST - priority) * self.paces.active
-        if priority == REST and key.subject not in self.followed and self._for_estimate(key):
+        if (
+            priority == REST
+            and key.subject not in self.followed
+            and key.subject not in self.summarised
+            and self._for_estimate(key)
+        ):
             # The end time or the steps of an earlier run, for an estimate: it waits until the rest is a
-            # minute late.
+            # minute late. (End times the pipelines view shows, `summarised`, do not wait.)
             deadline += 4 * self.paces.background
         # A definition is fetched once and every later step poll of that execution needs it to mean
         # anything (no progress bar, no tree without it): it goes ahead of recurring polls of its class.

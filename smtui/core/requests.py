@@ -1,8 +1,9 @@
 """What the screens ask the monitor for, and the user's actions: every call inside the monitor's budget.
 
 STYLE.md rule 13, "screens ask; the monitor calls": a screen never holds a client. It asks the monitor
-(`want_job`, `want_pipeline_parameters`) and the answer arrives as an event (`JobDescribed`,
-`PipelineParametersRead`, or `RequestFailed`), so these calls share the polls' budget, health and throttling:
+(`want_job`, `want_pipeline_parameters`, `want_pipeline_definition`) and the answer arrives as an event
+(`JobDescribed`, `PipelineParametersRead`, `PipelineDefinitionRead`, or `RequestFailed`), so these calls
+share the polls' budget, health and throttling:
 
 - They are a user's requests, made on a key press: they go ahead of the polls (`CallBudget`'s urgent
   acquisition) but still take a token and count as in flight; botocore's own retries are charged as a poll's.
@@ -31,12 +32,13 @@ from typing import TypeVar
 from smtui.core.budget import ATTEMPTS, CallBudget
 from smtui.core.client import SageMakerClient
 from smtui.core.clock import Activity, Clock
-from smtui.core.definition import DefinitionError
+from smtui.core.definition import DefinitionError, parse_definition
 from smtui.core.errors import AwsError
 from smtui.core.events import (
     JobDescribed,
     MetricHistoryRead,
     MonitorEvent,
+    PipelineDefinitionRead,
     PipelineParametersRead,
     Request,
     RequestFailed,
@@ -54,7 +56,7 @@ SLOW_BUDGET = 0.5  # a wait for the budget longer than this is told; a shorter o
 METRICS_LOGS_RATE = 1.0  # Logs calls/s for metric histories: a few reads per job, beside the log views' own
 
 T = TypeVar("T")
-Answer = JobDescribed | PipelineParametersRead | MetricHistoryRead
+Answer = JobDescribed | PipelineParametersRead | PipelineDefinitionRead | MetricHistoryRead
 
 
 class Requests:
@@ -131,6 +133,11 @@ class Requests:
         """Read the parameters of the pipeline's current definition: asked once per start form, so always
         read (the definition may have changed since), unless a read is under way."""
         self._ask(Request(RequestKind.PIPELINE_PARAMETERS, pipeline), self._read_parameters)
+
+    def want_pipeline_definition(self, pipeline: str) -> None:
+        """Read the pipeline's current definition (DescribePipeline): asked once each time the definition
+        view opens, so always read (the pipeline may have been updated since), unless a read is under way."""
+        self._ask(Request(RequestKind.PIPELINE_DEFINITION, pipeline), self._read_definition)
 
     async def act(self, call: Callable[[], Awaitable[T]]) -> T:
         """Make a user's call (an action) ahead of the polls, inside the budget; errors go to the caller."""
@@ -244,6 +251,11 @@ class Requests:
         if history.final:
             del self._metric_readers[job_arn]  # kept as its history; its reader (event ids) is not
         return MetricHistoryRead(history)
+
+    async def _read_definition(self, pipeline: str) -> PipelineDefinitionRead:
+        return PipelineDefinitionRead(
+            pipeline, parse_definition(await self.client.pipeline_definition(pipeline))
+        )
 
     async def _read_parameters(self, pipeline: str) -> PipelineParametersRead:
         return PipelineParametersRead(pipeline, tuple(await self.client.pipeline_parameters(pipeline)))

@@ -24,10 +24,12 @@ from smtui.tui import format as fmt
 from smtui.tui.host import ReportsWorkerFailures
 from smtui.tui.palette import Commanding
 from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.screens.definition import DefinitionScreen
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
 from smtui.tui.screens.keys import KeysScreen
 from smtui.tui.screens.logs import LogsScreen
+from smtui.tui.screens.pipelines import PipelinesScreen
 from smtui.tui.screens.start import StartScreen
 from smtui.tui.session import Session
 from smtui.tui.toasts import Toasts
@@ -234,6 +236,22 @@ class SmtuiApp(App[None]):
     @on(ExecutionsScreen.ExecutionOpened)
     def _open_execution(self, message: ExecutionsScreen.ExecutionOpened) -> None:
         self.push_screen(ExecutionScreen(message.arn, self))
+
+    @on(ExecutionsScreen.PipelinesOpened)
+    def _open_pipelines(self) -> None:
+        self.push_screen(PipelinesScreen(self))
+
+    @on(PipelinesScreen.PipelineChosen)
+    def _show_pipeline(self, message: PipelinesScreen.PipelineChosen) -> None:
+        """Back to the executions table, filtered to the pipeline chosen."""
+        while isinstance(self.screen, PipelinesScreen):
+            self.pop_screen()
+        if isinstance(self.screen, ExecutionsScreen):
+            self.screen.show_pipeline(message.name)
+
+    @on(PipelinesScreen.DefinitionOpened)
+    def _open_definition(self, message: PipelinesScreen.DefinitionOpened) -> None:
+        self.push_screen(DefinitionScreen(message.name, self))
 
     @on(ActingScreen.LogsOpened)
     def _open_logs(self, message: ActingScreen.LogsOpened) -> None:

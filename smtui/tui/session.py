@@ -51,6 +51,9 @@ class MonitorView(Protocol):
     def want_metric_history(self, job_arn: str) -> None: ...
     def want_pipeline_parameters(self, pipeline_name: str) -> None: ...
     def success_durations(self, pipeline_name: str) -> list[float] | None: ...
+    def executions_of(self, pipeline_name: str) -> Iterable[Execution]: ...
+    def want_end_times(self, pipeline_names: Iterable[str], *, runs: int = ...) -> None: ...
+    def want_pipeline_definition(self, pipeline_name: str) -> None: ...
 
 
 @dataclass
@@ -176,6 +179,15 @@ class EmptyMonitor:
         from smtui.core.timing import success_history
 
         return success_history(self.executions.values(), pipeline_name)
+
+    def executions_of(self, pipeline_name: str) -> Iterable[Execution]:
+        return ()
+
+    def want_end_times(self, pipeline_names: Iterable[str], *, runs: int = 0) -> None:
+        return None
+
+    def want_pipeline_definition(self, pipeline_name: str) -> None:
+        return None  # asked again of the real monitor when it comes (`session_changed`)
 
 
 def placeholder_session(label: str, *, read_only: bool = False) -> Session:

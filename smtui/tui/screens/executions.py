@@ -62,6 +62,14 @@ class ExecutionsScreen(ActingScreen):
         ),
         Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
         Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
+        Binding(
+            "p",
+            "open_pipelines",
+            "Pipelines",
+            show=False,  # the footer is full at 80 columns: `?` and the palette list it
+            id="executions.pipelines",
+            tooltip="Pipelines at a glance",
+        ),
         Binding("x", "stop_execution", "Stop", id="execution.stop"),
         Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
         Binding(
@@ -104,6 +112,10 @@ class ExecutionsScreen(ActingScreen):
     @dataclass
     class StartRequested(Message):
         """`n`: the app opens the start form."""
+
+    @dataclass
+    class PipelinesOpened(Message):
+        """`p`: the app opens the pipelines view."""
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
@@ -495,6 +507,17 @@ class ExecutionsScreen(ActingScreen):
     def action_start_execution(self) -> None:
         self.post_message(self.StartRequested())
 
+    def action_open_pipelines(self) -> None:
+        self.post_message(self.PipelinesOpened())
+
+    def show_pipeline(self, name: str) -> None:
+        """The executions of one pipeline (chosen in the pipelines view): the filter says `pipeline:NAME`,
+        in the box, where Escape clears it as any filter."""
+        box = self.query_one("#filter", Input)
+        box.value = f"pipeline:{name}"  # Input.Changed applies it
+        box.display = True
+        self.table.focus()
+
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand(
             "execution: open", "Open the step tree of the selected execution", "open_execution"
@@ -511,6 +534,9 @@ class ExecutionsScreen(ActingScreen):
         yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
         yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")
         yield PaletteCommand("executions: filter", "Filter the table", "filter")
+        yield PaletteCommand(
+            "pipelines", "Every pipeline at a glance: runs, success rate, durations", "open_pipelines"
+        )
         yield PaletteCommand(
             "executions: toggle active only", "Show only running executions", "toggle_active"
         )
