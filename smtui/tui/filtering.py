@@ -2,7 +2,8 @@
 
 `train` matches the pipeline, name, execution id, status or a parameter value;
 `pipeline:x`, `name:x`, `status:failed`, `param:Key=Value` (or just `Key=Value`) narrow to one field.
-Matching is case-insensitive substring matching, as in k9s.
+Matching is case-insensitive substring matching, as in k9s; `pipeline:=x` is that pipeline only (what the
+pipelines view's Enter sets: `train` must not bring `train-large` along).
 
 Time: `since:24h` (`s`, `m`, `h`, `d`, `w`, combined as in `1d12h`) keeps what started that long ago or
 later; `started:>2026-11-01`, `started:<2026-11-01T12:00`, with `>=`, `<=`, or a bare date for that day.
@@ -168,6 +169,8 @@ def _matches(term: Term, execution: Execution) -> bool:
     name = (execution.display_name or "").lower()
     status_words = (execution.status.value.lower(), fmt.execution_status_word(execution.status).lower())
     if term.field == "pipeline":
+        if term.value.startswith("="):
+            return term.value[1:] == execution.pipeline_name.lower()
         return term.value in execution.pipeline_name.lower()
     if term.field == "name":
         return term.value in name or term.value in fmt.execution_id(execution.arn)

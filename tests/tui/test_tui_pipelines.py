@@ -106,26 +106,29 @@ async def test_durations_read_each_finished_run_once_and_only_the_last_twenty(em
 async def test_enter_shows_the_pipelines_executions_through_the_filter(emu: Emulator) -> None:
     await emu.create_pipeline("alpha")
     await emu.create_pipeline("beta")
+    await emu.create_pipeline("beta-large")  # its name holds "beta": not one of beta's executions
     await emu.start("alpha")
+    await emu.start("beta-large")
     emu.advance(5)
     betas = {await emu.start("beta"), await emu.start("beta")}
     async with tui(emu) as (app, pilot):
         await until(lambda: isinstance(app.screen, ExecutionsScreen), pilot=pilot, what="the executions")
         executions = app.screen
-        await until(lambda: executions.table.row_count == 3, pilot=pilot, what="three rows")
+        await until(lambda: executions.table.row_count == 4, pilot=pilot, what="four rows")
         screen = await _open_pipelines(app, pilot)
         await until(lambda: _row(app, "beta"), pilot=pilot, what="beta's row")
         await pilot.press("/", *"bet", "enter")  # the view's own filter, by name
         await until(lambda: not _row(app, "alpha"), pilot=pilot, what="alpha filtered out")
-        await pilot.press("enter")
+        await until(lambda: _row(app, "beta-large"), pilot=pilot, what="beta-large kept by the view's filter")
+        await pilot.press("home", "enter")  # the top row: beta (names sort beta, beta-large)
         await until(lambda: app.screen is executions, pilot=pilot, what="back to the executions")
         assert screen not in app.screen_stack
         box = executions.query_one("#filter", Input)
-        assert box.display and box.value == "pipeline:beta"  # the filter shows, as if typed
+        assert box.display and box.value == "pipeline:=beta"  # the filter shows, as if typed
         await until(lambda: set(executions.table.ordered_arns()) == betas, pilot=pilot, what="beta's runs")
-        assert "2 of 3 executions" in text_of(executions.info)
+        assert "2 of 4 executions" in text_of(executions.info)
         await pilot.press("escape")  # the usual key clears it
-        await until(lambda: executions.table.row_count == 3, pilot=pilot, what="every row again")
+        await until(lambda: executions.table.row_count == 4, pilot=pilot, what="every row again")
 
 
 async def test_s_shows_the_step_graph_with_parameters_types_and_defaults(emu: Emulator) -> None:

@@ -511,10 +511,10 @@ class ExecutionsScreen(ActingScreen):
         self.post_message(self.PipelinesOpened())
 
     def show_pipeline(self, name: str) -> None:
-        """The executions of one pipeline (chosen in the pipelines view): the filter says `pipeline:NAME`,
-        in the box, where Escape clears it as any filter."""
+        """The executions of one pipeline (chosen in the pipelines view): the filter says `pipeline:=NAME`
+        (that pipeline, not those whose name contains it), in the box, which Escape clears as any filter."""
         box = self.query_one("#filter", Input)
-        box.value = f"pipeline:{name}"  # Input.Changed applies it
+        box.value = f"pipeline:={name}"  # Input.Changed applies it
         box.display = True
         self.table.focus()
 
