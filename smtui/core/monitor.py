@@ -80,7 +80,7 @@ from smtui.core.events import (
 from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.planner import Paces, Planner, PollKey, PollKind
-from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll
+from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll, VersionsPoll
 from smtui.core.requests import Requests
 from smtui.core.scheduler import Scheduler, backoff
 from smtui.core.statuses import DescribePoll, PipelinePoll
@@ -178,6 +178,7 @@ class Monitor:
             PollKind.DEFINITION: DefinitionPoll(client, self.planner),
             PollKind.PARAMS: ParamsPoll(client, self.planner),
             PollKind.DESCRIBE: DescribePoll(client, self.planner),
+            PollKind.VERSIONS: VersionsPoll(client, self.planner),
         }
         self._subscribers: list[Callable[[MonitorEvent], None]] = []
         self._health = Health()
@@ -385,7 +386,7 @@ class Monitor:
         finally:
             _ATTEMPTS.reset(token)
         self._set_health(connected=True, error=None, last_refresh=self.clock.now())
-        if key.kind not in (PollKind.DISCOVER, PollKind.PIPELINE):
+        if key.kind not in (PollKind.DISCOVER, PollKind.PIPELINE, PollKind.VERSIONS):
             self.planner.check_end(key.subject)  # its definition or its last steps read: ended now?
         return next_in
 
@@ -398,6 +399,13 @@ class Monitor:
         exc = error if isinstance(error, AwsError) else AwsError(type(error).__name__, str(error))
         if exc.is_not_found and key.kind is not PollKind.DISCOVER:
             self.planner.forget(key)  # deleted: stop polling it
+            return None
+        if key.kind is PollKind.VERSIONS and (
+            exc.is_denied or exc.code in ("ValidationException", "UnknownOperationException")
+        ):
+            # Denied (a policy without sagemaker:ListPipelineVersions) or not served: each execution of the
+            # pipeline reads its own definition, as before.
+            self.planner.forget(key)
             return None
         if exc.is_throttling:
             self._set_health()
