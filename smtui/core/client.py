@@ -141,6 +141,7 @@ class SageMakerClient:
         exception: Any = None,
         context: Any = None,
         response_dict: Any = None,
+        event_name: str = "",
         **_: Any,
     ) -> None:
         self.calls += 1
@@ -153,9 +154,8 @@ class SageMakerClient:
             code = str(parsed_response["Error"].get("Code"))
         if code in THROTTLING_CODES:
             self.throttles += 1
-        operation = ""
-        if isinstance(context, dict):
-            operation = str(context.get("operation_name", ""))
+        # The event is `response-received.sagemaker.<Operation>` (botocore's request context has no name).
+        operation = event_name.rsplit(".", 1)[-1] if event_name.count(".") >= 2 else ""
         for listener in list(self._listeners):
             listener(operation, code)
 

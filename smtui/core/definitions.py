@@ -13,8 +13,9 @@ executions of 20 pipelines spent its first minute and a half on 1,000 of them fo
   off screen), and the others get its graph when it arrives. Only an execution that could have run another
   version reads its own.
 - The versions list answers for executions that started before it was read (less `MARGIN`, the clock skew
-  the client may not have noticed); a later one asks for it again, once for all such of its pipeline, or,
-  alone or shortly after a read, reads its own.
+  the client may not have noticed). Several that started later ask for it again, once for all of them; if
+  they started within the margin of a read, once more `MARGIN` later (just-started runs: `smtui wait` after
+  a sweep), and after that each reads its own. One alone reads its own.
 - A lone execution (`smtui wait`, a new run) reads its own at once: no versions call for one execution. While
   the versions are read, the pipeline's most urgent execution reads its own too (rows in view do not wait for
   the list), and its graph serves its version once the list says which.
@@ -36,7 +37,7 @@ from smtui.core.model import Execution, PipelineVersion
 from smtui.core.store import Store
 
 MARGIN = timedelta(seconds=3)  # a skew under the client's tolerance (2 s) goes unnoticed; and a little more
-REREAD = 10.0  # seconds after a versions read before the next one: meanwhile later runs read their own
+RECENT = 10.0  # seconds after a versions read during which a second one is made only once (`MARGIN` later)
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Plan:
 
     read: list[str] = field(default_factory=list)
     cancel: list[str] = field(default_factory=list)
-    versions: list[str] = field(default_factory=list)
+    versions: list[tuple[str, float]] = field(default_factory=list)  # (pipeline, when: monotonic)
     give: list[tuple[str, StepGraph]] = field(default_factory=list)
 
 
@@ -54,6 +55,7 @@ class _Versions:
     as_of: datetime  # executions that started before this are covered by the list
     versions: list[PipelineVersion]
     read_at: float  # monotonic time of the read
+    again: bool  # this read was the second of a short while: uncovered runs now read their own
 
 
 class Definitions:
@@ -76,6 +78,7 @@ class Definitions:
         self.wanting: dict[str, set[str]] = {}  # pipeline → executions waiting for a graph
         self.reading: dict[str, set[str]] = {}  # pipeline → executions whose read is scheduled or in flight
         self.listing: set[str] = set()  # pipelines whose versions are being listed
+        self._again: set[str] = set()  # pipelines whose next list is the second of a short while
         # pipeline → executions read by a call whose version the list does not tell yet → their graphs
         self._own: dict[str, dict[str, StepGraph]] = {}
 
@@ -96,7 +99,9 @@ class Definitions:
 
     def versions_read(self, name: str, versions: list[PipelineVersion], as_of: datetime) -> Plan:
         self.listing.discard(name)
-        self.versions[name] = _Versions(as_of - MARGIN, versions, self._now())
+        again = name in self._again
+        self._again.discard(name)
+        self.versions[name] = _Versions(as_of - MARGIN, versions, self._now(), again)
         return self.plan(name)
 
     def versions_refused(self, name: str) -> Plan:
@@ -205,15 +210,23 @@ class Definitions:
             self._one_reads(members, plan, reading)
         if uncovered:
             known = self.versions.get(name)
-            fresh = known is not None and self._now() - known.read_at < REREAD
-            if len(uncovered) == 1 or fresh:
-                for arn in uncovered:  # alone, or started since a list just read: cheaper to read its own
+            recent = known is not None and self._now() - known.read_at < RECENT
+            if len(uncovered) == 1 or (known is not None and recent and known.again):
+                for arn in uncovered:  # alone, or not covered by two lists in a row: it reads its own
                     self._read(arn, plan, reading)
             else:
                 if name not in self.listing:
                     self.listing.add(name)
-                    plan.versions.append(name)
-                self._one_reads(uncovered, plan, reading)  # the most urgent does not wait for the list
+                    at = self._now()
+                    if known is not None and recent:  # started within the margin of that read
+                        at = known.read_at + MARGIN.total_seconds() + 0.5
+                        self._again.add(name)
+                    plan.versions.append((name, at))
+                # The most urgent does not wait for the list: it reads its own (once: the next waits for
+                # the list unless it is more urgent than the one read).
+                probed = min((self._priority(arn) for arn in own), default=None)
+                if probed is None or probed > min(self._priority(arn) for arn in uncovered):
+                    self._one_reads(uncovered, plan, reading)
         return plan
 
     def _read(self, arn: str, plan: Plan, reading: set[str]) -> None:

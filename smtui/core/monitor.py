@@ -21,9 +21,12 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
   estimate of the time left) are fetched only while one of its active executions is shown, after all else.
 - Three speeds: the watched execution (`watched_interval`), visible rows (`active_interval`), the rest
   (`background_interval`, default 3 × active). Until `set_visible` is first called, all count as visible.
-  When the budget is short, the watched execution's polls go first; the rest run earliest-deadline-first
-  with a head start of one active interval for visible rows: everything stretches, what is on screen
-  least, nothing starves.
+  When the budget is short, the watched execution's polls go first; then what a row in view needs before
+  it shows anything (its pipeline's first list, its definition, its first steps read); the rest run
+  earliest-deadline-first with a head start of one active interval for visible rows: everything
+  stretches, what is on screen least, nothing starves.
+- Definitions: one read per distinct version, not per execution (`smtui.core.definitions`): when several
+  executions of a pipeline wait for theirs, ListPipelineVersions tells which must share one.
 - One global budget (`CallBudget`): a token bucket, a cap on calls in flight, AIMD on throttling; botocore's
   own retries are charged to it too. Each target is polled by at most one task at a time, and schedules its
   next poll only after it finished, so polls never overlap.

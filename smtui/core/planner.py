@@ -146,17 +146,19 @@ class Planner:
     def rank(self, key: PollKey, due: float) -> tuple[bool, bool, float]:
         """The order of due polls when the budget cannot run them all: the watched execution first, always
         (it costs at most 1/watched calls/s); then what a row in view needs before it shows anything (its
-        definition, its versions list, its first steps read); then earliest deadline first with a head
-        start of one active interval for visible rows: everything stretches, what is on screen less,
-        nothing starves. (Definitions no longer go ahead of everything: 1,000 of them off screen held every
-        row in view at `…` for a minute and a half, issue 15.)"""
+        pipeline's first list, its definition, its versions list, its first steps read); then earliest
+        deadline first with a head start of one active interval for visible rows: everything stretches,
+        what is on screen less, nothing starves. (Definitions no longer go ahead of everything: 1,000 of
+        them off screen held every row in view at `…` for a minute and a half, issue 15.)"""
         priority = self.key_priority(key)
         deadline = due - (REST - priority) * self.paces.active
         if key.kind is PollKind.DESCRIBE and priority == REST and key.subject not in self.followed:
             # The end time of an earlier run, for an estimate: it waits until the rest is a minute late.
             deadline += 4 * self.paces.background
-        first = key.kind in (PollKind.DEFINITION, PollKind.VERSIONS) or (
-            key.kind is PollKind.STEPS and key.subject not in self.store.runs
+        first = (
+            key.kind in (PollKind.DEFINITION, PollKind.VERSIONS)
+            or (key.kind is PollKind.STEPS and key.subject not in self.store.runs)
+            or (key.kind is PollKind.PIPELINE and not self.store.loaded(key.subject))  # which rows there are
         )
         return (priority != WATCHED, not (first and priority == VISIBLE), deadline)
 
@@ -309,8 +311,8 @@ class Planner:
             scheduler.cancel(PollKey(PollKind.DEFINITION, arn))
         for arn in plan.read:
             scheduler.setdefault(PollKey(PollKind.DEFINITION, arn), at)
-        for name in plan.versions:
-            scheduler.setdefault(PollKey(PollKind.VERSIONS, name), at)
+        for name, when in plan.versions:  # (a list asked for while one is in flight runs after it)
+            scheduler.schedule(PollKey(PollKind.VERSIONS, name), when)
         for arn, graph in plan.give:
             if arn in self.store.executions:
                 self.store.set_graph(arn, graph)
