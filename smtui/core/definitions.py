@@ -15,8 +15,8 @@ executions of 20 pipelines spent its first minute and a half on 1,000 of them fo
 - The versions list answers for executions that started before it was read (less `MARGIN`, the clock skew
   the client may not have noticed). Several that started later ask for it again, once for all of them; if
   they started within the margin of a read, once more `MARGIN` later (just-started runs: `smtui wait` after
-  a sweep), and after that each reads its own. One alone reads its own.
-- A lone execution (`smtui wait`, a new run) reads its own at once: no versions call for one execution. While
+  a sweep), and after that each reads its own.
+- A lone execution (`smtui wait`, a new run) reads its own at once, and so do two (`SHARE_FROM`). While
   the versions are read, the pipeline's most urgent execution reads its own too (rows in view do not wait for
   the list), and its graph serves its version once the list says which.
 - A pipeline whose versions cannot be listed (a policy without `sagemaker:ListPipelineVersions`): each of its
@@ -37,6 +37,9 @@ from smtui.core.model import Execution, PipelineVersion
 from smtui.core.store import Store
 
 MARGIN = timedelta(seconds=3)  # a skew under the client's tolerance (2 s) goes unnoticed; and a little more
+# Waiting runs of a pipeline from which its versions list is worth it: the list and one read for all (and, for
+# runs that had just started, a second list) against a read each.
+SHARE_FROM = 3
 RECENT = 10.0  # seconds after a versions read during which a second one is made only once (`MARGIN` later)
 
 
@@ -211,8 +214,8 @@ class Definitions:
         if uncovered:
             known = self.versions.get(name)
             recent = known is not None and self._now() - known.read_at < RECENT
-            if len(uncovered) == 1 or (known is not None and recent and known.again):
-                for arn in uncovered:  # alone, or not covered by two lists in a row: it reads its own
+            if len(uncovered) < SHARE_FROM or (known is not None and recent and known.again):
+                for arn in uncovered:  # few, or not covered by two lists in a row: each reads its own
                     self._read(arn, plan, reading)
             else:
                 if name not in self.listing:

@@ -110,10 +110,8 @@ async def test_calls_per_cycle_are_pipelines_with_activity_plus_active_execution
         await vt.settle(monitor)
         loaded = emu.stats()
         initial = spent_since(emu, setup)
-        # One definition per pipeline version (busy's two runs share theirs: its versions list says so), none
-        # for history; no Describe: statuses come from the lists.
-        assert initial["DescribePipelineDefinitionForExecution"] == 2
-        assert initial["ListPipelineVersions"] == 1  # busy's; other's lone run reads its own at once
+        # One definition per active execution, none for history; no Describe: statuses come from the lists.
+        assert initial["DescribePipelineDefinitionForExecution"] == 3
         assert "DescribePipelineExecution" not in initial
         assert initial["ListPipelines"] == 1
         assert initial["ListPipelineExecutions"] == 3  # each pipeline listed once to start with
