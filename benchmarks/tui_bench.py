@@ -158,7 +158,8 @@ async def big_table(executions: int, presses: int, idle: float, settle: float) -
         assert proc.stdout is not None
         url = (await proc.stdout.readline()).decode().strip()
         pages = executions // 100 + 2  # let the monitor load the whole history, not just the newest page
-        options = {"history_pages": pages}
+        # ... and keep all of it: the store forgets finished runs beyond `history` a pipeline (100 by default)
+        options = {"history_pages": pages, "history": executions}
         async with open_session(endpoint_url=url, region="us-east-1", monitor_options=options) as session:
             app = SmtuiApp(session)
             record_frames(app)

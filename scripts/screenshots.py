@@ -73,6 +73,10 @@ SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
     ),
     # The Train step of a failed churn run (its job finished): Info, Input, Output, the metrics' sparklines.
     ("job-details", (160, 50), ["slash", *"churn", "enter", "S", "down", "enter", "down"]),
+    # `t` on a running batch-scoring run: its ForEach's iterations (three at a time: the fourth waits), the
+    # critical path, each running step's time left from the earlier runs.
+    ("timeline", (120, 34), ["slash", *"batch-scoring status:executing", "enter", "enter", "t"]),
+    ("timeline-80x24", (80, 24), ["slash", *"batch-scoring status:executing", "enter", "enter", "t"]),
     # `l` on the newest failed execution: its failed step's log, at the end (the traceback).
     ("logs", (120, 34), ["slash", *"status:failed", "enter", "l", "clock+1"]),
 ]

@@ -32,6 +32,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "smtui.headless.logs:logs_command",
         "Print a step's logs (the failed or running step by default).",
     ),
+    "events": (
+        "smtui.headless.events:events_command",
+        "Set up or remove the SQS queue and EventBridge rule for push updates.",
+    ),
     "callback": ("smtui.headless.stepactions:callback_command", "Answer a waiting Callback step."),
     "approve": ("smtui.headless.stepactions:approve_command", "Approve or reject a registered model."),
 }
@@ -121,10 +125,21 @@ def _log_to_file() -> None:
 @click.option("--region", envvar=["SMTUI_REGION"], help="AWS region (default: from the profile/environment).")
 @click.option("--endpoint-url", envvar="SMTUI_ENDPOINT_URL", help="SageMaker endpoint (e.g. an emulator).")
 @click.option("--read-only", is_flag=True, envvar="SMTUI_READ_ONLY", help="Hide every mutating action.")
+@click.option(
+    "--events",
+    "events_queue",
+    metavar="QUEUE_URL",
+    help="Push updates from this SQS queue (made by `smtui events setup`); polls only reconcile.",
+)
 @click.version_option(package_name="smtui")
 @click.pass_context
 def main(
-    ctx: click.Context, profile: str | None, region: str | None, endpoint_url: str | None, read_only: bool
+    ctx: click.Context,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    read_only: bool,
+    events_queue: str | None,
 ) -> None:
     """smtui — a terminal monitor for Amazon SageMaker Pipelines.
 
@@ -139,4 +154,10 @@ def main(
     ctx.obj.update(profile=profile, region=region, endpoint_url=endpoint_url, read_only=read_only)
     if ctx.invoked_subcommand is None:
         run_tui: Any = importlib.import_module("smtui.tui.launch").run_tui
-        run_tui(profile=profile, region=region, endpoint_url=endpoint_url, read_only=read_only)
+        run_tui(
+            profile=profile,
+            region=region,
+            endpoint_url=endpoint_url,
+            read_only=read_only,
+            events_queue=events_queue,
+        )

@@ -15,6 +15,7 @@ overridden by command-line flags. Every setting is documented once, here, on its
 | `logs_lines` | lines ≥ 1 | 100000 | `SMTUI_LOGS_LINES` |
 | `history` | count ≥ 1 | 100 | `SMTUI_HISTORY` |
 | `bell` | true/false | false | `SMTUI_BELL` |
+| `events_queue` | SQS queue URL | none (polling only) | `SMTUI_EVENTS_QUEUE` |
 | `keys` | table of binding id = keys | none | `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"` |
 
 ```toml
@@ -30,6 +31,7 @@ logs_rate = 2.0           # CloudWatch Logs calls per second, a budget of its ow
 logs_lines = 100000       # lines a log view keeps (the oldest are dropped)
 history = 100             # finished executions kept per pipeline
 bell = true
+events_queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/smtui-events"  # push updates
 
 [keys]
 "execution.stop" = "ctrl+k"
@@ -87,6 +89,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     This keeps a session of weeks as small as a new one. The first load reads as many (pages of 100)."""
     bell: bool = False
     """TUI: ring the terminal bell (besides the toast) when a watched execution ends."""
+    events_queue: str | None = None
+    """Push updates: the URL of the SQS queue that `smtui events setup` made (SageMaker's status changes,
+    through EventBridge). The monitor applies each event at once and polls only to reconcile, slower; it
+    falls back to full polling while the queue cannot be read or stays silent. Also `--events URL`."""
     keys: tuple[tuple[str, str], ...] = ()
     """TUI key remapping: a `[keys]` table of binding id = keys (`"execution.stop" = "ctrl+k"`); `?` shows
     the ids. In the environment: `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"`."""
@@ -137,7 +143,7 @@ def _checked(raw: Mapping[str, Any], source: str, *, from_text: bool) -> dict[st
             msgspec.convert({key: value}, Settings, strict=not from_text)
         except msgspec.ValidationError as error:
             raise ValueError(f"{_where(source, key)} {_expects(str(error))}, got {value!r}") from None
-        if key == "endpoint_url" and value:
+        if key in ("endpoint_url", "events_queue") and value:
             try:
                 check_endpoint_url(value)
             except ValueError as error:
@@ -194,7 +200,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             values.update(_checked({name: raw}, f"SMTUI_{name.upper()}", from_text=True))
     given = {name: value for name, value in flags.items() if value is not None and name in NAMES}
     values.update(_checked(given, FLAGS, from_text=True))
-    for key in ("profile", "region", "endpoint_url"):
+    for key in ("profile", "region", "endpoint_url", "events_queue"):
         if values.get(key) == "":
             values[key] = None  # an empty variable means unset, as in the AWS tools
     return msgspec.convert(values, Settings, strict=False)

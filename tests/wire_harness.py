@@ -157,6 +157,18 @@ def make_logs(emulator: EmulatorProcess, checker: ShapeChecker | None = None, **
     return checker.attach(client) if checker is not None else client
 
 
+def make_client(
+    service: str, emulator: EmulatorProcess, checker: ShapeChecker | None = None, **config: Any
+) -> Any:
+    """A boto3 client of any service the emulator serves (`sqs`, `events`, ...) on `emulator`."""
+    import boto3
+
+    client = boto3.client(
+        service, endpoint_url=emulator.url, region_name=REGION, config=client_config(**config), **CREDENTIALS
+    )
+    return checker.attach(client) if checker is not None else client
+
+
 def new_name(prefix: str = "test") -> str:
     """A pipeline name no other test (or xdist worker) uses: letters, digits and hyphens only."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"

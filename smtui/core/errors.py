@@ -91,7 +91,12 @@ class AwsError(Exception):
 
 
 # The service a call went to, as its hints name it: (name in prose, IAM prefix of its actions).
-SERVICES = {"sagemaker": ("SageMaker", "sagemaker"), "logs": ("CloudWatch Logs", "logs")}
+SERVICES = {
+    "sagemaker": ("SageMaker", "sagemaker"),
+    "logs": ("CloudWatch Logs", "logs"),
+    "sqs": ("SQS", "sqs"),
+    "events": ("EventBridge", "events"),
+}
 
 
 def aws_failures() -> tuple[type[BaseException], ...]:

@@ -23,6 +23,9 @@ class Health:
     last_refresh: datetime | None = None  # the last successful call
     error: str | None = None  # the last failure, one line; None once calls succeed again
     calls_per_s: float = 0.0
+    # How changes are learned with an events queue (`Monitor(events_queue=...)`): `push`, or
+    # `polling (events: reason)`; None without a queue.
+    updates: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from smtui.core.model import ExecutionStatus, StepNode, StepStatus, StepTree
-from smtui.core.timing import step_elapsed
+from smtui.core.timing import Remaining, step_elapsed
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,17 @@ def format_duration(value: timedelta | None) -> str:
         return f"{hours}h{minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d{hours:02d}h"
+
+
+def left_text(left: Remaining, *, short: bool = False) -> str:
+    """`~3m left`, `no history`, `longer than any earlier run` (`>max` when `short`)."""
+    if left.seconds is not None:
+        return f"~{format_duration(timedelta(seconds=left.seconds))} left"
+    if left.note == "longer-than-history":
+        return ">max" if short else "longer than any earlier run"
+    if left.note == "no-history":
+        return "no history"
+    return ""
 
 
 def node_details(node: StepNode, now: datetime) -> list[str]:

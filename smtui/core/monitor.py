@@ -18,7 +18,8 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
 - Finished executions loaded as history cost nothing: their definition, steps and end time (Describe) are
   fetched once, and only when they are shown (watched or visible). An execution that ends off screen gets
   its end time when it comes into view. End times of a pipeline's earlier successful runs (for the
-  estimate of the time left) are fetched only while one of its active executions is shown, after all else.
+  estimate of the time left) are fetched only while one of its active executions is shown, after all else;
+  their steps (for each running step's time left), once each, only while one of them is open.
 - Three speeds: the watched execution (`watched_interval`), visible rows (`active_interval`), the rest
   (`background_interval`, default 3 × active). Until `set_visible` is first called, all count as visible.
   When the budget is short, the watched execution's polls go first; then what a row in view needs before
@@ -49,6 +50,11 @@ visible_status_interval=None, reconcile_interval=None`; `clock=` takes a `Clock`
 giving the server's time); extra methods `steps_refreshed`, `runs`, `graph`, `nudge_pipeline`,
 `nudge_execution`, `track`, `backlog`, `settle`, `keep`; extra events `PipelinesChanged` and `ExecutionEnded`.
 Events are in `smtui.core.events` (re-exported here).
+
+Push updates (`events_queue=`): a `PushFeed` (`smtui.core.push_feed`) long-polls an SQS queue of SageMaker's
+EventBridge events and applies each at once; while it works, every pace but discovery's is `PUSH_SLOWDOWN`
+times longer (polls reconcile, never stop); when it stops working, the paces are restored and what is due
+later is due now. `Health.updates` says which (`push` / `polling (events: reason)`).
 
 What screens ask for on demand (`want_job`, `want_pipeline_parameters`) and the user's actions (`act`) go
 through the same budget, ahead of the polls: `smtui.core.requests`.
@@ -84,11 +90,12 @@ from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.planner import Paces, Planner, PollKey, PollKind
 from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll, VersionsPoll
+from smtui.core.push_feed import PushFeed, Updates
 from smtui.core.requests import Requests
 from smtui.core.scheduler import Scheduler, backoff
 from smtui.core.statuses import DescribePoll, PipelinePoll
 from smtui.core.store import Store
-from smtui.core.timing import estimate_remaining
+from smtui.core.timing import estimate_remaining, success_history
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +117,7 @@ __all__ = [
 T = TypeVar("T")
 DISCOVER = PollKey(PollKind.DISCOVER)
 REFRESH_LIMIT = 10.0  # `refresh_now` returns after this many seconds at most
+PUSH_SLOWDOWN = 5.0  # how much longer the paces are while events flow
 
 
 class Monitor:
@@ -134,6 +142,8 @@ class Monitor:
         watched_status_interval: float | None = None,
         visible_status_interval: float | None = None,
         reconcile_interval: float | None = None,
+        events_queue: str | None = None,
+        events_wait: int = 20,
     ) -> None:
         self.client = client
         # By default the server's time (local time corrected by the skew the client observes).
@@ -194,6 +204,18 @@ class Monitor:
             wake=self.scheduler.kick,
             refresh=active_interval,
         )
+        # Push updates: `events_wait` is ReceiveMessage's WaitTimeSeconds (tests on a manual clock use 0).
+        self.push: PushFeed | None = None
+        if events_queue:
+            self.push = PushFeed(
+                client,
+                events_queue,
+                self.planner,
+                self.clock,
+                on_change=self._on_updates,
+                wait_time=events_wait,
+            )
+            self._health = Health(updates=self.push.updates.label)
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -201,8 +223,12 @@ class Monitor:
         if not self.scheduler.running:
             self.scheduler.reschedule(DISCOVER, self.clock.monotonic())
             self.scheduler.start()
+            if self.push is not None:
+                await self.push.start()
 
     async def stop(self) -> None:
+        if self.push is not None:
+            await self.push.stop()
         await self.scheduler.stop()
         await self.requests.close()
         self._unlisten()
@@ -245,6 +271,11 @@ class Monitor:
     def health(self) -> Health:
         return self._health
 
+    @property
+    def updates(self) -> Updates | None:
+        """Push or polling, and why (None without an events queue); `Health.updates` is its label."""
+        return None if self.push is None else self.push.updates
+
     def tree(self, execution_arn: str) -> StepTree | None:
         return self.store.tree(execution_arn)
 
@@ -253,6 +284,14 @@ class Monitor:
 
     def runs(self, execution_arn: str) -> tuple[StepRun, ...]:
         return tuple(self.store.runs.get(execution_arn, {}).values())
+
+    def step_durations(self, execution_arn: str) -> Mapping[str, list[float]]:
+        """Step name → its durations in the pipeline's last successful runs other than this one (what the
+        time left of a running step is estimated from): steps the monitor read anyway, no call of its own."""
+        execution = self.store.executions.get(execution_arn)
+        if execution is None:
+            return {}
+        return self.store.step_durations(execution.pipeline_name, execution_arn)
 
     def progress(self, execution_arn: str) -> tuple[int, int] | None:
         """(done, total) steps, or None until both the definition and the steps have been read (with the
@@ -367,6 +406,12 @@ class Monitor:
         history = self.store.by_pipeline(execution.pipeline_name)
         return estimate_remaining(execution, history, self.clock.now())
 
+    def success_durations(self, pipeline_name: str) -> list[float] | None:
+        """Durations (s) of the pipeline's last successful runs whose end is known: what the time left of
+        its running ones is estimated from (`smtui.core.timing.remaining_from`); None while it has some
+        whose end is not read yet, none known (`success_history`)."""
+        return success_history(self.store.by_pipeline(pipeline_name), pipeline_name)
+
     def nudge_pipeline(self, pipeline_name: str) -> None:
         """Something happened to this pipeline (we started a run): list it now."""
         self.planner.nudge_pipeline(pipeline_name)
@@ -391,7 +436,19 @@ class Monitor:
         self._set_health(connected=True, error=None, last_refresh=self.clock.now())
         if key.kind not in (PollKind.DISCOVER, PollKind.PIPELINE, PollKind.VERSIONS):
             self.planner.check_end(key.subject)  # its definition or its last steps read: ended now?
+        if self.push is not None and key.kind is PollKind.STEPS and self.planner.quiet.get(key.subject) == 0:
+            self.push.note_poll_change()  # a change the events did not bring first
         return next_in
+
+    def _on_updates(self, updates: Updates) -> None:
+        """Push mode: polls only reconcile, at longer paces. Polling: the paces again, and whatever was due
+        later (at the longer pace) due now."""
+        self.planner.paces = self.paces.slowed(PUSH_SLOWDOWN) if updates.push else self.paces
+        if not updates.push:
+            now = self.clock.monotonic()
+            for key in [k for k in self.scheduler.due if k.kind in (PollKind.PIPELINE, PollKind.STEPS)]:
+                self.scheduler.schedule(key, now)
+        self._set_health(updates=updates.label)
 
     def _on_error(self, key: PollKey, error: Exception, failures: int) -> float | None:
         """When a failed poll runs again (None: never)."""
@@ -435,8 +492,14 @@ class Monitor:
             last_refresh=changes.get("last_refresh", base.last_refresh),
             error=changes.get("error", base.error),
             calls_per_s=round(self.budget.calls_per_s, 1),
+            updates=changes.get("updates", base.updates),
         )
-        if (health.connected, health.throttled, health.error) != (base.connected, base.throttled, base.error):
+        if (health.connected, health.throttled, health.error, health.updates) != (
+            base.connected,
+            base.throttled,
+            base.error,
+            base.updates,
+        ):
             self._health = health
             self._emit(HealthChanged(health))
         else:

@@ -69,6 +69,19 @@ class Paces:
     def steps(self, priority: int) -> float:
         return (self.watched, self.active, self.background)[priority]
 
+    def slowed(self, factor: float) -> Paces:
+        """Every pace but discovery's times `factor`: push mode, where polls only reconcile what the events
+        did not bring (`smtui.core.push`). Discovery stays: it finds the pipelines new runs belong to."""
+        return Paces(
+            watched=self.watched * factor,
+            active=self.active * factor,
+            background=self.background * factor,
+            discovery=self.discovery,
+            watched_status=self.watched_status * factor,
+            visible_status=self.visible_status * factor,
+            reconcile=self.reconcile * factor,
+        )
+
     def status(self, priority: int) -> float:
         return (self.watched_status, self.visible_status, self.background)[priority]
 
@@ -152,8 +165,9 @@ class Planner:
         them off screen held every row in view at `…` for a minute and a half, issue 15.)"""
         priority = self.key_priority(key)
         deadline = due - (REST - priority) * self.paces.active
-        if key.kind is PollKind.DESCRIBE and priority == REST and key.subject not in self.followed:
-            # The end time of an earlier run, for an estimate: it waits until the rest is a minute late.
+        if priority == REST and key.subject not in self.followed and self._for_estimate(key):
+            # The end time or the steps of an earlier run, for an estimate: it waits until the rest is a
+            # minute late.
             deadline += 4 * self.paces.background
         first = (
             key.kind in (PollKind.DEFINITION, PollKind.VERSIONS)
@@ -161,6 +175,18 @@ class Planner:
             or (key.kind is PollKind.PIPELINE and not self.store.loaded(key.subject))  # which rows there are
         )
         return (priority != WATCHED, not (first and priority == VISIBLE), deadline)
+
+    def _for_estimate(self, key: PollKey) -> bool:
+        if key.kind is PollKind.DESCRIBE:
+            return True
+        # The steps of a finished run never read: only `want_history` asks for those of a run off screen.
+        execution = self.store.executions.get(key.subject)
+        return (
+            key.kind is PollKind.STEPS
+            and execution is not None
+            and execution.status.is_terminal
+            and key.subject not in self.store.runs
+        )
 
     # -- scheduling shorthands -------------------------------------------------------------------
 
@@ -320,16 +346,21 @@ class Planner:
                 self.check_end(arn)
 
     def want_history(self, pipeline_name: str) -> None:
-        """End times of the last few successful runs, for the estimate of the time left (once each).
+        """End times of the last few successful runs, for the estimate of the time left (once each); and
+        while one of the pipeline's unfinished runs is open, their steps (once each: they have ended), for
+        the time left of each running step (`Store.step_durations`).
 
         Only for pipelines with an execution on screen, and ranked after every other poll (see `rank`): an
         estimate is a nicety; it must not delay a status.
         """
         if not self.estimates:
             return
+        opened = any(arn in self.watched for arn in self.store.active_of(pipeline_name))
         for execution in self.store.recent_successes(pipeline_name, HISTORY_RUNS):
             if execution.ended is None:
                 self.scheduler.setdefault(PollKey(PollKind.DESCRIBE, execution.arn), self.now())
+            if opened and execution.arn not in self.store.runs:
+                self.scheduler.setdefault(PollKey(PollKind.STEPS, execution.arn), self.now())
 
     def merged(self, changed: set[str], ended: set[str], started: set[str]) -> None:
         """What follows a merge of statuses: the details of a new run, the steps of a resumed or ended one."""

@@ -17,7 +17,7 @@ from typing import Any
 from smtui.core.clock import Clock
 from smtui.core.definition import StepGraph
 from smtui.core.model import Execution, ExecutionStatus, Pipeline, StepRun, StepStatus, StepTree
-from smtui.core.timing import HISTORY_RUNS
+from smtui.core.timing import HISTORY_RUNS, add_step_durations
 from smtui.core.tree import build_tree, tree_without_definition
 
 
@@ -44,6 +44,11 @@ class Store:
         self._versions: dict[str, int] = {}
         # (pipeline, step name) → the shortest successful run of that step seen, in seconds (not cache hits).
         self._shortest: dict[tuple[str, str], float] = {}
+        # (pipeline, execution left out) → (what it was computed from, step name → durations): see
+        # `step_durations`.
+        self._step_history: dict[
+            tuple[str, str], tuple[tuple[tuple[str, int], ...], dict[str, list[float]]]
+        ] = {}
         # pipeline → the latest start among its executions `evict` forgot: a list that reaches deeper does
         # not bring those back (each would be a row that comes and goes).
         self._horizon: dict[str, datetime] = {}
@@ -227,6 +232,27 @@ class Store:
     def shortest_step(self, pipeline_name: str, step_name: str) -> float | None:
         """The shortest successful run of this step in the pipeline's executions read so far (seconds)."""
         return self._shortest.get((pipeline_name, step_name))
+
+    def step_durations(self, pipeline_name: str, exclude: str) -> dict[str, list[float]]:
+        """Step name → how long it ran (seconds) in each of the pipeline's last `HISTORY_RUNS` successful
+        executions other than `exclude` whose steps were read, newest first: the history the time left of a
+        running step is estimated from. Only runs that succeeded and were not cache hits count. The runs
+        it reads are the ones `evict` keeps for the execution-level estimate, so it costs no call; computed
+        again only when one of them changed."""
+        recent = [e for e in self.recent_successes(pipeline_name, HISTORY_RUNS + 1) if e.arn != exclude]
+        read = tuple(
+            (e.arn, self._versions.get(e.arn, 0)) for e in recent[:HISTORY_RUNS] if e.arn in self.runs
+        )
+        cached = self._step_history.get((pipeline_name, exclude))
+        if cached is not None and cached[0] == read:
+            return cached[1]
+        out: dict[str, list[float]] = {}
+        for arn, _ in read:
+            add_step_durations(out, self.runs[arn].values())
+        if len(self._step_history) > 64:  # one entry per execution shown: keep it small
+            self._step_history.clear()
+        self._step_history[(pipeline_name, exclude)] = (read, out)
+        return out
 
     def set_graph(self, arn: str, graph: StepGraph) -> None:
         if arn not in self.executions:

@@ -7,11 +7,11 @@ elapsed time: the median, not the mean, so one stuck run in the history does not
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from smtui.core.model import Execution, ExecutionStatus, StepNode
+from smtui.core.model import Execution, ExecutionStatus, StepNode, StepRun, StepStatus
 
 HISTORY_RUNS = 5  # how many earlier successful runs the estimate looks at
 
@@ -84,9 +84,14 @@ class Remaining:
 
 def remaining(execution: Execution, history: Iterable[Execution], now: datetime) -> Remaining:
     """`estimate_remaining`, with the reason when it gives nothing."""
+    return remaining_from(execution, success_durations(history, execution.pipeline_name), now)
+
+
+def remaining_from(execution: Execution, earlier: list[float], now: datetime) -> Remaining:
+    """`remaining`, from the durations `success_durations` gave for the execution's pipeline (a table
+    estimating many rows of one pipeline reads its history once)."""
     if not execution.is_active or execution.started is None:
         return Remaining(None, "ended" if not execution.is_active else None)
-    earlier = _durations((e for e in history if e.arn != execution.arn), execution.pipeline_name)
     if not earlier:
         return Remaining(None, "no-history")
     running = (now - execution.started).total_seconds()
@@ -95,7 +100,9 @@ def remaining(execution: Execution, history: Iterable[Execution], now: datetime)
     return Remaining(round(max(0.0, statistics.median(earlier) - running), 3), None)
 
 
-def _durations(history: Iterable[Execution], pipeline_name: str) -> list[float]:
+def success_durations(history: Iterable[Execution], pipeline_name: str) -> list[float]:
+    """Durations in seconds of the pipeline's last `HISTORY_RUNS` successful executions with known times,
+    newest first (an active execution is never among them: it has not succeeded)."""
     typical = [
         e
         for e in history
@@ -106,3 +113,50 @@ def _durations(history: Iterable[Execution], pipeline_name: str) -> list[float]:
     ]
     typical.sort(key=lambda e: e.started or datetime.min.replace(tzinfo=UTC), reverse=True)
     return [(e.ended - e.started).total_seconds() for e in typical[:HISTORY_RUNS] if e.ended and e.started]
+
+
+def step_remaining(node: StepNode, earlier: Sequence[float], now: datetime) -> Remaining | None:
+    """The time left of a running step: the median of how long the same step ran in the pipeline's earlier
+    successful runs (`Store.step_durations`) minus how long it has run, with the same notes as
+    `remaining`. None for a step that is not running (nothing to estimate)."""
+    run = node.run
+    if run is None or run.started is None or node.status not in _RUNNING or node.clock_end is not None:
+        return None
+    if node.children:
+        return None  # a ForEach: its iterations carry the estimate
+    if not earlier:
+        return Remaining(None, "no-history")
+    running = (now - run.started).total_seconds()
+    if running > max(earlier):
+        return Remaining(None, "longer-than-history")
+    return Remaining(round(max(0.0, statistics.median(earlier) - running), 3), None)
+
+
+_RUNNING = (StepStatus.STARTING, StepStatus.EXECUTING)
+
+
+def add_step_durations(into: dict[str, list[float]], runs: Iterable[StepRun]) -> None:
+    """Add to `into` (step name → durations) how long each step of one earlier run took: the steps that
+    succeeded and were not cache hits (a cache hit's time says nothing about the step's)."""
+    for run in runs:
+        if (
+            run.status is StepStatus.SUCCEEDED
+            and run.started is not None
+            and run.ended is not None
+            and run.cache_source_arn is None
+        ):
+            into.setdefault(run.name, []).append((run.ended - run.started).total_seconds())
+
+
+def success_history(history: Iterable[Execution], pipeline_name: str) -> list[float] | None:
+    """`success_durations`, or None when the pipeline has successful executions but the end of none of
+    them is known yet (a listing gives no end time: the monitor reads them later), so that "no history"
+    is said only when there is none."""
+    history = list(history)
+    durations = success_durations(history, pipeline_name)
+    if durations:
+        return durations
+    succeeded = (
+        e for e in history if e.pipeline_name == pipeline_name and e.status is ExecutionStatus.SUCCEEDED
+    )
+    return None if any(True for _ in succeeded) else []

@@ -65,6 +65,7 @@ class RunningEmulator:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.backend.bus.queues.close()  # a consumer's long poll would hold the shutdown for up to 20 s
         await self._runner.cleanup()
         self.backend.store.close()
 
@@ -73,6 +74,7 @@ async def start_emulator(options: EmulatorOptions) -> RunningEmulator:
     """Build the emulator and start listening; returns once it accepts connections."""
     from aiohttp import web
 
+    from smtui.emulator.bus.bus import Bus
     from smtui.emulator.clock import Clock
     from smtui.emulator.engine.engine import Engine
     from smtui.emulator.engine.scenario import Scenario
@@ -92,10 +94,13 @@ async def start_emulator(options: EmulatorOptions) -> RunningEmulator:
     else:
         scenario = Scenario.default(seed=options.seed)
     engine = Engine(store, clock, scenario, region=options.region, account=options.account)
-    backend = Backend(store=store, engine=engine, clock=clock, account=options.account, region=options.region)
+    bus = Bus(engine, clock, account=options.account, region=options.region, seed=options.seed)
+    backend = Backend(
+        store=store, engine=engine, clock=clock, account=options.account, region=options.region, bus=bus
+    )
     # Load both service models now, not on the first request (botocore takes a moment to parse them).
-    service_shapes("sagemaker")
-    service_shapes("logs")
+    for service in ("sagemaker", "logs", "sqs", "events"):
+        service_shapes(service)
     protocol = Protocol(backend, seed=options.seed)
     runner = web.AppRunner(build_app(protocol), access_log=None, handle_signals=False)
     await runner.setup()

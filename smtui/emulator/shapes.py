@@ -322,7 +322,9 @@ def _check_length(
 
 @functools.cache
 def service_shapes(service: str) -> ServiceShapes:
-    """The shared, lazily built model helper of a service ("sagemaker" or "logs")."""
-    # CloudWatch Logs reports constraint violations as its modeled InvalidParameterException.
-    code = "InvalidParameterException" if service == "logs" else "ValidationException"
+    """The shared, lazily built model helper of a service ("sagemaker", "logs", "sqs" or "events")."""
+    # CloudWatch Logs reports constraint violations as its modeled InvalidParameterException; SQS as its
+    # Query-era InvalidParameterValue.
+    codes = {"logs": "InvalidParameterException", "sqs": "InvalidParameterValue"}
+    code = codes.get(service, "ValidationException")
     return ServiceShapes(service, validation_code=code)

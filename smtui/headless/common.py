@@ -21,7 +21,9 @@ import click
 from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.core.errors import AwsError
 from smtui.core.model import Execution, ExecutionStatus
-from smtui.core.timing import HISTORY_RUNS, Remaining, execution_elapsed
+from smtui.core.records import execution_record
+from smtui.core.records import iso as iso  # re-exported: the commands' one spelling of a time
+from smtui.core.timing import HISTORY_RUNS, Remaining
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -165,29 +167,10 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=total)
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def execution_json(execution: Execution, now: datetime, left: Remaining | None = None) -> dict[str, Any]:
-    """The stable JSON shape of an execution (documented in docs/commands.md). `left`: the time-left
-    estimate, where the command read the history for it (`ls`, `show`)."""
-    duration = execution_elapsed(execution, now)
-    extra: dict[str, Any] = {}
-    if left is not None:
-        extra = {"remaining_s": left.seconds, "remaining": left.note}
-    return {
-        "arn": execution.arn,
-        "pipeline": execution.pipeline_name,
-        "execution_id": execution.execution_id,
-        "display_name": execution.display_name,
-        "status": execution.status.value,
-        "started": iso(execution.started),
-        "ended": iso(execution.ended),
-        "elapsed_s": round(duration.total_seconds(), 3) if duration is not None else None,
-        "failure_reason": execution.failure_reason,
-        **extra,
-    }
+    """The stable JSON shape of an execution (documented in docs/commands.md; `smtui.core.records`).
+    `left`: the time-left estimate, where the command read the history for it (`ls`, `show`)."""
+    return execution_record(execution, now, left)
 
 
 def print_json(value: Any) -> None:

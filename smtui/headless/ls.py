@@ -11,6 +11,7 @@ is the end, as the monitor reads it), at the configured call rate: for every row
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from smtui.core.client import PAGE, SageMakerClient
 from smtui.core.errors import THROTTLING_CODES, AwsError
 from smtui.core.format import EXECUTION_GLYPHS, format_duration
 from smtui.core.model import Execution, ExecutionStatus
+from smtui.core.records import FIELDS, REMAINING_FIELDS, write_csv
 from smtui.core.timing import execution_elapsed, remaining
 from smtui.headless.common import (
     aws_options,
@@ -193,12 +195,19 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> 
     callback=_positive,
     help="At most this many rows (listing stops there).",
 )
+@click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="CSV with a header row: the fields of --json (RFC 4180; null is an empty field).",
+)
 @aws_options
 def ls_command(
     pipeline: str | None,
     status: tuple[str, ...],
     since: str | None,
     limit: int | None,
+    as_csv: bool,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -209,6 +218,8 @@ def ls_command(
     Finished executions show their elapsed time: one DescribePipelineExecution each, for the newest 20
     rows, or every row with --limit N (N up to 100).
     """
+    if as_csv and as_json:
+        raise click.UsageError("--csv and --json: choose one")
     if since:
         try:
             parse_duration(since)
@@ -223,8 +234,8 @@ def ls_command(
         rows = await list_all(client, pipeline, since, limit=limit, statuses=status)
         first = min(limit, MAX_ENDED_ROWS) if limit else ENDED_ROWS
         rows = await with_end_times(client, rows, rate, first=first)
-        # The time-left estimate, for `--json` only: the history of each pipeline with a run going.
-        active = {e.pipeline_name for e in rows if e.is_active} if as_json else set()
+        # The time-left estimate, for `--json`/`--csv` only: the history of each pipeline with a run going.
+        active = {e.pipeline_name for e in rows if e.is_active} if as_json or as_csv else set()
         # Unfiltered, the rows are each pipeline's newest runs already: no further listing needed.
         complete = not status and since is None and limit is None
         return rows, client.now(), await success_history(client, active, rows, complete=complete)
@@ -232,6 +243,11 @@ def ls_command(
     rows, now, history = run(target, listed)
     if as_json:
         print_json([execution_json(e, now, remaining(e, history, now)) for e in rows])
+        return
+    if as_csv:
+        # Even with no rows: a header alone is still a CSV file that a script can read.
+        records = (execution_json(e, now, remaining(e, history, now)) for e in rows)
+        write_csv(sys.stdout, (*FIELDS, *REMAINING_FIELDS), records)
         return
     if not rows:
         click.echo("no executions")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
@@ -11,22 +13,40 @@ from smtui.core.client import SageMakerClient
 from smtui.core.format import EXECUTION_GLYPHS, format_duration, tree_lines
 from smtui.core.model import Execution, StepRun, StepTree
 from smtui.core.timeline import build_timeline, timeline_lines
-from smtui.core.timing import Remaining, execution_elapsed, remaining
+from smtui.core.timing import HISTORY_RUNS, Remaining, add_step_durations, execution_elapsed, remaining
 from smtui.headless.common import aws_options, print_json, run, success_history, target_from
 from smtui.headless.snapshot import Watcher, pipeline_hint, snapshot_json
 
 
-async def fetch(
-    client: SageMakerClient, ref: str
-) -> tuple[Execution, StepTree, datetime, tuple[StepRun, ...], Remaining]:
-    """The execution, its tree, the server's time (elapsed times are measured against it), every listed
-    step entry (the timeline draws each attempt)."""
+@dataclass(frozen=True)
+class Fetched:
+    """What `show` prints from: the execution, its tree, the server's time (elapsed times are measured
+    against it), every listed step entry (the timeline draws each attempt), the time left, and for
+    `--timeline` each step's durations in the earlier successful runs (the time left of a running step)."""
+
+    execution: Execution
+    tree: StepTree
+    now: datetime
+    runs: tuple[StepRun, ...]
+    left: Remaining
+    step_history: dict[str, list[float]] | None = None
+
+
+async def fetch(client: SageMakerClient, ref: str, *, steps_of_history: bool = False) -> Fetched:
+    """The execution and what goes with it. With `steps_of_history`, an active execution's earlier
+    successful runs (the last five, already read for the time left) have their steps listed too."""
     arn = await client.resolve_execution(ref)
     watcher = Watcher(client, arn, pipeline_hint(ref))
     found, tree = await watcher.look()
     history = await success_history(client, [found.pipeline_name]) if found.is_active else []
     now = client.now()
-    return found, tree, now, watcher.runs, remaining(found, history, now)
+    durations: dict[str, list[float]] | None = None
+    if steps_of_history and found.is_active:
+        earlier = [e for e in history if e.arn != found.arn][:HISTORY_RUNS]
+        durations = {}
+        for steps in await asyncio.gather(*(client.list_steps(e.arn) for e in earlier)):
+            add_step_durations(durations, steps)
+    return Fetched(found, tree, now, watcher.runs, remaining(found, history, now), durations)
 
 
 @click.command("show")
@@ -46,7 +66,8 @@ def show_command(
     EXECUTION is a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest.
     """
     target, _ = target_from(profile, region, endpoint_url)
-    found, tree, now, runs, left = run(target, lambda client: fetch(client, execution))
+    fetched = run(target, lambda client: fetch(client, execution, steps_of_history=timeline))
+    found, tree, now, runs, left = fetched.execution, fetched.tree, fetched.now, fetched.runs, fetched.left
     if as_json:
         print_json(snapshot_json(found, tree, now, left))
         return
@@ -64,7 +85,7 @@ def show_command(
         click.echo(f"  failure: {found.failure_reason}")
     if timeline:
         width = shutil.get_terminal_size((120, 24)).columns
-        lines = timeline_lines(build_timeline(found, tree, runs, now), width)
+        lines = timeline_lines(build_timeline(found, tree, runs, now, fetched.step_history), width)
     else:
         lines = tree_lines(tree, now)
     for line in lines:

@@ -213,11 +213,14 @@ async def wait_for(
     warn: Callable[[str], None] | None = None,
     rate: float = 10.0,
     clock: Clock | None = None,
+    events_queue: str | None = None,
+    events_wait: int = 20,
 ) -> int:
     """Follow executions until they end (or `limit` seconds pass); returns the exit code.
 
     `echo` prints progress lines (stdout); `warn` says on stderr that calls fail and are being retried;
-    `clock` is the monitor's (by default loop time and the server's time).
+    `clock` is the monitor's (by default loop time and the server's time); `events_queue`: push updates
+    from this SQS queue (`events_wait`: ReceiveMessage's WaitTimeSeconds), the polls slowed to reconcile.
     """
     clock = clock or RealClock(client.now)
     deadline = None if limit is None else clock.monotonic() + limit
@@ -246,6 +249,8 @@ async def wait_for(
             reconcile_interval=interval,
             discovery_interval=max(DISCOVERY_INTERVAL, interval),
             clock=clock,
+            events_queue=events_queue,
+            events_wait=events_wait,
         )
         waiter = Waiter(
             client,
@@ -285,6 +290,16 @@ def configured_rate() -> float:
     return load_settings().rate  # already read (and checked) by `target_from`
 
 
+def configured_events(flag: str | None) -> str | None:
+    """The events queue: `--events`, else the `events_queue` setting; a malformed URL is a usage error."""
+    from smtui.config import load_settings
+
+    try:
+        return load_settings(events_queue=flag).events_queue
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 def format_duration_s(seconds: float | None) -> str:
     return format_duration(timedelta(seconds=seconds or 0))
 
@@ -305,11 +320,18 @@ def format_duration_s(seconds: float | None) -> str:
         "changes; a step failing or stopping, or the last one ending, lists its pipeline at once."
     ),
 )
+@click.option(
+    "--events",
+    "events_queue",
+    metavar="QUEUE_URL",
+    help="Push updates from this SQS queue (`smtui events setup`); polls slow down to reconcile.",
+)
 @aws_options
 def wait_command(
     executions: tuple[str, ...],
     timeout_text: str | None,
     interval: float,
+    events_queue: str | None,
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -328,10 +350,17 @@ def wait_command(
         raise click.UsageError("--interval must be positive")
     target, _ = target_from(profile, region, endpoint_url)
     rate = configured_rate()
+    events = configured_events(events_queue)
     code = run(
         target,
         lambda client: wait_for(
-            client, executions, limit=timeout, interval=interval, as_json=as_json, rate=rate
+            client,
+            executions,
+            limit=timeout,
+            interval=interval,
+            as_json=as_json,
+            rate=rate,
+            events_queue=events,
         ),
     )
     raise SystemExit(code)

@@ -173,6 +173,7 @@ class SmtuiApp(App[None]):
             throttled=health.throttled,
             error=health.error,
             read_only=self.session.read_only,
+            updates=health.updates,
         )
 
     def watch_execution(self, arn: str) -> None:

@@ -6,6 +6,7 @@ monochrome terminals over SSH): colour only reinforces what the glyph already sa
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from rich.text import Text
 from smtui.core.errors import AwsError
 from smtui.core.format import EXECUTION_LOOKS, STEP_LOOKS, format_duration
 from smtui.core.model import Execution, ExecutionStatus, StepStatus
+from smtui.core.timing import Remaining
 
 # (glyph, style) by status, from the one table in core (`smtui.core.format`).
 EXECUTION_GLYPHS: dict[ExecutionStatus, tuple[str, str]] = {
@@ -188,6 +190,40 @@ def age(delta: timedelta | None) -> str:
     if seconds < 3600:
         return f"{seconds // 60}m"
     return format_duration(timedelta(seconds=seconds))
+
+
+# The table's own note: the pipeline's successful runs are known, their end times not read yet.
+READING_HISTORY = Remaining(None, "reading-history")
+
+
+def left_shown(left: Remaining) -> Remaining:
+    """The time-left estimate cut to what `time_left()` shows (whole minutes, rounded up): a ticking row
+    compares equal, and is not repainted, until its text would change."""
+    if left.seconds is None:
+        return left
+    return Remaining(float(math.ceil(left.seconds / 60) * 60), None)
+
+
+def time_left(left: Remaining | None) -> Text:
+    """The executions table's time left of a running row: `~12m left` (minutes, rounded up; `<1m left`),
+    `no history` (no earlier successful run to go by), `> longest` (already longer than every one of those),
+    `…` while the end times of those runs are being read; nothing for a finished row."""
+    if left is None or left.note == "ended":
+        return Text("")
+    if left == READING_HISTORY:
+        return Text("…", style=styled("bright_black"))
+    if left.note == "no-history":
+        return Text("no history", style=styled("bright_black"))
+    if left.note == "longer-than-history":
+        return Text("> longest", style=styled("yellow"))
+    if left.seconds is None:
+        return Text("")
+    minutes = math.ceil(left.seconds / 60)
+    if minutes < 1:
+        return Text("<1m left")
+    return Text(
+        f"~{minutes}m left" if minutes < 60 else f"~{format_duration(timedelta(minutes=minutes))} left"
+    )
 
 
 def elapsed_shown(delta: timedelta | None) -> timedelta | None:

@@ -43,8 +43,9 @@ def _failure(message: str, *, usage: bool) -> click.ClickException:
     return _BadInput(message) if usage else click.ClickException(message)
 
 
-def _monitor_options(settings: Any) -> dict[str, float]:
+def _monitor_options(settings: Any) -> dict[str, Any]:
     return {
+        "events_queue": settings.events_queue,
         "rate": settings.rate,
         "active_interval": settings.active_interval,
         "watched_interval": settings.watched_interval,
@@ -143,12 +144,22 @@ async def run_app(
         await app.run_async()
 
 
-def run_tui(profile: str | None, region: str | None, endpoint_url: str | None, read_only: bool) -> None:
+def run_tui(
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    read_only: bool,
+    events_queue: str | None = None,
+) -> None:
     """`smtui` with no subcommand: the monitor against AWS (or `--endpoint-url`)."""
     from smtui.core.errors import AwsError
 
     settings = _settings(
-        profile=profile, region=region, endpoint_url=endpoint_url, read_only=read_only or None
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        read_only=read_only or None,
+        events_queue=events_queue,
     )
     try:
         asyncio.run(
@@ -189,7 +200,7 @@ async def demo_session(
             now=await simulated_clock(url),
             # The demo runs faster than life: the execution on screen is polled faster; the rest at
             # the normal pace (a step of the demo lasts minutes of simulated time, i.e. many polls).
-            monitor_options={**_monitor_options(settings), "watched_interval": 0.5},
+            monitor_options={**_monitor_options(settings), "watched_interval": 0.5, "events_queue": None},
             logs_options=_logs_options(settings),
         ) as session:
             yield session

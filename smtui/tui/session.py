@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from smtui.core.model import Execution, Pipeline, StepTree
+from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 
 if TYPE_CHECKING:
     from smtui.core.actions import Actions
@@ -36,6 +36,8 @@ class MonitorView(Protocol):
     async def refresh_now(self) -> None: ...
     def tree(self, execution_arn: str) -> StepTree | None: ...
     def progress(self, execution_arn: str) -> tuple[int, int] | None: ...
+    def runs(self, execution_arn: str) -> tuple[StepRun, ...]: ...
+    def step_durations(self, execution_arn: str) -> Mapping[str, list[float]]: ...
     def running_steps(self, execution_arn: str) -> tuple[str, ...]: ...
     def watch(self, execution_arn: str) -> None: ...
     def unwatch(self, execution_arn: str) -> None: ...
@@ -48,6 +50,7 @@ class MonitorView(Protocol):
     def metric_history(self, job_arn: str) -> MetricHistory | None: ...
     def want_metric_history(self, job_arn: str) -> None: ...
     def want_pipeline_parameters(self, pipeline_name: str) -> None: ...
+    def success_durations(self, pipeline_name: str) -> list[float] | None: ...
 
 
 @dataclass
@@ -127,6 +130,12 @@ class EmptyMonitor:
     def progress(self, execution_arn: str) -> tuple[int, int] | None:
         return None
 
+    def runs(self, execution_arn: str) -> tuple[StepRun, ...]:
+        return ()
+
+    def step_durations(self, execution_arn: str) -> Mapping[str, list[float]]:
+        return {}
+
     def running_steps(self, execution_arn: str) -> tuple[str, ...]:
         return ()
 
@@ -162,6 +171,11 @@ class EmptyMonitor:
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:
         return None  # no pipeline to pick before the real monitor comes
+
+    def success_durations(self, pipeline_name: str) -> list[float] | None:
+        from smtui.core.timing import success_history
+
+        return success_history(self.executions.values(), pipeline_name)
 
 
 def placeholder_session(label: str, *, read_only: bool = False) -> Session:

@@ -179,3 +179,34 @@ async def test_runs_that_started_and_ended_between_two_looks_beyond_history_neve
         assert first not in monitor.executions and old not in monitor.executions
     finally:
         await monitor.stop()
+
+
+async def test_the_steps_of_earlier_successes_are_read_once_an_unfinished_run_is_opened(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    """The time left of a running step goes by the same step's earlier successful runs: their steps are
+    read (once each, after everything else) only while one of the pipeline's unfinished runs is open."""
+    pipeline = name("steps")
+    emu.create_pipeline(pipeline, WAITS)
+    quick, slow = emu.start_execution(pipeline), emu.start_execution(pipeline)
+    emu.advance(300)
+    answer(emu, quick, ok=True)
+    emu.advance(300)
+    answer(emu, slow, ok=True)
+    running = emu.start_execution(pipeline)
+    emu.advance(5)
+    vt = VirtualTime(emu)
+    monitor = make_monitor(client, vt, pipeline)
+    monitor.set_visible([])  # no row in view: nothing reads the finished runs' steps for a screen
+    await monitor.start()
+    try:
+        await vt.until(lambda: {quick, slow, running} <= set(monitor.executions))
+        await vt.settle(monitor)
+        await vt.advance(120)
+        assert monitor.runs(quick) == () and monitor.step_durations(running) == {}
+        monitor.watch(running)
+        await vt.until(lambda: len(monitor.step_durations(running).get("Approve", [])) == 2)
+        took = sorted(monitor.step_durations(running)["Approve"])
+        assert 290 < took[0] < 310 and 590 < took[1] < 610
+    finally:
+        await monitor.stop()

@@ -164,3 +164,72 @@ def test_aws_cli_reads_a_steps_logs_and_approves_its_model(
         )
     )
     assert [p["ModelPackageArn"] for p in listed["ModelPackageSummaryList"]] == [package]
+
+
+def test_aws_cli_subscribes_a_queue_to_pipeline_events(
+    emulator: EmulatorProcess, unique_name: Any, tmp_path: Path
+) -> None:
+    name = unique_name("CliEvents")
+    definition = tmp_path / "pipeline.json"
+    definition.write_text(simple_definition())
+    pipeline_arn = ok(
+        aws(
+            emulator,
+            "sagemaker",
+            "create-pipeline",
+            "--pipeline-name",
+            name,
+            "--pipeline-definition",
+            f"file://{definition}",
+            "--role-arn",
+            ROLE_ARN,
+        )
+    )["PipelineArn"]
+    url = ok(aws(emulator, "sqs", "create-queue", "--queue-name", name))["QueueUrl"]
+    queue_arn = ok(
+        aws(emulator, "sqs", "get-queue-attributes", "--queue-url", url, "--attribute-names", "QueueArn")
+    )["Attributes"]["QueueArn"]
+    pattern = json.dumps({"source": ["aws.sagemaker"], "resources": [pipeline_arn]})
+    rule_arn = ok(aws(emulator, "events", "put-rule", "--name", name, "--event-pattern", pattern))["RuleArn"]
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ]
+    }
+    attributes = tmp_path / "attributes.json"
+    attributes.write_text(json.dumps({"Policy": json.dumps(policy)}))
+    ok(
+        aws(
+            emulator,
+            "sqs",
+            "set-queue-attributes",
+            "--queue-url",
+            url,
+            "--attributes",
+            f"file://{attributes}",
+        )
+    )
+    targets = ok(aws(emulator, "events", "put-targets", "--rule", name, "--targets", f"Id=q,Arn={queue_arn}"))
+    assert targets["FailedEntryCount"] == 0
+    ok(aws(emulator, "sagemaker", "start-pipeline-execution", "--pipeline-name", name))
+
+    received = ok(aws(emulator, "sqs", "receive-message", "--queue-url", url, "--wait-time-seconds", "5"))
+    event = json.loads(received["Messages"][0]["Body"])
+    assert event["detail-type"] == "SageMaker Model Building Pipeline Execution Status Change"
+    assert event["detail"]["currentPipelineExecutionStatus"] == "Executing"
+    handle = received["Messages"][0]["ReceiptHandle"]
+    ok(aws(emulator, "sqs", "delete-message", "--queue-url", url, "--receipt-handle", handle))
+
+    refused = aws(emulator, "events", "delete-rule", "--name", name)
+    assert "(ValidationException)" in refused.stderr and "has targets" in refused.stderr
+    ok(aws(emulator, "events", "remove-targets", "--rule", name, "--ids", "q"))
+    ok(aws(emulator, "events", "delete-rule", "--name", name))
+    ok(aws(emulator, "sqs", "delete-queue", "--queue-url", url))
+    gone = aws(emulator, "sqs", "get-queue-url", "--queue-name", name)
+    assert "(AWS.SimpleQueueService.NonExistentQueue)" in gone.stderr

@@ -94,7 +94,12 @@ def test_bad_fault_settings_are_refused(emulator: EmulatorProcess) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == 400
-    assert emulator.control("faults") == {"throttle": {}, "latency_ms": 0.0, "error_rate": 0.0}
+    assert emulator.control("faults") == {
+        "throttle": {},
+        "latency_ms": 0.0,
+        "error_rate": 0.0,
+        "events": {"drop": 0.0, "duplicate": 0.0, "delay": 0.0, "delay_seconds": [1.0, 60.0], "reorder": 0.0},
+    }
 
 
 def test_clock_control_advances_and_scales(emulator: EmulatorProcess) -> None:

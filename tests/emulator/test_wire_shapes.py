@@ -9,7 +9,7 @@ from smtui.emulator.errors import ServiceError
 from smtui.emulator.shapes import compile_pattern, service_shapes
 
 
-@pytest.mark.parametrize("service", ["sagemaker", "logs"])
+@pytest.mark.parametrize("service", ["sagemaker", "logs", "events"])  # SQS's model has no patterns
 def test_every_pattern_of_the_model_translates_to_python(service: str) -> None:
     model = botocore.session.get_session().get_service_model(service)
     patterns = {
@@ -65,3 +65,26 @@ def test_logs_constraint_errors_are_invalid_parameter() -> None:
         service_shapes("logs").validate_input("GetLogEvents", {"logStreamName": "s", "limit": 20000})
     assert caught.value.code == "InvalidParameterException"
     assert "Value '20000' at 'limit'" in caught.value.message
+
+
+def test_sqs_and_eventbridge_replies_are_trimmed_to_their_models() -> None:
+    sqs = service_shapes("sqs").trim_output(
+        "ReceiveMessage",
+        {"Messages": [{"MessageId": "m", "Body": "b", "Attributes": None, "internal": 1}], "extra": True},
+    )
+    assert sqs == {"Messages": [{"MessageId": "m", "Body": "b"}]}
+    rule = service_shapes("events").trim_output(
+        "DescribeRule", {"Name": "r", "Arn": "arn", "State": "ENABLED", "Description": None, "targets": {}}
+    )
+    assert rule == {"Name": "r", "Arn": "arn", "State": "ENABLED"}
+
+
+def test_sqs_constraint_errors_are_invalid_parameter_value_and_events_validation_exception() -> None:
+    with pytest.raises(ServiceError) as caught:
+        service_shapes("sqs").validate_input("ReceiveMessage", {})
+    assert caught.value.code == "InvalidParameterValue"
+    assert "'queueUrl' failed to satisfy constraint: Member must not be null" in caught.value.message
+    with pytest.raises(ServiceError) as caught:
+        service_shapes("events").validate_input("PutRule", {"Name": "a b"})
+    assert caught.value.code == "ValidationException"
+    assert "Value 'a b' at 'name'" in caught.value.message

@@ -4,12 +4,17 @@ execution as segments of their own, and the critical path."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from click.testing import Result
 from emulator_proc import DEFINITIONS, EmulatorProcess
+
+from smtui.core.format import format_duration
 
 
 def _bar(lines: list[str], name: str) -> str:
@@ -55,3 +60,75 @@ def test_timeline_shows_a_failed_attempt_and_its_retry_apart(
     assert "░" in train and "█" in train and train.rindex("░") < train.index("█")
     assert "·" not in train and train.rstrip().endswith("×2")
     assert "░ earlier attempts" in "\n".join(lines[-2:])
+
+
+REVIEW_PIPELINE = {
+    "Version": "2020-12-01",
+    "Parameters": [],
+    "Steps": [
+        {
+            "Name": "Prep",
+            "Type": "Processing",
+            "Arguments": {
+                "ProcessingResources": {
+                    "ClusterConfig": {
+                        "InstanceType": "ml.m5.xlarge",
+                        "InstanceCount": 1,
+                        "VolumeSizeInGB": 30,
+                    }
+                },
+                "AppSpecification": {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/proc:latest"},
+                "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+            },
+        },
+        {  # runs until it is answered: the test decides how long each run of it takes
+            "Name": "Review",
+            "Type": "Callback",
+            "DependsOn": ["Prep"],
+            "Arguments": {},
+            "SqsQueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/reviews",
+        },
+    ],
+}
+
+
+def _review(emu: EmulatorProcess, arn: str) -> dict[str, Any]:
+    """Advance until Review waits for its answer; its entry."""
+    while True:
+        steps = emu.boto().list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+        review = next((s for s in steps if s["StepName"] == "Review"), {})
+        if review.get("StepStatus") == "Executing":
+            return review
+        emu.advance(10)
+
+
+def test_timeline_tells_the_time_left_of_a_running_step(
+    smtui: Callable[..., Result], emu: EmulatorProcess
+) -> None:
+    pipeline = f"review-{uuid.uuid4().hex[:6]}"
+    emu.create_pipeline(pipeline, json.dumps(REVIEW_PIPELINE))
+    first = emu.start_execution(pipeline)
+    started = _review(emu, first)["StartTime"]
+    assert "no history" in _bar(smtui("show", first, "--timeline").output.splitlines(), "Review")
+    emu.advance(600)
+    token = _review(emu, first)["Metadata"]["Callback"]["CallbackToken"]
+    emu.boto().send_pipeline_execution_step_success(CallbackToken=token)
+    assert emu.run_until_done(first) == "Succeeded"
+    steps = emu.boto().list_pipeline_execution_steps(PipelineExecutionArn=first)["PipelineExecutionSteps"]
+    took = next(s for s in steps if s["StepName"] == "Review")["EndTime"] - started
+
+    second = emu.start_execution(pipeline)
+    review = _review(emu, second)
+    emu.advance(60)
+    running = emu.now() - review["StartTime"]
+    expected = {format_duration(took - running + timedelta(seconds=d)) for d in (-1, 0, 1)}
+    lists = emu.stats().get("ListPipelineExecutionSteps", 0)
+    bar = _bar(smtui("show", second, "--timeline").output.splitlines(), "Review")
+    assert any(f"~{text} left" in bar for text in expected), bar
+    with_timeline = emu.stats()["ListPipelineExecutionSteps"] - lists
+    smtui("show", second)
+    without = emu.stats()["ListPipelineExecutionSteps"] - lists - with_timeline
+    assert with_timeline == without + 1  # the steps of the one earlier successful run, only for the chart
+    emu.advance(took.total_seconds())
+    bar = _bar(smtui("show", second, "--timeline").output.splitlines(), "Review")
+    assert "longer than any earlier run" in bar

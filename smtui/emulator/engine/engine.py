@@ -15,6 +15,7 @@ from typing import Any
 from smtui.emulator.clock import Clock
 from smtui.emulator.definition import graph as definitions
 from smtui.emulator.engine.book import JobBook
+from smtui.emulator.engine.changes import Observer
 from smtui.emulator.engine.entries import Phase, Result, RunState, run_state
 from smtui.emulator.engine.params import execution_parameters
 from smtui.emulator.engine.run import Run
@@ -39,6 +40,8 @@ class Engine:
         self.region = region
         self.account = account
         self.book = JobBook(store, region=region, account=account)
+        # Told of every execution and step status change as the clock passes it (the event bus listens).
+        self.observer: Observer | None = None
 
     # ---- API operations --------------------------------------------------------------------------
 
@@ -108,7 +111,7 @@ class Engine:
             client_token=client_token,
             engine_state=RunState(seed=self.scenario.seed, ordinal=ordinal),
         )
-        run = self._run(execution, parsed)
+        run = self._run(execution, parsed, fresh=True)
         if selective_config:
             apply_selection(run, self.store, selective_config, now)
         self.store.add_execution(execution)
@@ -223,15 +226,26 @@ class Engine:
         for execution in self.store.active_executions():
             self.advance(execution)
 
+    def next_due(self) -> float | None:
+        """The earliest simulated time an active execution has something due (None: nothing scheduled)."""
+        times = [run_state(e).next_due for e in self.store.active_executions()]
+        return min((t for t in times if t is not None), default=None)
+
     def ended_at(self, execution: ExecutionRecord) -> float | None:
         """When the execution last ended (None while it runs, or if it never did)."""
         return run_state(execution).ended
 
     # ---- internals -------------------------------------------------------------------------------
 
-    def _run(self, execution: ExecutionRecord, definition: definitions.Definition | None = None) -> Run:
+    def _run(
+        self,
+        execution: ExecutionRecord,
+        definition: definitions.Definition | None = None,
+        *,
+        fresh: bool = False,
+    ) -> Run:
         parsed = definition or definitions.parse(execution.definition)
-        return Run(self.store, self.book, self.scenario, execution, parsed)
+        return Run(self.store, self.book, self.scenario, execution, parsed, self.observer, fresh=fresh)
 
     def _callback(self, token: str) -> tuple[Run, str]:
         found = self.store.resolve_callback(token)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from smtui.emulator.definition.expressions import evaluate_condition, resolve
 from smtui.emulator.definition.graph import Definition, StepDef
 from smtui.emulator.engine.book import JobBook
+from smtui.emulator.engine.changes import Observer, Tracker
 from smtui.emulator.engine.entries import Entry, Phase, Result, run_state
 from smtui.emulator.engine.foreach import children_succeeded, foreach_summary
 from smtui.emulator.engine.scenario import Scenario, StepPlan
@@ -39,6 +40,9 @@ class Run:
         scenario: Scenario,
         execution: ExecutionRecord,
         definition: Definition,
+        observer: Observer | None = None,
+        *,
+        fresh: bool = False,
     ) -> None:
         self._store = store
         self._scenario = scenario
@@ -50,6 +54,7 @@ class Run:
         self.records = {record.name: record for record in execution.steps}
         self.parameter_values = {p["Name"]: p["Value"] for p in execution.parameters}
         self.seed_key = f"{self.state.seed}/{execution.pipeline_name}/{self.state.ordinal}"
+        self._tracker = Tracker(execution, observer, fresh=fresh)
 
     # ---- helpers ---------------------------------------------------------------------------------
 
@@ -64,6 +69,15 @@ class Run:
     def touch(self, t: float) -> None:
         self.execution.modified = max(self.execution.modified, t)
         self._store.touch(self.execution)
+
+    def note(self, t: float) -> None:
+        """Report the status changes since the last note, as of `t` (the bus makes events of them)."""
+        self._tracker.note(t, self._step_type)
+
+    def _step_type(self, record: StepRecord) -> str:
+        entry = self.entries.get(record.name)
+        step = self.definition.steps.get(entry.step if entry is not None else record.name)
+        return step.type if step is not None else ""
 
     def running(self) -> list[str]:
         return [name for name, e in self.entries.items() if e.running]
@@ -100,6 +114,7 @@ class Run:
         self.maybe_finish(t)
         self.state.next_due = self.due()
         self.touch(t)
+        self.note(t)
 
     def _order(self, name: str) -> tuple[int, int]:
         entry = self.entries[name]
@@ -200,6 +215,7 @@ class Run:
             record.status, record.start, record.end, record.failure_reason = "Starting", t, None, None
             record.metadata = {}
             record.cache_source_arn = None
+        self.note(t)
         return record
 
     def start_entry(self, name: str, step: StepDef, t: float, index: int | None) -> None:
@@ -218,6 +234,7 @@ class Run:
 
     def finish_entry(self, name: str, t: float, result: Result, reason: str | None = None) -> None:
         """An entry reaches Succeeded, Failed or Stopped."""
+        self.note(t)  # whatever it passed through on the way (a cache hit goes Starting → Executing at once)
         entry, record = self.entries[name], self.records[name]
         entry.phase, entry.until, entry.result = Phase.DONE, None, result
         # The resolved arguments live on in the job record and in `props`; keeping a third copy per step
@@ -233,6 +250,7 @@ class Run:
         step = self.definition.steps[entry.step]
         if result == Result.FAILED and step.foreach is None:
             self.state.halted = True
+        self.note(t)
         if step.foreach is not None:
             self._maybe_finish_foreach(step.foreach, t)
 

@@ -8,7 +8,7 @@ import hashlib
 import json
 import secrets
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,6 +16,7 @@ from smtui.emulator.errors import ServiceError, not_found
 from smtui.emulator.store.records import ExecutionRecord, PipelineRecord
 
 if TYPE_CHECKING:
+    from smtui.emulator.bus.bus import Bus
     from smtui.emulator.clock import Clock
     from smtui.emulator.engine.engine import Engine
     from smtui.emulator.store.store import Store
@@ -37,6 +38,7 @@ class Backend:
     clock: Clock
     account: str
     region: str  # the default region, when a request carries no SigV4 scope
+    bus: Bus  # SQS queues, EventBridge rules and the delivery of status-change events
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Context:
     backend: Backend
     region: str
     access_key: str | None = None  # from the SigV4 credential scope; None for unsigned requests
+    host: str | None = None  # the Host header (SQS queue URLs name it)
 
     def identity(self) -> dict[str, Any]:
         """CreatedBy/LastModifiedBy for this caller, the shape the service gives IAM callers.
@@ -64,6 +67,10 @@ class Context:
         return self.backend.store
 
     @property
+    def bus(self) -> Bus:
+        return self.backend.bus
+
+    @property
     def engine(self) -> Engine:
         return self.backend.engine
 
@@ -78,6 +85,8 @@ class Context:
 
 
 Operation = Callable[[Context, dict[str, Any]], dict[str, Any]]
+# SQS's ReceiveMessage long-polls: an operation may also answer with an awaitable.
+AsyncOperation = Callable[[Context, dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 
 def random_id(length: int, alphabet: str = string.ascii_lowercase + string.digits) -> str:

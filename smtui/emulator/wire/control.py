@@ -1,11 +1,13 @@
 """The control endpoints under `/_emulator/`: outside the AWS protocol, for tests, benchmarks and drills.
 
 - `GET  /_emulator/health` → `{"status": "ok", "now": <simulated epoch seconds>, ...}`
-- `GET  /_emulator/stats` → `{"calls": {"SageMaker.ListPipelines": n, ...}, "agents": {"<User-Agent>": n}}`,
-  every request by target and by client since start (throttled and failed ones included);
+- `GET  /_emulator/stats` → `{"calls": {"SageMaker.ListPipelines": n, ...}, "agents": {"<User-Agent>": n},
+  "events": {"emitted": n, "delivered": n, "dropped": n, ...}}`, every request by target and by client since
+  start (throttled and failed ones included), and what became of the status-change events;
   `POST /_emulator/reset-stats` zeroes both.
 - `GET|POST /_emulator/faults` → `{"throttle": {"ListPipelineExecutionSteps": 0.2}, "latency_ms": 50,
-  "error_rate": 0.01}`; posting `{}` clears every fault.
+  "error_rate": 0.01, "events": {"drop": 0.2, "duplicate": 0.1, "delay": 0.5, "delay_seconds": [5, 60],
+  "reorder": 0.1}}`; posting `{}` clears every fault.
 - `GET|POST /_emulator/clock` → `{"advance": seconds}` and/or `{"time_scale": x}`;
   answers `{"now", "time_scale"}`.
 """
@@ -56,22 +58,37 @@ def add_routes(app: web.Application, protocol: Protocol) -> None:
         )
 
     async def stats(request: web.Request) -> web.Response:
-        return _json({"calls": dict(protocol.calls), "agents": dict(protocol.agents)})
+        return _json(
+            {
+                "calls": dict(protocol.calls),
+                "agents": dict(protocol.agents),
+                "events": dict(backend.bus.stats),
+            }
+        )
 
     async def reset_stats(request: web.Request) -> web.Response:
         protocol.calls.clear()
         protocol.agents.clear()
-        return _json({"calls": {}, "agents": {}})
+        backend.bus.stats.clear()
+        return _json({"calls": {}, "agents": {}, "events": {}})
+
+    def faults_state() -> dict[str, Any]:
+        return {**protocol.faults.describe(), "events": backend.bus.faults.describe()}
 
     async def get_faults(request: web.Request) -> web.Response:
-        return _json(protocol.faults.describe())
+        return _json(faults_state())
 
     async def set_faults(request: web.Request) -> web.Response:
+        body = await _body(request)
         try:
-            protocol.faults.configure(await _body(request))
+            # Checked before either is applied: a malformed setting changes nothing.
+            trial = type(backend.bus.faults)()
+            trial.configure(body.get("events"))
+            protocol.faults.configure({k: v for k, v in body.items() if k != "events"})
+            backend.bus.faults.configure(body.get("events"))
         except (TypeError, ValueError) as exc:
             return _json({"message": str(exc)}, 400)
-        return _json(protocol.faults.describe())
+        return _json(faults_state())
 
     async def get_clock(request: web.Request) -> web.Response:
         return _json(clock_state())
@@ -88,6 +105,7 @@ def add_routes(app: web.Application, protocol: Protocol) -> None:
         # A jump may make many things due at once: settle the running executions now, in order.
         backend.engine.advance_all()
         backend.store.flush()
+        backend.bus.clock_moved()  # long polls look again: a visibility timeout may have ended
         return _json(clock_state())
 
     app.router.add_get("/_emulator/health", health)

@@ -1,5 +1,6 @@
-"""The protocol layer: aiohttp on `POST /`, AWS JSON 1.1 routed by `X-Amz-Target`, errors as the service
-encodes them. `app.build_app` serves it on `POST /`, beside the `/_emulator/*` control endpoints (`control`).
+"""The protocol layer: aiohttp on `POST /`, AWS JSON 1.1 (SageMaker, Logs, EventBridge) and 1.0 (SQS)
+routed by `X-Amz-Target`, errors as each service encodes them. `app.build_app` serves it on `POST /`, beside
+the `/_emulator/*` control endpoints (`control`).
 
 Every request: count it (stats), apply injected faults, parse, validate against botocore's model, run the
 operation, trim the reply to the output shape, persist what changed. Nothing below raises past this layer: an
@@ -8,6 +9,7 @@ unexpected exception becomes `InternalFailure` (500) with no traceback in the bo
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -19,7 +21,8 @@ from typing import Any
 from aiohttp import web
 
 from smtui.emulator.errors import ServiceError
-from smtui.emulator.ops.common import Backend, Context, Operation
+from smtui.emulator.ops import sqs
+from smtui.emulator.ops.common import AsyncOperation, Backend, Context
 from smtui.emulator.shapes import ServiceShapes, service_shapes
 from smtui.emulator.wire.faults import Faults
 
@@ -32,20 +35,39 @@ _CAPITAL_MESSAGE = frozenset(
 )
 _REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
-_SERVICES = {"SageMaker": "sagemaker", "Logs_20140328": "logs"}
+_SERVICES = {
+    "SageMaker": "sagemaker",
+    "Logs_20140328": "logs",
+    "AmazonSQS": "sqs",
+    "AWSEvents": "events",
+}
+# SQS speaks AWS JSON 1.0; the others 1.1.
+_CONTENT_TYPES = {"sqs": "application/x-amz-json-1.0"}
+# SQS moved from the Query protocol to JSON and stays "awsQueryCompatible": its errors carry the old Query
+# code in `x-amzn-query-error`, which botocore reports as the error code (and maps to the modeled exception
+# by the `__type` shape name). Codes not listed here kept their name.
+_SQS_QUERY_CODES = {
+    "QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueNameExists": "QueueAlreadyExists",
+    "EmptyBatchRequest": "AWS.SimpleQueueService.EmptyBatchRequest",
+    "TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+    "BatchEntryIdsNotDistinct": "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+    "InvalidBatchEntryId": "AWS.SimpleQueueService.InvalidBatchEntryId",
+    "QueueDeletedRecently": "AWS.SimpleQueueService.QueueDeletedRecently",
+}
 
 
 class Protocol:
     """Routes AWS JSON 1.1 requests to the operations; holds the call statistics and the fault settings."""
 
     def __init__(self, backend: Backend, *, seed: int = 0) -> None:
-        from smtui.emulator.ops import executions, jobs, logs, models, pipelines
+        from smtui.emulator.ops import eventbridge, executions, jobs, logs, models, pipelines
 
         self.backend = backend
         self.calls: Counter[str] = Counter()
         self.agents: Counter[str] = Counter()  # requests by User-Agent header
         self.faults = Faults(seed)
-        self.operations: dict[str, dict[str, Operation]] = {
+        self.operations: dict[str, dict[str, AsyncOperation]] = {
             "sagemaker": {
                 **pipelines.OPERATIONS,
                 **executions.OPERATIONS,
@@ -53,6 +75,8 @@ class Protocol:
                 **models.OPERATIONS,
             },
             "logs": dict(logs.OPERATIONS),
+            "sqs": dict(sqs.OPERATIONS),
+            "events": dict(eventbridge.OPERATIONS),
         }
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -83,19 +107,26 @@ class Protocol:
             authorization = request.headers.get("Authorization", "")
             caller = _ACCESS_KEY.search(authorization)
             context = Context(
-                self.backend, _region(request, self.backend.region), caller.group(1) if caller else None
+                self.backend,
+                _region(request, self.backend.region),
+                caller.group(1) if caller else None,
+                request.host,
             )
-            reply = self._run(shapes, service, operation, context, body)
+            reply = await self._run(shapes, service, operation, context, body)
         except ServiceError as error:
-            return _error(error)
-        return _reply(reply)
+            return _error(error, service)
+        return _reply(reply, service)
 
-    def _run(
+    async def _run(
         self, shapes: ServiceShapes, service: str, operation: str, context: Context, body: dict[str, Any]
     ) -> dict[str, Any]:
         try:
+            if service == "sqs":
+                sqs.precheck(operation, body)  # SQS names a bad attribute before the model's enum does
             shapes.validate_input(operation, body)
             result = self.operations[service][operation](context, body)
+            if inspect.isawaitable(result):
+                result = await result
             return shapes.trim_output(operation, result)
         except ServiceError:
             raise
@@ -128,16 +159,20 @@ def _region(request: web.Request, default: str) -> str:
     return match.group(1) if match else default
 
 
-def _headers() -> dict[str, str]:
-    return {"x-amzn-RequestId": str(uuid.uuid4()), "Content-Type": CONTENT_TYPE}
+def _headers(service: str) -> dict[str, str]:
+    return {"x-amzn-RequestId": str(uuid.uuid4()), "Content-Type": _CONTENT_TYPES.get(service, CONTENT_TYPE)}
 
 
-def _reply(body: dict[str, Any]) -> web.Response:
-    return web.Response(body=json.dumps(body).encode(), headers=_headers())
+def _reply(body: dict[str, Any], service: str) -> web.Response:
+    return web.Response(body=json.dumps(body).encode(), headers=_headers(service))
 
 
-def _error(error: ServiceError) -> web.Response:
-    key = "Message" if error.code in _CAPITAL_MESSAGE else "message"
-    headers = {**_headers(), "x-amzn-ErrorType": error.code}
+def _error(error: ServiceError, service: str = "") -> web.Response:
+    key = "Message" if error.code in _CAPITAL_MESSAGE and service == "sagemaker" else "message"
+    headers = {**_headers(service), "x-amzn-ErrorType": error.code}
     body = {"__type": error.code, key: error.message}
+    if service == "sqs":
+        body["__type"] = f"com.amazonaws.sqs#{error.code}"
+        fault = "Sender" if error.status < 500 else "Receiver"
+        headers["x-amzn-query-error"] = f"{_SQS_QUERY_CODES.get(error.code, error.code)};{fault}"
     return web.Response(status=error.status, body=json.dumps(body).encode(), headers=headers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static, Tree
 from smtui.core.events import JobDescribed, MetricHistoryRead, RequestFailed, RequestKind, RequestWaiting
 from smtui.core.jobs import JobInfo, MetricHistory, describable
 from smtui.core.model import Execution, ModelPackage, StepNode
+from smtui.core.timeline import build_timeline
 from smtui.core.timing import execution_elapsed, step_elapsed
 from smtui.tui import format as fmt
 from smtui.tui.host import Host
@@ -26,6 +27,7 @@ from smtui.tui.widgets.job_panel import job_panel
 from smtui.tui.widgets.status_bar import StatusBar
 from smtui.tui.widgets.step_details import StepDetails, job_rows, package_rows, parameters_panel, step_panel
 from smtui.tui.widgets.step_tree import StepTreeView
+from smtui.tui.widgets.timeline_view import TimelineView
 
 NARROW_BELOW = 110  # columns under which the details go below the tree instead of beside it
 
@@ -60,6 +62,7 @@ class ExecutionScreen(StepActingScreen):
         Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
         Binding("e", "rerun_execution", "Rerun", id="execution.rerun", tooltip="New run, same parameters"),
         Binding("c", "copy_arn", "Copy ARN", id="execution.copy_arn"),
+        Binding("t", "toggle_timeline", "Timeline", id="execution.timeline", tooltip="Tree / Gantt view"),
         Binding("y", "copy_job_arn", "Copy job ARN", show=False, id="step.copy_job_arn"),
         Binding(
             "o",
@@ -84,7 +87,8 @@ class ExecutionScreen(StepActingScreen):
         yield StatusBar(id="status")
         yield Static(id="summary")
         with Horizontal(id="execution-body"):
-            yield StepTreeView(now=self._now, id="steps")
+            yield StepTreeView(now=self._now, history=self._step_history, id="steps")
+            yield TimelineView(id="timeline")
             with VerticalScroll(id="side"):
                 yield StepDetails(id="step-details")
                 yield Static(id="parameters")
@@ -92,6 +96,9 @@ class ExecutionScreen(StepActingScreen):
 
     def _now(self) -> Any:
         return self.smtui.session.now()
+
+    def _step_history(self) -> Mapping[str, list[float]]:
+        return self.smtui.session.monitor.step_durations(self.arn)
 
     def on_mount(self) -> None:
         self._ready = True
@@ -134,6 +141,7 @@ class ExecutionScreen(StepActingScreen):
         execution = self.execution
         if execution is not None and execution.is_active:
             self.tree_view.tick()
+            self._timeline()
             self._summary()
             self._details()
         self._status()
@@ -142,6 +150,7 @@ class ExecutionScreen(StepActingScreen):
         tree = self.smtui.session.monitor.tree(self.arn)
         if tree is not None:
             self.tree_view.show_tree(tree)
+            self._timeline()
         self._status()
         self._summary()
         self._details()
@@ -149,6 +158,41 @@ class ExecutionScreen(StepActingScreen):
 
     def _status(self) -> None:
         self.query_one(StatusBar).show(self.smtui.status_text())
+
+    # -- the timeline (`t`): the Gantt view in the tree's place; its cursor moves the tree's -----
+
+    @property
+    def timeline_shown(self) -> bool:
+        return self.query_one("#execution-body").has_class("-timeline")
+
+    def _timeline(self) -> None:
+        if not self.timeline_shown:
+            return  # built only while shown
+        monitor, execution = self.smtui.session.monitor, self.execution
+        tree = monitor.tree(self.arn)
+        if execution is not None and tree is not None:
+            runs, history = monitor.runs(self.arn), monitor.step_durations(self.arn)
+            self.query_one(TimelineView).show(build_timeline(execution, tree, runs, self._now(), history))
+
+    def action_toggle_timeline(self) -> None:
+        body, view = self.query_one("#execution-body"), self.query_one(TimelineView)
+        body.toggle_class("-timeline")
+        if self.timeline_shown:
+            self._timeline()
+            view.move_to(self.tree_view.cursor_index())
+            view.focus()
+        else:
+            self.tree_view.select_index(view.cursor)  # and scrolled to it
+            self._details()
+            self.tree_view.focus()
+
+    @on(TimelineView.StepHighlighted)
+    def _timeline_moved(self, event: TimelineView.StepHighlighted) -> None:
+        self.tree_view.select_index(event.index, scroll=False)  # `l`, `b`, `A`, `R` act on the tree's step
+
+    @on(TimelineView.StepChosen)
+    def _timeline_chosen(self, event: TimelineView.StepChosen) -> None:
+        self.action_toggle_timeline()  # back to the tree, its details beside it
 
     def _summary(self) -> None:
         monitor = self.smtui.session.monitor
@@ -178,6 +222,8 @@ class ExecutionScreen(StepActingScreen):
         self._details()
 
     def _details(self) -> None:
+        if self.timeline_shown:
+            return  # hidden behind the timeline: shown again with the tree (a new panel lays the screen out)
         node = self.tree_view.selected_step()
         job_arn = node.run.job_arn if node is not None and node.run is not None else None
         rows: list[tuple[str, Text | str]] = []
@@ -264,6 +310,9 @@ class ExecutionScreen(StepActingScreen):
         )
         yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
         yield PaletteCommand("step: logs", "Open the selected step's logs", "open_logs")
+        yield PaletteCommand(
+            "execution: timeline", "Switch between the step tree and the Gantt view", "toggle_timeline"
+        )
         yield from self.step_palette_commands()
         yield PaletteCommand("step: copy job ARN", "Copy the selected step's job ARN", "copy_job_arn")
         yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -20,10 +21,13 @@ from smtui.core.events import ExecutionsChanged, StepsChanged
 from smtui.core.model import Execution
 from smtui.core.timing import execution_elapsed
 from smtui.tui import format as fmt
+from smtui.tui.export import ExportFormat, export_executions
 from smtui.tui.filtering import ExecutionFilter
 from smtui.tui.host import Host
 from smtui.tui.palette import PaletteCommand
 from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.screens.columns import ColumnsScreen
+from smtui.tui.time_left import TimeLeft
 from smtui.tui.widgets.execution_rows import COMPACT_BELOW, SORTABLE, ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
 from smtui.tui.widgets.status_bar import StatusBar
@@ -70,6 +74,14 @@ class ExecutionsScreen(ActingScreen):
         ),
         Binding("c", "copy_arn", "Copy ARN", show=False, id="execution.copy_arn"),
         Binding(
+            "ctrl+s",
+            "export('csv')",
+            "Export",
+            show=False,
+            id="executions.export",
+            tooltip="The rows shown, to a CSV file (JSON: the palette)",
+        ),
+        Binding(
             "o",
             "open_console",
             "Console",
@@ -103,6 +115,8 @@ class ExecutionsScreen(ActingScreen):
         self._binding_state: tuple[object, ...] = ()
         self._info_shown: Text | None = None
         self._day: date | None = None  # the local day of the last tick
+        self._filter_minute: datetime | None = None  # when a `since:` filter was last counted back from now
+        self.time_left = TimeLeft(lambda: self.smtui.session.monitor)
         # Kept, not queried: they are read on every tick and key.
         self.table = ExecutionTable(id="executions")
         self.status_bar = StatusBar(id="status")
@@ -111,7 +125,8 @@ class ExecutionsScreen(ActingScreen):
     def compose(self) -> ComposeResult:
         yield self.status_bar
         yield Input(
-            placeholder="filter: words, pipeline:x status:failed Key=Value — Enter keeps, Esc clears",
+            placeholder="filter: words, pipeline:x status:failed Key=Value since:24h started:>2026-11-01"
+            " — Enter keeps, Esc clears",
             id="filter",
         )
         yield self.info
@@ -149,13 +164,25 @@ class ExecutionsScreen(ActingScreen):
             reason=execution.failure_reason,
             marked=arn in self.marked,
             started_today=fmt.same_day(execution.started, now),
+            left=self.time_left.shown(execution, now),
+            params=self._params(execution),
         )
+
+    def _params(self, execution: Execution) -> tuple[tuple[str, str], ...] | None:
+        """The values of the parameter columns (none shown: nothing to read); None until read."""
+        shown = self.table.parameter_columns
+        if not shown:
+            return ()
+        if execution.parameters is None:
+            return None
+        return tuple((name, value) for name, value in execution.parameters if name in shown)
 
     def reload(self) -> None:
         """Show every execution that passes the filter (after the filter changed)."""
         monitor = self.smtui.session.monitor
         executions = monitor.executions.values()
         self._day = self._today()
+        self.time_left.new_batch()
         self.table.show(self.row_for(e) for e in executions if self.filter.matches(e))
         monitor.drop_parameter_wants()
         self._want_parameters(executions)
@@ -180,6 +207,7 @@ class ExecutionsScreen(ActingScreen):
         executions = self.smtui.session.monitor.executions
         upsert: list[ExecutionRow] = []
         drop: list[str] = []
+        self.time_left.new_batch()
         for arn in arns:
             execution = executions.get(arn)
             if execution is not None and self.filter.matches(execution):
@@ -193,8 +221,10 @@ class ExecutionsScreen(ActingScreen):
             row = self.table.shown_row(arn)
             if execution is not None and row is not None:
                 elapsed = fmt.elapsed_shown(execution_elapsed(execution, now))
-                if elapsed != row.elapsed:  # most ticks of a run older than ten minutes change nothing
-                    upsert.append(replace(row, elapsed=elapsed))
+                left = self.time_left.shown(execution, now)
+                # Most ticks of a run older than ten minutes change nothing.
+                if elapsed != row.elapsed or left != row.left:
+                    upsert.append(replace(row, elapsed=elapsed, left=left))
         self.table.discard(drop)
         self.table.upsert(upsert)
         self._after_change()
@@ -224,6 +254,13 @@ class ExecutionsScreen(ActingScreen):
             # Past midnight yesterday's runs show their date at 80 columns: every row is looked at, once.
             self.reload()
             return
+        if (
+            self.filter.relative
+            and self.smtui.session.now().replace(second=0, microsecond=0) != self._filter_minute
+        ):
+            # `since:24h` counts back from now: once a minute the rows that grew older than that go.
+            self._parse_filter(self.filter.text, self.filter.active_only)
+            return
         table = self.table
         arns = table.ordered_arns() if table.sort_column == "elapsed" else table.visible_arns()
         shown = table.shown_row
@@ -247,6 +284,9 @@ class ExecutionsScreen(ActingScreen):
         total = len(self.smtui.session.monitor.executions)
         shown = self.table.row_count
         info = Text()
+        if self.filter.error:
+            # First, where a narrow terminal does not cut it: the term it names is left out meanwhile.
+            info.append(f" {self.filter.error} ·", style=fmt.styled("bold red"))
         info.append(f" {shown} of {total} executions" if shown != total else f" {total} executions")
         if self.marked:
             # Next to the count, so a narrow terminal cuts the sort and the filter before it.
@@ -272,8 +312,15 @@ class ExecutionsScreen(ActingScreen):
 
     def _update_visible(self) -> None:
         monitor = self.smtui.session.monitor
-        monitor.set_visible(self.table.visible_arns())
+        visible = self.table.visible_arns()
+        monitor.set_visible(visible)
         monitor.keep(self.marked)  # a marked row stays, however old (the monitor forgets old ones)
+        if self.table.parameter_columns:
+            # The parameter columns are read for the rows in view only, once each, inside the budget.
+            executions = monitor.executions
+            monitor.want_parameters(
+                arn for arn in visible if (e := executions.get(arn)) is not None and e.parameters is None
+            )
 
     # -- targets ------------------------------------------------------------------------------
 
@@ -348,8 +395,7 @@ class ExecutionsScreen(ActingScreen):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter = ExecutionFilter.parse(event.value, active_only=self.filter.active_only)
-        self.reload()
+        self._parse_filter(event.value, self.filter.active_only)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -367,8 +413,57 @@ class ExecutionsScreen(ActingScreen):
             marked, self.marked = self.marked, set()
             self.refresh_rows(marked)
 
+    def action_choose_columns(self) -> None:
+        """The `columns` dialog, for the pipeline of the row under the cursor."""
+        executions = self.smtui.session.monitor.executions
+        arn = self.table.cursor_arn
+        if arn is None or arn not in executions:
+            self.notify(
+                "no execution selected: the columns are its pipeline's parameters", severity="warning"
+            )
+            return
+        pipeline = executions[arn].pipeline_name
+        self.app.push_screen(
+            ColumnsScreen(self.smtui, pipeline, self.table.parameter_columns), self._columns_chosen
+        )
+
+    def _columns_chosen(self, names: tuple[str, ...] | None) -> None:
+        if names is None or names == self.table.parameter_columns:
+            return
+        self.table.set_parameter_columns(names)
+        self.reload()  # every row gets its values (the unread ones are read when in view)
+
+    def action_export(self, form: str) -> None:
+        """The rows shown (filtered, in the table's order), to a new file; a toast names it."""
+        executions = self.smtui.session.monitor.executions
+        rows = [executions[arn] for arn in self.table.ordered_arns() if arn in executions]
+        now = self.smtui.session.now()
+        self.time_left.new_batch()
+        parameters = self.table.parameter_columns
+        try:
+            path = export_executions(
+                rows,
+                now=now,
+                left=lambda e: self.time_left.estimate(e, now),
+                parameters=parameters,
+                form=ExportFormat(form),
+                directory=Path.cwd(),  # which fails too once the directory is deleted
+                named_at=datetime.now().astimezone(),
+            )
+        except OSError as error:
+            self.notify(f"{error.strerror or error}", title="Not exported", severity="error", markup=False)
+            return
+        unread = sum(1 for e in rows if e.parameters is None) if parameters else 0
+        note = f" ({unread} without their parameters: not read yet)" if unread else ""
+        self.notify(f"{path}{note}", title=f"Exported {len(rows):,} rows", markup=False, timeout=8)
+
     def action_toggle_active(self) -> None:
-        self.filter = ExecutionFilter.parse(self.filter.text, active_only=not self.filter.active_only)
+        self._parse_filter(self.filter.text, not self.filter.active_only)
+
+    def _parse_filter(self, text: str, active_only: bool) -> None:
+        now = self.smtui.session.now()
+        self.filter = ExecutionFilter.parse(text, active_only=active_only, now=now)
+        self._filter_minute = now.replace(second=0, microsecond=0)
         self.reload()
 
     def action_mark(self) -> None:
@@ -420,6 +515,11 @@ class ExecutionsScreen(ActingScreen):
             "executions: toggle active only", "Show only running executions", "toggle_active"
         )
         yield PaletteCommand("executions: mark", "Mark the selected execution", "mark")
+        yield PaletteCommand("executions: export CSV", "The rows shown, to a CSV file", "export('csv')")
+        yield PaletteCommand("executions: export JSON", "The rows shown, to a JSON file", "export('json')")
+        yield PaletteCommand(
+            "executions: columns", "Show parameters of the selected pipeline as columns", "choose_columns"
+        )
         for column in SORTABLE:
             yield PaletteCommand(
                 f"executions: sort by {column}", f"Sort the table by {column}", f"sort('{column}')"

@@ -18,11 +18,10 @@ from rich.text import Text
 from textual.strip import Strip
 
 from smtui.tui.widgets.cell_renders import CellRenders, render_cell
-from smtui.tui.widgets.execution_rows import COLUMNS, Cell
+from smtui.tui.widgets.execution_rows import Cell
 
 HEADER = 1  # lines above the first row
 PADDING = 1  # blank cells on each side of a cell's text
-_PROGRESS = next(index for index, column in enumerate(COLUMNS) if column.key == "progress")
 _Variant = tuple[int, bool, bool]  # how a row is drawn: the frame's look id, cursor on it, mouse on it
 
 
@@ -43,6 +42,8 @@ class Frame:
     look: Look
     look_id: int  # stands for the look and the columns' widths in cache keys
     widths: tuple[int, ...]
+    labels: tuple[str, ...]  # the columns' headers
+    progress: int  # the index of the progress bar's column
     width: int  # of the lines, without the scrollbar
     bar: Sequence[Segment] | None  # the scrollbar's piece beside each line
     scroll_x: int
@@ -91,12 +92,12 @@ class TableLines:
 
     def header(self, frame: Frame, console: Console) -> Strip:
         bar = _bar(frame, 0)
-        placed = (frame.look_id, frame.look.header, frame.width, frame.scroll_x, bar)
+        placed = (frame.look_id, frame.labels, frame.look.header, frame.width, frame.scroll_x, bar)
         if self._header is None or self._header[0] != placed:
             segments: list[Segment] = []
-            for column, (spec, width) in enumerate(zip(COLUMNS, frame.widths, strict=True)):
+            for column, (label, width) in enumerate(zip(frame.labels, frame.widths, strict=True)):
                 pre_style = frame.look.header + Style.from_meta({"column": column})
-                [line] = render_cell(Text(spec.label), width, PADDING, pre_style, Style(), console)
+                [line] = render_cell(Text(label), width, PADDING, pre_style, Style(), console)
                 segments.extend(Segment.simplify(line))
             self._header = (placed, _place(segments, frame.look.header, frame, bar))
         return self._header[1]
@@ -119,7 +120,7 @@ class TableLines:
         for column, width in enumerate(frame.widths):
             line = renders.get(key, column, variant)
             if line is None:
-                line = _body_cell(cells[column], column, width, frame.look, variant, console)
+                line = _body_cell(cells[column], column, width, frame, variant, console)
                 renders.put(key, column, variant, line)
             segments.extend(line)
         # The row's colours (cursor, hover) extend to the right edge.
@@ -162,7 +163,7 @@ def _row_style(look: Look, variant: _Variant) -> Style:
 
 
 def _body_cell(
-    cell: Text, column: int, width: int, look: Look, variant: _Variant, console: Console
+    cell: Text, column: int, width: int, frame: Frame, variant: _Variant, console: Console
 ) -> list[Segment]:
     """A body cell: its text over the row's style, the cursor's colours on top (its segments of one
     style merged).
@@ -170,11 +171,12 @@ def _body_cell(
     Its segments carry the column's index as metadata: a cell stays a run of its own through Textual's
     merging of equal styles, so screenshots place each cell where the terminal does.
     """
+    look = frame.look
     style = _row_style(look, variant)
     post_style = Style()
     if variant[1] or variant[2]:
         # The progress bar keeps its colours under the cursor: filled and empty are otherwise one colour.
-        if column != _PROGRESS:
+        if column != frame.progress:
             post_style += Style.from_color(color=style.color)
         post_style += Style.from_color(bgcolor=style.bgcolor)
     [line] = render_cell(cell, width, PADDING, look.base + style, post_style, console)

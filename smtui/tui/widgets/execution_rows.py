@@ -10,6 +10,7 @@ from typing import Any
 from rich.text import Text
 
 from smtui.core.model import ExecutionStatus
+from smtui.core.timing import Remaining
 from smtui.tui import format as fmt
 
 _STATUS_ORDER = {status: index for index, status in enumerate(ExecutionStatus)}
@@ -30,6 +31,10 @@ class ExecutionRow:
     reason: str | None
     marked: bool = False
     started_today: bool = True  # at 80 columns a run from another day shows its date, today's its time
+    left: Remaining | None = None  # the time-left estimate of a running row, cut to what it shows
+    # The values of the parameter columns (name, value; a parameter the execution does not have is left
+    # out), or None while the execution's parameters are not read.
+    params: tuple[tuple[str, str], ...] | None = ()
 
 
 class Cell(Text):
@@ -61,9 +66,26 @@ COLUMNS: tuple[Column, ...] = (
     Column("started", "Started", 14, 11),
     Column("elapsed", "Elapsed", 7, 7),
     Column("progress", "Progress", 14, 14),
+    # After the progress bar: at 80 columns the bar stays in view, as before this column was added.
+    Column("left", "Left", 11, 11),
     Column("running", "Running", 24, 20),
     Column("reason", "Failure", 48, 40),
 )
+PARAM = "param:"  # the key of a parameter column: `param:<name>`
+
+
+def columns_with(parameters: Sequence[str]) -> tuple[Column, ...]:
+    """`COLUMNS` with a column per parameter (in that order) after the execution's name: chosen to be
+    read beside it, they come before the columns that a narrow terminal cuts first."""
+    # Wide enough for the name and a date, an instance type, a number; a longer value ends in `…`.
+    extra = tuple(
+        Column(f"{PARAM}{name}", name, min(max(len(name), 12), 24), min(max(len(name), 10), 16))
+        for name in parameters
+    )
+    after = next(index for index, column in enumerate(COLUMNS) if column.key == "name") + 1
+    return (*COLUMNS[:after], *extra, *COLUMNS[after:])
+
+
 SORTABLE = ("status", "pipeline", "name", "started", "elapsed", "progress", "running", "reason")
 COMPACT_BELOW = 120  # terminal columns under which the narrow layout is used
 COMPACT_BAR = 6  # the progress bar's cells at 80 columns, so that `██████ 3/6` is not cut
@@ -93,6 +115,9 @@ def cell_for(column: str, row: ExecutionRow, compact: bool) -> Cell:
                 unknown = Text("…", style=fmt.styled("bright_black")) if row.status.is_terminal else ""
                 return Cell(unknown, None)
             return Cell(fmt.age(row.elapsed), row.elapsed.total_seconds())
+        case "left":
+            seconds = row.left.seconds if row.left is not None else None
+            return Cell(fmt.time_left(row.left), seconds)
         case "progress":
             done, total = row.progress or (0, 0)
             width = COMPACT_BAR if compact else 8
@@ -100,9 +125,15 @@ def cell_for(column: str, row: ExecutionRow, compact: bool) -> Cell:
             return Cell(bar, done / total if total > 0 else None)
         case "running":
             return Cell(", ".join(row.running), ", ".join(row.running).lower())
-        case _:
+        case "reason":
             reason = Text(fmt.shorten(row.reason, 120), style=fmt.styled("red"))
             return Cell(reason, (row.reason or "").lower())
+        case _:  # a parameter's column
+            if row.params is None:
+                # Not read yet: it is, while the row is in view.
+                return Cell(Text("…", style=fmt.styled("bright_black")), None)
+            value = dict(row.params).get(column.removeprefix(PARAM), "")
+            return Cell(value, value.lower())
 
 
 def sort_key(primary: Cell, secondary: Cell, reverse: bool) -> tuple[Any, ...]:
@@ -129,6 +160,8 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "reason": ("reason",),
     "marked": ("mark",),
     "started_today": ("started",),
+    "left": ("left",),
+    "params": (),  # every parameter column: the table knows which (`ShownRows`)
     "arn": (),
 }
 

@@ -13,7 +13,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from smtui.tui.widgets.execution_lines import HEADER, PADDING, Frame, Look, TableLines
-from smtui.tui.widgets.execution_rows import COLUMNS, Cell, ExecutionRow
+from smtui.tui.widgets.execution_rows import PARAM, Cell, ExecutionRow
 from smtui.tui.widgets.shown_rows import ShownRows
 from smtui.tui.widgets.table_scrollbar import BAR_WIDTH, LineScrollbar
 
@@ -128,6 +128,7 @@ class ExecutionTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._shown = ShownRows()
         self._widths = self._column_widths()
+        self._labels = tuple(c.label for c in self._shown.columns)
         self.cursor_row = 0
         self.hover_row = -1  # the row under the mouse, highlighted while the mouse moves over the rows
         self._show_hover = False
@@ -204,6 +205,24 @@ class ExecutionTable(ScrollView, can_focus=True):
             return
         self._shown.set_compact(compact)
         self._widths = self._column_widths()
+        self._draw.clear()
+        self._resize_virtual()
+        self.refresh()
+
+    @property
+    def parameter_columns(self) -> tuple[str, ...]:
+        """The parameters shown as columns, in order."""
+        return tuple(c.label for c in self._shown.columns if c.key.startswith(PARAM))
+
+    def set_parameter_columns(self, names: Iterable[str]) -> None:
+        """Show a column per parameter of `names` (after the execution's name); the rows' `params` hold
+        their values."""
+        names = tuple(names)
+        if names == self.parameter_columns:
+            return
+        self._shown.set_parameters(names)
+        self._widths = self._column_widths()
+        self._labels = tuple(c.label for c in self._shown.columns)
         self._draw.clear()
         self._resize_virtual()
         self.refresh()
@@ -330,7 +349,7 @@ class ExecutionTable(ScrollView, can_focus=True):
 
     def _column_widths(self) -> tuple[int, ...]:
         compact = self._shown.compact
-        return tuple((c.compact_width if compact else c.width) + 2 * PADDING for c in COLUMNS)
+        return tuple((c.compact_width if compact else c.width) + 2 * PADDING for c in self._shown.columns)
 
     def _apply(self, rows: Iterable[ExecutionRow], removed: Iterable[str]) -> None:
         keep, old_index = self.cursor_arn, self.cursor_row
@@ -420,6 +439,8 @@ class ExecutionTable(ScrollView, can_focus=True):
             look=look,
             look_id=self._draw.look_id(look, self._widths),
             widths=self._widths,
+            labels=self._labels,
+            progress=self._shown.column_index["progress"],
             width=self.size.width - (BAR_WIDTH if bar else 0),
             bar=bar,
             scroll_x=scroll_x,

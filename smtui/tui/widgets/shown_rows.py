@@ -9,15 +9,16 @@ from typing import Any
 from smtui.tui.widgets.execution_rows import (
     COLUMNS,
     FIELD_COLUMNS,
+    PARAM,
     SORTABLE,
     Cell,
+    Column,
     ExecutionRow,
     cell_for,
     changed_fields,
+    columns_with,
     sort_key,
 )
-
-COLUMN_INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
 
 
 @dataclass(slots=True)
@@ -31,7 +32,8 @@ class Change:
 
 
 class ShownRows:
-    """Rows by ARN with their cells (one per column of `COLUMNS`), and the ARNs from top to bottom.
+    """Rows by ARN with their cells (one per column of `columns`: `COLUMNS` and the parameter columns
+    chosen), and the ARNs from top to bottom.
 
     A diff of `ExecutionRow`s builds only the cells that changed; the rows are sorted again only when a
     row arrived or a cell of the sort column changed.
@@ -45,18 +47,32 @@ class ShownRows:
         self.sort_column = "started"
         self.sort_reverse = True
         self.compact = False
+        self.columns: tuple[Column, ...] = COLUMNS
+        self.column_index = {column.key: index for index, column in enumerate(COLUMNS)}
+        self._param_keys: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.order)
 
     def cell(self, arn: str, column: str) -> Cell:
-        return self.cells[arn][COLUMN_INDEX[column]]
+        return self.cells[arn][self.column_index[column]]
 
     def set_compact(self, compact: bool) -> None:
         """Build every cell again for the wide or the 80-column layout."""
         self.compact = compact
+        self._build_all()
+
+    def set_parameters(self, parameters: tuple[str, ...]) -> None:
+        """Show a column per parameter of `parameters` (every cell is built again: a rare change)."""
+        self.columns = columns_with(parameters)
+        self.column_index = {column.key: index for index, column in enumerate(self.columns)}
+        self._param_keys = tuple(c.key for c in self.columns if c.key.startswith(PARAM))
+        self._build_all()
+
+    def _build_all(self) -> None:
+        compact, columns = self.compact, self.columns
         for arn, row in self.rows.items():
-            self.cells[arn] = [cell_for(column.key, row, compact) for column in COLUMNS]
+            self.cells[arn] = [cell_for(column.key, row, compact) for column in columns]
 
     def apply(self, rows: Iterable[ExecutionRow], removed: Iterable[str]) -> Change:
         """Add or update `rows`, remove the rows of `removed`; say what changed."""
@@ -67,7 +83,7 @@ class ShownRows:
             gone = set(change.removed)
             self.order = [arn for arn in self.order if arn not in gone]
         needs_sort = False
-        compact = self.compact
+        compact, columns, column_index = self.compact, self.columns, self.column_index
         for row in rows:
             arn = row.arn
             before = self.rows.get(arn)
@@ -75,7 +91,7 @@ class ShownRows:
                 continue
             self.rows[arn] = row
             if before is None:
-                self.cells[arn] = [cell_for(column.key, row, compact) for column in COLUMNS]
+                self.cells[arn] = [cell_for(column.key, row, compact) for column in columns]
                 self.order.append(arn)
                 change.added.append(arn)
                 needs_sort = True
@@ -83,8 +99,8 @@ class ShownRows:
             cells = self.cells[arn]
             changed = change.cells.setdefault(arn, [])
             for name in changed_fields(before, row):
-                for key in FIELD_COLUMNS[name]:
-                    index = COLUMN_INDEX[key]
+                for key in self._param_keys if name == "params" else FIELD_COLUMNS[name]:
+                    index = column_index[key]
                     cells[index] = cell_for(key, row, compact)
                     changed.append(index)
                     needs_sort = needs_sort or key == self.sort_column
@@ -108,8 +124,8 @@ class ShownRows:
         self.sort()
 
     def sort(self) -> None:
-        column = COLUMN_INDEX[self.sort_column]
-        secondary = COLUMN_INDEX["started" if self.sort_column != "started" else "name"]
+        column = self.column_index[self.sort_column]
+        secondary = self.column_index["started" if self.sort_column != "started" else "name"]
         cells, reverse = self.cells, self.sort_reverse
 
         def key(arn: str) -> tuple[Any, ...]:

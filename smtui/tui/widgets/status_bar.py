@@ -21,8 +21,11 @@ def status_line(
     throttled: bool,
     error: str | None,
     read_only: bool,
+    updates: str | None = None,
 ) -> Text:
-    """`smtui │ us-east-1 · 1234 │ ▶ 3 ✔ 12 ✘ 2 │ ⟳ 08:37:21 │ THROTTLED`."""
+    """`smtui │ us-east-1 · 1234 │ ▶ 3 ✔ 12 ✘ 2 │ ⟳ 08:37:21 push │ THROTTLED`.
+
+    `updates`: with an events queue, `push`, or `polling (events: reason)` when the monitor fell back."""
     line = Text()
     line.append(" smtui ", style="bold reverse")
     line.append(f" {endpoint} ", style="bold")
@@ -38,6 +41,8 @@ def status_line(
         line.append("no executions yet  ", style="bright_black")
     line.append("│ ", style="bright_black")
     line.append(f"↻ {fmt.clock_time(last_refresh)}")
+    if updates:
+        line.append(f" {fmt.shorten(updates, 48)}", style="green" if updates == "push" else "yellow")
     if not connected:
         line.append("  ")
         line.append(" DISCONNECTED ", style="bold reverse red")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -12,8 +12,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from smtui.core.format import left_text
 from smtui.core.model import StepNode, StepStatus, StepTree
-from smtui.core.timing import step_elapsed
+from smtui.core.timing import Remaining, step_elapsed, step_remaining
 from smtui.tui import format as fmt
 
 
@@ -21,8 +22,19 @@ def node_path(parents: tuple[str, ...], node: StepNode) -> str:
     return "/".join((*parents, node.name))
 
 
-def step_label(node: StepNode, now: datetime) -> Text:
-    """`✔ Train  Training · 3m05s · attempt 2 · cached · reason` — one line, argo style."""
+History = Mapping[str, Sequence[float]]  # step name → its durations in earlier successful runs
+
+
+def left_cell(left: Remaining) -> Text:
+    """A running step's time left: dim when it is an estimate, yellow when it has outrun every earlier
+    run, and said in words when there is no history."""
+    style = "yellow" if left.note == "longer-than-history" else "bright_black"
+    return Text(left_text(left), style=fmt.styled(style))
+
+
+def step_label(node: StepNode, now: datetime, history: History | None = None) -> Text:
+    """`✔ Train  Training · 3m05s · attempt 2 · cached · reason` — one line, argo style. A running step
+    shows its time left (`~2m left`, `no history`) when `history` is given."""
     run = node.run
     label = Text()
     if node.branch is not None:
@@ -39,6 +51,9 @@ def step_label(node: StepNode, now: datetime) -> Text:
         elapsed = step_elapsed(node, now)  # stops at a finished execution's end, whatever the step said
         if elapsed is not None:
             details.append(Text(fmt.duration(elapsed)))
+        left = step_remaining(node, history.get(node.name, ()), now) if history is not None else None
+        if left is not None:
+            details.append(left_cell(left))
         if run.attempt > 1:
             details.append(Text(f"attempt {run.attempt}", style="yellow"))
         if run.cache_source_arn:
@@ -84,11 +99,18 @@ class StepTreeView(Tree[StepNode]):
         Binding("space", "toggle_mark", "Mark step", show=False, id="tree.mark"),
     ]
 
-    def __init__(self, *, now: Callable[[], datetime], id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime],
+        history: Callable[[], History] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__("steps", id=id)
         self.show_root = False
         self.guide_depth = 3
         self._now = now
+        self._history = history  # read at each relabelling: the estimates move with the clock
         self._step_nodes: dict[str, TreeNode[StepNode]] = {}
         self._shape: tuple[str, ...] = ()
         self._tree: StepTree | None = None
@@ -107,24 +129,28 @@ class StepTreeView(Tree[StepNode]):
             self._rebuild(entries)
             self._shape = shape
             return
+        history = self._history() if self._history is not None else None
         for path, _, node in entries:
             tree_node = self._step_nodes[path]
             tree_node.data = node
-            self._relabel(tree_node, node, now)
+            self._relabel(tree_node, node, now, history)
 
     def tick(self) -> None:
         """Re-render the labels of running steps so their durations move."""
         if self._tree is None:
             return
         now = self._now()
+        history = self._history() if self._history is not None else None
         for tree_node in self._step_nodes.values():
             node = tree_node.data
             if node is not None and node.status.is_active:
-                self._relabel(tree_node, node, now)
+                self._relabel(tree_node, node, now, history)
 
-    def _relabel(self, tree_node: TreeNode[StepNode], node: StepNode, now: datetime) -> None:
+    def _relabel(
+        self, tree_node: TreeNode[StepNode], node: StepNode, now: datetime, history: History | None = None
+    ) -> None:
         # set_label repaints the node's lines (and a ForEach's children): only when the text changed.
-        label = self._label(tree_node, node, now)
+        label = self._label(tree_node, node, now, history)
         if label != tree_node.label:
             tree_node.set_label(label)
 
@@ -157,17 +183,45 @@ class StepTreeView(Tree[StepNode]):
         else:
             self.marked.append(node.name)
         now = self._now()
+        history = self._history() if self._history is not None else None
         for tree_node in self._step_nodes.values():  # every run of that step (ForEach iterations)
             if tree_node.data is not None and tree_node.data.name == node.name:
-                self._relabel(tree_node, tree_node.data, now)
+                self._relabel(tree_node, tree_node.data, now, history)
         self.post_message(self.MarksChanged())
+
+    def cursor_index(self) -> int:
+        """The cursor's step, as an index in display order (the timeline's order of bars)."""
+        nodes = list(self._step_nodes.values())
+        return nodes.index(self.cursor_node) if self.cursor_node in nodes else 0
+
+    def select_index(self, index: int, *, scroll: bool = True) -> None:
+        """Put the cursor on the step at `index` in display order, unfolding its parents. Without
+        `scroll` (the tree is hidden), the cursor moves and the tree stays where it is scrolled to."""
+        nodes = list(self._step_nodes.values())
+        if not 0 <= index < len(nodes):
+            return
+        target = nodes[index]
+        parent, unfolded = target.parent, False
+        while parent is not None and parent is not self.root:
+            if not parent.is_expanded:
+                parent.expand()
+                unfolded = True
+            parent = parent.parent
+        if unfolded:
+            _ = self.last_line  # lays the lines out again: the target's line is known only then
+        if scroll:
+            self.move_cursor(target, animate=False)
+        else:
+            self.cursor_line = target.line
 
     def selected_step(self) -> StepNode | None:
         node = self.cursor_node
         return None if node is None else node.data
 
-    def _label(self, tree_node: TreeNode[StepNode], node: StepNode, now: datetime) -> Text:
-        label = step_label(node, now)
+    def _label(
+        self, tree_node: TreeNode[StepNode], node: StepNode, now: datetime, history: History | None = None
+    ) -> Text:
+        label = step_label(node, now, history)
         if node.name in self.marked:
             label = Text("● ", style="bold magenta").append_text(label)
         if tree_node.parent is self.root and not node.children:
@@ -183,14 +237,16 @@ class StepTreeView(Tree[StepNode]):
         self.clear()
         self._step_nodes = {}
         now = self._now()
+        history = self._history() if self._history is not None else None
         for path, parent, node in entries:
             attach = self.root if parent is None else self._step_nodes[parent]
+            label = step_label(node, now, history)
             if node.children:
-                tree_node = attach.add(step_label(node, now), data=node, expand=path not in collapsed)
+                tree_node = attach.add(label, data=node, expand=path not in collapsed)
             else:
-                tree_node = attach.add_leaf(step_label(node, now), data=node)
+                tree_node = attach.add_leaf(label, data=node)
             if (parent is None and not node.children) or node.name in self.marked:
-                tree_node.set_label(self._label(tree_node, node, now))
+                tree_node.set_label(self._label(tree_node, node, now, history))
             self._step_nodes[path] = tree_node
         target = self._step_nodes.get(keep) if keep else None
         if target is not None:
