@@ -26,7 +26,7 @@ from typing import Any
 from smtui.core import convert
 from smtui.core.definition import parse_definition
 from smtui.core.errors import INVALID_ENDPOINT, THROTTLING_CODES, AwsError, aws_failures, map_error
-from smtui.core.model import Execution, ModelPackage, Parameter, Pipeline, StepRun
+from smtui.core.model import Execution, ModelPackage, Parameter, Pipeline, PipelineVersion, StepRun
 
 PAGE = 100  # MaxResults: the largest page every List operation allows
 SKEW_TOLERANCE = timedelta(seconds=2)  # the Date header has 1 s resolution: ignore skews within its noise
@@ -141,6 +141,7 @@ class SageMakerClient:
         exception: Any = None,
         context: Any = None,
         response_dict: Any = None,
+        event_name: str = "",
         **_: Any,
     ) -> None:
         self.calls += 1
@@ -153,9 +154,8 @@ class SageMakerClient:
             code = str(parsed_response["Error"].get("Code"))
         if code in THROTTLING_CODES:
             self.throttles += 1
-        operation = ""
-        if isinstance(context, dict):
-            operation = str(context.get("operation_name", ""))
+        # The event is `response-received.sagemaker.<Operation>` (botocore's request context has no name).
+        operation = event_name.rsplit(".", 1)[-1] if event_name.count(".") >= 2 else ""
         for listener in list(self._listeners):
             listener(operation, code)
 
@@ -238,6 +238,15 @@ class SageMakerClient:
         return convert.pipeline({**resp, "LastExecutionTime": resp.get("LastRunTime")}), str(
             resp.get("PipelineDefinition") or "{}"
         )
+
+    async def list_pipeline_versions(self, pipeline_name: str) -> list[PipelineVersion]:
+        """Every version of the pipeline's definition, newest first (one call per 100 versions)."""
+        out: list[PipelineVersion] = []
+        async for page in self.pages(
+            "list_pipeline_versions", PipelineName=pipeline_name, SortOrder="Descending"
+        ):
+            out.extend(convert.pipeline_version(s) for s in page.get("PipelineVersionSummaries", []))
+        return out
 
     async def pipeline_parameters(self, pipeline_name: str) -> list[Parameter]:
         return list(parse_definition(await self.pipeline_definition(pipeline_name)).parameters)

@@ -12,6 +12,7 @@ from smtui.core.model import (
     ForEachInfo,
     ModelPackage,
     Pipeline,
+    PipelineVersion,
     StepRun,
     StepStatus,
 )
@@ -38,6 +39,14 @@ def pipeline(summary: dict[str, Any]) -> Pipeline:
         created=_time(summary.get("CreationTime")),
         last_modified=_time(summary.get("LastModifiedTime")),
         last_execution=_time(summary.get("LastExecutionTime") or summary.get("LastRunTime")),
+    )
+
+
+def pipeline_version(summary: dict[str, Any]) -> PipelineVersion:
+    return PipelineVersion(
+        version_id=int(summary["PipelineVersionId"]),
+        created=_time(summary.get("CreationTime")),
+        last_execution_arn=summary.get("LastExecutionPipelineExecutionArn") or None,
     )
 
 

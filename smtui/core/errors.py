@@ -71,6 +71,11 @@ class AwsError(Exception):
         return self.code in local | _EXPIRED | _DENIED
 
     @property
+    def is_denied(self) -> bool:
+        """The caller's policy does not allow this operation (other operations may work)."""
+        return self.code in _DENIED
+
+    @property
     def is_not_found(self) -> bool:
         return self.code in ("ResourceNotFound", "ResourceNotFoundException")
 

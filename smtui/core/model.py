@@ -90,6 +90,16 @@ class Pipeline:
 
 
 @dataclass(frozen=True, slots=True)
+class PipelineVersion:
+    """A version of a pipeline's definition, from ListPipelineVersions (CreatePipeline makes version 1, each
+    UpdatePipeline the next)."""
+
+    version_id: int
+    created: datetime | None = None
+    last_execution_arn: str | None = None  # the latest execution started from this version
+
+
+@dataclass(frozen=True, slots=True)
 class Execution:
     """A pipeline execution, from ListPipelineExecutions (+ DescribePipelineExecution once it ends)."""
 

@@ -22,9 +22,12 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
   their steps (for each running step's time left), once each, only while one of them is open.
 - Three speeds: the watched execution (`watched_interval`), visible rows (`active_interval`), the rest
   (`background_interval`, default 3 × active). Until `set_visible` is first called, all count as visible.
-  When the budget is short, the watched execution's polls go first; the rest run earliest-deadline-first
-  with a head start of one active interval for visible rows: everything stretches, what is on screen
-  least, nothing starves.
+  When the budget is short, the watched execution's polls go first; then what a row in view needs before
+  it shows anything (its pipeline's first list, its definition, its first steps read); the rest run
+  earliest-deadline-first with a head start of one active interval for visible rows: everything
+  stretches, what is on screen least, nothing starves.
+- Definitions: one read per distinct version, not per execution (`smtui.core.definitions`): when several
+  executions of a pipeline wait for theirs, ListPipelineVersions tells which must share one.
 - One global budget (`CallBudget`): a token bucket, a cap on calls in flight, AIMD on throttling; botocore's
   own retries are charged to it too. Each target is polled by at most one task at a time, and schedules its
   next poll only after it finished, so polls never overlap.
@@ -89,7 +92,7 @@ from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.pipeline_stats import RECENT_RUNS, untimed_runs
 from smtui.core.planner import Paces, Planner, PollKey, PollKind
-from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll
+from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll, VersionsPoll
 from smtui.core.push_feed import PushFeed, Updates
 from smtui.core.requests import Requests
 from smtui.core.scheduler import Scheduler, backoff
@@ -192,6 +195,7 @@ class Monitor:
             PollKind.DEFINITION: DefinitionPoll(client, self.planner),
             PollKind.PARAMS: ParamsPoll(client, self.planner),
             PollKind.DESCRIBE: DescribePoll(client, self.planner),
+            PollKind.VERSIONS: VersionsPoll(client, self.planner),
         }
         self._subscribers: list[Callable[[MonitorEvent], None]] = []
         self._health = Health()
@@ -462,7 +466,7 @@ class Monitor:
         finally:
             _ATTEMPTS.reset(token)
         self._set_health(connected=True, error=None, last_refresh=self.clock.now())
-        if key.kind not in (PollKind.DISCOVER, PollKind.PIPELINE):
+        if key.kind not in (PollKind.DISCOVER, PollKind.PIPELINE, PollKind.VERSIONS):
             self.planner.check_end(key.subject)  # its definition or its last steps read: ended now?
         if self.push is not None and key.kind is PollKind.STEPS and self.planner.quiet.get(key.subject) == 0:
             self.push.note_poll_change()  # a change the events did not bring first
@@ -487,6 +491,13 @@ class Monitor:
         exc = error if isinstance(error, AwsError) else AwsError(type(error).__name__, str(error))
         if exc.is_not_found and key.kind is not PollKind.DISCOVER:
             self.planner.forget(key)  # deleted: stop polling it
+            return None
+        if key.kind is PollKind.VERSIONS and (
+            exc.is_denied or exc.code in ("ValidationException", "UnknownOperationException")
+        ):
+            # Denied (a policy without sagemaker:ListPipelineVersions) or not served: each execution of the
+            # pipeline reads its own definition, as before.
+            self.planner.forget(key)
             return None
         if exc.is_throttling:
             self._set_health()

@@ -16,7 +16,8 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from smtui.core.clock import Clock
-from smtui.core.events import ExecutionEnded, ExecutionsChanged, MonitorEvent
+from smtui.core.definitions import Definitions, Plan
+from smtui.core.events import ExecutionEnded, ExecutionsChanged, MonitorEvent, StepsChanged
 from smtui.core.model import Execution, StepStatus
 from smtui.core.scheduler import Scheduler
 from smtui.core.store import Store
@@ -37,6 +38,9 @@ class PollKind(StrEnum):
     DEFINITION = "definition"  # DescribePipelineDefinitionForExecution (once)
     PARAMS = "params"  # ListPipelineParametersForExecution (once)
     DESCRIBE = "describe"  # DescribePipelineExecution: an end time, or the status of the one on screen
+    VERSIONS = (
+        "versions"  # ListPipelineVersions: which executions share a definition (`smtui.core.definitions`)
+    )
 
 
 # Kinds of poll whose subject is an execution's ARN (the others: a pipeline's name, or nothing).
@@ -126,6 +130,12 @@ class Planner:
         self.gone: set[str] = set()  # followed executions the service no longer knows
         self.discovered = False  # the first ListPipelines has answered
         self._tracks: list[Execution] = []  # tracked before it did
+        self.definitions = Definitions(
+            store,
+            self.priority,
+            busy=lambda arn: PollKey(PollKind.DEFINITION, arn) in scheduler.in_flight,
+            now=self.now,
+        )
 
     def now(self) -> float:
         return self.clock.monotonic()
@@ -145,12 +155,17 @@ class Planner:
             return min([VISIBLE, *(self.priority(a) for a in self.store.active_of(key.subject))])
         if key.kind is PollKind.DISCOVER:
             return VISIBLE
+        if key.kind is PollKind.VERSIONS:
+            return self.definitions.priority(key.subject)
         return self.priority(key.subject)
 
     def rank(self, key: PollKey, due: float) -> tuple[bool, bool, float]:
         """The order of due polls when the budget cannot run them all: the watched execution first, always
-        (it costs at most 1/watched calls/s); then earliest deadline first with a head start of one active
-        interval for visible rows: everything stretches, what is on screen less, nothing starves."""
+        (it costs at most 1/watched calls/s); then what a row in view needs before it shows anything (its
+        pipeline's first list, its definition, its versions list, its first steps read); then earliest
+        deadline first with a head start of one active interval for visible rows: everything stretches,
+        what is on screen less, nothing starves. (Definitions no longer go ahead of everything: 1,000 of
+        them off screen held every row in view at `…` for a minute and a half, issue 15.)"""
         priority = self.key_priority(key)
         deadline = due - (REST - priority) * self.paces.active
         if (
@@ -162,9 +177,12 @@ class Planner:
             # The end time or the steps of an earlier run, for an estimate: it waits until the rest is a
             # minute late. (End times the pipelines view shows, `summarised`, do not wait.)
             deadline += 4 * self.paces.background
-        # A definition is fetched once and every later step poll of that execution needs it to mean
-        # anything (no progress bar, no tree without it): it goes ahead of recurring polls of its class.
-        return (priority != WATCHED, key.kind is not PollKind.DEFINITION, deadline)
+        first = (
+            key.kind in (PollKind.DEFINITION, PollKind.VERSIONS)
+            or (key.kind is PollKind.STEPS and key.subject not in self.store.runs)
+            or (key.kind is PollKind.PIPELINE and not self.store.loaded(key.subject))  # which rows there are
+        )
+        return (priority != WATCHED, not (first and priority == VISIBLE), deadline)
 
     def _for_estimate(self, key: PollKey) -> bool:
         if key.kind is PollKind.DESCRIBE:
@@ -297,7 +315,7 @@ class Planner:
         at = self.now()
         scheduler = self.scheduler
         if arn not in self.store.graphs:
-            scheduler.setdefault(PollKey(PollKind.DEFINITION, arn), at)
+            self.carry_out(self.definitions.want(arn))
         # Parameters only for the execution on screen (its screen shows them); the `/` filter asks for the
         # others when it needs them (`Monitor.want_parameters`).
         shown = arn in self.watched or (self.visible is not None and arn in self.visible)
@@ -319,6 +337,21 @@ class Planner:
         if execution.is_active and (shown or urgent):
             self.want_history(execution.pipeline_name)
         scheduler.kick()
+
+    def carry_out(self, plan: Plan) -> None:
+        """What `Definitions` decided: reads scheduled or cancelled, versions listed, graphs handed out."""
+        scheduler, at = self.scheduler, self.now()
+        for arn in plan.cancel:
+            scheduler.cancel(PollKey(PollKind.DEFINITION, arn))
+        for arn in plan.read:
+            scheduler.setdefault(PollKey(PollKind.DEFINITION, arn), at)
+        for name, when in plan.versions:  # (a list asked for while one is in flight runs after it)
+            scheduler.schedule(PollKey(PollKind.VERSIONS, name), when)
+        for arn, graph in plan.give:
+            if arn in self.store.executions:
+                self.store.set_graph(arn, graph)
+                self.emit(StepsChanged(arn))
+                self.check_end(arn)
 
     def want_history(self, pipeline_name: str) -> None:
         """End times of the last few successful runs, for the estimate of the time left (once each); and
@@ -394,6 +427,7 @@ class Planner:
         if not gone:
             return
         self.scheduler.cancel_where(lambda key: key.kind in EXECUTION_KINDS and key.subject in gone)
+        self.definitions.forget(gone)
         for table in (self.quiet, self.step_reads, self._ending):
             for arn in gone:
                 table.pop(arn, None)
@@ -428,6 +462,12 @@ class Planner:
 
     def forget(self, key: PollKey) -> None:
         """The service no longer knows this target: its poll stops; a followed execution ends as it is."""
+        if key.kind is PollKind.VERSIONS:
+            self.carry_out(self.definitions.versions_refused(key.subject))
+            return
+        execution = self.store.executions.get(key.subject)
+        if key.kind is PollKind.DEFINITION and execution is not None:
+            self.carry_out(self.definitions.dropped(key.subject, execution.pipeline_name))
         if key.kind is not PollKind.PIPELINE and key.subject in self.followed:
             self.gone.add(key.subject)
             self.check_end(key.subject)

@@ -100,7 +100,8 @@ class StepsPoll:
 
 
 class DefinitionPoll:
-    """DescribePipelineDefinitionForExecution, once: the step graph the tree is built on."""
+    """DescribePipelineDefinitionForExecution, once: the step graph the tree is built on, for this execution
+    and the others that must have run the same version (`smtui.core.definitions`)."""
 
     def __init__(self, client: SageMakerClient, planner: Planner) -> None:
         self.client = client
@@ -112,8 +113,22 @@ class DefinitionPoll:
             graph = parse_definition(text)
         except DefinitionError:
             graph = StepGraph()  # unreadable: the tree falls back to the listed steps
-        self.planner.store.set_graph(arn, graph)
-        self.planner.emit(StepsChanged(arn))
+        self.planner.carry_out(self.planner.definitions.read(arn, graph))
+        return None
+
+
+class VersionsPoll:
+    """ListPipelineVersions, when several executions of a pipeline wait for their definitions: which of
+    them must share one (`smtui.core.definitions`)."""
+
+    def __init__(self, client: SageMakerClient, planner: Planner) -> None:
+        self.client = client
+        self.planner = planner
+
+    async def __call__(self, name: str) -> float | None:
+        as_of = self.planner.clock.now()  # the list covers executions that started before the call
+        versions = await self.client.list_pipeline_versions(name)
+        self.planner.carry_out(self.planner.definitions.versions_read(name, versions, as_of))
         return None
 
 
