@@ -29,6 +29,8 @@ from smtui.core.timing import execution_elapsed, step_elapsed
 
 MIN_EXECUTIONS = 2
 MAX_EXECUTIONS = 8
+DIFFERS = "≠"  # marks a row whose values are not the same in every execution
+BEST = "★"  # marks the best value of a metric (a character: it reads without colour)
 
 _LOWER_IS_BETTER = re.compile(r"loss|error|rmse", re.IGNORECASE)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from smtui.core.model import Execution, Pipeline, StepTree
+from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 
 if TYPE_CHECKING:
     from smtui.core.actions import Actions
@@ -39,6 +39,8 @@ class MonitorView(Protocol):
     def running_steps(self, execution_arn: str) -> tuple[str, ...]: ...
     def watch(self, execution_arn: str) -> None: ...
     def unwatch(self, execution_arn: str) -> None: ...
+    def runs(self, execution_arn: str) -> tuple[StepRun, ...]: ...
+    def compare(self, execution_arns: Iterable[str]) -> None: ...
     def set_visible(self, arns: Iterable[str]) -> None: ...
     def keep(self, arns: Iterable[str]) -> None: ...
     def want_parameters(self, arns: Iterable[str]) -> None: ...
@@ -135,6 +137,12 @@ class EmptyMonitor:
 
     def unwatch(self, execution_arn: str) -> None:
         return None
+
+    def runs(self, execution_arn: str) -> tuple[StepRun, ...]:
+        return ()
+
+    def compare(self, execution_arns: Iterable[str]) -> None:
+        return None  # asked again of the real monitor when it comes (`session_changed`)
 
     def set_visible(self, arns: Iterable[str]) -> None:
         return None

@@ -16,6 +16,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
+from smtui.core.compare import MAX_EXECUTIONS, MIN_EXECUTIONS
 from smtui.core.events import ExecutionsChanged, StepsChanged
 from smtui.core.model import Execution
 from smtui.core.timing import execution_elapsed
@@ -57,6 +58,9 @@ class ExecutionsScreen(ActingScreen):
             show=False,
         ),
         Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
+        Binding(
+            "d", "compare", "Compare", id="executions.compare", tooltip="Compare 2 to 8 marked executions"
+        ),
         Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
         Binding("x", "stop_execution", "Stop", id="execution.stop"),
         Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
@@ -92,6 +96,12 @@ class ExecutionsScreen(ActingScreen):
     @dataclass
     class StartRequested(Message):
         """`n`: the app opens the start form."""
+
+    @dataclass
+    class CompareRequested(Message):
+        """`d` with 2 to 8 executions marked: the app opens the compare screen on them."""
+
+        arns: tuple[str, ...]
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
@@ -400,6 +410,17 @@ class ExecutionsScreen(ActingScreen):
     def action_start_execution(self) -> None:
         self.post_message(self.StartRequested())
 
+    def action_compare(self) -> None:
+        marked = [e.arn for e in self.target_executions()] if self.marked else []
+        if not MIN_EXECUTIONS <= len(marked) <= MAX_EXECUTIONS:
+            self.notify(
+                f"Mark {MIN_EXECUTIONS} to {MAX_EXECUTIONS} executions to compare (space marks):"
+                f" {len(marked)} marked",
+                severity="warning",
+            )
+            return
+        self.post_message(self.CompareRequested(tuple(marked)))
+
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand(
             "execution: open", "Open the step tree of the selected execution", "open_execution"
@@ -420,6 +441,9 @@ class ExecutionsScreen(ActingScreen):
             "executions: toggle active only", "Show only running executions", "toggle_active"
         )
         yield PaletteCommand("executions: mark", "Mark the selected execution", "mark")
+        yield PaletteCommand(
+            "executions: compare", "Compare the marked executions (2 to 8) side by side", "compare"
+        )
         for column in SORTABLE:
             yield PaletteCommand(
                 f"executions: sort by {column}", f"Sort the table by {column}", f"sort('{column}')"
