@@ -67,7 +67,7 @@ async def _runs(emu: Emulator) -> tuple[str, str, str]:
 
 def _line(app: Any, start: str) -> str:
     """The screen's line whose label starts with `start` (after the `≠` mark and the indent)."""
-    lines = [line for line in screen_text(app) if line.lstrip(" ≠").startswith(start)]
+    lines = [line for line in screen_text(app) if line.lstrip(" ≠↓↑").startswith(start)]
     assert lines, f"no line {start!r} on screen:\n" + "\n".join(screen_text(app))
     return lines[0]
 
@@ -137,10 +137,12 @@ async def test_compare_shows_what_differs_the_best_metric_and_the_cost(emu: Emul
         assert "(none)" in _line(app, "CheckAccuracy")
         # Final metrics, the best one starred; billable instance-seconds from the jobs.
         finals = [{m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]} for job in jobs]
-        loss = _line(app, "Train validation:loss ↓")
+        loss = _line(app, "Train validation:loss")
+        assert loss.lstrip().startswith("↓")  # lower is better: the name says loss
         best = min(range(2), key=lambda i: finals[i]["validation:loss"])
         assert loss.count("★") == 1 and f"{finals[best]['validation:loss']:g} ★" in loss
-        accuracy = _line(app, "Train validation:accuracy ↑")
+        accuracy = _line(app, "Train validation:accuracy")
+        assert accuracy.lstrip().startswith("↑")
         best_accuracy = max(range(2), key=lambda i: finals[i]["validation:accuracy"])
         assert f"{finals[best_accuracy]['validation:accuracy']:g} ★" in accuracy
         billed = [f"{job['BillableTimeInSeconds'] * 2:,}" for job in jobs]  # InstanceCount 2
@@ -157,8 +159,8 @@ async def test_compare_shows_what_differs_the_best_metric_and_the_cost(emu: Emul
         row = next(i for i, key in enumerate(rows.row_keys) if "validation:loss" in key)
         rows.move_cursor(row=row, column=1)
         await pilot.press("m")
-        await until(lambda: "validation:loss ↑" in "\n".join(screen_text(app)), pilot=pilot)
-        loss = _line(app, "Train validation:loss ↑")
+        await until(lambda: "↑ Train validation:loss" in "\n".join(screen_text(app)), pilot=pilot)
+        loss = _line(app, "Train validation:loss")
         assert f"{finals[1 - best]['validation:loss']:g} ★" in loss
 
         # Every job described once; drawing again (a fold, a re-open) reads nothing more.
@@ -238,12 +240,15 @@ async def test_keys_palette_and_footer_offer_compare(emu: Emulator) -> None:
     await _runs(emu)
     async with tui(emu) as (app, pilot):
         screen = app.screen
-        assert "d Compare" in screen_text(app)[-1]
+        await until(lambda: screen.table.row_count == 3, pilot=pilot)
+        await pilot.press("space")
+        await until(lambda: "1 marked (d compares)" in text_of(screen.info), pilot=pilot, what="the hint")
+        await pilot.press("up", "space", "up")  # unmarked again
         titles = [c.title for c in app.get_system_commands(screen)]
         assert "executions: compare" in titles
         await pilot.press("question_mark")
         keys = await until(lambda: isinstance(app.screen, KeysScreen) and app.screen, pilot=pilot)
-        assert "Compare" in text_of(keys.query_one("#keys-table"))
+        assert "Compare marked" in text_of(keys.query_one("#keys-table"))
         await pilot.press("escape")
         compare = await _open_compare(app, pilot, 2)
         footer = screen_text(app)[-1]

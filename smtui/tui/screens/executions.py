@@ -58,8 +58,14 @@ class ExecutionsScreen(ActingScreen):
             show=False,
         ),
         Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
+        # Not in the footer (at 80 columns it would cut `?`): the info line shows it once a row is marked.
         Binding(
-            "d", "compare", "Compare", id="executions.compare", tooltip="Compare 2 to 8 marked executions"
+            "d",
+            "compare",
+            "Compare marked",
+            show=False,
+            id="executions.compare",
+            tooltip="Compare 2 to 8 marked executions side by side",
         ),
         Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
         Binding("x", "stop_execution", "Stop", id="execution.stop"),
@@ -261,6 +267,7 @@ class ExecutionsScreen(ActingScreen):
         if self.marked:
             # Next to the count, so a narrow terminal cuts the sort and the filter before it.
             info.append(f" · {len(self.marked)} marked", style="bold")
+            info.append(" (d compares)", style="bright_black")
             executions = self.smtui.session.monitor.executions
             hidden = sum(1 for arn in self.marked if arn in executions and self.table.shown_row(arn) is None)
             if hidden:

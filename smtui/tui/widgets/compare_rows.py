@@ -63,7 +63,7 @@ def compare_rows(
         row("status", "status", [fmt.execution_status_text(c.execution.status) for c in columns]),
         row("started", "started", [Text(fmt.timestamp(c.execution.started)) for c in columns]),
         row("elapsed", "elapsed", [Text(_duration(c.elapsed_s)) for c in columns]),
-        row("billable", "billable inst-s", [Text(_seconds(c.billable_s)) for c in columns]),
+        row("billable", "billable instance-s", [Text(_seconds(c.billable_s)) for c in columns]),
     ]
 
     differing = [p for p in comparison.parameters if p.differs]
@@ -92,7 +92,7 @@ def compare_rows(
             out.append(_metric_row(metric, lower.get((metric.step, metric.metric), metric.lower_is_better)))
 
     billed = [s for s in comparison.steps if any(c is not None and c.billable_s for c in s.cells)]
-    out.append(section("billable", "Billable instance-seconds"))
+    out.append(section("billable", "Billable instance-s"))
     for step in billed:
         cells = [Text(_seconds(c.billable_s) if c is not None else "") for c in step.cells]
         out.append(row(f"billed:{step.name}", "  " * step.depth + step.name, cells))
@@ -112,8 +112,9 @@ def _metric_row(metric: MetricRow, lower: bool) -> CompareRow:
             cells.append(Text(f"{value:g} {BEST}", style=fmt.styled("bold green")))
         else:
             cells.append(Text(f"{value:g}"))
+    # The direction where the other rows have their `≠`: a narrow label column cuts the end of a long name.
     arrow = "↓" if lower else "↑"
-    label = Text(f"  {metric.step} {metric.metric} {arrow}")
+    label = Text(f"{arrow} {metric.step} {metric.metric}")
     return CompareRow(metric_key(metric.step, metric.metric), label, tuple(cells))
 
 
