@@ -157,7 +157,7 @@ async def test_compare_shows_what_differs_the_best_metric_and_the_cost(emu: Emul
         # `m` on the loss row: higher is better now, the star moves to the other run.
         rows = compare.table
         row = next(i for i, key in enumerate(rows.row_keys) if "validation:loss" in key)
-        rows.move_cursor(row=row, column=1)
+        rows.action_cursor(row - rows.cursor_row, 0)
         await pilot.press("m")
         await until(lambda: "↑ Train validation:loss" in "\n".join(screen_text(app)), pilot=pilot)
         loss = _line(app, "Train validation:loss")

@@ -22,7 +22,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from smtui.core.compare import BEST, DIFFERS, MIN_EXECUTIONS, Comparison, ExecutionData, build_comparison
 from smtui.core.events import (
@@ -64,14 +64,12 @@ class CompareScreen(ReportsWorkerFailures, Screen[None]):
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape", "app.pop_screen", "Back", id="compare.back"),
-        # A priority binding: the table's own Enter (select the cell) would otherwise take it.
         Binding(
             "enter",
             "open_execution",
             "Open",
             id="compare.open",
             tooltip="Open the execution of the column under the cursor",
-            priority=True,
         ),
         Binding("x", "drop_column", "Drop column", id="compare.drop", tooltip="Drop this execution"),
         Binding(
@@ -129,7 +127,8 @@ class CompareScreen(ReportsWorkerFailures, Screen[None]):
         self.smtui.session.monitor.compare(())
 
     def on_resize(self, event: Resize) -> None:
-        self.refresh_comparison()
+        if (event.size.width < NARROW_BELOW) != self.table.narrow:
+            self.refresh_comparison()  # shorter labels and cells, or longer ones
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -242,20 +241,13 @@ class CompareScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_open_execution(self) -> None:
         arn = self.table.cursor_arn
-        if arn is None:
-            self.notify("Move the cursor to an execution's column", severity="warning")
-            return
-        self.post_message(self.ExecutionOpened(arn))
+        if arn is not None:  # None until the first execution is read
+            self.post_message(self.ExecutionOpened(arn))
 
-    @on(DataTable.CellSelected, "#compare")
-    def _cell_selected(self, event: DataTable.CellSelected) -> None:
+    @on(CompareTable.Selected)
+    def _cell_selected(self, event: CompareTable.Selected) -> None:
         event.stop()  # a click on the cell under the cursor
-        self.action_open_execution()
-
-    @on(DataTable.CellHighlighted, "#compare")
-    def _cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
-        if event.coordinate.column == 0 and len(self.table.columns) > 1:
-            self.table.move_cursor(column=1)  # the labels are not an execution: the cursor stays on one
+        self.post_message(self.ExecutionOpened(event.arn))
 
     def action_drop_column(self) -> None:
         arn = self.table.cursor_arn

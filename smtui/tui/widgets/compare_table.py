@@ -1,19 +1,36 @@
-"""The compare screen's table: row labels in a fixed first column, one column per execution, scrolled
-sideways when they do not all fit (80 columns show two or three)."""
+"""The compare screen's table: row labels in a fixed first column, one column per execution, and as many
+of those as fit beside the labels (80 columns show three); the cursor's column is always among them.
+
+A line-API widget, as `ExecutionTable` is: Textual's `DataTable` keys its cell cache by a table-wide
+counter that every `update_cell` bumps, so one elapsed time ticking rendered every visible cell again
+(about 200 ms at 160×50 with 8 executions). Here a line is kept until its row changes, or the cursor or
+the columns shown move, and a changed row repaints its own line only.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
+from smtui.tui.widgets.cell_renders import render_cell
 from smtui.tui.widgets.compare_rows import CompareRow
 
 NARROW_BELOW = 120  # terminal columns under which labels and cells are kept shorter
 LABEL_WIDTH = {True: 22, False: 32}  # the row labels' column at most, by narrow
-CELL_WIDTH = {True: 16, False: 20}  # an execution's column, by narrow
+CELL_WIDTH = {True: 18, False: 22}  # an execution's column, by narrow (1 blank each side included)
+HEADER = 1  # lines above the first row
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,83 +41,236 @@ class CompareColumn:
     title: str
 
 
-class CompareTable(DataTable[Text]):
+class CompareTable(ScrollView, can_focus=True):
     """Rows by key, a cursor on a cell: its column is an execution, its row may be a metric's.
 
-    `show` updates the cells that changed; the table is rebuilt only when its rows or columns are not
-    the same ones (a step appeared, a column was dropped, the terminal's width crossed `NARROW_BELOW`),
-    keeping the cursor on the same row and column."""
+    `show` takes the whole comparison each time; only the lines of rows whose content changed are
+    drawn again (and the whole table when its columns or their widths change)."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "compare-table--header",
+        "compare-table--labels",
+        "compare-table--cursor",
+        "compare-table--cursor-row",
+    }
+    DEFAULT_CSS = """
+    CompareTable {
+        background: $surface;
+        color: $foreground;
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+        & > .compare-table--header {
+            text-style: bold;
+            background: $panel;
+        }
+        & > .compare-table--labels {
+            background: $boost;
+        }
+        & > .compare-table--cursor-row {
+            background: $block-hover-background;
+        }
+        & > .compare-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .compare-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+    }
+    """
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("up", "cursor(-1, 0)", "Cursor up", show=False, id="compare.cursor_up"),
+        Binding("down", "cursor(1, 0)", "Cursor down", show=False, id="compare.cursor_down"),
+        Binding("left", "cursor(0, -1)", "Previous execution", show=False, id="compare.cursor_left"),
+        Binding("right", "cursor(0, 1)", "Next execution", show=False, id="compare.cursor_right"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="compare.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="compare.page_down"),
+        Binding("home", "edge(-1)", "First execution", show=False, id="compare.home"),
+        Binding("end", "edge(1)", "Last execution", show=False, id="compare.end"),
+    ]
+
+    @dataclass
+    class Selected(Message):
+        """A click on the cell under the cursor: open the execution of its column."""
+
+        arn: str
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="cell", zebra_stripes=False)
-        self.fixed_columns = 1
-        self._shape: tuple[object, ...] = ()
-        self._cells: dict[str, tuple[Text, ...]] = {}
-        self._row_keys: list[str] = []
-        self._column_keys: list[str] = []
+        super().__init__(id=id)
+        self.columns: list[CompareColumn] = []
+        self.rows: list[CompareRow] = []
+        self.cursor_row = 0
+        self.cursor_column = 0  # an execution's index in `columns`
+        self.first_column = 0  # the leftmost execution shown
+        self._index: dict[str, int] = {}
+        self._narrow = False
+        self._lines: dict[str, tuple[object, Strip]] = {}  # by row key: how it was drawn, the line
 
-    def show(self, columns: Sequence[CompareColumn], rows: Sequence[CompareRow], *, narrow: bool) -> None:
-        label_max, cell = LABEL_WIDTH[narrow], CELL_WIDTH[narrow]
-        label = min(label_max, max([10, *(r.label.cell_len for r in rows)]))
-        shape = (tuple(columns), tuple(r.key for r in rows), label, cell)
-        if shape != self._shape:
-            self._rebuild(columns, rows, label, cell)
-            self._shape = shape
-            return
-        for row in rows:
-            cells = (_fit(row.label, label), *(_fit(c, cell) for c in row.cells))
-            known = self._cells.get(row.key)
-            if known == cells:
-                continue
-            for key, new, old in zip(["label", *self._column_keys], cells, known or cells, strict=True):
-                if new != old:
-                    self.update_cell(row.key, key, new)
-            self._cells[row.key] = cells
-
-    def _rebuild(
-        self, columns: Sequence[CompareColumn], rows: Sequence[CompareRow], label: int, cell: int
-    ) -> None:
-        at_row, at_column = self.cursor_row_key, self.cursor_arn
-        self.clear(columns=True)
-        self.add_column(Text(""), width=label, key="label")
-        for column in columns:
-            self.add_column(_fit(Text(column.title, style="bold"), cell), width=cell, key=column.arn)
-        self._cells = {}
-        for row in rows:
-            cells = (_fit(row.label, label), *(_fit(c, cell) for c in row.cells))
-            self.add_row(*cells, key=row.key)
-            self._cells[row.key] = cells
-        self._row_keys = [r.key for r in rows]
-        self._column_keys = [c.arn for c in columns]
-        row_index = self._row_keys.index(at_row) if at_row in self._row_keys else self.cursor_row
-        column_index = self._column_keys.index(at_column) + 1 if at_column in self._column_keys else 1
-        self.move_cursor(
-            row=min(row_index, max(0, len(rows) - 1)),
-            column=min(column_index, len(columns)),
-            scroll=True,
-        )
+    # -- data -----------------------------------------------------------------------------------
 
     @property
-    def cursor_arn(self) -> str | None:
-        """The execution of the column under the cursor (the labels' column: none)."""
-        column = self.cursor_column
-        return self._column_keys[column - 1] if 0 < column <= len(self._column_keys) else None
+    def narrow(self) -> bool:
+        """Whether the labels and cells are the short ones (a terminal under `NARROW_BELOW` columns)."""
+        return self._narrow
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
 
     @property
     def row_keys(self) -> list[str]:
         """The rows' keys, top to bottom (`compare_rows`' keys)."""
-        return list(self._row_keys)
+        return [row.key for row in self.rows]
+
+    @property
+    def cursor_arn(self) -> str | None:
+        """The execution of the column under the cursor."""
+        return self.columns[self.cursor_column].arn if self.columns else None
 
     @property
     def cursor_row_key(self) -> str | None:
-        row = self.cursor_row
-        return self._row_keys[row] if 0 <= row < len(self._row_keys) else None
+        return self.rows[self.cursor_row].key if self.rows else None
+
+    def show(self, columns: Sequence[CompareColumn], rows: Sequence[CompareRow], *, narrow: bool) -> None:
+        """Show these rows; the cursor stays on the same row (by key) and execution (by ARN)."""
+        at_row, at_column = self.cursor_row_key, self.cursor_arn
+        reshaped = list(columns) != self.columns or narrow != self._narrow
+        old = {row.key: row for row in self.rows}
+        moved = [row.key for row in rows] != self.row_keys
+        self.columns, self.rows, self._narrow = list(columns), list(rows), narrow
+        self._index = {row.key: i for i, row in enumerate(rows)}
+        if reshaped:
+            self._lines.clear()
+        changed = [i for i, row in enumerate(rows) if old.get(row.key) != row]
+        for i in changed:
+            self._lines.pop(rows[i].key, None)
+        self.virtual_size = Size(self.size.width, HEADER + len(rows))
+        arns = [c.arn for c in self.columns]
+        self.cursor_column = (
+            arns.index(at_column) if at_column in arns else min(self.cursor_column, len(arns) - 1)
+        )
+        self.cursor_column = max(0, self.cursor_column)
+        row = self._index.get(at_row) if at_row is not None else None
+        self._move(self.cursor_row if row is None else row, self.cursor_column)
+        if reshaped or moved:
+            self.refresh()
+        else:
+            self._refresh_rows(*changed)
+
+    # -- keys and mouse -------------------------------------------------------------------------
+
+    def action_cursor(self, rows: int, columns: int) -> None:
+        self._move(self.cursor_row + rows, self.cursor_column + columns)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.cursor_row + direction * max(1, self.size.height - HEADER - 1), self.cursor_column)
+
+    def action_edge(self, direction: int) -> None:
+        self._move(self.cursor_row, 0 if direction < 0 else len(self.columns) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y < HEADER:
+            return
+        row = event.y - HEADER + int(self.scroll_y)
+        label, cell = self._widths()
+        if event.x < label or row >= len(self.rows):
+            return
+        column = self.first_column + (event.x - label) // cell
+        if column >= len(self.columns):
+            return
+        if (row, column) == (self.cursor_row, self.cursor_column):
+            self.post_message(self.Selected(self.columns[column].arn))
+        else:
+            self._move(row, column)
+
+    def _move(self, row: int, column: int) -> None:
+        row = max(0, min(row, len(self.rows) - 1))
+        column = max(0, min(column, len(self.columns) - 1))
+        old_row, old_column, old_first = self.cursor_row, self.cursor_column, self.first_column
+        self.cursor_row, self.cursor_column = row, column
+        # The cursor's column among those shown: scrolled by whole columns, the labels stay.
+        shown = self._shown_columns()
+        if column < self.first_column:
+            self.first_column = column
+        elif column >= self.first_column + shown:
+            self.first_column = column - shown + 1
+        self.first_column = max(0, min(self.first_column, len(self.columns) - shown))
+        top, height = int(self.scroll_y), max(1, self.size.height - HEADER)
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+        if self.first_column != old_first:
+            self.refresh()
+        elif (row, column) != (old_row, old_column):
+            self._refresh_rows(old_row, row)
+
+    def _refresh_rows(self, *indexes: int) -> None:
+        top, width = int(self.scroll_y), self.size.width
+        lines = {HEADER + index - top for index in indexes if index >= 0}
+        regions = [Region(0, line, width, 1) for line in lines if HEADER <= line < self.size.height]
+        if regions:
+            self.refresh(*regions)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, HEADER + len(self.rows))
+        self._lines.clear()
+        self._move(self.cursor_row, self.cursor_column)
+        self.refresh()
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def _widths(self) -> tuple[int, int]:
+        label = min(LABEL_WIDTH[self._narrow], max([12, *(row.label.cell_len + 2 for row in self.rows)]))
+        return label, CELL_WIDTH[self._narrow]
+
+    def _shown_columns(self) -> int:
+        label, cell = self._widths()
+        return max(1, (self.scrollable_content_region.width - label) // cell)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        label, cell = self._widths()
+        shown = range(self.first_column, min(len(self.columns), self.first_column + self._shown_columns()))
+        get = self.get_component_rich_style
+        base = self.rich_style
+        console = self.app.console
+        if y < HEADER:
+            header = base + get("compare-table--header")
+            more = len(self.columns) - len(shown)
+            title = Text(f"{shown.start + 1}–{shown.stop} of {len(self.columns)} →" if more else "")
+            segments = _cell(title, label, header, console)
+            for i in shown:
+                segments += _cell(Text(self.columns[i].title), cell, header, console)
+            return _line(segments, width, header)
+        index = y - HEADER + int(self.scroll_y)
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[index]
+        on_row = index == self.cursor_row
+        placed = (shown, width, label, cell, self.cursor_column if on_row else -1, base)
+        cached = self._lines.get(row.key)
+        if cached is not None and cached[0] == placed:
+            return cached[1]
+        row_style = base + get("compare-table--cursor-row") if on_row else base
+        segments = _cell(row.label, label, row_style + get("compare-table--labels"), console)
+        cursor = get("compare-table--cursor")
+        for i in shown:
+            style = base + cursor if on_row and i == self.cursor_column else row_style
+            segments += _cell(row.cells[i], cell, style, console)
+        strip = _line(segments, width, row_style)
+        self._lines[row.key] = (placed, strip)
+        return strip
 
 
-def _fit(text: Text, width: int) -> Text:
-    """Cut to the column's width with an ellipsis (a pipeline's name can be 256 characters)."""
-    if text.cell_len <= width:
-        return text
-    cut = text.copy()
-    cut.truncate(width, overflow="ellipsis")
-    return cut
+def _cell(text: Text, width: int, style: Style, console: Console) -> list[Segment]:
+    [line] = render_cell(text, width, 1, style, Style(), console)
+    return line
+
+
+def _line(segments: list[Segment], width: int, fill: Style) -> Strip:
+    return Strip(segments).adjust_cell_length(width, fill).simplify()
