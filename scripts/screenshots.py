@@ -73,17 +73,10 @@ SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
     ),
     # The Train step of a failed churn run (its job finished): Info, Input, Output, the metrics' sparklines.
     ("job-details", (160, 50), ["slash", *"churn", "enter", "S", "down", "enter", "down"]),
-    # `d` on four marked churn runs (three finished, the last one failed): parameters, steps, metrics, cost.
-    (
-        "compare",
-        (120, 34),
-        ["slash", *"churn status:succeeded", "enter", "space", "space", "space", "space", "d"],
-    ),
-    (
-        "compare-80x24",
-        (80, 24),
-        ["slash", *"churn status:succeeded", "enter", "space", "space", "space", "d"],
-    ),
+    # `d` on four marked churn runs that succeeded: parameters, steps, metrics, cost (at 80 columns, three of
+    # the four columns beside the labels; the cursor's column is always among them).
+    ("compare", (120, 34), ["slash", *"churn status:succeeded", "enter", *["space"] * 4, "d"]),
+    ("compare-80x24", (80, 24), ["slash", *"churn status:succeeded", "enter", *["space"] * 4, "d"]),
     # `l` on the newest failed execution: its failed step's log, at the end (the traceback).
     ("logs", (120, 34), ["slash", *"status:failed", "enter", "l", "clock+1"]),
 ]

@@ -87,7 +87,7 @@ def compare_rows(
         out.append(row(f"step:{step.name}", label, [_step(c) for c in step.cells], mark=step.differs))
 
     if comparison.metrics:
-        out.append(section("metrics", f"Final metrics ({BEST} best)"))
+        out.append(section("metrics", f"Final metrics {BEST} best"))
         for metric in comparison.metrics:
             out.append(_metric_row(metric, lower.get((metric.step, metric.metric), metric.lower_is_better)))
 

@@ -28,7 +28,7 @@ from smtui.tui.widgets.cell_renders import render_cell
 from smtui.tui.widgets.compare_rows import CompareRow
 
 NARROW_BELOW = 120  # terminal columns under which labels and cells are kept shorter
-LABEL_WIDTH = {True: 22, False: 32}  # the row labels' column at most, by narrow
+LABEL_WIDTH = {True: 25, False: 32}  # the row labels' column at most, by narrow
 CELL_WIDTH = {True: 18, False: 22}  # an execution's column, by narrow (1 blank each side included)
 HEADER = 1  # lines above the first row
 
@@ -59,6 +59,7 @@ class CompareTable(ScrollView, can_focus=True):
         background: $surface;
         color: $foreground;
         height: 1fr;
+        overflow-x: hidden;  /* columns scroll by whole columns, the labels stay: `first_column` */
         scrollbar-size-vertical: 1;
         & > .compare-table--header {
             text-style: bold;
@@ -241,8 +242,12 @@ class CompareTable(ScrollView, can_focus=True):
         console = self.app.console
         if y < HEADER:
             header = base + get("compare-table--header")
-            more = len(self.columns) - len(shown)
-            title = Text(f"{shown.start + 1}–{shown.stop} of {len(self.columns)} →" if more else "")
+            # Which columns are shown, when not all are, and on which side the others are.
+            left = "← " if shown.start > 0 else ""
+            right = " →" if shown.stop < len(self.columns) else ""
+            title = Text(
+                f"{left}{shown.start + 1}–{shown.stop} of {len(self.columns)}{right}" if left or right else ""
+            )
             segments = _cell(title, label, header, console)
             for i in shown:
                 segments += _cell(Text(self.columns[i].title), cell, header, console)
