@@ -217,6 +217,12 @@ class CompareTable(ScrollView, can_focus=True):
         if regions:
             self.refresh(*regions)
 
+    def on_focus(self, event: events.Focus) -> None:
+        self.refresh()  # the cursor's colours differ with and without focus
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.refresh()
+
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, HEADER + len(self.rows))
         self._lines.clear()
@@ -257,7 +263,7 @@ class CompareTable(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         row = self.rows[index]
         on_row = index == self.cursor_row
-        placed = (shown, width, label, cell, self.cursor_column if on_row else -1, base)
+        placed = (shown, width, label, cell, self.cursor_column if on_row else -1, base, self.has_focus)
         cached = self._lines.get(row.key)
         if cached is not None and cached[0] == placed:
             return cached[1]
