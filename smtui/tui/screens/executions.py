@@ -267,11 +267,11 @@ class ExecutionsScreen(ActingScreen):
         if self.marked:
             # Next to the count, so a narrow terminal cuts the sort and the filter before it.
             info.append(f" · {len(self.marked)} marked", style="bold")
-            info.append(" (d compares)", style="bright_black")
             executions = self.smtui.session.monitor.executions
             hidden = sum(1 for arn in self.marked if arn in executions and self.table.shown_row(arn) is None)
             if hidden:
                 info.append(f", {hidden} hidden by the filter", style="bold yellow")
+            info.append(" (d compares)", style="bright_black")
         arrow = "↓" if self.table.sort_reverse else "↑"
         info.append(f" · sorted by {self.table.sort_column} {arrow}", style="bright_black")
         if self.filter.text:
