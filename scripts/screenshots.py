@@ -77,6 +77,10 @@ SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
     # critical path, each running step's time left from the earlier runs.
     ("timeline", (120, 34), ["slash", *"batch-scoring status:executing", "enter", "enter", "t"]),
     ("timeline-80x24", (80, 24), ["slash", *"batch-scoring status:executing", "enter", "enter", "t"]),
+    # `d` on four marked churn runs that succeeded: parameters, steps, metrics, cost (at 80 columns, three of
+    # the four columns beside the labels; the cursor's column is always among them).
+    ("compare", (120, 34), ["slash", *"churn status:succeeded", "enter", *["space"] * 4, "d"]),
+    ("compare-80x24", (80, 24), ["slash", *"churn status:succeeded", "enter", *["space"] * 4, "d"]),
     # `l` on the newest failed execution: its failed step's log, at the end (the traceback).
     ("logs", (120, 34), ["slash", *"status:failed", "enter", "l", "clock+1"]),
     # `p`: the pipelines at a glance; `s` on churn-model-training: its step graph with its parameters.

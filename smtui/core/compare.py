@@ -29,6 +29,8 @@ from smtui.core.timing import execution_elapsed, step_elapsed
 
 MIN_EXECUTIONS = 2
 MAX_EXECUTIONS = 8
+DIFFERS = "≠"  # marks a row whose values are not the same in every execution
+BEST = "★"  # marks the best value of a metric (a character: it reads without colour)
 
 _LOWER_IS_BETTER = re.compile(r"loss|error|rmse", re.IGNORECASE)
 
@@ -121,15 +123,16 @@ def best_columns(values: Sequence[float | None], lower: bool) -> tuple[int, ...]
 
 def build_comparison(data: Sequence[ExecutionData]) -> Comparison:
     """The comparison of the executions, in the order given."""
+    per_column = [_cells(d) for d in data]  # once: the columns' totals and the step rows share them
     columns = tuple(
         Column(
             d.execution,
             _seconds(execution_elapsed(d.execution, d.now)),
-            _total(list(_cells(d).values())),
+            _total(list(cells.values())),
         )
-        for d in data
+        for d, cells in zip(data, per_column, strict=True)
     )
-    return Comparison(columns, _parameters(data), _steps(data), _metrics(data))
+    return Comparison(columns, _parameters(data), _steps(data, per_column), _metrics(data))
 
 
 def _parameters(data: Sequence[ExecutionData]) -> tuple[ParameterRow, ...]:
@@ -192,12 +195,11 @@ def _total(cells: Sequence[StepCell]) -> float | None:
     return round(sum(known), 3) if known else None
 
 
-def _steps(data: Sequence[ExecutionData]) -> tuple[StepRow, ...]:
+def _steps(data: Sequence[ExecutionData], per_column: Sequence[dict[str, StepCell]]) -> tuple[StepRow, ...]:
     order: dict[str, tuple[str, int]] = {}
     for d in data:
         for depth, node in d.tree.walk():
             order.setdefault(node.name, (node.type, depth))
-    per_column = [_cells(d) for d in data]
     rows = []
     for name, (kind, depth) in order.items():
         cells = tuple(found.get(name) for found in per_column)

@@ -334,6 +334,15 @@ class Monitor:
     def unwatch(self, execution_arn: str) -> None:
         self.planner.watched.discard(execution_arn)
 
+    def compare(self, execution_arns: Iterable[str]) -> None:
+        """The executions the compare screen shows (none: it closed). Each is read as a row in view is:
+        its definition, parameters, steps and end time once, and its steps again while it runs, at the
+        pace of rows in view; and it is not forgotten while compared. What is known is not read again."""
+        planner = self.planner
+        planner.compared = set(execution_arns)
+        for arn in planner.compared:
+            planner.want_details(arn, urgent=True)
+
     def job(self, job_arn: str) -> StepResource | None:
         """The job (or model package) of a step as last described by `want_job`."""
         return self.requests.job(job_arn)

@@ -117,6 +117,7 @@ class Planner:
         # Finished runs whose end time the pipelines view shows (`Monitor.want_end_times`): not held back
         # as an estimate's end times are.
         self.summarised: set[str] = set()
+        self.compared: set[str] = set()  # the columns of the compare screen: shown, and never forgotten
         self.quiet: dict[str, int] = {}  # execution → step polls in a row that found nothing new
         self.reconciled: dict[str, float] = {}  # pipeline → time of its last list down to every retryable run
         self.deep: dict[str, set[str]] = {}  # pipeline → executions its next list must reach (Ctrl+R)
@@ -145,7 +146,7 @@ class Planner:
     def priority(self, arn: str) -> int:
         if arn in self.watched:
             return WATCHED
-        if self.visible is None or arn in self.visible:
+        if self.visible is None or arn in self.visible or arn in self.compared:
             return VISIBLE
         return REST
 
@@ -316,10 +317,12 @@ class Planner:
         scheduler = self.scheduler
         if arn not in self.store.graphs:
             self.carry_out(self.definitions.want(arn))
-        # Parameters only for the execution on screen (its screen shows them); the `/` filter asks for the
+        # Parameters only for the executions on screen (their screens show them); the `/` filter asks for the
         # others when it needs them (`Monitor.want_parameters`).
-        shown = arn in self.watched or (self.visible is not None and arn in self.visible)
-        if arn in self.watched and execution.parameters is None:
+        shown = (
+            arn in self.watched or arn in self.compared or (self.visible is not None and arn in self.visible)
+        )
+        if (arn in self.watched or arn in self.compared) and execution.parameters is None:
             scheduler.setdefault(PollKey(PollKind.PARAMS, arn), at)
         if execution.is_active or arn not in self.store.runs:
             # Now if urgent or never polled; else within this row's new pace (it may have come into view
@@ -418,11 +421,13 @@ class Planner:
     def evict(self, pipeline_name: str, *, spare: set[str]) -> None:
         """Forget this pipeline's finished executions beyond `history` (`Store.evict`) and every poll and
         count about them. Screens drop their rows: an ExecutionsChanged names ARNs the store no longer has.
-        Kept: what is open, in view (as of the last `set_visible`; none before it), marked, followed, or
-        polled right now, and `spare`: known ones that just ended, so that screens see the end (a toast
-        for one the user follows) before the row goes, at the next list."""
+        Kept: what is open, in view (as of the last `set_visible`; none before it), marked, compared,
+        followed, or polled right now, and `spare`: known ones that just ended, so that screens see the end
+        (a toast for one the user follows) before the row goes, at the next list."""
         busy = {key.subject for key in self.scheduler.in_flight if key.kind in EXECUTION_KINDS}
-        keep = self.watched | (self.visible or set()) | self.kept | self.followed | busy | spare
+        keep = (
+            self.watched | (self.visible or set()) | self.kept | self.compared | self.followed | busy | spare
+        )
         gone = self.store.evict(pipeline_name, self.history, keep)
         if not gone:
             return

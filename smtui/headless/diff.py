@@ -14,6 +14,8 @@ import click
 
 from smtui.core.client import SageMakerClient
 from smtui.core.compare import (
+    BEST,
+    DIFFERS,
     MAX_EXECUTIONS,
     MIN_EXECUTIONS,
     Comparison,
@@ -41,8 +43,6 @@ from smtui.headless.snapshot import Watcher, pipeline_hint
 MAX_LABEL = 34
 MIN_COLUMN = 14
 MAX_COLUMN = 26
-DIFFERS = "≠"
-BEST = "★"
 
 
 async def fetch(client: SageMakerClient, refs: Sequence[str]) -> list[ExecutionData]:

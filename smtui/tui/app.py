@@ -24,6 +24,7 @@ from smtui.tui import format as fmt
 from smtui.tui.host import ReportsWorkerFailures
 from smtui.tui.palette import Commanding
 from smtui.tui.screens.acting import ActingScreen
+from smtui.tui.screens.compare import CompareScreen
 from smtui.tui.screens.definition import DefinitionScreen
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -234,7 +235,10 @@ class SmtuiApp(App[None]):
     # -- navigation: what screens ask for ---------------------------------------------------------
 
     @on(ExecutionsScreen.ExecutionOpened)
-    def _open_execution(self, message: ExecutionsScreen.ExecutionOpened) -> None:
+    @on(CompareScreen.ExecutionOpened)
+    def _open_execution(
+        self, message: ExecutionsScreen.ExecutionOpened | CompareScreen.ExecutionOpened
+    ) -> None:
         self.push_screen(ExecutionScreen(message.arn, self))
 
     @on(ExecutionsScreen.PipelinesOpened)
@@ -252,6 +256,10 @@ class SmtuiApp(App[None]):
     @on(PipelinesScreen.DefinitionOpened)
     def _open_definition(self, message: PipelinesScreen.DefinitionOpened) -> None:
         self.push_screen(DefinitionScreen(message.name, self))
+
+    @on(ExecutionsScreen.CompareRequested)
+    def _open_compare(self, message: ExecutionsScreen.CompareRequested) -> None:
+        self.push_screen(CompareScreen(message.arns, self))
 
     @on(ActingScreen.LogsOpened)
     def _open_logs(self, message: ActingScreen.LogsOpened) -> None:

@@ -17,6 +17,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
+from smtui.core.compare import MAX_EXECUTIONS, MIN_EXECUTIONS
 from smtui.core.events import ExecutionsChanged, StepsChanged
 from smtui.core.model import Execution
 from smtui.core.timing import execution_elapsed
@@ -61,6 +62,15 @@ class ExecutionsScreen(ActingScreen):
             show=False,
         ),
         Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
+        # Not in the footer (at 80 columns it would cut `?`): the info line shows it once a row is marked.
+        Binding(
+            "d",
+            "compare",
+            "Compare marked",
+            show=False,
+            id="executions.compare",
+            tooltip="Compare 2 to 8 marked executions side by side",
+        ),
         Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
         Binding(
             "p",
@@ -116,6 +126,12 @@ class ExecutionsScreen(ActingScreen):
     @dataclass
     class PipelinesOpened(Message):
         """`p`: the app opens the pipelines view."""
+
+    @dataclass
+    class CompareRequested(Message):
+        """`d` with 2 to 8 executions marked: the app opens the compare screen on them."""
+
+        arns: tuple[str, ...]
 
     def __init__(self, host: Host) -> None:
         super().__init__(host)
@@ -307,6 +323,7 @@ class ExecutionsScreen(ActingScreen):
             hidden = sum(1 for arn in self.marked if arn in executions and self.table.shown_row(arn) is None)
             if hidden:
                 info.append(f", {hidden} hidden by the filter", style="bold yellow")
+            info.append(" (d compares)", style="bright_black")
         arrow = "↓" if self.table.sort_reverse else "↑"
         info.append(f" · sorted by {self.table.sort_column} {arrow}", style="bright_black")
         if self.filter.text:
@@ -518,6 +535,17 @@ class ExecutionsScreen(ActingScreen):
         box.display = True
         self.table.focus()
 
+    def action_compare(self) -> None:
+        marked = [e.arn for e in self.target_executions()] if self.marked else []
+        if not MIN_EXECUTIONS <= len(marked) <= MAX_EXECUTIONS:
+            self.notify(
+                f"Mark {MIN_EXECUTIONS} to {MAX_EXECUTIONS} executions to compare (space marks):"
+                f" {len(marked)} marked",
+                severity="warning",
+            )
+            return
+        self.post_message(self.CompareRequested(tuple(marked)))
+
     def palette_commands(self) -> Iterable[PaletteCommand]:
         yield PaletteCommand(
             "execution: open", "Open the step tree of the selected execution", "open_execution"
@@ -545,6 +573,9 @@ class ExecutionsScreen(ActingScreen):
         yield PaletteCommand("executions: export JSON", "The rows shown, to a JSON file", "export('json')")
         yield PaletteCommand(
             "executions: columns", "Show parameters of the selected pipeline as columns", "choose_columns"
+        )
+        yield PaletteCommand(
+            "executions: compare", "Compare the marked executions (2 to 8) side by side", "compare"
         )
         for column in SORTABLE:
             yield PaletteCommand(
