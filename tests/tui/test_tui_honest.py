@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Emulator, text_of, toasts_shown, tui, until
+from conftest import Emulator, idle, text_of, toasts_shown, tui, until
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
@@ -254,7 +254,7 @@ async def test_errors_in_a_row_show_one_toast_not_a_stack(emu: Emulator) -> None
             pilot=pilot,
             what="the newest error, at once",
         )
-        await pilot.pause(0.3)
+        await idle(pilot, 0.3)
         errors = toasts_shown(app, "error")
         assert len(errors) == 1, errors
         # Counted: two errors at least (the lost endpoint may be told in more than one wording as polls fail).
@@ -295,7 +295,7 @@ async def test_a_batch_refused_for_one_reason_is_one_toast(emu: Emulator) -> Non
 
         await until(stopping, pilot=pilot, what="the stops being sent")
         await until(lambda: not stopping(), pilot=pilot, wait=60, what="all three refused")
-        await pilot.pause(0.3)
+        await idle(pilot, 0.3)
         toasts = toasts_shown(app, "error")
         assert len(toasts) == 1, toasts  # not one per execution, stacked over the screen
         assert "Stop refused: 3 executions" in toasts[0] and "Rate exceeded" in toasts[0]
