@@ -15,6 +15,7 @@ Every attempt that reaches the wire is counted (`calls`, `throttles`) through bo
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
@@ -79,6 +80,7 @@ class SageMakerClient:
         opening_failures: tuple[type[BaseException], ...] = (*aws_failures(), ValueError)
         try:
             session = AioSession(profile=self.target.profile)
+            session.register_component("data_loader", _data_loader(session.get_config_variable("data_path")))
             # JSON timestamps are epoch numbers: botocore's default parser builds a `tzlocal()` for each one
             # (a measurable part of a poll's CPU); the same instant in UTC is all we need.
             session.get_component("response_parser_factory").set_parser_defaults(
@@ -481,3 +483,13 @@ def _parse_timestamp(value: Any) -> datetime:
 
     parsed: datetime = parse_timestamp(value)
     return parsed
+
+
+@functools.cache
+def _data_loader(data_path: str | None) -> Any:
+    """One botocore data loader per data path for the whole process: each new session would otherwise parse
+    the service models and endpoint rules again (~0.1 s of CPU per client; a session of `smtui logs`, or a
+    test suite, opens many). The loader caches what it reads and never changes it."""
+    from botocore.loaders import create_loader
+
+    return create_loader(data_path)

@@ -15,6 +15,7 @@ from typing import Any
 
 from smtui.core.actions import Actions
 from smtui.core.client import AwsTarget, SageMakerClient
+from smtui.core.clock import Clock
 from smtui.core.monitor import Monitor
 from smtui.core.step_logs import StepLogs
 
@@ -40,21 +41,24 @@ async def open_monitor(
     now: Callable[[], datetime] | None = None,
     monitor_options: Mapping[str, Any] | None = None,
     logs_options: Mapping[str, Any] | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Opened]:
     """A client of `target`, a started monitor on it, the step logs (`StepLogs`: `rate`, `lines`,
-    `options`) and the actions, all closed on exit."""
+    `options`) and the actions, all closed on exit. `clock`: the one the monitor and the log followers
+    run on (tests hold a `ManualClock`); by default real time, with `now` (or the server's time) as
+    its `now`."""
     async with SageMakerClient.create(target) as client:
         # The server's time unless told otherwise: elapsed times then agree with the timestamps it sends.
-        clock = now or client.now
-        monitor = Monitor(client, clock=clock, **dict(monitor_options or {}))
+        server_now = clock.now if clock is not None else now or client.now
+        monitor = Monitor(client, clock=clock or server_now, **dict(monitor_options or {}))
         await monitor.start()
-        logs = StepLogs(client, monitor, **dict(logs_options or {}))
+        logs = StepLogs(client, monitor, clock=clock, **dict(logs_options or {}))
         try:
             yield Opened(
                 monitor=monitor,
                 actions=None if read_only else Actions(client, monitor),
                 endpoint_label=client.endpoint_label,
-                now=clock,
+                now=server_now,
                 logs=logs,
             )
         finally:

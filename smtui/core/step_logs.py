@@ -20,6 +20,7 @@ from smtui.core.model import StepNode
 if TYPE_CHECKING:
     from smtui.core.client import SageMakerClient
     from smtui.core.log_follow import LogFollower, LogFollows
+    from smtui.core.logs import Clock
     from smtui.core.monitor import Monitor
 
 
@@ -34,8 +35,10 @@ class StepLogs:
         rate: float = 2.0,
         lines: int = 100_000,
         options: Mapping[str, Any] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._client = client
+        self._clock = clock  # what the followers and the Logs budget wait on (None: real time)
         self._monitor = monitor
         self._rate = rate
         self._lines = lines
@@ -70,7 +73,9 @@ class StepLogs:
             from smtui.core.log_follow import LogFollows
             from smtui.core.logs_client import LogsClient
 
-            logs = await self._stack.enter_async_context(LogsClient(self._client, rate=self._rate))
+            logs = await self._stack.enter_async_context(
+                LogsClient(self._client, rate=self._rate, clock=self._clock)
+            )
             self._follows = LogFollows(
                 logs, self._client, publish=self._publish, buffer_lines=self._lines, **self._options
             )

@@ -97,7 +97,7 @@ class SmtuiApp(App[None]):
         self._attach_session(self.session)
         self.push_screen(ExecutionsScreen(self))
         if self._tick_interval > 0:
-            self.set_interval(self._tick_interval, self._tick)
+            self.set_interval(self._tick_interval, self.tick)
         if self._connect is not None:
             # After the first frame: opening can block the loop for a moment (the demo seeds its emulator).
             connect = self._connect
@@ -142,7 +142,9 @@ class SmtuiApp(App[None]):
             for screen in self._live_screens():
                 screen.monitor_event(event)
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
+        """What each `tick_interval` does: the screens take in the monitor's changes and move elapsed
+        times (tests on a manual clock pass `tick_interval=0` and tick on it)."""
         with self.batch_update():
             for screen in self._live_screens():
                 screen.tick()

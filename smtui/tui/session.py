@@ -18,6 +18,7 @@ from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 
 if TYPE_CHECKING:
     from smtui.core.actions import Actions
+    from smtui.core.clock import Clock
     from smtui.core.jobs import MetricHistory, StepResource
     from smtui.core.monitor import Health
     from smtui.core.step_logs import StepLogs
@@ -83,14 +84,21 @@ async def open_session(
     now: Callable[[], datetime] | None = None,
     monitor_options: Mapping[str, Any] | None = None,
     logs_options: Mapping[str, Any] | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Session]:
-    """A started monitor, the step logs and (unless read-only) the actions, closed on exit."""
+    """A started monitor, the step logs and (unless read-only) the actions, closed on exit. `clock`: the
+    monitor's (`smtui.core.session.open_monitor`)."""
     # Imported here: the core's client is heavy and `smtui --help` must stay fast.
     from smtui.core.session import AwsTarget, open_monitor
 
     target = AwsTarget(profile=profile, region=region, endpoint_url=endpoint_url)
     async with open_monitor(
-        target, read_only=read_only, now=now, monitor_options=monitor_options, logs_options=logs_options
+        target,
+        read_only=read_only,
+        now=now,
+        monitor_options=monitor_options,
+        logs_options=logs_options,
+        clock=clock,
     ) as opened:
         yield Session(
             monitor=opened.monitor,

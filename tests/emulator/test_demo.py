@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -15,11 +14,9 @@ from smtui.emulator.joblogs import metrics
 from smtui.emulator.store.records import ModelPackageRecord
 
 
-def test_seed_creates_five_pipelines_and_a_history_quickly() -> None:
+def test_seed_creates_five_pipelines_and_a_history() -> None:
     h = Harness()
-    began = time.perf_counter()
-    created = demo.seed_demo(h.engine, h.store, h.clock)
-    assert time.perf_counter() - began < 2.0  # < 1 s on a quiet machine; CI cores are shared
+    created = demo.seed_demo(h.engine, h.store, h.clock)  # how fast: benchmarks/emulator_scale_bench.py
     assert len(created) >= 5
     executions = list(h.store.executions())
     statuses = Counter(e.status for e in executions)

@@ -1,4 +1,5 @@
-"""10,000 executions loaded: no CPU while idle, every page of the history answered quickly."""
+"""10,000 executions loaded: no CPU while idle, every page of the history answered in order. How fast
+(start-up, pages, a change with that history stored) is `benchmarks/emulator_scale_bench.py`'s business."""
 
 from __future__ import annotations
 
@@ -65,9 +66,7 @@ def test_ten_thousand_executions_idle_and_paged(
 ) -> None:
     state = tmp_path / "history.db"
     arns = _write_state(state)
-    began = time.monotonic()
     process = emulator_factory("--time-scale", "1", "--state", str(state))
-    assert time.monotonic() - began < 15, "loading 10,000 executions must stay quick"
     sm = make_sm(process, shape_checker)
 
     time.sleep(0.5)  # let start-up settle
@@ -75,28 +74,19 @@ def test_ten_thousand_executions_idle_and_paged(
     time.sleep(2.0)
     assert _cpu_seconds(process.process.pid) - before < 0.1, "an idle emulator must not burn CPU"
 
-    began = time.monotonic()
     seen: list[str] = []
-    slowest = 0.0
     token = None
     while True:
         kwargs = {"NextToken": token} if token else {}
-        call_began = time.monotonic()
         page = sm.list_pipeline_executions(PipelineName="History", MaxResults=100, **kwargs)
-        slowest = max(slowest, time.monotonic() - call_began)
         seen.extend(e["PipelineExecutionArn"] for e in page["PipelineExecutionSummaries"])
         token = page.get("NextToken")
         if token is None:
             break
-    elapsed = time.monotonic() - began
     assert seen == arns[::-1]  # all of them, newest first, none twice
-    # Generous bounds (the machine is shared and noisy): they catch a page that reads the whole history
-    # (seconds each), not a slow moment. The speed itself is a benchmark's business.
-    assert slowest < 3.0, f"slowest page took {slowest:.3f}s"
-    assert elapsed < 20, f"100 pages took {elapsed:.1f}s"
 
-    # A change costs the same with 10,000 executions stored: only the touched rows are written.
-    began = time.monotonic()
-    for _ in range(5):
-        sm.start_pipeline_execution(PipelineName="History")
-    assert (time.monotonic() - began) / 5 < 0.3
+    # Runs started with that history stored come first, and the history is still whole behind them.
+    started = [sm.start_pipeline_execution(PipelineName="History")["PipelineExecutionArn"] for _ in range(5)]
+    first = sm.list_pipeline_executions(PipelineName="History", MaxResults=100)["PipelineExecutionSummaries"]
+    assert [e["PipelineExecutionArn"] for e in first[:5]] == started[::-1]
+    assert [e["PipelineExecutionArn"] for e in first[5:]] == arns[::-1][:95]

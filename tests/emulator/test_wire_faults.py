@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -76,15 +77,25 @@ def test_error_rate_gives_internal_failure_500(sm: Any, emulator: EmulatorProces
     assert "PipelineSummaries" in sm.list_pipelines(MaxResults=1)
 
 
-def test_latency_delays_replies(sm: Any, emulator: EmulatorProcess) -> None:
-    emulator.faults({"latency_ms": 300})
-    began = time.monotonic()
-    sm.list_pipelines(MaxResults=1)
-    assert time.monotonic() - began >= 0.3
+def test_latency_holds_replies_back(sm: Any, emulator: EmulatorProcess) -> None:
+    """A call made with latency set is still unanswered when a later call, made once it is cleared, has its
+    answer: the order of the replies shows the delay, whatever the machine's speed."""
+    target = "SageMaker.ListPipelines"
+    before = _calls(emulator, target)
+    held = make_sm(emulator)  # a client of its own: its call is in flight while `sm` makes another
+    emulator.faults({"latency_ms": 1500})
+    answered: list[str] = []
+    slow = threading.Thread(target=lambda: (held.list_pipelines(MaxResults=1), answered.append("held")))
+    slow.start()
+    deadline = time.monotonic() + 30
+    while _calls(emulator, target) == before and time.monotonic() < deadline:  # until it has arrived
+        time.sleep(0.01)
+    assert _calls(emulator, target) == before + 1
     emulator.faults({})
-    began = time.monotonic()
     sm.list_pipelines(MaxResults=1)
-    assert time.monotonic() - began < 0.3
+    answered.append("later")
+    slow.join(30)
+    assert answered == ["later", "held"]
 
 
 def test_bad_fault_settings_are_refused(emulator: EmulatorProcess) -> None:

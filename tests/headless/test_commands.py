@@ -327,7 +327,10 @@ def test_credentials_region_and_endpoint_resolution(
     (tmp_path / "config" / "smtui").mkdir(parents=True)
     (tmp_path / "config" / "smtui" / "config.toml").write_text(f'endpoint_url = "{emu.url}"\n')
     assert smtui("ls", endpoint=False).exit_code == 0
-    assert smtui("ls", "--endpoint-url", "http://127.0.0.1:9", endpoint=False).exit_code == 1  # flag wins
+    # The flag wins: with the config naming a dead port, the flag's endpoint answers. (Not the other way
+    # round: a dead endpoint fails only once the client's retries give up, seconds later.)
+    (tmp_path / "config" / "smtui" / "config.toml").write_text('endpoint_url = "http://127.0.0.1:9"\n')
+    assert smtui("ls", "--endpoint-url", emu.url, endpoint=False).exit_code == 0
 
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(key)

@@ -1,15 +1,19 @@
 """Fixtures for the TUI tests: an emulator embedded in the test's loop, pipelines on it, the app on both.
 
 The emulator runs on a paused clock (`time_scale=0`); tests move it with `advance()` instead of sleeping.
-The monitor polls at test speed (tenths of seconds) so the screen follows within a few frames.
+The monitor, its log followers and the app's tick run on a `ManualClock` of their own (`TuiClock`): it moves
+only while a test waits (`until`, `idle`), one poll or tick at a time, so a wait takes the time of the calls
+and the drawing it needs, not seconds of polling interval. Its `now` is the emulator's time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,12 +22,15 @@ from typing import Any
 import pytest
 
 from smtui.core.client import AwsTarget, SageMakerClient
+from smtui.core.clock import ManualClock
 
 DEFINITIONS = Path(__file__).parent.parent / "definitions"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
-# The log followers read at test speed too (a read every 0.1 s of real time; the emulator's clock is still).
+# The log followers read at test speed too (a read every 0.1 s of the test's clock; the emulator's is still).
 FAST_LOGS = {"options": {"interval": 0.1, "max_interval": 0.3, "quiet_after": 1.0}}
 FAST_MONITOR = {"active_interval": 0.2, "watched_interval": 0.1, "discovery_interval": 0.3, "rate": 200.0}
+TICK = 0.2  # the app's tick, in seconds of the test's clock
+STEP = 0.1  # how far a wait moves the test's clock between two looks at the screen (the fastest poll)
 
 
 def definition(**defaults: Any) -> str:
@@ -119,6 +126,21 @@ async def emu(tmp_path: Path) -> AsyncIterator[Emulator]:
         await running.stop()
 
 
+class TuiClock(ManualClock):
+    """The monitor's clock in a TUI test: its monotonic time moves only when the test waits; its `now` is
+    the emulator's time (which moves only when the test calls `emu.advance`)."""
+
+    def __init__(self, emu: Emulator) -> None:
+        super().__init__(emu.now())
+        self._emu = emu
+
+    def now(self) -> datetime:
+        return self._emu.now()
+
+
+_CLOCK: ContextVar[TuiClock | None] = ContextVar("tui_clock", default=None)
+
+
 @asynccontextmanager
 async def tui(
     emu: Emulator,
@@ -132,38 +154,75 @@ async def tui(
 ) -> AsyncIterator[Any]:
     """The app on the emulator, running under Pilot; yields `(app, pilot)`. `monitor`: options of the
     monitor over `FAST_MONITOR`. With `toasts`, toasts are drawn (`run_test` leaves them out unless asked):
-    see `toasts_shown()`."""
+    see `toasts_shown()`. The monitor, the log followers and the app's tick run on a `TuiClock`."""
     from smtui.tui.app import SmtuiApp
     from smtui.tui.session import open_session
 
-    async with open_session(
-        endpoint_url=emu.url,
-        region="us-east-1",
-        read_only=read_only,
-        now=emu.now,
-        monitor_options={**FAST_MONITOR, **(monitor or {})},
-        logs_options=FAST_LOGS,
-    ) as session:
-        app = SmtuiApp(session, tick_interval=0.2, keymap=keymap, bell=bell)
-        async with app.run_test(size=size, notifications=toasts) as pilot:
-            yield app, pilot
+    clock = TuiClock(emu)
+    token = _CLOCK.set(clock)
+    try:
+        async with open_session(
+            endpoint_url=emu.url,
+            region="us-east-1",
+            read_only=read_only,
+            monitor_options={**FAST_MONITOR, **(monitor or {})},
+            logs_options=FAST_LOGS,
+            clock=clock,
+        ) as session:
+            app = SmtuiApp(session, tick_interval=0, keymap=keymap, bell=bell)
+            async with app.run_test(size=size, notifications=toasts) as pilot:
+                ticks = asyncio.ensure_future(_tick(app, clock))
+                try:
+                    yield app, pilot
+                finally:
+                    ticks.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await ticks
+    finally:
+        _CLOCK.reset(token)
+
+
+async def _tick(app: Any, clock: ManualClock) -> None:
+    """The app's tick interval, on the test's clock (handled in the app's loop, as its timer's would be)."""
+    while True:
+        await clock.sleep(TICK)
+        app.call_later(app.tick)
 
 
 async def until(
     condition: Callable[[], Any], *, wait: float = 10.0, pilot: Any = None, what: str = ""
 ) -> Any:
-    """Wait (letting the app run) until `condition()` is truthy; fail naming `what` otherwise."""
-    deadline = asyncio.get_running_loop().time() + wait
+    """Let the app run until `condition()` is truthy; fail naming `what` otherwise. Inside `tui()` the test's
+    clock moves on by `STEP` between two looks; it fails once `wait` seconds have passed on that clock and
+    on the real one (what is not on the test's clock, a toast's life, still has its time)."""
+    loop = asyncio.get_running_loop()
+    clock = _CLOCK.get()
+    deadline = loop.time() + wait
+    limit = None if clock is None else clock.monotonic() + wait
     while True:
+        if pilot is not None:
+            await pilot.pause(0)  # the messages posted so far handled, the screen brought up to date
         value = condition()
         if value:
             return value
-        if asyncio.get_running_loop().time() > deadline:
+        if loop.time() > deadline and (clock is None or clock.monotonic() > limit):
             raise AssertionError(f"timed out waiting for {what or condition}")
-        if pilot is not None:
+        if clock is not None:
+            await clock.advance(STEP)
+        elif pilot is not None:
             await pilot.pause(0.05)
         else:
             await asyncio.sleep(0.05)
+
+
+async def idle(pilot: Any, seconds: float) -> None:
+    """Let the app run for `seconds` of the test's clock (to see that something does NOT happen)."""
+    clock = _CLOCK.get()
+    assert clock is not None, "idle() is for tests inside tui()"
+    end = clock.monotonic() + seconds
+    while clock.monotonic() < end:
+        await clock.advance(min(STEP, end - clock.monotonic()))
+        await pilot.pause(0)
 
 
 def text_of(widget: Any, width: int = 200) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Emulator, screen_text, toasts_shown, tui, until
+from conftest import Emulator, idle, screen_text, toasts_shown, tui, until
 from textual.widgets import Input, Static
 
 from smtui.core.actions import Actions
@@ -120,7 +120,7 @@ async def test_cancelled_stop_sends_nothing(emu: Emulator) -> None:
         await pilot.press("x")
         await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
         await pilot.press("n")
-        await pilot.pause(0.3)
+        await idle(pilot, 0.3)
         assert emu.mutating_calls() == {"SageMaker.StartPipelineExecution": 1}  # only the set-up's start
         assert await emu.status(arn) == "Executing"
 
@@ -154,7 +154,7 @@ async def test_read_only_never_mutates(emu: Emulator) -> None:
         assert not footer_keys & {"start_execution", "stop_execution", "retry_execution", "rerun_execution"}
         for key in ("n", "x", "r", "e", "y", "enter", "x", "y"):
             await pilot.press(key)
-        await pilot.pause(0.3)
+        await idle(pilot, 0.3)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "execution: copy ARN" in titles
         assert not [t for t in titles if t.split(": ")[-1] in ("stop", "start", "retry", "rerun")]

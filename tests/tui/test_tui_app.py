@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Emulator, text_of, toasts_shown, tui, until
+from conftest import Emulator, idle, text_of, toasts_shown, tui, until
 
 from smtui.tui.screens.confirm import ConfirmScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -18,7 +18,7 @@ async def test_keys_remapped_from_config(emu: Emulator) -> None:
         screen = app.screen
         await until(lambda: screen.table.cursor_arn == arn, pilot=pilot)
         await pilot.press("x")  # the old key does nothing now
-        await pilot.pause(0.1)
+        await idle(pilot, 0.1)
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("ctrl+k")
         await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="remapped stop")
@@ -136,5 +136,19 @@ async def test_a_narrow_terminal_still_says_why_nothing_shows(emu: Emulator) -> 
         messages = await until(told, pilot=pilot, wait=20, what="a toast: the endpoint cannot be reached")
         assert emu.url.removeprefix("http://") in messages[0]  # the whole message, where it failed
         await pilot.press("ctrl+r")
-        await pilot.pause(0.5)
+        await idle(pilot, 0.5)
         assert len(told()) == 1  # the same error again is not told twice
+
+
+async def test_the_monitor_polls_on_the_sessions_clock(emu: Emulator) -> None:
+    """`open_session(clock=...)`: the monitor's polls wait on that clock, not on the loop's."""
+    await emu.create_pipeline("alpha")
+    await emu.start("alpha")
+    lists = "SageMaker.ListPipelineExecutions"
+    async with tui(emu) as (app, pilot):
+        await until(lambda: app.screen.table.row_count == 1, pilot=pilot, what="the row")
+        listed = emu.calls()[lists]
+        await pilot.pause(0.5)  # real time passes; the session's clock stands still
+        assert emu.calls()[lists] == listed
+        await idle(pilot, 2.0)  # two seconds of it: the row in view is listed every 0.2 s (FAST_MONITOR)
+        assert emu.calls()[lists] >= listed + 5

@@ -3,7 +3,7 @@ in the table and in the open execution, whose header and tree then agree."""
 
 from __future__ import annotations
 
-from conftest import Emulator, screen_text, text_of, tui, until
+from conftest import Emulator, idle, screen_text, text_of, tui, until
 
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -88,7 +88,7 @@ async def test_ctrl_r_brings_the_rows_in_view_up_to_date(emu: Emulator) -> None:
         # made after the retry, would see it.
         await until(lambda: _cell(app, arn, "elapsed") not in ("", "…"), pilot=pilot, what="the end time")
         await _retry_elsewhere(emu, arn)
-        await pilot.pause(0.5)
+        await idle(pilot, 0.5)
         assert "Failed" in _status_cell(app, arn)  # every poll that would see it is an hour away
         await pilot.press("ctrl+r")
         await until(lambda: "Running" in _status_cell(app, arn), pilot=pilot, what="the row running again")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Emulator, screen_text, toasts_shown, tui, until
+from conftest import Emulator, idle, screen_text, toasts_shown, tui, until
 
 from smtui.tui.screens.execution import ExecutionScreen
 from smtui.tui.screens.logs import LogsScreen
@@ -102,7 +102,7 @@ async def test_a_running_step_is_followed_until_it_ends(emu: Emulator) -> None:
         async def lines_come(more_than: int) -> bool:
             for _ in range(200):  # the job writes as its clock moves; the view shows it without a key
                 emu.advance(10)
-                await pilot.pause(0.05)
+                await idle(pilot, 0.1)
                 if screen.view.count > more_than:
                     return True
             return False
@@ -155,7 +155,7 @@ async def test_log_keys_are_in_help_and_palette(emu: Emulator) -> None:
         for title in ("logs: search", "logs: first error", "logs: since 5m", "logs: save", "logs: copy line"):
             assert title in titles
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
+        await idle(pilot, 0.1)
         text = shown(app)
         for binding_id in (
             "logs.first_error",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import Emulator, screen_text, text_of, toasts_shown, tui, until
+from conftest import Emulator, idle, screen_text, text_of, toasts_shown, tui, until
 from textual.widgets import Input, Static
 
 from smtui.tui.screens.approval import ApprovalScreen
@@ -266,7 +266,7 @@ async def test_read_only_has_no_step_actions(emu: Emulator) -> None:
         keys = " ".join(screen_text(app))
         assert "Answer callback" not in keys and "Rerun from" not in keys and "Approve" not in keys
         await pilot.press("escape", "b", "A", "space", "R")
-        await pilot.pause(0.3)
+        await idle(pilot, 0.3)
         assert app.screen is screen
     sends = ("SendPipelineExecutionStepSuccess", "SendPipelineExecutionStepFailure", "UpdateModelPackage")
     assert not [op for op in emu.calls() if op.split(".")[-1] in sends]

@@ -6,7 +6,7 @@ import ast
 import importlib
 import inspect
 
-from conftest import Emulator, screen_text, text_of, tui, until
+from conftest import Emulator, idle, screen_text, text_of, tui, until
 from textual import events
 from textual.widgets import Input
 from tui_fixed_state import fixed_app
@@ -154,7 +154,7 @@ async def test_a_parameter_filter_finds_runs_never_shown_and_idle_rows_read_no_p
         assert isinstance(screen, ExecutionsScreen)
         await until(lambda: screen.table.row_count == 15, pilot=pilot, what="fifteen rows")
         assert wanted not in screen.table.visible_arns()
-        await pilot.pause(1.0)
+        await idle(pilot, 1.0)
         # Rows on screen cost no parameter reads: only a filter that names a parameter asks for them.
         assert emu.calls().get("SageMaker.ListPipelineParametersForExecution", 0) == 0
 
@@ -165,7 +165,7 @@ async def test_a_parameter_filter_finds_runs_never_shown_and_idle_rows_read_no_p
 
         # `pipeline:` narrows the candidates: a filter on another pipeline reads nothing more.
         await pilot.press("slash", "ctrl+u", *"pipeline:nothing InstanceCount=3", "enter")
-        await pilot.pause(0.5)
+        await idle(pilot, 0.5)
         assert screen.table.row_count == 0
         assert emu.calls()["SageMaker.ListPipelineParametersForExecution"] == 15
 
@@ -256,7 +256,7 @@ async def test_keys_typed_fast_after_slash_go_to_the_filter(emu: Emulator) -> No
         # is handled. (`pilot.press` waits for the app to be idle after each key: it never shows this.)
         for key in ("slash", *"churn"):
             app.post_message(events.Key(key, "/" if key == "slash" else key))
-        await pilot.pause(0.3)
+        await idle(pilot, 0.3)
         assert screen.query_one("#filter", Input).value == "churn"
         assert "filter: churn" in text_of(screen.query_one("#info"))
         assert isinstance(app.screen, ExecutionsScreen)  # no start form (n), no retry question (r)
