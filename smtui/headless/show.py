@@ -45,7 +45,7 @@ def show_command(
 
     EXECUTION is a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest.
     """
-    target, _ = target_from(profile, region, endpoint_url)
+    target, _ = target_from(profile, region, endpoint_url, [execution])
     found, tree, now, runs, left = run(target, lambda client: fetch(client, execution))
     if as_json:
         print_json(snapshot_json(found, tree, now, left))
