@@ -30,6 +30,7 @@ class ExecutionRow:
     reason: str | None
     marked: bool = False
     started_today: bool = True  # at 80 columns a run from another day shows its date, today's its time
+    context: str = ""  # the context's name with several contexts (`⚠ name` while its credentials fail)
 
 
 class Cell(Text):
@@ -56,6 +57,7 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("mark", " ", 1, 1),
     Column("status", "Status", 11, 11),
+    Column("context", "Context", 10, 6),  # shown with several contexts only (`ExecutionTable.show_context`)
     Column("pipeline", "Pipeline", 22, 12),
     Column("name", "Execution", 16, 12),
     Column("started", "Started", 14, 11),
@@ -64,7 +66,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("running", "Running", 24, 20),
     Column("reason", "Failure", 48, 40),
 )
-SORTABLE = ("status", "pipeline", "name", "started", "elapsed", "progress", "running", "reason")
+SORTABLE = ("status", "context", "pipeline", "name", "started", "elapsed", "progress", "running", "reason")
 COMPACT_BELOW = 120  # terminal columns under which the narrow layout is used
 COMPACT_BAR = 6  # the progress bar's cells at 80 columns, so that `██████ 3/6` is not cut
 
@@ -76,6 +78,9 @@ def cell_for(column: str, row: ExecutionRow, compact: bool) -> Cell:
             return Cell(Text("◆", style="bold") if row.marked else Text(" "), row.marked)
         case "status":
             return Cell(fmt.execution_status_text(row.status), _STATUS_ORDER[row.status])
+        case "context":
+            style = fmt.styled("red") if row.context.startswith("⚠") else ""
+            return Cell(Text(row.context, style=style), row.context.lower())
         case "pipeline":
             return Cell(row.pipeline, row.pipeline.lower())
         case "name":
@@ -129,6 +134,7 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "reason": ("reason",),
     "marked": ("mark",),
     "started_today": ("started",),
+    "context": ("context",),
     "arn": (),
 }
 
