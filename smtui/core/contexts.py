@@ -19,11 +19,14 @@ from typing import Any, TypeVar
 from smtui.core.actions import Actions, RegisteredPackage, SelectionPlan, WaitingCallback
 from smtui.core.events import Health, HealthChanged
 from smtui.core.jobs import MetricHistory, StepResource
-from smtui.core.model import Execution, Pipeline, StepTree
+from smtui.core.log_follow import LogFollower
+from smtui.core.logs import LogEvent
+from smtui.core.model import Execution, Pipeline, StepNode, StepTree
 from smtui.core.monitor import Monitor
 from smtui.core.session import AwsTarget, Opened, open_monitor
+from smtui.core.step_logs import StepLogs
 
-__all__ = ["MultiActions", "MultiMonitor", "NamedTarget", "open_contexts"]
+__all__ = ["MultiActions", "MultiMonitor", "MultiStepLogs", "NamedTarget", "open_contexts"]
 
 V = TypeVar("V")
 
@@ -327,6 +330,41 @@ class MultiActions(Actions):
         return await self._of(plan.source_arn).start_selection(plan, display_name=display_name, token=token)
 
 
+class MultiStepLogs(StepLogs):
+    """The step logs of several contexts: a step's logs are read in its execution's context, on that
+    context's Logs budget."""
+
+    def __init__(self, logs: Mapping[str, StepLogs], monitor: MultiMonitor) -> None:
+        # No client of its own: each context's `StepLogs` reads its own account's logs.
+        self.by_context = dict(logs)
+        self.multi = monitor
+
+    def _of(self, execution_arn: str) -> StepLogs:
+        name = self.multi.context_of(execution_arn)
+        if name is None:
+            raise ValueError(f"{execution_arn}: in none of the contexts {', '.join(self.multi.names)}")
+        return self.by_context[name]
+
+    def subscribe(self, callback: Callable[[LogEvent], None]) -> Callable[[], None]:
+        stops = [logs.subscribe(callback) for logs in self.by_context.values()]
+
+        def unsubscribe() -> None:
+            for stop in stops:
+                stop()
+
+        return unsubscribe
+
+    async def follow(self, execution_arn: str, node: StepNode) -> LogFollower:
+        return await self._of(execution_arn).follow(execution_arn, node)
+
+    async def stop(self, execution_arn: str, step: str) -> None:
+        await self._of(execution_arn).stop(execution_arn, step)
+
+    async def close(self) -> None:
+        for logs in self.by_context.values():
+            await logs.close()
+
+
 @dataclass(frozen=True)
 class OpenedContexts:
     """What `open_contexts` yields: the merged monitor, the merged actions (None when read-only), and each
@@ -334,6 +372,7 @@ class OpenedContexts:
 
     monitor: MultiMonitor
     actions: MultiActions | None
+    logs: MultiStepLogs
     each: Mapping[str, Opened]
     now: Callable[[], datetime]
 
@@ -372,4 +411,5 @@ async def open_contexts(
                 {name: o.actions for name, o in each.items() if o.actions is not None}, multi
             )
         first = next(iter(each.values()))
-        yield OpenedContexts(monitor=multi, actions=actions, each=each, now=first.now)
+        logs = MultiStepLogs({name: o.logs for name, o in each.items()}, multi)
+        yield OpenedContexts(monitor=multi, actions=actions, logs=logs, each=each, now=first.now)

@@ -130,15 +130,13 @@ async def open_contexts_session(
     async with open_contexts(
         targets, read_only=read_only, now=now, monitor_options=monitor_options, logs_options=logs_options
     ) as opened:
-        first = next(iter(opened.each.values()))
         yield Session(
             monitor=opened.monitor,
             actions=opened.actions,
             endpoint_label=" ".join(opened.monitor.names),
             now=opened.now,
             read_only=read_only,
-            # Step logs are read in the first context (a log view of another context's step: not yet).
-            logs=first.logs,
+            logs=opened.logs,
             contexts=opened.monitor,
         )
 

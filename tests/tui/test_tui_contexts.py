@@ -118,3 +118,22 @@ async def test_ctx_filter_and_the_palette_switch_to_one_context(two: tuple[Emula
         await pilot.press("enter")
         await until(lambda: row_of(app, b_id), pilot=pilot, what="back to every context")
         assert row_of(app, a_id)
+
+
+async def test_an_action_on_a_row_goes_to_its_context(two: tuple[Emulator, Emulator]) -> None:
+    from smtui.tui.screens.confirm import ConfirmScreen
+
+    alpha, beta = two
+    await started(alpha, "alpha-old")
+    alpha.advance(5)
+    beta.advance(5)
+    b_arn = await started(beta, "beta-new")  # the newest: the cursor's row
+    async with tui(alpha, beta) as (app, pilot):
+        screen = app.screen
+        await until(lambda: screen.table.cursor_arn == b_arn, pilot=pilot, what="beta's row under the cursor")
+        await pilot.press("x")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="confirmation")
+        await pilot.press("y")
+        await until(lambda: "Stopping" in row_of(app, b_arn.rsplit("/", 1)[1]), pilot=pilot, what="Stopping")
+        assert await beta.status(b_arn) == "Stopping"
+        assert "SageMaker.StopPipelineExecution" not in alpha.mutating_calls()
