@@ -158,3 +158,9 @@ def test_expired_credentials_in_one_context_cost_only_its_rows(
     assert result.stderr.startswith("smtui: context beta: ") and result.stderr.count("\n") == 1
     # Lifted, the context answers again: nothing was cached.
     assert "beta" in {row["context"] for row in json.loads(smtui("ls", "--all-contexts", "--json").output)}
+
+
+def test_the_tui_refuses_an_unknown_context_before_opening(contexts: None) -> None:
+    result = smtui("--context", "gamma")
+    assert result.exit_code == 2
+    assert result.output == "smtui: --context: unknown context 'gamma' (known: alpha, beta)\n"
