@@ -146,6 +146,7 @@ def test_expired_credentials_in_one_context_cost_only_its_rows(
 ) -> None:
     alpha, beta = two
     _, a_arn = started(alpha, "fine")
+    _, b_arn = started(beta, "expiring")
     beta.faults(expired_token=True)
     try:
         result = smtui("ls", "--all-contexts", "--json")
@@ -157,10 +158,26 @@ def test_expired_credentials_in_one_context_cost_only_its_rows(
     assert {row["context"] for row in rows} == {"alpha"}
     assert result.stderr.startswith("smtui: context beta: ") and result.stderr.count("\n") == 1
     # Lifted, the context answers again: nothing was cached.
-    assert "beta" in {row["context"] for row in json.loads(smtui("ls", "--all-contexts", "--json").output)}
+    assert b_arn in {row["arn"] for row in json.loads(smtui("ls", "--all-contexts", "--json").output)}
 
 
 def test_the_tui_refuses_an_unknown_context_before_opening(contexts: None) -> None:
     result = smtui("--context", "gamma")
     assert result.exit_code == 2
     assert result.output == "smtui: --context: unknown context 'gamma' (known: alpha, beta)\n"
+
+
+def test_events_setup_and_teardown_run_in_every_context(
+    contexts: None, two: tuple[EmulatorProcess, EmulatorProcess]
+) -> None:
+    setup = smtui("events", "setup", "--all-contexts", "--json")
+    assert setup.exit_code == 0, setup.output
+    plans = json.loads(setup.output)
+    assert [plan["context"] for plan in plans] == ["alpha", "beta"]
+    assert f":{ALPHA}:" in plans[0]["queue_arn"] and f":{BETA}:" in plans[1]["queue_arn"]
+    for emu in two:
+        assert emu.stats().get("CreateQueue", 0) == 1
+    text = smtui("events", "teardown", "--all-contexts").output
+    assert text.splitlines()[0] == "context alpha:" and "context beta:" in text
+    for emu in two:
+        assert emu.stats().get("DeleteQueue", 0) == 1
