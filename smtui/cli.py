@@ -131,6 +131,14 @@ def _log_to_file() -> None:
     metavar="QUEUE_URL",
     help="Push updates from this SQS queue (made by `smtui events setup`); polls only reconcile.",
 )
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="NAME",
+    help="Monitor a [contexts.NAME] of the config file (repeatable).",
+)
+@click.option("--all-contexts", is_flag=True, help="Monitor every context of the config file.")
 @click.version_option(package_name="smtui")
 @click.pass_context
 def main(
@@ -140,6 +148,8 @@ def main(
     endpoint_url: str | None,
     read_only: bool,
     events_queue: str | None,
+    contexts: tuple[str, ...],
+    all_contexts: bool,
 ) -> None:
     """smtui — a terminal monitor for Amazon SageMaker Pipelines.
 
@@ -152,6 +162,11 @@ def main(
     _log_to_file()
     ctx.ensure_object(dict)
     ctx.obj.update(profile=profile, region=region, endpoint_url=endpoint_url, read_only=read_only)
+    # `meta` is shared with the subcommand's context: its own `--context` flags add to these.
+    if contexts:
+        ctx.meta["smtui.contexts"] = contexts
+    if all_contexts:
+        ctx.meta["smtui.all_contexts"] = True
     if ctx.invoked_subcommand is None:
         run_tui: Any = importlib.import_module("smtui.tui.launch").run_tui
         run_tui(
@@ -160,4 +175,6 @@ def main(
             endpoint_url=endpoint_url,
             read_only=read_only,
             events_queue=events_queue,
+            contexts=contexts,
+            all_contexts=all_contexts,
         )

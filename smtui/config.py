@@ -17,6 +17,7 @@ overridden by command-line flags. Every setting is documented once, here, on its
 | `bell` | true/false | false | `SMTUI_BELL` |
 | `events_queue` | SQS queue URL | none (polling only) | `SMTUI_EVENTS_QUEUE` |
 | `keys` | table of binding id = keys | none | `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"` |
+| `contexts` | tables `[contexts.NAME]` | none | (file only) |
 
 ```toml
 profile = "ml-prod"
@@ -35,6 +36,14 @@ events_queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/smtui-events"  
 
 [keys]
 "execution.stop" = "ctrl+k"
+
+[contexts.prod]           # `--context prod`, `--all-contexts`
+profile = "ml-prod"
+region = "eu-west-1"
+[contexts.dev]
+profile = "ml-dev"
+region = "us-east-1"
+endpoint_url = "http://127.0.0.1:4566"   # optional, as is events_queue
 ```
 
 A value of the wrong type is an error that names the setting and where it came from
@@ -48,7 +57,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -57,6 +66,22 @@ import msgspec
 
 Positive = Annotated[float, msgspec.Meta(gt=0)]
 Count = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Context(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A named place to monitor, as in k9s: `[contexts.NAME]` in the file; `--context NAME` picks it."""
+
+    region: str
+    """AWS region (required: a context is one account's one region)."""
+    profile: str | None = None
+    """AWS profile (else the standard chain)."""
+    endpoint_url: str | None = None
+    """SageMaker endpoint URL (e.g. an emulator)."""
+    events_queue: str | None = None
+    """Push updates for this context (see `events_queue` below)."""
+
+
+CONTEXT_KEYS = tuple(Context.__struct_fields__)
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -96,6 +121,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     keys: tuple[tuple[str, str], ...] = ()
     """TUI key remapping: a `[keys]` table of binding id = keys (`"execution.stop" = "ctrl+k"`); `?` shows
     the ids. In the environment: `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"`."""
+    contexts: dict[str, Context] = {}
+    """Named contexts, `[contexts.NAME]` tables of `profile`, `region` (required), `endpoint_url`,
+    `events_queue`: `--context NAME` (repeatable) or `--all-contexts` monitors them instead of the
+    top-level `profile`/`region`/`endpoint_url`. Only in the file."""
 
 
 NAMES = frozenset(Settings.__struct_fields__)
@@ -129,6 +158,10 @@ def _checked(raw: Mapping[str, Any], source: str, *, from_text: bool) -> dict[st
     for key in values:
         if key not in NAMES:
             raise ValueError(f"{source}: unknown setting {key!r} (known: {', '.join(sorted(NAMES))})")
+    if "contexts" in values:
+        if from_text:
+            raise ValueError(f"{source}: setting 'contexts' is only read from the config file")
+        values["contexts"] = _contexts(values["contexts"], source)
     if "keys" in values:
         keys = values["keys"]
         if isinstance(keys, str):  # "id=key,id=key"
@@ -137,6 +170,8 @@ def _checked(raw: Mapping[str, Any], source: str, *, from_text: bool) -> dict[st
         elif isinstance(keys, Mapping):
             values["keys"] = list(keys.items())
     for key, value in values.items():
+        if key == "contexts":
+            continue
         if from_text and isinstance(value, str) and Settings.__annotations__[key] == "bool":
             value = _WORDS.get(value.strip().lower(), value)  # yes/no, on/off, as shells and INI files say
         try:
@@ -150,6 +185,31 @@ def _checked(raw: Mapping[str, Any], source: str, *, from_text: bool) -> dict[st
                 raise ValueError(f"{_where(source, key)}: {error}") from None
         values[key] = value
     return values
+
+
+def _contexts(raw: Any, source: str) -> dict[str, dict[str, Any]]:
+    """`[contexts.NAME]` tables, each checked: an error names `contexts.NAME.key` and the file."""
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"{source}: setting 'contexts' expects tables [contexts.NAME], got {raw!r}")
+    out: dict[str, dict[str, Any]] = {}
+    for name, table in raw.items():
+        where = f"{source}: setting 'contexts.{name}"
+        if not isinstance(table, Mapping):
+            raise ValueError(f"{where}' expects a table (profile, region, endpoint_url), got {table!r}")
+        for key, value in table.items():
+            if key not in CONTEXT_KEYS:
+                raise ValueError(f"{where}.{key}': unknown (known: {', '.join(CONTEXT_KEYS)})")
+            if not isinstance(value, str):
+                raise ValueError(f"{where}.{key}' expects text, got {value!r}")
+            if key in ("endpoint_url", "events_queue"):
+                try:
+                    check_endpoint_url(value)
+                except ValueError as error:
+                    raise ValueError(f"{where}.{key}': {error}") from None
+        if not table.get("region"):
+            raise ValueError(f"{where}.region' is missing (a context is a profile and a region)")
+        out[str(name)] = dict(table)
+    return out
 
 
 def _where(source: str, key: str) -> str:
@@ -194,7 +254,7 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not TOML (TOMLDecodeError)
             raise ValueError(f"{path}: {exc}") from exc
         values.update(_checked(doc, str(path), from_text=False))
-    for name in sorted(NAMES):
+    for name in sorted(NAMES - {"contexts"}):
         raw = env.get(f"SMTUI_{name.upper()}")
         if raw is not None:
             values.update(_checked({name: raw}, f"SMTUI_{name.upper()}", from_text=True))
@@ -204,3 +264,19 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         if values.get(key) == "":
             values[key] = None  # an empty variable means unset, as in the AWS tools
     return msgspec.convert(values, Settings, strict=False)
+
+
+def pick_contexts(settings: Settings, names: Sequence[str], every: bool) -> list[tuple[str, Context]]:
+    """The contexts `--context NAME...` / `--all-contexts` name, in the order given (the file's order for
+    all); none when neither was given. ValueError on an unknown name, or on `--all-contexts` without any."""
+    if every:
+        if not settings.contexts:
+            raise ValueError("--all-contexts: no [contexts.NAME] in the config file")
+        return list(settings.contexts.items())
+    out: list[tuple[str, Context]] = []
+    for name in dict.fromkeys(names):
+        if name not in settings.contexts:
+            known = ", ".join(settings.contexts) or "none defined in the config file"
+            raise ValueError(f"--context: unknown context {name!r} (known: {known})")
+        out.append((name, settings.contexts[name]))
+    return out

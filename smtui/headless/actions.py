@@ -97,7 +97,7 @@ def start_command(
         raise click.UsageError("--from EXECUTION and --steps A,B go together")
     if steps is not None and not selected:
         raise click.UsageError(f"--steps expects step names separated by commas, got {steps!r}")
-    target, read_only = target_from(profile, region, endpoint_url)
+    target, read_only = target_from(profile, region, endpoint_url, [pipeline, source or ""])
     require_writable(read_only, "start an execution")
     if source is not None:
         need_terminal(f"start {pipeline} from {source}", yes)
@@ -188,7 +188,7 @@ def execution_command(name: str, action: ExecutionAction, help: str) -> click.Co
         endpoint_url: str | None,
         as_json: bool,
     ) -> None:
-        target, read_only = target_from(profile, region, endpoint_url)
+        target, read_only = target_from(profile, region, endpoint_url, executions)
         require_writable(read_only, f"{action.verb} executions")
         need_terminal(f"{action.verb} {len(executions)} execution(s)", yes)
 

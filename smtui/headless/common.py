@@ -41,8 +41,40 @@ class CommandError(Exception):
         self.code = code
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Keep `--context`/`--all-contexts` in the context's `meta` (shared with the group's): the commands'
+    signatures do not change, and `target_from` reads them."""
+    if param.name == "contexts" and value:
+        ctx.meta["smtui.contexts"] = (*ctx.meta.get("smtui.contexts", ()), *value)
+    elif param.name == "all_contexts" and value:
+        ctx.meta["smtui.all_contexts"] = True
+    return value
+
+
+def context_options(func: F) -> F:
+    """`--context NAME` (repeatable) and `--all-contexts`: the `[contexts.NAME]` of the config file."""
+    func = click.option(
+        "--all-contexts",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember,
+        help="Every context of the config file.",
+    )(func)
+    func = click.option(
+        "--context",
+        "contexts",
+        multiple=True,
+        metavar="NAME",
+        expose_value=False,
+        callback=_remember,
+        help="A [contexts.NAME] of the config file (repeatable).",
+    )(func)
+    return func
+
+
 def aws_options(func: F) -> F:
-    """`--profile/--region/--endpoint-url/--json` on a command; these win over the group's flags."""
+    """`--profile/--region/--endpoint-url/--json`, `--context/--all-contexts` on a command; these win over
+    the group's flags."""
     func = click.option(
         "--json", "as_json", is_flag=True, help="Machine-readable output (fields in the README)."
     )(func)
@@ -51,15 +83,27 @@ def aws_options(func: F) -> F:
     )
     func = click.option("--region", default=None, help="AWS region.")(func)
     func = click.option("--profile", default=None, help="AWS profile.")(func)
-    return func
+    return context_options(func)
 
 
-def target_from(profile: str | None, region: str | None, endpoint_url: str | None) -> tuple[AwsTarget, bool]:
-    """The AWS target: command flags, then the group's flags, then SMTUI_* / config file. Also read-only."""
-    from smtui.config import load_settings
+@dataclass(frozen=True)
+class Place:
+    """Where a command works: a context of the config file (`name`), or the flags' target (`name` None)."""
+
+    name: str | None
+    target: AwsTarget
+
+
+def places_from(
+    profile: str | None, region: str | None, endpoint_url: str | None
+) -> tuple[list[Place], bool]:
+    """The targets a command works on: the contexts `--context`/`--all-contexts` chose, else the one of the
+    flags, the group's flags, SMTUI_* and the config file. Also read-only."""
+    from smtui.config import load_settings, pick_contexts
 
     ctx = click.get_current_context(silent=True)
     group: dict[str, Any] = dict(ctx.find_root().obj or {}) if ctx is not None else {}
+    meta: dict[str, Any] = dict(ctx.meta) if ctx is not None else {}
     try:
         settings = load_settings(
             profile=profile or group.get("profile"),
@@ -67,9 +111,64 @@ def target_from(profile: str | None, region: str | None, endpoint_url: str | Non
             endpoint_url=endpoint_url or group.get("endpoint_url"),
             read_only=True if group.get("read_only") else None,
         )
+        chosen = pick_contexts(settings, meta.get("smtui.contexts", ()), bool(meta.get("smtui.all_contexts")))
     except ValueError as exc:
         fail(str(exc))
-    return AwsTarget(settings.profile, settings.region, settings.endpoint_url), settings.read_only
+    if chosen:
+        places = [Place(name, AwsTarget(c.profile, c.region, c.endpoint_url)) for name, c in chosen]
+        return places, settings.read_only
+    return [Place(None, AwsTarget(settings.profile, settings.region, settings.endpoint_url))], (
+        settings.read_only
+    )
+
+
+def target_from(
+    profile: str | None, region: str | None, endpoint_url: str | None, refs: Sequence[str] = ()
+) -> tuple[AwsTarget, bool]:
+    """The one AWS target of a command, and read-only. With several contexts, the ARNs among `refs` pick
+    the context (their region, then their account); a command with no ARN needs one context."""
+    places, read_only = places_from(profile, region, endpoint_url)
+    if len(places) == 1:
+        return places[0].target, read_only
+    return pick_place(places, refs).target, read_only
+
+
+def pick_place(places: Sequence[Place], refs: Sequence[str]) -> Place:
+    """The one context that holds every ARN of `refs` (exit 2 naming the contexts when none or several
+    can). A context's account is learned only when two contexts share the ARN's region: from one
+    ListPipelines page, as the client learns it."""
+    names = ", ".join(str(p.name) for p in places)
+    arns = [ref.strip() for ref in refs if ref.strip().startswith("arn:")]
+    if not arns:
+        fail(f"several contexts ({names}): this command acts in one; give an ARN or a single --context")
+    wanted = {(parts[3], parts[4]) for parts in (arn.split(":") for arn in arns) if len(parts) > 4}
+    if len(wanted) != 1:
+        fail(f"the ARNs given are in {len(wanted)} accounts/regions: act on one context at a time")
+    ((region, account),) = wanted
+    candidates = [p for p in places if p.target.region == region]
+    if len(candidates) > 1:
+        accounts = asyncio.run(_accounts(candidates))
+        candidates = [p for p, found in zip(candidates, accounts, strict=True) if found == account]
+    if len(candidates) != 1:
+        found = "none" if not candidates else ", ".join(str(p.name) for p in candidates)
+        fail(f"{account}/{region}: no single context of {names} holds it (found: {found})")
+    return candidates[0]
+
+
+async def _accounts(places: Sequence[Place]) -> list[str | None]:
+    """Each context's account, from the ARN of its first pipeline (None when it has none or fails)."""
+
+    async def one(place: Place) -> str | None:
+        try:
+            async with SageMakerClient.create(place.target) as client:
+                page = await client.call("list_pipelines", MaxResults=1)
+        except AwsError:
+            return None
+        summaries = page.get("PipelineSummaries") or [{}]
+        parts = str(summaries[0].get("PipelineArn", "")).split(":")
+        return parts[4] if len(parts) > 4 else None
+
+    return list(await asyncio.gather(*(one(p) for p in places)))
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -99,7 +99,7 @@ def diff_command(
     """
     if not MIN_EXECUTIONS <= len(executions) <= MAX_EXECUTIONS:
         fail(f"diff compares {MIN_EXECUTIONS} to {MAX_EXECUTIONS} executions, got {len(executions)}")
-    target, _ = target_from(profile, region, endpoint_url)
+    target, _ = target_from(profile, region, endpoint_url, executions)
     data = run(target, lambda client: fetch(client, executions))
     comparison = build_comparison(data)
     if as_json:

@@ -9,7 +9,7 @@ import click
 
 from smtui.core.client import SageMakerClient
 from smtui.core.push_setup import DEFAULT_NAME, EVENT_PATTERN, EventsSetup, Plan, check_name, queue_policy
-from smtui.headless.common import aws_options, print_json, require_writable, run, target_from
+from smtui.headless.common import aws_options, places_from, print_json, require_writable, run
 
 
 def _name(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -58,7 +58,7 @@ def setup_command(
     EventBridge rule on the default bus matching SageMaker's pipeline execution and step status changes;
     the rule's target (the queue). Prints the queue URL to give `smtui --events` or `smtui wait --events`.
     """
-    target, read_only = target_from(profile, region, endpoint_url)
+    places, read_only = places_from(profile, region, endpoint_url)
     if not dry_run:
         require_writable(read_only, "set up events")
 
@@ -66,10 +66,24 @@ def setup_command(
         async with EventsSetup(client, name) as setup:
             return await setup.setup(dry_run=dry_run)
 
-    plan = run(target, body)
+    # With several contexts (`--all-contexts`): each one's queue and rule, in turn (setup is idempotent: a
+    # failure in one context can be run again as it is).
+    plans = [(place.name, run(place.target, body)) for place in places]
     if as_json:
-        print_json(_plan_json(plan, dry_run=dry_run))
+        shown = [_plan_json(plan, dry_run=dry_run) for _, plan in plans]
+        print_json(
+            shown[0]
+            if places[0].name is None
+            else [{"context": context, **one} for (context, _), one in zip(plans, shown, strict=True)]
+        )
         return
+    for context, plan in plans:
+        if context is not None:
+            click.echo(f"context {context}:")
+        _print_setup(plan, name, dry_run, context)
+
+
+def _print_setup(plan: Plan, name: str, dry_run: bool, context: str | None) -> None:
     for resource, action in plan.steps:
         click.echo(f"{resource}: {action}")
     if dry_run:
@@ -80,7 +94,12 @@ def setup_command(
         if plan.queue_url is None:
             return
     click.echo(f"queue URL: {plan.queue_url}")
-    click.echo(f"use it with: smtui --events {plan.queue_url}  (or events_queue in config.toml)")
+    if context is None:
+        click.echo(f"use it with: smtui --events {plan.queue_url}  (or events_queue in config.toml)")
+    else:
+        click.echo(
+            f'use it with: events_queue = "{plan.queue_url}" under [contexts.{context}] in config.toml'
+        )
 
 
 @events_command.command("teardown")
@@ -102,16 +121,24 @@ def teardown_command(
 ) -> None:
     """Remove what `events setup` created: smtui's target of the rule, the rule (unless other targets use
     it), and the queue. What is already gone is skipped."""
-    target, read_only = target_from(profile, region, endpoint_url)
+    places, read_only = places_from(profile, region, endpoint_url)
     require_writable(read_only, "tear down events")
 
     async def body(client: SageMakerClient) -> Plan:
         async with EventsSetup(client, name) as setup:
             return await setup.teardown()
 
-    plan = run(target, body)
+    plans = [(place.name, run(place.target, body)) for place in places]
     if as_json:
-        print_json(_plan_json(plan, dry_run=False))
+        shown = [_plan_json(plan, dry_run=False) for _, plan in plans]
+        print_json(
+            shown[0]
+            if places[0].name is None
+            else [{"context": context, **one} for (context, _), one in zip(plans, shown, strict=True)]
+        )
         return
-    for resource, action in plan.steps:
-        click.echo(f"{resource}: {action}")
+    for context, plan in plans:
+        if context is not None:
+            click.echo(f"context {context}:")
+        for resource, action in plan.steps:
+            click.echo(f"{resource}: {action}")

@@ -254,7 +254,7 @@ def logs_command(
         since = parse_duration(since_text) if since_text is not None else None
     except click.BadParameter as exc:
         raise click.UsageError(f"--since: {exc.message}") from exc
-    target, _ = target_from(profile, region, endpoint_url)
+    target, _ = target_from(profile, region, endpoint_url, [execution])
     from smtui.config import load_settings
 
     settings = load_settings()  # already read (and checked) by `target_from`

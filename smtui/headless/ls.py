@@ -28,10 +28,10 @@ from smtui.headless.common import (
     aws_options,
     execution_json,
     parse_duration,
+    places_from,
     print_json,
     run,
     success_history,
-    target_from,
 )
 
 _STATUSES = [s.value for s in ExecutionStatus]
@@ -142,8 +142,9 @@ async def with_end_times(
     return out
 
 
-def table(rows: Sequence[Execution], now: datetime) -> list[str]:
-    """The text output: a header row, then one aligned row per execution."""
+def table(rows: Sequence[Execution], now: datetime, contexts: Sequence[str] = ()) -> list[str]:
+    """The text output: a header row, then one aligned row per execution (after its context's name, with
+    `contexts`: one per row)."""
     cells = [
         (
             EXECUTION_GLYPHS[e.status],
@@ -162,14 +163,20 @@ def table(rows: Sequence[Execution], now: datetime) -> list[str]:
     if not any(row[7] for row in cells):  # the last columns only when some row has them
         widths = widths[:7] if any(row[6] for row in cells) else widths[:6]
 
-    def line(row: Sequence[str]) -> str:
+    names = ["CONTEXT", *contexts]
+    name_width = max(len(name) for name in names)
+
+    def line(row: Sequence[str], name: str) -> str:
         parts = [
             value.rjust(width) if i == 5 else value.ljust(width)
             for i, (value, width) in enumerate(zip(row, widths, strict=False))
         ]
+        if contexts:
+            parts.insert(1, name.ljust(name_width))
         return (parts[0] + " " + "  ".join(parts[1:])).rstrip()
 
-    return [line(header), *(line(row) for row in cells)]
+    labels = names if contexts else [""] * (len(cells) + 1)
+    return [line(row, name) for row, name in zip([header, *cells], labels, strict=True)]
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -225,12 +232,12 @@ def ls_command(
             parse_duration(since)
         except click.BadParameter as exc:
             raise click.UsageError(f"--since: {exc.message}") from exc
-    target, _ = target_from(profile, region, endpoint_url)
+    places, _ = places_from(profile, region, endpoint_url)
     from smtui.config import load_settings
 
-    rate = load_settings().rate  # already read (and checked) by `target_from`
+    rate = load_settings().rate  # already read (and checked) by `places_from`
 
-    async def listed(client: SageMakerClient) -> tuple[list[Execution], datetime, list[Execution]]:
+    async def listed(client: SageMakerClient) -> Listing:
         rows = await list_all(client, pipeline, since, limit=limit, statuses=status)
         first = min(limit, MAX_ENDED_ROWS) if limit else ENDED_ROWS
         rows = await with_end_times(client, rows, rate, first=first)
@@ -240,7 +247,21 @@ def ls_command(
         complete = not status and since is None and limit is None
         return rows, client.now(), await success_history(client, active, rows, complete=complete)
 
-    rows, now, history = run(target, listed)
+    if places[0].name is None:
+        rows, now, history = run(places[0].target, listed)
+        output(rows, now, history, as_json, as_csv)
+        return
+    from smtui.headless.contexts import merged_ls
+
+    merged_ls(places, listed, limit, as_json, as_csv)
+
+
+Listing = tuple[list[Execution], datetime, list[Execution]]
+
+
+def output(
+    rows: Sequence[Execution], now: datetime, history: Sequence[Execution], as_json: bool, as_csv: bool
+) -> None:
     if as_json:
         print_json([execution_json(e, now, remaining(e, history, now)) for e in rows])
         return

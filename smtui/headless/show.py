@@ -65,7 +65,7 @@ def show_command(
 
     EXECUTION is a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest.
     """
-    target, _ = target_from(profile, region, endpoint_url)
+    target, _ = target_from(profile, region, endpoint_url, [execution])
     fetched = run(target, lambda client: fetch(client, execution, steps_of_history=timeline))
     found, tree, now, runs, left = fetched.execution, fetched.tree, fetched.now, fetched.runs, fetched.left
     if as_json:

@@ -94,7 +94,7 @@ def callback_command(
             check_failure_reason(failure)
         except ValueError as exc:
             fail(f"{exc}; nothing sent")
-    target, read_only = target_from(profile, region, endpoint_url)
+    target, read_only = target_from(profile, region, endpoint_url, [execution])
     require_writable(read_only, "answer a Callback step")
     need_terminal(f"answer Callback step {step} of {execution}", yes)
 
@@ -165,7 +165,7 @@ def approve_command(
         check_approval_note(note)
     except ValueError as exc:
         fail(f"{exc}; nothing changed")
-    target, read_only = target_from(profile, region, endpoint_url)
+    target, read_only = target_from(profile, region, endpoint_url, [execution])
     require_writable(read_only, f"{verb} a model package")
     need_terminal(f"{verb} the model package of {execution}", yes)
 

@@ -348,7 +348,7 @@ def wait_command(
         raise click.UsageError(f"--timeout: {exc.message}") from exc
     if interval <= 0:
         raise click.UsageError("--interval must be positive")
-    target, _ = target_from(profile, region, endpoint_url)
+    target, _ = target_from(profile, region, endpoint_url, executions)
     rate = configured_rate()
     events = configured_events(events_queue)
     code = run(

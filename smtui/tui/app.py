@@ -179,7 +179,18 @@ class SmtuiApp(App[None]):
             error=health.error,
             read_only=self.session.read_only,
             updates=health.updates,
+            contexts=self._context_states(),
         )
+
+    def _context_states(self) -> list[tuple[str, str]]:
+        """Each context's state for the header, with several contexts."""
+        contexts = self.session.contexts
+        if contexts is None:
+            return []
+        return [
+            (name, "error" if h.error or not h.connected else "throttled" if h.throttled else "ok")
+            for name, h in contexts.healths.items()
+        ]
 
     def watch_execution(self, arn: str) -> None:
         """Ask to be told when this execution ends (toast, and the bell if configured)."""

@@ -31,9 +31,10 @@ class DemoEmulator:
         self._drain: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, *, time_scale: float, seed: int) -> DemoEmulator:
+    async def start(cls, *, time_scale: float, seed: int, account: str | None = None) -> DemoEmulator:
         command = ["-m", "smtui", "emulator", "--demo", "--exit-on-eof", "--nice", str(NICE)]
         command += ["--time-scale", str(time_scale), "--seed", str(seed)]
+        command += ["--account", account] if account else []
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *command,

@@ -1,7 +1,8 @@
 """The `/` filter: words that must all match an execution.
 
 `train` matches the pipeline, name, execution id, status or a parameter value;
-`pipeline:x`, `name:x`, `status:failed`, `param:Key=Value` (or just `Key=Value`) narrow to one field.
+`pipeline:x`, `name:x`, `status:failed`, `param:Key=Value` (or just `Key=Value`) narrow to one field;
+`ctx:x` to the executions of a context (with several contexts; the context is the caller's to tell).
 Matching is case-insensitive substring matching, as in k9s; `pipeline:=x` is that pipeline only (what the
 pipelines view's Enter sets: `train` must not bring `train-large` along).
 
@@ -21,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from smtui.core.model import Execution
 from smtui.tui import format as fmt
 
-_FIELDS = ("pipeline", "name", "status", "param")
+_FIELDS = ("pipeline", "name", "status", "param", "ctx")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _SPAN = re.compile(r"(?:\d+[smhdw])+")
 _TICK = timedelta(microseconds=1)  # `>T`: strictly after T, as a bound that includes what it names
@@ -98,16 +99,17 @@ class ExecutionFilter:
         """Whether a term names a parameter (`Key=Value`, `param:`): parameters must be read to match it."""
         return any(term.field == "param" for term in self.terms)
 
-    def candidates(self, execution: Execution) -> bool:
+    def candidates(self, execution: Execution, context: str | None = None) -> bool:
         """Whether the terms that do not name a parameter match: the executions whose parameters to read."""
         if (self.active_only and not execution.is_active) or not self._in_time(execution):
             return False
-        return all(_matches(term, execution) for term in self.terms if term.field != "param")
+        return all(_matches(term, execution, context) for term in self.terms if term.field != "param")
 
-    def matches(self, execution: Execution) -> bool:
+    def matches(self, execution: Execution, context: str | None = None) -> bool:
+        """`context`: the name of the execution's context (several contexts), for `ctx:`."""
         if (self.active_only and not execution.is_active) or not self._in_time(execution):
             return False
-        return all(_matches(term, execution) for term in self.terms)
+        return all(_matches(term, execution, context) for term in self.terms)
 
     def _in_time(self, execution: Execution) -> bool:
         if self.after is None and self.before is None:
@@ -164,7 +166,9 @@ def _local(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.astimezone()
 
 
-def _matches(term: Term, execution: Execution) -> bool:
+def _matches(term: Term, execution: Execution, context: str | None = None) -> bool:
+    if term.field == "ctx":
+        return context is not None and term.value in context.lower()
     params = execution.parameters or ()
     name = (execution.display_name or "").lower()
     status_words = (execution.status.value.lower(), fmt.execution_status_word(execution.status).lower())

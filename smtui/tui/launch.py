@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -150,8 +150,13 @@ def run_tui(
     endpoint_url: str | None,
     read_only: bool,
     events_queue: str | None = None,
+    contexts: Sequence[str] = (),
+    all_contexts: bool = False,
 ) -> None:
-    """`smtui` with no subcommand: the monitor against AWS (or `--endpoint-url`)."""
+    """`smtui` with no subcommand: the monitor against AWS (or `--endpoint-url`), or a `--context`."""
+    import msgspec
+
+    from smtui.config import pick_contexts
     from smtui.core.errors import AwsError
 
     settings = _settings(
@@ -161,6 +166,24 @@ def run_tui(
         read_only=read_only or None,
         events_queue=events_queue,
     )
+    try:
+        chosen = pick_contexts(settings, contexts, all_contexts)
+    except ValueError as error:
+        raise _failure(str(error), usage=True) from error
+    if len(chosen) > 1:
+        names = ", ".join(name for name, _ in chosen)
+        raise _failure(
+            f"the TUI monitors one context at a time ({names} given): use one --context", usage=True
+        )
+    if chosen:
+        _, context = chosen[0]
+        settings = msgspec.structs.replace(
+            settings,
+            profile=context.profile,
+            region=context.region,
+            endpoint_url=context.endpoint_url,
+            events_queue=context.events_queue,  # a queue is one account's, one region's
+        )
     try:
         asyncio.run(
             run_app(
@@ -177,6 +200,47 @@ def run_tui(
     except AwsError as error:
         # Exit 2, as every command, for what only the user can fix (no region, a malformed endpoint, ...).
         raise _failure(str(error), usage=error.is_usage) from error
+
+
+async def run_contexts(chosen: Sequence[tuple[str, Any]], settings: Any) -> None:
+    """The app over several contexts (`[contexts.NAME]` of the config file), one monitor each."""
+    from smtui.tui.app import SmtuiApp
+    from smtui.tui.session import open_contexts_session
+
+    contexts = [(name, c.profile, c.region, c.endpoint_url, c.events_queue) for name, c in chosen]
+    async with open_contexts_session(
+        contexts,
+        read_only=settings.read_only,
+        monitor_options=_monitor_options(settings),
+        logs_options=_logs_options(settings),
+    ) as session:
+        app = SmtuiApp(session, keymap=dict(settings.keys), bell=settings.bell)
+        quiet_gc()
+        await app.run_async()
+
+
+# The accounts of `smtui demo --contexts N`: one emulator each, seeded differently.
+DEMO_ACCOUNTS = ("111111111111", "222222222222", "333333333333", "444444444444")
+
+
+@asynccontextmanager
+async def demo_contexts_session(
+    *, time_scale: float, seed: int, settings: Any, emulators: Sequence[DemoEmulator]
+) -> AsyncIterator[Session]:
+    """A session over the demo's emulators, one context each (`demo-1`, `demo-2`, ...)."""
+    from smtui.tui.demo_emulator import simulated_clock
+    from smtui.tui.session import open_contexts_session
+
+    urls = [await emulator.ready() for emulator in emulators]
+    contexts = [(f"demo-{i}", None, "us-east-1", url, None) for i, url in enumerate(urls, 1)]
+    async with open_contexts_session(
+        contexts,
+        read_only=settings.read_only,
+        now=await simulated_clock(urls[0]),
+        monitor_options={**_monitor_options(settings), "watched_interval": 0.5},
+        logs_options=_logs_options(settings),
+    ) as session:
+        yield session
 
 
 @asynccontextmanager
@@ -208,26 +272,41 @@ async def demo_session(
         await emulator.stop()
 
 
-async def run_demo(*, time_scale: float, seed: int, settings: Any) -> None:
-    """The app at once on a placeholder, then the demo's data as soon as the emulator is up."""
+async def run_demo(*, time_scale: float, seed: int, settings: Any, contexts: int = 1) -> None:
+    """The app at once on a placeholder, then the demo's data as soon as the emulator is up (with
+    `contexts` > 1: that many emulators, each its own account and seed, in one merged table)."""
     from smtui.tui.demo_emulator import DemoEmulator
 
     # Before Textual is imported: the emulator starts while the screen is being built.
-    emulator = await DemoEmulator.start(time_scale=time_scale, seed=seed)
+    if contexts > 1:
+        emulators = [
+            await DemoEmulator.start(time_scale=time_scale, seed=seed + i, account=DEMO_ACCOUNTS[i])
+            for i in range(contexts)
+        ]
+    else:
+        emulators = [await DemoEmulator.start(time_scale=time_scale, seed=seed)]
     from smtui.tui.app import SmtuiApp
     from smtui.tui.session import placeholder_session
+
+    def connect() -> AbstractAsyncContextManager[Session]:
+        if contexts > 1:
+            return demo_contexts_session(
+                time_scale=time_scale, seed=seed, settings=settings, emulators=emulators
+            )
+        return demo_session(time_scale=time_scale, seed=seed, settings=settings, emulator=emulators[0])
 
     app = SmtuiApp(
         placeholder_session("starting the demo emulator…", read_only=settings.read_only),
         keymap=dict(settings.keys),
         bell=settings.bell,
-        connect=lambda: demo_session(time_scale=time_scale, seed=seed, settings=settings, emulator=emulator),
+        connect=connect,
     )
     quiet_gc()
     try:
         await app.run_async()
     finally:
-        await emulator.stop()
+        for emulator in emulators:
+            await emulator.stop()
 
 
 @click.command("demo")
@@ -235,8 +314,15 @@ async def run_demo(*, time_scale: float, seed: int, settings: Any) -> None:
     "--time-scale", default=DEMO_TIME_SCALE, show_default=True, help="Simulated seconds per second."
 )
 @click.option("--seed", default=7, show_default=True, help="Seed of the demo traffic (same seed, same runs).")
+@click.option(
+    "--contexts",
+    type=click.IntRange(1, len(DEMO_ACCOUNTS)),
+    default=1,
+    show_default=True,
+    help="Emulators, one account each, shown as contexts in one table.",
+)
 @click.pass_context
-def demo_command(ctx: click.Context, time_scale: float, seed: int) -> None:
+def demo_command(ctx: click.Context, time_scale: float, seed: int, contexts: int) -> None:
     """Open the monitor on an emulator with demo pipelines and live traffic: no AWS needed."""
     import os
 
@@ -244,4 +330,4 @@ def demo_command(ctx: click.Context, time_scale: float, seed: int) -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "demo")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "demo")
     settings = _settings(read_only=bool((ctx.obj or {}).get("read_only")) or None)
-    asyncio.run(run_demo(time_scale=time_scale, seed=seed, settings=settings))
+    asyncio.run(run_demo(time_scale=time_scale, seed=seed, settings=settings, contexts=contexts))

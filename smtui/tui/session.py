@@ -8,7 +8,7 @@ monitor's budget. The protocol exists so that snapshot tests can show a fixed, h
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +58,19 @@ class MonitorView(Protocol):
     def want_pipeline_definition(self, pipeline_name: str) -> None: ...
 
 
+class ContextsView(Protocol):
+    """Several contexts (`smtui.core.contexts.MultiMonitor`): which one an execution is in, and how each
+    is doing."""
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+    @property
+    def healths(self) -> Mapping[str, Health]: ...
+    def context_of(self, arn: str) -> str | None: ...
+    def profile_of(self, name: str) -> str | None: ...
+    async def retry_now(self, name: str) -> None: ...
+
+
 @dataclass
 class Session:
     """Everything a running TUI talks to. `actions` is None in read-only mode: nothing can mutate."""
@@ -68,6 +81,7 @@ class Session:
     now: Callable[[], datetime]
     read_only: bool = False
     logs: StepLogs | None = None  # None until connected (the demo's placeholder): no log can be read
+    contexts: ContextsView | None = None  # several contexts; None with one (the table as it always was)
 
     @property
     def can_mutate(self) -> bool:
@@ -107,6 +121,38 @@ async def open_session(
             now=opened.now,
             read_only=read_only,
             logs=opened.logs,
+        )
+
+
+@asynccontextmanager
+async def open_contexts_session(
+    contexts: Sequence[tuple[str, str | None, str | None, str | None, str | None]],
+    *,
+    read_only: bool = False,
+    now: Callable[[], datetime] | None = None,
+    monitor_options: Mapping[str, Any] | None = None,
+    logs_options: Mapping[str, Any] | None = None,
+) -> AsyncIterator[Session]:
+    """A session over several contexts, each `(name, profile, region, endpoint_url, events_queue)`: one
+    monitor each, merged (`smtui.core.contexts`)."""
+    from smtui.core.contexts import NamedTarget, open_contexts
+    from smtui.core.session import AwsTarget
+
+    targets = [
+        NamedTarget(name, AwsTarget(profile, region, endpoint), queue)
+        for name, profile, region, endpoint, queue in contexts
+    ]
+    async with open_contexts(
+        targets, read_only=read_only, now=now, monitor_options=monitor_options, logs_options=logs_options
+    ) as opened:
+        yield Session(
+            monitor=opened.monitor,
+            actions=opened.actions,
+            endpoint_label=" ".join(opened.monitor.names),
+            now=opened.now,
+            read_only=read_only,
+            logs=opened.logs,
+            contexts=opened.monitor,
         )
 
 

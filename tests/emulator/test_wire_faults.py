@@ -109,8 +109,25 @@ def test_bad_fault_settings_are_refused(emulator: EmulatorProcess) -> None:
         "throttle": {},
         "latency_ms": 0.0,
         "error_rate": 0.0,
+        "expired_token": False,
         "events": {"drop": 0.0, "duplicate": 0.0, "delay": 0.0, "delay_seconds": [1.0, 60.0], "reorder": 0.0},
     }
+
+
+def test_expired_token_refuses_every_call_until_lifted(emulator: EmulatorProcess, sm: Any) -> None:
+    bad = urllib.request.Request(
+        f"{emulator.url}/_emulator/faults", data=json.dumps({"expired_token": "yes"}).encode(), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(bad, timeout=10)
+    assert caught.value.code == 400
+    emulator.faults({"expired_token": True})
+    with pytest.raises(ClientError) as refused:
+        sm.list_pipelines()
+    assert refused.value.response["Error"]["Code"] == "ExpiredTokenException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    emulator.faults({})
+    assert "PipelineSummaries" in sm.list_pipelines()
 
 
 def test_clock_control_advances_and_scales(emulator: EmulatorProcess) -> None:

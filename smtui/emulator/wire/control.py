@@ -6,8 +6,9 @@
   start (throttled and failed ones included), and what became of the status-change events;
   `POST /_emulator/reset-stats` zeroes both.
 - `GET|POST /_emulator/faults` → `{"throttle": {"ListPipelineExecutionSteps": 0.2}, "latency_ms": 50,
-  "error_rate": 0.01, "events": {"drop": 0.2, "duplicate": 0.1, "delay": 0.5, "delay_seconds": [5, 60],
-  "reorder": 0.1}}`; posting `{}` clears every fault.
+  "error_rate": 0.01, "expired_token": false, "events": {"drop": 0.2, "duplicate": 0.1, "delay": 0.5,
+  "delay_seconds": [5, 60], "reorder": 0.1}}`; posting `{}` clears every fault. `expired_token` refuses every
+  call with ExpiredTokenException, as AWS refuses an expired SSO session's.
 - `GET|POST /_emulator/clock` → `{"advance": seconds}` and/or `{"time_scale": x}`;
   answers `{"now", "time_scale"}`.
 """

@@ -1,4 +1,5 @@
-"""Injected faults: per-operation throttling, added latency and random 5xx, all from a seeded RNG."""
+"""Injected faults: per-operation throttling, added latency and random 5xx, all from a seeded RNG; and
+expired credentials (`expired_token`: every call is refused as AWS refuses an expired SSO session's)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class Faults:
         self.throttle: dict[str, float] = {}
         self.latency_ms = 0.0
         self.error_rate = 0.0
+        self.expired_token = False
 
     def configure(self, settings: dict[str, Any]) -> None:
         """Replace every setting; raises ValueError on a malformed one (nothing changes then)."""
@@ -31,15 +33,28 @@ class Faults:
         if latency < 0:
             raise ValueError("latency_ms must be >= 0")
         error_rate = _probability(settings.get("error_rate") or 0, "error_rate")
+        expired = settings.get("expired_token", False)
+        if not isinstance(expired, bool):
+            raise ValueError("expired_token must be true or false")
         self.throttle, self.latency_ms, self.error_rate = parsed, latency, error_rate
+        self.expired_token = expired
 
     def describe(self) -> dict[str, Any]:
-        return {"throttle": dict(self.throttle), "latency_ms": self.latency_ms, "error_rate": self.error_rate}
+        return {
+            "throttle": dict(self.throttle),
+            "latency_ms": self.latency_ms,
+            "error_rate": self.error_rate,
+            "expired_token": self.expired_token,
+        }
 
     async def apply(self, operation: str) -> None:
         """Delay, then maybe refuse the call as the service would when throttling or failing."""
         if self.latency_ms:
             await asyncio.sleep(self.latency_ms / 1000)
+        if self.expired_token:
+            raise ServiceError(
+                "ExpiredTokenException", "The security token included in the request is expired"
+            )
         rate = self.throttle.get(operation, self.throttle.get("*", 0.0))
         if rate and self._rng.random() < rate:
             raise ServiceError("ThrottlingException", "Rate exceeded")

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from smtui.core.compare import MAX_EXECUTIONS, MIN_EXECUTIONS
-from smtui.core.events import ExecutionsChanged, StepsChanged
+from smtui.core.events import ExecutionsChanged, HealthChanged, StepsChanged
 from smtui.core.model import Execution
 from smtui.core.timing import execution_elapsed
 from smtui.tui import format as fmt
@@ -28,6 +28,7 @@ from smtui.tui.host import Host
 from smtui.tui.palette import PaletteCommand
 from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.screens.columns import ColumnsScreen
+from smtui.tui.screens.contexts import context_commands, context_label, sso_login, troubled
 from smtui.tui.time_left import TimeLeft
 from smtui.tui.widgets.execution_rows import COMPACT_BELOW, SORTABLE, ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
@@ -145,6 +146,8 @@ class ExecutionsScreen(ActingScreen):
         self._day: date | None = None  # the local day of the last tick
         self._filter_minute: datetime | None = None  # when a `since:` filter was last counted back from now
         self.time_left = TimeLeft(lambda: self.smtui.session.monitor)
+        self.only_context = ""  # with several contexts, the one the palette switched to ("": every one)
+        self._troubled: frozenset[str] = frozenset()
         # Kept, not queried: they are read on every tick and key.
         self.table = ExecutionTable(id="executions")
         self.status_bar = StatusBar(id="status")
@@ -165,6 +168,7 @@ class ExecutionsScreen(ActingScreen):
         self._ready = True
         self.query_one("#filter", Input).display = False
         self.table.set_compact(self.app.size.width < COMPACT_BELOW)
+        self.table.set_show_context(self.smtui.session.contexts is not None)
         self.reload()
 
     def on_unmount(self) -> None:
@@ -194,6 +198,7 @@ class ExecutionsScreen(ActingScreen):
             started_today=fmt.same_day(execution.started, now),
             left=self.time_left.shown(execution, now),
             params=self._params(execution),
+            context=context_label(self.smtui.session, arn),
         )
 
     def _params(self, execution: Execution) -> tuple[tuple[str, str], ...] | None:
@@ -211,10 +216,20 @@ class ExecutionsScreen(ActingScreen):
         executions = monitor.executions.values()
         self._day = self._today()
         self.time_left.new_batch()
-        self.table.show(self.row_for(e) for e in executions if self.filter.matches(e))
+        self.table.show(self.row_for(e) for e in executions if self._shows(e))
         monitor.drop_parameter_wants()
         self._want_parameters(executions)
         self._after_change()
+
+    def _shows(self, execution: Execution) -> bool:
+        """The filter, and the one context the palette switched to (with several)."""
+        contexts = self.smtui.session.contexts
+        if contexts is None:
+            return self.filter.matches(execution)
+        context = contexts.context_of(execution.arn)
+        if self.only_context and context != self.only_context:
+            return False
+        return self.filter.matches(execution, context)
 
     def _today(self) -> date:
         return self.smtui.session.now().astimezone().date()
@@ -227,7 +242,13 @@ class ExecutionsScreen(ActingScreen):
 
     def _unread(self, executions: Iterable[Execution]) -> Iterator[Execution]:
         """The candidates of a filter naming a parameter whose parameters are not read yet."""
-        return (e for e in executions if e.parameters is None and self.filter.candidates(e))
+        contexts = self.smtui.session.contexts
+        return (
+            e
+            for e in executions
+            if e.parameters is None
+            and self.filter.candidates(e, None if contexts is None else contexts.context_of(e.arn))
+        )
 
     def refresh_rows(self, arns: Iterable[str], *, ticked: Iterable[str] = ()) -> None:
         """Show the monitor's state of `arns` (added, changed, or gone if filtered out), and the elapsed
@@ -238,7 +259,7 @@ class ExecutionsScreen(ActingScreen):
         self.time_left.new_batch()
         for arn in arns:
             execution = executions.get(arn)
-            if execution is not None and self.filter.matches(execution):
+            if execution is not None and self._shows(execution):
                 upsert.append(self.row_for(execution))
             else:
                 drop.append(arn)
@@ -264,8 +285,14 @@ class ExecutionsScreen(ActingScreen):
             self._pending.update(event.arns)
         elif isinstance(event, StepsChanged):
             self._pending.add(event.execution_arn)
+        elif isinstance(event, HealthChanged) and self.smtui.session.contexts is not None:
+            now_troubled = troubled(self.smtui.session.contexts)
+            if now_troubled != self._troubled:  # a context failed or recovered: its rows' context cells
+                self._troubled = now_troubled
+                self._pending.update(self.smtui.session.monitor.executions)
 
     def session_changed(self) -> None:
+        self.table.set_show_context(self.smtui.session.contexts is not None)
         self.reload()
 
     def tick(self) -> None:
@@ -324,6 +351,8 @@ class ExecutionsScreen(ActingScreen):
             if hidden:
                 info.append(f", {hidden} hidden by the filter", style="bold yellow")
             info.append(" (d compares)", style="bright_black")
+        if self.only_context:
+            info.append(f" · context {self.only_context}", style="bold")
         arrow = "↓" if self.table.sort_reverse else "↑"
         info.append(f" · sorted by {self.table.sort_column} {arrow}", style="bright_black")
         if self.filter.text:
@@ -495,6 +524,23 @@ class ExecutionsScreen(ActingScreen):
         self._filter_minute = now.replace(second=0, microsecond=0)
         self.reload()
 
+    def action_only_context(self, name: str) -> None:
+        """Show one context's executions (the palette's `context NAME`), or every context's (`""`)."""
+        self.only_context = name
+        self.reload()
+
+    async def action_login(self, name: str) -> None:
+        """`aws sso login` for a context, the app suspended meanwhile; then that context is retried at once
+        (it would also recover by itself, at its next retry, after a login outside)."""
+        contexts = self.smtui.session.contexts
+        if contexts is None:
+            return
+        with self.app.suspend():
+            problem = sso_login(contexts.profile_of(name))
+        if problem is not None:
+            self.notify(problem, severity="warning")
+        await contexts.retry_now(name)
+
     def action_mark(self) -> None:
         arn = self.table.cursor_arn
         if arn is None:
@@ -577,6 +623,7 @@ class ExecutionsScreen(ActingScreen):
         yield PaletteCommand(
             "executions: compare", "Compare the marked executions (2 to 8) side by side", "compare"
         )
+        yield from context_commands(self.smtui.session, self.only_context or None)
         for column in SORTABLE:
             yield PaletteCommand(
                 f"executions: sort by {column}", f"Sort the table by {column}", f"sort('{column}')"

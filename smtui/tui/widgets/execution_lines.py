@@ -96,6 +96,8 @@ class TableLines:
         if self._header is None or self._header[0] != placed:
             segments: list[Segment] = []
             for column, (label, width) in enumerate(zip(frame.labels, frame.widths, strict=True)):
+                if not width:
+                    continue  # a column not shown (the context, with one context)
                 pre_style = frame.look.header + Style.from_meta({"column": column})
                 [line] = render_cell(Text(label), width, PADDING, pre_style, Style(), console)
                 segments.extend(Segment.simplify(line))
@@ -118,6 +120,8 @@ class TableLines:
         segments: list[Segment] = []
         renders = self.cells
         for column, width in enumerate(frame.widths):
+            if not width:
+                continue
             line = renders.get(key, column, variant)
             if line is None:
                 line = _body_cell(cells[column], column, width, frame, variant, console)

@@ -35,6 +35,7 @@ class ExecutionRow:
     # The values of the parameter columns (name, value; a parameter the execution does not have is left
     # out), or None while the execution's parameters are not read.
     params: tuple[tuple[str, str], ...] | None = ()
+    context: str = ""  # the context's name with several contexts (`⚠ name` while its credentials fail)
 
 
 class Cell(Text):
@@ -61,6 +62,7 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("mark", " ", 1, 1),
     Column("status", "Status", 11, 11),
+    Column("context", "Context", 10, 6),  # shown with several contexts only (`ExecutionTable.show_context`)
     Column("pipeline", "Pipeline", 22, 12),
     Column("name", "Execution", 16, 12),
     Column("started", "Started", 14, 11),
@@ -86,7 +88,7 @@ def columns_with(parameters: Sequence[str]) -> tuple[Column, ...]:
     return (*COLUMNS[:after], *extra, *COLUMNS[after:])
 
 
-SORTABLE = ("status", "pipeline", "name", "started", "elapsed", "progress", "running", "reason")
+SORTABLE = ("status", "context", "pipeline", "name", "started", "elapsed", "progress", "running", "reason")
 COMPACT_BELOW = 120  # terminal columns under which the narrow layout is used
 COMPACT_BAR = 6  # the progress bar's cells at 80 columns, so that `██████ 3/6` is not cut
 
@@ -98,6 +100,9 @@ def cell_for(column: str, row: ExecutionRow, compact: bool) -> Cell:
             return Cell(Text("◆", style="bold") if row.marked else Text(" "), row.marked)
         case "status":
             return Cell(fmt.execution_status_text(row.status), _STATUS_ORDER[row.status])
+        case "context":
+            style = fmt.styled("red") if row.context.startswith("⚠") else ""
+            return Cell(Text(row.context, style=style), row.context.lower())
         case "pipeline":
             return Cell(row.pipeline, row.pipeline.lower())
         case "name":
@@ -162,6 +167,7 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "started_today": ("started",),
     "left": ("left",),
     "params": (),  # every parameter column: the table knows which (`ShownRows`)
+    "context": ("context",),
     "arn": (),
 }
 

@@ -127,6 +127,7 @@ class ExecutionTable(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown = ShownRows()
+        self.show_context = False  # the context column, with several contexts
         self._widths = self._column_widths()
         self._labels = tuple(c.label for c in self._shown.columns)
         self.cursor_row = 0
@@ -198,6 +199,16 @@ class ExecutionTable(ScrollView, can_focus=True):
         self.touched = True
         self._move_cursor(index)
         return True
+
+    def set_show_context(self, show: bool) -> None:
+        """Show the context column (several contexts) or not (one: the table as it always was)."""
+        if show == self.show_context:
+            return
+        self.show_context = show
+        self._widths = self._column_widths()
+        self._draw.clear()
+        self._resize_virtual()
+        self.refresh()
 
     def set_compact(self, compact: bool) -> None:
         """Switch between the wide and the 80-column layout (every cell again, on resize only)."""
@@ -349,7 +360,12 @@ class ExecutionTable(ScrollView, can_focus=True):
 
     def _column_widths(self) -> tuple[int, ...]:
         compact = self._shown.compact
-        return tuple((c.compact_width if compact else c.width) + 2 * PADDING for c in self._shown.columns)
+        return tuple(
+            0
+            if c.key == "context" and not self.show_context
+            else (c.compact_width if compact else c.width) + 2 * PADDING
+            for c in self._shown.columns
+        )
 
     def _apply(self, rows: Iterable[ExecutionRow], removed: Iterable[str]) -> None:
         keep, old_index = self.cursor_arn, self.cursor_row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -10,6 +10,8 @@ from textual.widgets import Static
 
 from smtui.core.model import ExecutionStatus
 from smtui.tui import format as fmt
+
+_CONTEXT_STATES = {"ok": ("●", "green"), "throttled": ("◐", "yellow")}
 
 
 def status_line(
@@ -22,13 +24,23 @@ def status_line(
     error: str | None,
     read_only: bool,
     updates: str | None = None,
+    contexts: Sequence[tuple[str, str]] = (),
 ) -> Text:
     """`smtui │ us-east-1 · 1234 │ ▶ 3 ✔ 12 ✘ 2 │ ⟳ 08:37:21 push │ THROTTLED`.
 
-    `updates`: with an events queue, `push`, or `polling (events: reason)` when the monitor fell back."""
+    `updates`: with an events queue, `push`, or `polling (events: reason)` when the monitor fell back.
+    `contexts`: with several, each one's name and state (`ok`, `throttled`, `error`) in place of the
+    endpoint: `alpha ● beta ⚠` (the error itself, named by its context, comes at the end)."""
     line = Text()
     line.append(" smtui ", style="bold reverse")
-    line.append(f" {endpoint} ", style="bold")
+    if contexts:
+        line.append(" ")
+        for name, state in contexts:
+            glyph, style = _CONTEXT_STATES.get(state, ("⚠", "bold red"))
+            line.append(f"{name} ", style="bold")
+            line.append(f"{glyph} ", style=fmt.styled(style))
+    else:
+        line.append(f" {endpoint} ", style="bold")
     if read_only:
         line.append(" read-only ", style="reverse")
     line.append("│ ", style="bright_black")
