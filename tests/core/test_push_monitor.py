@@ -301,3 +301,30 @@ async def test_the_engines_events_bring_every_change_with_polls_an_hour_apart_th
         assert spent.get("ListPipelineExecutionSteps", 0) <= 3
         feed = monitor.push
         assert feed is not None and feed.ledger.duplicates > 0
+
+
+async def test_a_busy_queue_is_read_back_to_back(emu: EmulatorProcess, client: SageMakerClient) -> None:
+    # 1,000 active executions publish ~50 events a second; at 2 SQS calls/s (a read and a deletion per
+    # second: 10 events) the consumer fell minutes behind (`benchmarks/push_bench.py`).
+    pipeline = name("cf-busy")
+    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
+    url = sqs(emu).create_queue(QueueName=name("q"))["QueueUrl"]
+    queue = sqs(emu)
+    # Events of an execution this monitor does not list: read, counted and deleted, nothing else.
+    foreign = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/elsewhere/execution/x"
+    at = datetime(2026, 1, 1, 12, 0, 0)
+    for i in range(200):
+        executing = {"currentPipelineExecutionStatus": "Executing"}
+        queue.send_message(
+            QueueUrl=url, MessageBody=event(foreign, at + timedelta(seconds=i), executing, step=False)
+        )
+    vt = VirtualTime(emu)
+    async with pushed(client, vt, url, pipeline) as monitor:
+        feed = monitor.push
+        assert feed is not None
+        await vt.advance(5.0)
+        assert feed.received == 200  # 20 reads and 20 deletions in 5 simulated seconds
+    attributes = queue.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    assert attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
