@@ -30,6 +30,17 @@ from smtui.core.model import Execution, ModelPackage, Parameter, Pipeline, StepR
 
 PAGE = 100  # MaxResults: the largest page every List operation allows
 SKEW_TOLERANCE = timedelta(seconds=2)  # the Date header has 1 s resolution: ignore skews within its noise
+_LOADERS: list[Any] = []  # the first session's data loader (`_share_loader`)
+
+
+def _share_loader(session: Any) -> None:
+    """Every session of the process loads service models through one botocore loader, which keeps each model
+    once: a session of its own per context (profile) loaded and kept its own copies of the SageMaker and SQS
+    models, ~19 MiB more per context (`benchmarks/push_bench.py`, 3 contexts)."""
+    if _LOADERS:
+        session.register_component("data_loader", _LOADERS[0])
+    else:
+        _LOADERS.append(session.get_component("data_loader"))
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ class SageMakerClient:
         opening_failures: tuple[type[BaseException], ...] = (*aws_failures(), ValueError)
         try:
             session = AioSession(profile=self.target.profile)
+            _share_loader(session)
             # JSON timestamps are epoch numbers: botocore's default parser builds a `tzlocal()` for each one
             # (a measurable part of a poll's CPU); the same instant in UTC is all we need.
             session.get_component("response_parser_factory").set_parser_defaults(
