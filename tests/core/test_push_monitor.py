@@ -328,3 +328,39 @@ async def test_a_busy_queue_is_read_back_to_back(emu: EmulatorProcess, client: S
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     assert attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+
+
+async def test_events_a_few_seconds_late_are_applied_one_after_the_other(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    # Applying an event stamped the execution's steps as just polled, so the next event of that execution,
+    # if more than 2 s older than that moment (a consumer a few seconds behind), looked older than a poll
+    # and was dropped: 1,000 active executions saw step changes 40 s late (`benchmarks/push_bench.py`).
+    pipeline = name("cf-late")
+    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
+    arn = emu.start_execution(pipeline)
+    queue = sqs(emu)
+    url = queue.create_queue(QueueName=name("q"))["QueueUrl"]
+    vt = VirtualTime(emu)
+    async with pushed(client, vt, url, pipeline) as monitor:
+        await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
+        await vt.advance(70.0)  # Preprocess ends, the next steps start; the monitor's polls are an hour apart
+        listed = emu.boto().list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+        pre = next(s for s in listed if s["StepName"] == "Preprocess")
+        following = [s for s in listed if s["StepName"] != "Preprocess"]
+        assert pre["StepStatus"] == "Succeeded" and following
+        assert step_status(monitor, arn, following[0]["StepName"]) not in (
+            StepStatus.STARTING,
+            StepStatus.EXECUTING,
+        )
+        # Both 10 s late: the first applied must not make the second look stale.
+        queue.send_message(
+            QueueUrl=url, MessageBody=event(arn, pre["EndTime"], step_detail(pre, "Succeeded"), step=True)
+        )
+        for step in following:
+            detail = step_detail(step, "Executing")
+            queue.send_message(QueueUrl=url, MessageBody=event(arn, step["StartTime"], detail, step=True))
+        await vt.advance(3.0)
+        assert step_status(monitor, arn, "Preprocess") is StepStatus.SUCCEEDED
+        for step in following:
+            assert step_status(monitor, arn, step["StepName"]) is StepStatus.EXECUTING, step["StepName"]
