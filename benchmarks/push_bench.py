@@ -131,7 +131,8 @@ class Context:
         self.queue_url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
 
     def sagemaker_calls(self) -> dict[str, int]:
-        return self.emu.stats()
+        """Calls by `Service.Operation` (SageMaker, SQS, EventBridge, Logs)."""
+        return dict(self.emu.control("stats")["calls"])
 
     def truth(self) -> dict[str, Any]:
         """Every active execution's status and steps as the emulator has them now (the bench's own calls)."""
@@ -376,10 +377,8 @@ def run_mode(args: argparse.Namespace, contexts: list[Context], mode: str) -> di
                 else:
                     lags.append(max(0.0, shown - wall))
     wall = t1 - t0
-    # `stats` strips the service prefix: SQS operations are told apart by name.
-    sqs_ops = {"ReceiveMessage", "DeleteMessageBatch", "DeleteMessage", "GetQueueAttributes", "DeleteQueue"}
-    sm_calls = {op: n for op, n in calls.items() if op not in sqs_ops}
-    sqs_calls = {op: n for op, n in calls.items() if op in sqs_ops}
+    sm_calls = {op.split(".", 1)[1]: n for op, n in calls.items() if op.startswith("SageMaker.")}
+    sqs_calls = {op.split(".", 1)[1]: n for op, n in calls.items() if op.startswith("AmazonSQS.")}
     print(
         f"  {mode}: staleness {percentiles(lags)}, not shown {missed}, "
         f"SageMaker {sum(sm_calls.values()) / wall:.2f} calls/s, SQS {sum(sqs_calls.values()) / wall:.2f} "
