@@ -489,7 +489,8 @@ def _parse_timestamp(value: Any) -> datetime:
 def _data_loader(data_path: str | None) -> Any:
     """One botocore data loader per data path for the whole process: each new session would otherwise parse
     the service models and endpoint rules again (~0.1 s of CPU per client; a session of `smtui logs`, or a
-    test suite, opens many). The loader caches what it reads and never changes it."""
+    test suite, opens many), and keep its own copies of the models: ~19 MiB more per context
+    (`benchmarks/push_bench.py`, 3 contexts). The loader caches what it reads and never changes it."""
     from botocore.loaders import create_loader
 
     return create_loader(data_path)

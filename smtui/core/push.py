@@ -174,7 +174,7 @@ def apply(event: PipelineEvent, planner: Planner) -> bool:
             planner.nudge_pipeline(name)
         return False
     if event.step is None:
-        confirmed = store.refreshed.get(event.execution_arn)
+        confirmed = store.polled.get(event.execution_arn)
         if confirmed is not None and event.time < confirmed - POLL_TOLERANCE:
             return False
         status = ExecutionStatus(event.status)
@@ -189,7 +189,7 @@ def apply(event: PipelineEvent, planner: Planner) -> bool:
             ended=event.ended if ends else None,
             failure_reason=event.failure_reason if status.is_terminal else None,
         )
-        changed, ended, started = store.merge_described(fresh)
+        changed, ended, started = store.merge_described(fresh, polled=False)
         planner.merged(changed, ended, started)
         return bool(changed)
     runs = store.runs.get(event.execution_arn)
@@ -197,7 +197,7 @@ def apply(event: PipelineEvent, planner: Planner) -> bool:
     if runs is None or run is None:
         planner.scheduler.setdefault(PollKey(PollKind.STEPS, event.execution_arn), planner.now())
         return False
-    confirmed = store.steps_refreshed.get(event.execution_arn)
+    confirmed = store.steps_polled.get(event.execution_arn)
     if confirmed is not None and event.time < confirmed - POLL_TOLERANCE:
         return False
     attempts = [r for r in runs.values() if r.name == run.name]
@@ -206,7 +206,7 @@ def apply(event: PipelineEvent, planner: Planner) -> bool:
         run = dataclasses.replace(run, attempt=latest.attempt)  # the event does not say the attempt
     if latest is not None and latest.attempt == run.attempt:
         run = _merged_run(latest, run)
-    if not store.merge_runs(event.execution_arn, [run], full=False):
+    if not store.merge_runs(event.execution_arn, [run], full=False, polled=False):
         return False
     planner.quiet[event.execution_arn] = 0
     planner.emit(StepsChanged(event.execution_arn))

@@ -4,9 +4,12 @@ says whether the monitor is in push mode or back to polling.
 - `ReceiveMessage` with `WaitTimeSeconds` 20 (one call per 20 s while nothing happens; it returns as soon as
   a message arrives) and 10 messages per call; each batch is applied in event order (`smtui.core.push`), then
   deleted with one `DeleteMessageBatch`. A message that is not a pipeline event is deleted too.
-- SQS calls have a budget of their own (`CallBudget`, 2 calls/s by default), beside SageMaker's: a long poll
+- SQS calls have a budget of their own (`CallBudget`, 20 calls/s by default), beside SageMaker's: a long poll
   never takes a SageMaker call's token, and the SQS client is not the SageMaker client, so the monitor's
-  budget never sees it.
+  budget never sees it. A batch's deletion runs beside the next read, so while events flow the queue is read
+  back to back: up to 100 events/s per queue (10 a read, a read and a deletion per batch). An organisation
+  of 1,000 active executions publishes ~50 a second (`benchmarks/push_bench.py`); at 2 calls/s (10 events/s)
+  the queue fell minutes behind. Idle, the long poll is still one call per 20 s.
 - Push mode (`Updates.push`) begins with the first read that works. It ends, and the monitor polls at full
   pace, when the queue cannot be read (the error is the reason; it is tried again every `retry` seconds), or
   when it has brought nothing for `silence` seconds while an execution runs and step polls saw changes the
@@ -36,7 +39,7 @@ WAIT_TIME = 20  # seconds a ReceiveMessage waits for a message (the most SQS all
 BATCH = 10  # messages per ReceiveMessage (the most SQS allows)
 SILENCE = 60.0  # seconds without a message, while polls see changes, before falling back to polling
 RETRY = 30.0  # seconds between attempts to read a queue that failed
-DEFAULT_RATE = 2.0  # SQS calls per second
+DEFAULT_RATE = 20.0  # SQS calls per second (only spent while messages come: reads wait for them)
 # A deleted (or never created) queue: SQS's JSON code, and the Query-compatible one botocore reports.
 NO_QUEUE = frozenset({"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"})
 
@@ -81,6 +84,7 @@ class PushFeed:
         self.wait_time = max(0, min(WAIT_TIME, wait_time))
         self.silence = silence
         self.retry = retry
+        # Two in flight: a read, and the deletion of the batch before it.
         self.budget = CallBudget(rate, max_in_flight=2, min_rate=min(0.2, rate), clock=clock)
         self.ledger = Ledger()
         self.updates = Updates(push=False)
@@ -93,6 +97,7 @@ class PushFeed:
         self._stack: AsyncExitStack | None = None
         self._sqs: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._deleting: asyncio.Task[None] | None = None
         self._activity = Activity()
         self._unregister: Callable[[], None] = lambda: None
 
@@ -109,11 +114,12 @@ class PushFeed:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="smtui-push")
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._task, self._deleting):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._deleting = None
         self._unregister()
         if self._stack is not None:
             await self._stack.aclose()
@@ -172,6 +178,12 @@ class PushFeed:
         ]
         if not entries:
             return
+        # The deletion runs while the next read waits: one at a time, so that deletions never pile up.
+        if self._deleting is not None:
+            await self._deleting
+        self._deleting = asyncio.get_running_loop().create_task(self._delete(entries))
+
+    async def _delete(self, entries: list[dict[str, str]]) -> None:
         try:
             await self._call("delete_message_batch", QueueUrl=self.queue_url, Entries=entries)
         except AwsError as error:

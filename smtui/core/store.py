@@ -32,6 +32,11 @@ class Store:
         self.graphs: dict[str, StepGraph] = {}
         self.refreshed: dict[str, datetime] = {}
         self.steps_refreshed: dict[str, datetime] = {}
+        # When a poll (not an event) last read an execution's status and its steps: an event older than
+        # that is no news (`smtui.core.push.apply`). An event must not stamp these: events of one execution
+        # arrive a few seconds apart and out of order, and the next one would look older than the last.
+        self.polled: dict[str, datetime] = {}
+        self.steps_polled: dict[str, datetime] = {}
         self._by_pipeline: dict[str, dict[str, Execution]] = {}
         # pipeline → its unfinished executions: the scheduler asks for this on every wake-up.
         self._active: dict[str, set[str]] = {}
@@ -126,14 +131,20 @@ class Store:
         self._loaded.add(pipeline_name)
         return changed, ended, started
 
-    def merge_described(self, fresh: Execution) -> tuple[set[str], set[str], set[str]]:
-        """Merge a DescribePipelineExecution answer for a known execution; returns as `merge_executions`.
-        Its end time and failure reason are the service's word, even when absent."""
+    def merge_described(
+        self, fresh: Execution, *, polled: bool = True
+    ) -> tuple[set[str], set[str], set[str]]:
+        """Merge a DescribePipelineExecution answer for a known execution (or an event: `polled` False);
+        returns as `merge_executions`. Its end time and failure reason are the service's word, even when
+        absent."""
         changed: set[str] = set()
         ended: set[str] = set()
         started: set[str] = set()
         if fresh.arn in self.executions:
+            polled_at = self.polled.get(fresh.arn)
             self._merge(fresh, changed, ended, started, initial=False, described=True)
+            if not polled:
+                _restore(self.polled, fresh.arn, polled_at)
         return changed, ended, started
 
     def _merge(
@@ -151,7 +162,7 @@ class Store:
         for a failure reason the list left out. A retried execution (Failed, then Executing under the same
         ARN) loses both, and a step poll soon resets its steps."""
         old = self.executions.get(fresh.arn)
-        self.refreshed[fresh.arn] = self.clock.now()
+        self.refreshed[fresh.arn] = self.polled[fresh.arn] = self.clock.now()
         if old is None:
             merged = fresh
             if fresh.is_active:
@@ -201,12 +212,15 @@ class Store:
 
     # -- steps ---------------------------------------------------------------------------
 
-    def merge_runs(self, arn: str, runs: list[StepRun], *, full: bool) -> bool:
-        """Merge a (possibly partial, newest-first) step list. Returns whether anything changed. The steps
-        of an execution the store does not hold (forgotten while the poll ran) are dropped."""
+    def merge_runs(self, arn: str, runs: list[StepRun], *, full: bool, polled: bool = True) -> bool:
+        """Merge a (possibly partial, newest-first) step list, or an event's step (`polled` False). Returns
+        whether anything changed. The steps of an execution the store does not hold (forgotten while the
+        poll ran) are dropped."""
         if arn not in self.executions:
             return False
         self.steps_refreshed[arn] = self.clock.now()
+        if polled:
+            self.steps_polled[arn] = self.steps_refreshed[arn]
         old = self.runs.get(arn)
         merged: dict[tuple[str, int], StepRun] = {} if full or old is None else dict(old)
         for run in runs:
@@ -333,8 +347,15 @@ class Store:
             index.get(execution.pipeline_name, set()).discard(arn)
         self.runs.pop(arn, None)
         self.graphs.pop(arn, None)
-        self.refreshed.pop(arn, None)
-        self.steps_refreshed.pop(arn, None)
+        for stamps in (self.refreshed, self.steps_refreshed, self.polled, self.steps_polled):
+            stamps.pop(arn, None)
         self.position.pop(arn, None)
         self._trees.pop(arn, None)
         self._versions.pop(arn, None)
+
+
+def _restore(stamps: dict[str, datetime], key: str, value: datetime | None) -> None:
+    if value is None:
+        stamps.pop(key, None)
+    else:
+        stamps[key] = value

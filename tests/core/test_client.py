@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from emulator_proc import EmulatorProcess
 
@@ -30,3 +36,41 @@ async def test_a_bug_is_not_dressed_as_an_aws_error(client: SageMakerClient) -> 
     assert refused.value.is_not_found
     with pytest.raises(AttributeError):
         await client.call("describe_pipeline_typo", PipelineName="x")
+
+
+MEMORY_OF_CONTEXTS = """
+import asyncio, json, sys
+from pathlib import Path
+from smtui.core.client import AwsTarget, SageMakerClient
+
+def rss_mib():
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+
+async def main():
+    held, sizes = [], []
+    for i in range(3):  # three contexts: a SageMaker client and its SQS sibling each, as with --events
+        target = AwsTarget(region="us-east-1", endpoint_url=sys.argv[1])
+        client = await SageMakerClient.create(target).__aenter__()
+        held += [client, await client.sibling("sqs").__aenter__()]
+        await client.list_pipelines()
+        sizes.append(rss_mib())
+    print(json.dumps(sizes))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the process's RSS from /proc")
+def test_more_contexts_do_not_load_the_service_models_again(emu: EmulatorProcess) -> None:
+    # A session per context (its own profile) loaded its own copy of the SageMaker and SQS models: ~19 MiB
+    # more per context, 150 MiB for 3 contexts' monitors and their data (`benchmarks/push_bench.py`).
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_OF_CONTEXTS, emu.url],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+    )
+    first, *_, third = json.loads(out.stdout)
+    assert third - first < 6  # MiB for two more contexts' clients
