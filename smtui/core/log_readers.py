@@ -11,7 +11,7 @@ however long the log. Later than 5 s, a line is missed (as `aws logs tail` misse
 
 `StreamsReader` is how the SageMaker SDK tails: DescribeLogStreams for the job's streams, then GetLogEvents
 per stream from its last forward token. Exact whatever the lateness, but one call per stream per read, plus a
-DescribeLogStreams now and then for streams that appear later. See README "Step logs: what they cost".
+DescribeLogStreams now and then for streams that appear later. What they cost: docs/benchmarks.md.
 """
 
 from __future__ import annotations

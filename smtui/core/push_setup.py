@@ -1,5 +1,5 @@
 """`smtui events setup` / `teardown`: the queue, its policy, the EventBridge rule and its target that push
-updates need (README, "Push updates").
+updates need (docs/push.md).
 
 Setup reads what exists first (GetQueueUrl, GetQueueAttributes, DescribeRule, ListTargetsByRule) and makes
 only the calls that change something, so a second run changes nothing; with `dry_run` it makes no other call

@@ -19,7 +19,7 @@ at 1x time, whatever the pipeline's other runs are doing):
 - any other retryable row: a reconciling list every `reconcile_interval` (45 s: p95 under 60 s) down to
   the deepest retryable run of the pipeline. Other lists in between go only as deep as they need.
 The cost of the retry signal is then one call per `reconcile_interval` per pipeline holding a retryable
-run (README, "Benchmarks": measured with and without retryable runs in the account).
+run (docs/benchmarks.md: measured with and without retryable runs in the account).
 
 The two handlers are here; the paces (`Planner.list_interval` and its helpers) and what follows a change
 (`Planner.merged`) are in `smtui.core.planner`.

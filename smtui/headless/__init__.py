@@ -1,1 +1,1 @@
-"""Headless commands for scripts: ls, show, wait, start, stop, retry, launch (see the README)."""
+"""Headless commands for scripts: ls, show, wait, start, stop, retry, launch… (docs/commands.md)."""

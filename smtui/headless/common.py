@@ -76,7 +76,7 @@ def aws_options(func: F) -> F:
     """`--profile/--region/--endpoint-url/--json`, `--context/--all-contexts` on a command; these win over
     the group's flags."""
     func = click.option(
-        "--json", "as_json", is_flag=True, help="Machine-readable output (fields in the README)."
+        "--json", "as_json", is_flag=True, help="Machine-readable output (fields in docs/commands.md)."
     )(func)
     func = click.option("--endpoint-url", default=None, help="SageMaker endpoint URL (e.g. an emulator).")(
         func

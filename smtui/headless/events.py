@@ -1,5 +1,5 @@
 """`smtui events setup` / `smtui events teardown`: the queue and the EventBridge rule that push updates need
-(`smtui.core.push_setup`; README, "Push updates")."""
+(`smtui.core.push_setup`; docs/push.md)."""
 
 from __future__ import annotations
 

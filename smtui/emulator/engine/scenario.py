@@ -1,6 +1,6 @@
 """Scenarios: what simulated steps do — durations, outcomes, outputs — seeded so runs are reproducible.
 
-A scenario is TOML (format in the README, "Emulator" section, and in `scenarios/default.toml`):
+A scenario is TOML (format in docs/emulator.md and in `scenarios/default.toml`):
 `seed`, `stop_delay`, `max_concurrent_executions`, a `[defaults]` table of step knobs, `[types.<StepType>]`
 tables, and `[pipelines."<glob>"]` tables whose knobs apply to every step of matching pipelines, with
 `[pipelines."<glob>".steps."<glob>"]` for single steps. Later, more specific tables win. A user's file is
