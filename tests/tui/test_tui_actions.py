@@ -82,6 +82,9 @@ async def test_rejected_start_shows_aws_message(emu: Emulator) -> None:
         await until(lambda: "churn" in app.session.monitor.pipelines, pilot=pilot)
         await pilot.press("n", "enter")
         await until(lambda: app.screen.query("#display-name"), pilot=pilot)
+        # The form focuses its first field once drawn: wait for that, or it takes the focus back from the
+        # display name and the name is typed into a parameter (the start is then accepted, the form closes).
+        await until(lambda: isinstance(app.focused, Input), pilot=pilot, what="the form's first field")
         app.screen.query_one("#display-name", Input).focus()
         await pilot.pause()
         await pilot.press(*"not a valid name!")  # the API's pattern forbids spaces and "!"
