@@ -93,9 +93,6 @@ class MultiMonitor:
         self._profiles = dict(profiles or {})
         # Live views of the monitors' own mappings: nothing is copied on an update.
         self._executions = Merged([m.executions for m in self.monitors.values()], disjoint=True)
-        # A pipeline name found in two contexts is shown once (the first context's): pipelines are keyed by
-        # name in the monitor, as the table's pipeline filter reads them.
-        self._pipelines = Merged([m.pipelines for m in self.monitors.values()], disjoint=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -150,7 +147,10 @@ class MultiMonitor:
 
     @property
     def pipelines(self) -> Mapping[str, Pipeline]:
-        return self._pipelines
+        # A pipeline name found in two contexts is shown once (the first context's): pipelines are keyed by
+        # name in the monitor, as the table's pipeline filter reads them. Built at each read: a monitor
+        # replaces its mapping of pipelines at each ListPipelines (its executions' mapping stays).
+        return Merged([m.pipelines for m in self.monitors.values()], disjoint=False)
 
     @property
     def healths(self) -> dict[str, Health]:

@@ -137,3 +137,36 @@ async def test_an_action_on_a_row_goes_to_its_context(two: tuple[Emulator, Emula
         await until(lambda: "Stopping" in row_of(app, b_arn.rsplit("/", 1)[1]), pilot=pilot, what="Stopping")
         assert await beta.status(b_arn) == "Stopping"
         assert "SageMaker.StopPipelineExecution" not in alpha.mutating_calls()
+
+
+async def test_the_pipelines_view_and_the_start_form_list_every_contexts_pipelines(
+    two: tuple[Emulator, Emulator],
+) -> None:
+    from smtui.tui.screens.pipelines import PipelinesScreen
+
+    alpha, beta = two
+    await started(alpha, "alpha-train")
+    await started(beta, "beta-train")
+    async with tui(alpha, beta) as (app, pilot):
+        # Each monitor replaces its mapping of pipelines when it lists them: the merged view must follow.
+        await until(lambda: len(app.session.monitor.pipelines) == 2, pilot=pilot, what="both pipelines")
+        await pilot.press("p")
+        await until(lambda: isinstance(app.screen, PipelinesScreen), pilot=pilot, what="the pipelines view")
+        await until(
+            lambda: (
+                any(line.strip().startswith("beta-train") for line in screen_text(app))
+                and any(line.strip().startswith("alpha-train") for line in screen_text(app))
+            ),
+            pilot=pilot,
+            what="a row per pipeline of both contexts",
+        )
+        assert "2 pipelines" in screen_text(app)[1]
+        await pilot.press("escape", "n")
+        await until(
+            lambda: (
+                any("alpha-train" in line for line in screen_text(app))
+                and any("beta-train" in line for line in screen_text(app))
+            ),
+            pilot=pilot,
+            what="both pipelines in the start form",
+        )
