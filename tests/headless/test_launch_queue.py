@@ -189,7 +189,7 @@ def test_launch_killed_while_rows_wait_resumes_them_with_their_tokens(
     assert killed.stderr is not None
     told = killed.stderr.readline()
     assert told == f"smtui: 2 rows {WAITING}\n"
-    wait_until(lambda: journal_states(journal).get(4, [""])[-1] == "waiting")
+    wait_until(lambda: journal_states(journal).get(4, [""])[-1] == "waiting", timeout=60)  # a busy CI machine
     killed.kill()  # as a user would, or a CI job's timeout
     killed.wait(10)
     killed.stderr.close()
