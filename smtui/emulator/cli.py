@@ -127,6 +127,9 @@ def _start_demo(backend: Backend) -> list[asyncio.Task[Any]]:
 
 
 async def _serve(options: EmulatorOptions, *, exit_on_eof: bool = False) -> None:
+    # A child inherits its parent's blocked signals: started by a process that blocks SIGTERM (a library's
+    # thread, a test worker that imported one), the emulator could not be stopped but killed.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     running = await start_emulator(options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -73,3 +73,23 @@ def test_a_bad_scenario_or_state_path_is_a_clear_error(tmp_path: Any) -> None:
         )
         assert result.returncode == 1
         assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stops_on_sigterm_even_when_its_parent_blocked_it() -> None:
+    """A child inherits its parent's blocked signals (a test worker that imported a library which blocks
+    SIGTERM, once): the emulator must still stop on SIGTERM, not wait to be killed."""
+    start = (
+        "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'smtui', 'emulator', '--port', '0'])"
+    )
+    process = subprocess.Popen([sys.executable, "-c", start], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("http://")
+    process.send_signal(signal.SIGTERM)
+    try:
+        code = process.wait(timeout=60)  # a bound for a broken build only: it exits at once
+    except subprocess.TimeoutExpired:
+        process.kill()
+        code = process.wait()
+    process.stdout.close()
+    assert code == 0  # stopped by the signal, cleanly (not killed: -9)
