@@ -229,7 +229,7 @@ def test_stopping_the_emulator_ends_a_long_poll(emulator_factory: Any) -> None:
     while "AmazonSQS.ReceiveMessage" not in own.stats():
         thread.join(timeout=0.05)  # until the poll is in the emulator's hands
     # Killed unless it exits before the poll's own end (20 s): a bound that only tells the fix from its
-    # absence, as wide as it can be (15 s was met by SIGKILL once on a busy CI machine).
+    # absence. (In CI it was killed because SIGTERM arrived blocked: see test_cli's parent_blocked test.)
     code = own.stop(timeout=19)
     assert code == 0, own.stderr_text()[-3000:]
     thread.join(timeout=15)
