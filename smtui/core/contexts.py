@@ -244,10 +244,8 @@ class MultiMonitor:
             monitor.want_metric_history(job_arn)
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:
-        for monitor in self.monitors.values():
-            if pipeline_name in monitor.pipelines:
-                monitor.want_pipeline_parameters(pipeline_name)
-                return
+        if (monitor := self._monitor_of_pipeline(pipeline_name)) is not None:
+            monitor.want_pipeline_parameters(pipeline_name)
 
     # Pipelines are merged by name (the first context that has one): as `pipelines`.
     def _monitor_of_pipeline(self, pipeline_name: str) -> Monitor | None:

@@ -70,17 +70,21 @@ def setup_command(
     # failure in one context can be run again as it is).
     plans = [(place.name, run(place.target, body)) for place in places]
     if as_json:
-        shown = [_plan_json(plan, dry_run=dry_run) for _, plan in plans]
-        print_json(
-            shown[0]
-            if places[0].name is None
-            else [{"context": context, **one} for (context, _), one in zip(plans, shown, strict=True)]
-        )
+        _print_plans_json(plans, dry_run=dry_run)
         return
     for context, plan in plans:
         if context is not None:
             click.echo(f"context {context}:")
         _print_setup(plan, name, dry_run, context)
+
+
+def _print_plans_json(plans: list[tuple[str | None, Plan]], *, dry_run: bool) -> None:
+    """One context: its plan's JSON; several (`--context`/`--all-contexts`): a list, each with its context."""
+    shown = [_plan_json(plan, dry_run=dry_run) for _, plan in plans]
+    if plans[0][0] is None:
+        print_json(shown[0])
+    else:
+        print_json([{"context": context, **one} for (context, _), one in zip(plans, shown, strict=True)])
 
 
 def _print_setup(plan: Plan, name: str, dry_run: bool, context: str | None) -> None:
@@ -130,12 +134,7 @@ def teardown_command(
 
     plans = [(place.name, run(place.target, body)) for place in places]
     if as_json:
-        shown = [_plan_json(plan, dry_run=False) for _, plan in plans]
-        print_json(
-            shown[0]
-            if places[0].name is None
-            else [{"context": context, **one} for (context, _), one in zip(plans, shown, strict=True)]
-        )
+        _print_plans_json(plans, dry_run=False)
         return
     for context, plan in plans:
         if context is not None:
