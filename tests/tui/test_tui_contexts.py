@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -170,3 +171,20 @@ async def test_the_pipelines_view_and_the_start_form_list_every_contexts_pipelin
             pilot=pilot,
             what="both pipelines in the start form",
         )
+
+
+async def test_at_80_columns_the_progress_stays_in_view_beside_the_context(
+    two: tuple[Emulator, Emulator],
+) -> None:
+    alpha, beta = two
+    a_id = (await started(alpha, "alpha-train")).rsplit("/", 1)[1]
+    b_id = (await started(beta, "beta-train")).rsplit("/", 1)[1]
+    async with tui(alpha, beta, size=(80, 24)) as (app, pilot):
+        await until(
+            lambda: re.search(r"\d+/\d+", row_of(app, a_id)) and re.search(r"\d+/\d+", row_of(app, b_id)),
+            pilot=pilot,
+            what="both rows with their progress",
+        )
+        labels = next(line for line in screen_text(app) if "Status" in line).split()
+        assert labels[:6] == ["Status", "Context", "Pipeline", "Execution", "Elapsed", "Progress"]
+        assert row_of(app, a_id).split()[2] == "alpha" and row_of(app, b_id).split()[2] == "beta"
