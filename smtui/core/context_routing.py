@@ -16,7 +16,18 @@ from smtui.core.step_logs import StepLogs
 if TYPE_CHECKING:
     from smtui.core.contexts import MultiMonitor
 
-__all__ = ["MultiActions", "MultiStepLogs"]
+__all__ = ["MultiActions", "MultiStepLogs", "pipeline_key", "split_pipeline_key"]
+
+
+def pipeline_key(context: str, name: str) -> str:
+    """A pipeline's key over several contexts: `CONTEXT/NAME` (a pipeline name has no `/`)."""
+    return f"{context}/{name}"
+
+
+def split_pipeline_key(key: str) -> tuple[str, str]:
+    """(context, name) of a `pipeline_key`."""
+    context, _, name = key.rpartition("/")
+    return context, name
 
 
 class MultiActions(Actions):
@@ -41,12 +52,11 @@ class MultiActions(Actions):
         display_name: str | None = None,
         token: str | None = None,
     ) -> str:
-        for name, monitor in self.multi.monitors.items():
-            if pipeline in monitor.pipelines and name in self.by_context:
-                return await self.by_context[name].start(
-                    pipeline, parameters, display_name=display_name, token=token
-                )
-        raise ValueError(f"pipeline {pipeline}: in none of the contexts {', '.join(self.multi.names)}")
+        """`pipeline`: its key in `MultiMonitor.pipelines` (its context and name): started in that context."""
+        context, name = split_pipeline_key(pipeline)
+        if context not in self.by_context:
+            raise ValueError(f"pipeline {pipeline}: in none of the contexts {', '.join(self.multi.names)}")
+        return await self.by_context[context].start(name, parameters, display_name=display_name, token=token)
 
     async def stop(self, execution_arn: str, *, token: str | None = None) -> None:
         await self._of(execution_arn).stop(execution_arn, token=token)
