@@ -117,7 +117,8 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         """The columns for this width (`pipeline_rows.columns`); the rows are drawn again only when they
         changed."""
         contexts = self.smtui.session.contexts
-        context_width = 0 if contexts is None else min(16, max(len(n) for n in contexts.names))
+        longest = 0 if contexts is None else max(len(n) for n in contexts.names)
+        context_width = 0 if contexts is None else min(16, max(len("Context"), longest))
         wanted = columns(width, self.runs, context_width)
         if wanted == self._columns:
             return
