@@ -14,7 +14,6 @@ import click
 if TYPE_CHECKING:
     from textual.strip import Strip
 
-    from smtui.core.clock import Clock
     from smtui.tui.demo_emulator import DemoEmulator
     from smtui.tui.session import Session
 
@@ -163,9 +162,7 @@ def tui_settings(
     return settings, chosen
 
 
-def tui_session(
-    settings: Any, chosen: Sequence[tuple[str, Any]], *, clock: Clock | None = None
-) -> AbstractAsyncContextManager[Session]:
+def tui_session(settings: Any, chosen: Sequence[tuple[str, Any]]) -> AbstractAsyncContextManager[Session]:
     """The session `smtui` opens: one monitor (no context, or a single one), or one per context, merged."""
     from smtui.tui.session import open_contexts_session, open_session
 
@@ -184,7 +181,6 @@ def tui_session(
         read_only=settings.read_only,
         monitor_options=_monitor_options(settings),
         logs_options=_logs_options(settings),
-        clock=clock,
     )
 
 
