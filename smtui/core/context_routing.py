@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from smtui.core.actions import Actions, RegisteredPackage, SelectionPlan, WaitingCallback
+from smtui.core.context_pipelines import split_pipeline_key
 from smtui.core.log_follow import LogFollower
 from smtui.core.logs import LogEvent
 from smtui.core.model import StepNode
@@ -16,18 +17,7 @@ from smtui.core.step_logs import StepLogs
 if TYPE_CHECKING:
     from smtui.core.contexts import MultiMonitor
 
-__all__ = ["MultiActions", "MultiStepLogs", "pipeline_key", "split_pipeline_key"]
-
-
-def pipeline_key(context: str, name: str) -> str:
-    """A pipeline's key over several contexts: `CONTEXT/NAME` (a pipeline name has no `/`)."""
-    return f"{context}/{name}"
-
-
-def split_pipeline_key(key: str) -> tuple[str, str]:
-    """(context, name) of a `pipeline_key`."""
-    context, _, name = key.rpartition("/")
-    return context, name
+__all__ = ["MultiActions", "MultiStepLogs"]
 
 
 class MultiActions(Actions):

@@ -17,17 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from smtui.core.context_routing import MultiActions, MultiStepLogs, pipeline_key, split_pipeline_key
-from smtui.core.events import (
-    Health,
-    HealthChanged,
-    PipelineDefinitionRead,
-    PipelineParametersRead,
-    PipelinesChanged,
-    RequestFailed,
-    RequestKind,
-    RequestWaiting,
-)
+from smtui.core.context_pipelines import ContextPipelines, keyed, pipeline_key, split_pipeline_key
+from smtui.core.context_routing import MultiActions, MultiStepLogs
+from smtui.core.events import Health, HealthChanged
 from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.monitor import Monitor
@@ -84,52 +76,6 @@ class Merged(Mapping[str, V]):
 
     def __len__(self) -> int:
         return sum(len(mapping) for mapping in self._maps)
-
-
-class ContextPipelines(Mapping[str, Pipeline]):
-    """The pipelines of every context, keyed by `pipeline_key`: a pipeline of the same name in two contexts
-    is two pipelines. A live view: each monitor replaces its own mapping at each ListPipelines."""
-
-    def __init__(self, monitors: Mapping[str, Monitor]) -> None:
-        self._monitors = monitors
-
-    def __getitem__(self, key: str) -> Pipeline:
-        context, name = split_pipeline_key(key)
-        monitor = self._monitors.get(context)
-        if monitor is None:
-            raise KeyError(key)
-        return monitor.pipelines[name]
-
-    def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return False
-        context, name = split_pipeline_key(key)
-        monitor = self._monitors.get(context)
-        return monitor is not None and name in monitor.pipelines
-
-    def __iter__(self) -> Iterator[str]:
-        for context, monitor in self._monitors.items():
-            for name in monitor.pipelines:
-                yield pipeline_key(context, name)
-
-    def __len__(self) -> int:
-        return sum(len(monitor.pipelines) for monitor in self._monitors.values())
-
-
-def _keyed(context: str, event: Any) -> Any:
-    """A monitor's event as the merged view tells it: the pipelines it names keyed by their context."""
-    if isinstance(event, PipelinesChanged):
-        return PipelinesChanged(frozenset(pipeline_key(context, name) for name in event.names))
-    if isinstance(event, PipelineParametersRead | PipelineDefinitionRead):
-        return replace(event, pipeline=pipeline_key(context, event.pipeline))
-    if isinstance(event, RequestWaiting | RequestFailed) and event.request.kind in _PIPELINE_REQUESTS:
-        return replace(
-            event, request=replace(event.request, subject=pipeline_key(context, event.request.subject))
-        )
-    return event
-
-
-_PIPELINE_REQUESTS = (RequestKind.PIPELINE_PARAMETERS, RequestKind.PIPELINE_DEFINITION)
 
 
 class MultiMonitor:
@@ -239,7 +185,7 @@ class MultiMonitor:
                 if isinstance(event, HealthChanged):
                     callback(replace(event, health=self.health))
                 else:
-                    callback(_keyed(context, event))
+                    callback(keyed(context, event))
 
             return forward
 
