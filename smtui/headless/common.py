@@ -21,6 +21,8 @@ import click
 from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.core.errors import AwsError
 from smtui.core.model import Execution, ExecutionStatus
+from smtui.core.records import CONTEXT_FIELDS as CONTEXT_FIELDS  # re-exported, as `context_fields`
+from smtui.core.records import context_fields as context_fields
 from smtui.core.records import execution_record
 from smtui.core.records import iso as iso  # re-exported: the commands' one spelling of a time
 from smtui.core.timing import HISTORY_RUNS, Remaining
@@ -282,22 +284,6 @@ def execution_json(
     `left`: the time-left estimate, where the command read the history for it (`ls`, `show`); `context`:
     the context it was found in, with `--context`/`--all-contexts` (`context_fields`)."""
     return {**execution_record(execution, now, left), **context_fields(context, execution.arn)}
-
-
-CONTEXT_FIELDS = ("context", "account", "region")  # what --context/--all-contexts add to each record
-
-
-def context_fields(context: str | None, arn: str | None) -> dict[str, Any]:
-    """What `--context`/`--all-contexts` add to a JSON record of an execution: the context's name, and the
-    account and region its ARN names; nothing when the command ran without them (`context` None)."""
-    if context is None:
-        return {}
-    parts = (arn or "").split(":")
-    return {
-        "context": context,
-        "account": parts[4] if len(parts) > 4 else None,
-        "region": parts[3] if len(parts) > 3 else None,
-    }
 
 
 def print_json(value: Any) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -212,3 +214,24 @@ async def test_at_80_columns_the_progress_stays_in_view_beside_the_context(
         labels = next(line for line in screen_text(app) if "Status" in line).split()
         assert labels[:6] == ["Status", "Context", "Pipeline", "Execution", "Elapsed", "Progress"]
         assert row_of(app, a_id).split()[2] == "alpha" and row_of(app, b_id).split()[2] == "beta"
+
+
+def json_files(directory: Path) -> list[Path]:
+    return list(directory.glob("*.json"))
+
+
+async def test_an_export_of_the_merged_table_says_each_rows_context(
+    two: tuple[Emulator, Emulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    alpha, beta = two
+    a_arn = await started(alpha, "alpha-etl")
+    b_arn = await started(beta, "beta-etl")
+    async with tui(alpha, beta) as (app, pilot):
+        await until(lambda: row_of(app, a_arn[-12:]) and row_of(app, b_arn[-12:]), pilot=pilot, what="rows")
+        await pilot.press("ctrl+p", *"export JSON")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        [path] = await until(lambda: json_files(tmp_path), pilot=pilot, what="the JSON file")
+        where = {d["arn"]: (d["context"], d["account"], d["region"]) for d in json.loads(path.read_text())}
+        assert where == {a_arn: ("alpha", ALPHA, "us-east-1"), b_arn: ("beta", BETA, "us-east-1")}

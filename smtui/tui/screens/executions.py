@@ -500,6 +500,7 @@ class ExecutionsScreen(ActingScreen):
         now = self.smtui.session.now()
         self.time_left.new_batch()
         parameters = self.table.parameter_columns
+        contexts = self.smtui.session.contexts
         try:
             path = export_executions(
                 rows,
@@ -509,6 +510,7 @@ class ExecutionsScreen(ActingScreen):
                 form=ExportFormat(form),
                 directory=Path.cwd(),  # which fails too once the directory is deleted
                 named_at=datetime.now().astimezone(),
+                context=None if contexts is None else (lambda e: contexts.context_of(e.arn)),
             )
         except OSError as error:
             self.notify(f"{error.strerror or error}", title="Not exported", severity="error", markup=False)
