@@ -117,8 +117,9 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         """The columns for this width (`pipeline_rows.columns`); the rows are drawn again only when they
         changed."""
         contexts = self.smtui.session.contexts
-        longest = 0 if contexts is None else max(len(n) for n in contexts.names)
-        context_width = 0 if contexts is None else min(16, max(len("Context"), longest))
+        context_width = 0
+        if contexts is not None:  # a Context column: as wide as its label, or its longest name up to 16
+            context_width = min(16, max(len("Context"), *(len(name) for name in contexts.names)))
         wanted = columns(width, self.runs, context_width)
         if wanted == self._columns:
             return
