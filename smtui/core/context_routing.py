@@ -5,7 +5,7 @@ client, its budget)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from smtui.core.actions import Actions, RegisteredPackage, SelectionPlan, WaitingCallback
 from smtui.core.context_pipelines import split_pipeline_key
@@ -14,8 +14,15 @@ from smtui.core.logs import LogEvent
 from smtui.core.model import StepNode
 from smtui.core.step_logs import StepLogs
 
-if TYPE_CHECKING:
-    from smtui.core.contexts import MultiMonitor
+
+class Owners(Protocol):
+    """Which context owns an execution (`smtui.core.contexts.MultiMonitor` is one)."""
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    def context_of(self, arn: str) -> str | None: ...
+
 
 __all__ = ["MultiActions", "MultiStepLogs"]
 
@@ -23,7 +30,7 @@ __all__ = ["MultiActions", "MultiStepLogs"]
 class MultiActions(Actions):
     """The actions of several contexts: each goes to the context that owns its execution (or pipeline)."""
 
-    def __init__(self, actions: Mapping[str, Actions], monitor: MultiMonitor) -> None:
+    def __init__(self, actions: Mapping[str, Actions], monitor: Owners) -> None:
         # No client of its own: every call is made by one context's `Actions`.
         self.by_context = dict(actions)
         self.multi = monitor
@@ -101,7 +108,7 @@ class MultiStepLogs(StepLogs):
     """The step logs of several contexts: a step's logs are read in its execution's context, on that
     context's Logs budget."""
 
-    def __init__(self, logs: Mapping[str, StepLogs], monitor: MultiMonitor) -> None:
+    def __init__(self, logs: Mapping[str, StepLogs], monitor: Owners) -> None:
         # No client of its own: each context's `StepLogs` reads its own account's logs.
         self.by_context = dict(logs)
         self.multi = monitor

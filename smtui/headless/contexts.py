@@ -29,9 +29,9 @@ from smtui.headless.common import (
     fail,
     print_json,
 )
+from smtui.headless.ls_output import Listing, table
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
-Listing = tuple[list[Execution], datetime, list[Execution]]
 
 
 def merged_ls(
@@ -42,7 +42,6 @@ def merged_ls(
     as_csv: bool = False,
 ) -> None:
     """Run `listed` in every context at once, then print the merged rows (see the module's docstring)."""
-    from smtui.headless.ls import table
 
     async def one(place: Place) -> Listing:
         async with SageMakerClient.create(place.target, max_attempts=5) as client:
