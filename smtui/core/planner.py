@@ -19,9 +19,11 @@ from smtui.core.clock import Clock
 from smtui.core.definitions import Definitions, Plan
 from smtui.core.events import ExecutionEnded, ExecutionsChanged, MonitorEvent, StepsChanged
 from smtui.core.model import Execution, StepStatus
+from smtui.core.reconcile import GAP_GRACE, PushPlan
 from smtui.core.scheduler import Scheduler
 from smtui.core.store import Store
 from smtui.core.timing import HISTORY_RUNS
+from smtui.core.tree import latest_runs
 
 WATCHED, VISIBLE, REST = 0, 1, 2  # priorities: the execution on screen, rows in view, the rest
 QUIET_CAP = 12.0  # a row whose running steps cannot have ended yet waits at most this many intervals
@@ -69,17 +71,19 @@ class Paces:
     def steps(self, priority: int) -> float:
         return (self.watched, self.active, self.background)[priority]
 
-    def slowed(self, factor: float) -> Paces:
-        """Every pace but discovery's times `factor`: push mode, where polls only reconcile what the events
-        did not bring (`smtui.core.push`). Discovery stays: it finds the pipelines new runs belong to."""
+    def pushed(self) -> Paces:
+        """Push mode's paces (`smtui.core.reconcile`): the events bring every change, polls reconcile. At the
+        default intervals: the open execution's steps every 10 s and its pipeline's list every 60 s; rows in
+        view, steps and list every 10 min; off screen, step lists at least 20 min apart and pipeline lists 3
+        min apart (the calendars space them further at scale); discovery every 5 min."""
         return Paces(
-            watched=self.watched * factor,
-            active=self.active * factor,
-            background=self.background * factor,
-            discovery=self.discovery,
-            watched_status=self.watched_status * factor,
-            visible_status=self.visible_status * factor,
-            reconcile=self.reconcile * factor,
+            watched=self.watched * 10,
+            active=self.active * 120,
+            background=self.background * 80,
+            discovery=self.discovery * 10,
+            watched_status=self.watched_status * 40,
+            visible_status=self.visible_status * 75,
+            reconcile=self.reconcile * 4,
         )
 
     def status(self, priority: int) -> float:
@@ -130,6 +134,11 @@ class Planner:
         self._told: set[str] = set()
         self.gone: set[str] = set()  # followed executions the service no longer knows
         self.discovered = False  # the first ListPipelines has answered
+        # Push mode (`smtui.core.reconcile`): the reconciliation calendars; None while polling.
+        self.push: PushPlan | None = None
+        self.gaps_seen = 0  # events that showed an event lost before them (`gap`)
+        self.suspect: set[str] = set()  # executions with a gap seen since their last step read
+        self._unknown_pipelines: set[str] = set()  # pipeline ARNs of events that sent discovery early
         self._tracks: list[Execution] = []  # tracked before it did
         self.definitions = Definitions(
             store,
@@ -206,6 +215,41 @@ class Planner:
         """Something happened to this pipeline: list it now."""
         self.scheduler.reschedule(PollKey(PollKind.PIPELINE, name), self.now())
 
+    # -- push mode (`smtui.core.reconcile`) ------------------------------------------------------
+
+    def push_mode(self, on: bool, paces: Paces) -> None:
+        """Events are the source of truth (`on`) and polls reconcile at push paces on calendars, or polls
+        run at `paces` (the polling intervals)."""
+        self.push = PushPlan(self.now()) if on else None
+        self.paces = paces.pushed() if on else paces
+
+    def gap(self, arn: str) -> None:
+        """An event showed that an event of this execution was lost before it: read its steps soon (the
+        gaps of a batch or two make one read)."""
+        self.gaps_seen += 1
+        self.suspect.add(arn)
+        if arn in self.store.runs:
+            self.scheduler.schedule(PollKey(PollKind.STEPS, arn), self.now() + GAP_GRACE)
+
+    def unknown_pipeline(self, pipeline_arn: str) -> None:
+        """An event of a pipeline discovery has not listed yet: discovery now (once per pipeline)."""
+        if pipeline_arn in self._unknown_pipelines or not self.discovered:
+            return
+        name = pipeline_arn.rsplit(":pipeline/", 1)[-1].split("/", 1)[0].lower()
+        if self.scope is not None and name not in self.scope:
+            return
+        self._unknown_pipelines.add(pipeline_arn)
+        self.scheduler.schedule(PollKey(PollKind.DISCOVER), self.now())
+
+    def consistent(self, arn: str) -> bool:
+        """No gap seen in this execution's events since its steps were last read, and no step of it shown
+        running: an end needs no final step read."""
+        return arn not in self.suspect and not self.shows_running(arn)
+
+    def shows_running(self, arn: str) -> bool:
+        runs = self.store.runs.get(arn, {})
+        return any(r.status.is_active for r in latest_runs(list(runs.values())).values())
+
     # -- the pace of step polls ------------------------------------------------------------------
 
     def steps_interval(self, arn: str) -> tuple[float, int]:
@@ -226,6 +270,9 @@ class Planner:
         """
         priority = self.priority(arn)
         base = self.paces.steps(priority)
+        if self.push is not None:  # the events bring every change: reconcile on the calendar off screen
+            pace = self.push.steps.take(self.now(), base) if priority == REST else base
+            return pace, self.quiet.get(arn, 0)
         cap = base * (1.0, 3.0, 4.0)[priority]
         quiet_polls = self.quiet.get(arn, 0)
         pace = min(cap, base * 1.5**quiet_polls)
@@ -284,6 +331,8 @@ class Planner:
         return arns if self.follow is None else arns & self.follow
 
     def reconcile_due(self, name: str, now: float) -> bool:
+        if self.push is not None:
+            return True  # every list of push mode reconciles
         last = self.reconciled.get(name)
         return last is None or now - last >= RECONCILE_SLACK * self.paces.reconcile
 
@@ -297,6 +346,14 @@ class Planner:
 
     def list_interval(self, name: str) -> float | None:
         """When to list this pipeline again: at the pace of its most urgent run; None when none can change."""
+        if self.push is not None:
+            arns = [*self.store.active_of(name), *self.retryable(name)]
+            if not arns:
+                return None
+            priority = min(self.priority(arn) for arn in arns)
+            if priority == REST:
+                return self.push.lists.take(self.now(), self.paces.reconcile)
+            return self.paces.status(priority)
         paces = [self.paces.status(self.priority(arn)) for arn in self.store.active_of(name)]
         retryable = self.retryable(name)
         if retryable:
@@ -387,10 +444,13 @@ class Planner:
                 pace = self.list_interval(execution.pipeline_name) or 0.0
                 self.schedule_list(execution.pipeline_name, now + pace)
         for arn in ended:
-            # The final look at its steps once. The end time (DescribePipelineExecution) only for a row on
-            # screen, or one followed: the others get it when they scroll into view (the list already gave
-            # the failure reason).
-            if arn in self.store.runs or arn in self.watched:
+            # The final look at its steps once (in push mode, only when its events were not consistent).
+            # The end time (DescribePipelineExecution) only for a row on screen, or one followed: the others
+            # get it when they scroll into view (the list already gave the failure reason).
+            final = arn in self.store.runs or arn in self.watched
+            if final and self.push is not None and arn not in self.followed and self.consistent(arn):
+                final = False
+            if final:
                 self.scheduler.reschedule(PollKey(PollKind.STEPS, arn), now)
                 self.quiet[arn] = 0  # counts the final reads from here (`polls.FINAL_READS`)
             execution = self.store.executions.get(arn)
@@ -438,6 +498,7 @@ class Planner:
                 table.pop(arn, None)
         self._told.difference_update(gone)
         self.gone.difference_update(gone)
+        self.suspect.difference_update(gone)
         for wanted in self.deep.values():
             wanted.difference_update(gone)
         self.emit(ExecutionsChanged(frozenset(gone)))

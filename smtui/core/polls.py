@@ -71,6 +71,7 @@ class StepsPoll:
         size = 100 if previous is None else min(100, 2 * len(unfinished) + 8)
         runs = await self.client.list_steps(arn, stop=None if previous is None else stop, page_size=size)
         changed = store.merge_runs(arn, runs, full=previous is None)
+        planner.suspect.discard(arn)  # read: whatever an event lost is in
         if arn in planner.followed:  # `Planner.check_end` waits for the read after the end
             planner.step_reads[arn] = planner.step_reads.get(arn, 0) + 1
         planner.quiet[arn] = 0 if changed else planner.quiet.get(arn, 0) + 1

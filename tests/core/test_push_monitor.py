@@ -62,10 +62,16 @@ def event(arn: str, at: datetime, detail: dict[str, Any], *, step: bool, id: str
     )
 
 
+PREVIOUS = {"Executing": "Starting", "Succeeded": "Executing", "Failed": "Executing"}
+
+
 def step_detail(step: dict[str, Any], status: str) -> dict[str, Any]:
+    """A step event's detail, with the status it replaces as SageMaker says it (the one before it in the
+    step's life: an event whose previous status the monitor does not hold shows one lost)."""
     detail = {
         "stepName": step["StepName"],
         "currentStepStatus": status,
+        "previousStepStatus": PREVIOUS.get(status),
         "stepStartTime": iso(step["StartTime"]),
     }
     if status == "Succeeded":
@@ -136,7 +142,7 @@ async def test_events_are_applied_at_once_duplicates_and_late_ones_dropped(
             queue.send_message(QueueUrl=url, MessageBody=body)
         await vt.until(lambda: step_status(monitor, arn, "Preprocess") is StepStatus.SUCCEEDED, 3.0)
         # Late: the step's Executing again (another event of that change), after its Succeeded was applied.
-        late = {**step_detail(pre, "Executing"), "previousStepStatus": "Starting"}
+        late = {**step_detail(pre, "Executing"), "stepType": "Processing"}
         queue.send_message(QueueUrl=url, MessageBody=event(arn, started, late, step=True))
         await vt.advance(3.0)
         assert step_status(monitor, arn, "Preprocess") is StepStatus.SUCCEEDED
