@@ -19,7 +19,7 @@ from smtui.core.clock import Clock
 from smtui.core.definitions import Definitions, Plan
 from smtui.core.events import ExecutionEnded, ExecutionsChanged, MonitorEvent, StepsChanged
 from smtui.core.model import Execution, StepStatus
-from smtui.core.reconcile import GAP_GRACE, PushPlan
+from smtui.core.reconcile import END_GRACE, GAP_GRACE, PushPlan
 from smtui.core.scheduler import Scheduler
 from smtui.core.store import Store
 from smtui.core.timing import HISTORY_RUNS
@@ -138,6 +138,7 @@ class Planner:
         self.push: PushPlan | None = None
         self.gaps_seen = 0  # events that showed an event lost before them (`gap`)
         self.suspect: set[str] = set()  # executions with a gap seen since their last step read
+        self.expecting: set[str] = set()  # running executions whose every step is done: the end is due
         self._unknown_pipelines: set[str] = set()  # pipeline ARNs of events that sent discovery early
         self._tracks: list[Execution] = []  # tracked before it did
         self.definitions = Definitions(
@@ -230,6 +231,24 @@ class Planner:
         self.suspect.add(arn)
         if arn in self.store.runs:
             self.scheduler.schedule(PollKey(PollKind.STEPS, arn), self.now() + GAP_GRACE)
+
+    def expect_end(self, arn: str) -> None:
+        """Every step of this running execution is done (as the events tell): its end event is due. If it
+        has not come within `END_GRACE` seconds (lost), a Describe reads the end."""
+        key = PollKey(PollKind.DESCRIBE, arn)
+        if (
+            arn not in self.expecting
+            and key not in self.scheduler.due
+            and key not in self.scheduler.in_flight
+        ):
+            self.expecting.add(arn)
+            self.scheduler.setdefault(key, self.now() + END_GRACE)
+
+    def end_seen(self, arn: str) -> None:
+        """The end `expect_end` waited for came: no Describe for it."""
+        if arn in self.expecting:
+            self.expecting.discard(arn)
+            self.scheduler.cancel(PollKey(PollKind.DESCRIBE, arn))
 
     def unknown_pipeline(self, pipeline_arn: str) -> None:
         """An event of a pipeline discovery has not listed yet: discovery now (once per pipeline)."""
@@ -444,6 +463,7 @@ class Planner:
                 pace = self.list_interval(execution.pipeline_name) or 0.0
                 self.schedule_list(execution.pipeline_name, now + pace)
         for arn in ended:
+            self.end_seen(arn)
             # The final look at its steps once (in push mode, only when its events were not consistent).
             # The end time (DescribePipelineExecution) only for a row on screen, or one followed: the others
             # get it when they scroll into view (the list already gave the failure reason).
@@ -499,6 +519,7 @@ class Planner:
         self._told.difference_update(gone)
         self.gone.difference_update(gone)
         self.suspect.difference_update(gone)
+        self.expecting.difference_update(gone)
         for wanted in self.deep.values():
             wanted.difference_update(gone)
         self.emit(ExecutionsChanged(frozenset(gone)))

@@ -248,6 +248,10 @@ def apply(event: PipelineEvent, planner: Planner, started: list[tuple[str, str]]
         return False
     planner.quiet[event.execution_arn] = 0
     planner.emit(StepsChanged(event.execution_arn))
+    if run.status.is_done and execution.is_active and planner.push is not None:
+        tree = store.tree(event.execution_arn)
+        if tree is not None and all(node.status.is_done for _, node in tree.walk()):
+            planner.expect_end(event.execution_arn)  # its own end event is due
     return True
 
 

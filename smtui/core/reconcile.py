@@ -22,6 +22,8 @@ with a `PushPlan` instead of the polling intervals:
 - **What is on screen stays fresh**: the open execution's steps every 10 s (the events give the statuses;
   the read brings what they leave out) and its pipeline's list every 60 s; each row in view, its steps and
   its pipeline's list every 10 min (`Paces.pushed`).
+- An execution's own end event lost: once every step of a running execution is done (as the events tell),
+  its end event is due; if it has not come within `END_GRACE` seconds, one Describe reads the end.
 - New executions: an event of an unknown one lists its pipeline at once (an unknown pipeline: ListPipelines,
   once per pipeline); discovery every 5 min.
 
@@ -43,6 +45,7 @@ from dataclasses import dataclass
 STEPS_PER_MIN = 8.0  # step lists reconciled per minute and context (off screen)
 LISTS_PER_MIN = 3.0  # pipeline lists reconciled per minute and context (off screen)
 GAP_GRACE = 2.0  # seconds between a gap seen and the read it asks for
+END_GRACE = 10.0  # seconds an execution whose every step is done waits for its end event before a Describe
 LOSS_WINDOW = 120.0  # seconds of events the share of lost ones is measured over
 LOSSY_SHARE = 0.02  # lossy from this share of events showing a gap...
 LOSSY_GAPS = 5  # ...and at least this many gaps in the window

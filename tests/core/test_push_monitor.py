@@ -197,7 +197,7 @@ async def test_the_queue_deleted_falls_back_to_polling_and_back_to_push_when_it_
     queue, queue_name = sqs(emu), name("q")
     url = queue.create_queue(QueueName=queue_name)["QueueUrl"]
     vt = VirtualTime(emu)
-    # Polls at the usual pace (5 s for rows in view): five times slower while events flow.
+    # Polls at the usual pace (5 s for rows in view): only reconciling, far slower, while events flow.
     async with pushed(client, vt, url, pipeline, active_interval=5.0, background_interval=5.0) as monitor:
         await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
         before = emu.stats()

@@ -19,6 +19,7 @@ from virtual_time import VirtualTime
 from smtui.core.client import SageMakerClient
 from smtui.core.model import ExecutionStatus, StepStatus
 from smtui.core.push_setup import EventsSetup
+from smtui.emulator.bus.events import camel_keys
 
 pytestmark = pytest.mark.shared_emulator
 
@@ -174,3 +175,38 @@ async def test_the_fallback_to_polling_reads_at_once_what_push_mode_had_put_off(
             took = await vt.until(lambda: calls[STEPS] > 0, 30.0)
         assert (mode(monitor) or "").startswith("polling")
         assert took <= 3.0  # its read was 10 min away in push mode (rows in view); due at once now
+
+
+async def test_an_executions_lost_end_event_is_read_once_every_step_is_done(
+    emu: EmulatorProcess, client: SageMakerClient
+) -> None:
+    pipeline = name("cf-end")
+    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
+    arn = emu.start_execution(pipeline)
+    queue = sqs(emu)
+    url = queue.create_queue(QueueName=name("q"))["QueueUrl"]
+    vt = VirtualTime(emu)
+    async with pushed(client, vt, url, pipeline) as monitor:  # polls an hour apart
+        await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
+        assert emu.run_until_done(arn, step=30) == "Succeeded"
+        listed = emu.boto().list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+        held = {r.name: r.status.value for r in monitor.runs(arn)}
+        # Every step's events, following what the monitor holds; the execution's own end event is lost.
+        for step in sorted(listed, key=lambda s: s["StartTime"]):
+            metadata = {"metadata": camel_keys(step.get("Metadata") or {})}
+            if step["StepName"] not in held:
+                executing = {**step_detail(step, "Executing"), **metadata}
+                queue.send_message(
+                    QueueUrl=url, MessageBody=event(arn, step["StartTime"], executing, step=True)
+                )
+            if held.get(step["StepName"]) != step["StepStatus"]:
+                done = {
+                    **step_detail(step, step["StepStatus"]),
+                    **metadata,
+                    "previousStepStatus": held.get(step["StepName"], "Executing"),
+                }
+                queue.send_message(QueueUrl=url, MessageBody=event(arn, step["EndTime"], done, step=True))
+        with counted(client) as calls:
+            took = await vt.until(lambda: monitor.executions[arn].status is ExecutionStatus.SUCCEEDED, 60.0)
+            assert took <= 15.0  # its end was due with its last step's: read within seconds, not in minutes
+            assert calls == {"DescribePipelineExecution": 1}
