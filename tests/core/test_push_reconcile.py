@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import pytest
 from emulator_proc import EmulatorProcess
@@ -18,6 +19,7 @@ from virtual_time import VirtualTime
 
 from smtui.core.client import SageMakerClient
 from smtui.core.model import ExecutionStatus, StepStatus
+from smtui.core.monitor import Monitor
 from smtui.core.push_setup import EventsSetup
 from smtui.emulator.bus.events import camel_keys
 
@@ -38,6 +40,40 @@ def counted(client: SageMakerClient) -> Iterator[Counter[str]]:
         stop()
 
 
+@asynccontextmanager
+async def engine_pushed(
+    emu: EmulatorProcess, client: SageMakerClient, vt: VirtualTime, pipeline: str
+) -> AsyncIterator[Monitor]:
+    """A monitor of a new pipeline at the default paces (without events, each running execution's steps
+    read every 5-20 s), nothing in view, in push mode on the events the emulator's engine sends to a queue
+    `events setup` made."""
+    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
+    async with EventsSetup(client, name("smtui-events")) as setup:
+        plan = await setup.setup()
+    assert plan.queue_url is not None
+    defaults = {"background_interval": None, "discovery_interval": 30.0, "reconcile_interval": None}
+    async with pushed(client, vt, plan.queue_url, pipeline, active_interval=5.0, **defaults) as monitor:
+        monitor.set_visible([])  # every execution is reconciled off screen
+        await vt.until(lambda: mode(monitor) == "push")
+        yield monitor
+
+
+@asynccontextmanager
+async def one_run_pushed(
+    emu: EmulatorProcess, client: SageMakerClient, vt: VirtualTime, pipeline: str, **paces: float
+) -> AsyncIterator[tuple[Monitor, str, Any, str]]:
+    """A monitor of one running execution, its steps read once, in push mode on a queue the test sends
+    events to; its polls an hour apart unless `paces` say otherwise. Yields (monitor, execution ARN, SQS
+    client, queue URL)."""
+    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
+    arn = emu.start_execution(pipeline)
+    queue = sqs(emu)
+    url = queue.create_queue(QueueName=name("q"))["QueueUrl"]
+    async with pushed(client, vt, url, pipeline, **paces) as monitor:
+        await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
+        yield monitor, arn, queue, url
+
+
 def truth(emu: EmulatorProcess, arn: str) -> dict[str, StepStatus]:
     listed = emu.boto().list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
     return {s["StepName"]: StepStatus(s["StepStatus"]) for s in listed}
@@ -46,14 +82,8 @@ def truth(emu: EmulatorProcess, arn: str) -> dict[str, StepStatus]:
 async def test_a_lost_step_event_is_found_by_the_next_ones_previous_status_and_read_once(
     emu: EmulatorProcess, client: SageMakerClient
 ) -> None:
-    pipeline = name("cf-gap")
-    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
-    arn = emu.start_execution(pipeline)
-    queue = sqs(emu)
-    url = queue.create_queue(QueueName=name("q"))["QueueUrl"]
     vt = VirtualTime(emu)
-    async with pushed(client, vt, url, pipeline) as monitor:  # polls an hour apart
-        await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
+    async with one_run_pushed(emu, client, vt, name("cf-gap")) as (monitor, arn, queue, url):
         # Preprocess and Evaluate end, the steps after them start (the monitor's polls are an hour apart).
         await vt.until(lambda: len(truth(emu, arn)) > 2 and truth(emu, arn)["Evaluate"].is_done, 300.0)
         listed = emu.boto().list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
@@ -87,24 +117,8 @@ async def test_executions_whose_events_are_consistent_cost_no_step_read_beyond_t
     emu: EmulatorProcess, client: SageMakerClient
 ) -> None:
     pipeline = name("cf-calm")
-    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
-    async with EventsSetup(client, name("smtui-events")) as setup:
-        plan = await setup.setup()
-    assert plan.queue_url is not None
     vt = VirtualTime(emu)
-    # The default paces: without events, each running execution's steps are read every 5-20 s.
-    async with pushed(
-        client,
-        vt,
-        plan.queue_url,
-        pipeline,
-        active_interval=5.0,
-        background_interval=None,
-        discovery_interval=30.0,
-        reconcile_interval=None,
-    ) as monitor:
-        monitor.set_visible([])  # nothing in view: every execution is reconciled off screen
-        await vt.until(lambda: mode(monitor) == "push")
+    async with engine_pushed(emu, client, vt, pipeline) as monitor:
         with counted(client) as calls:
             arns = [emu.start_execution(pipeline) for _ in range(3)]
             took = await vt.until(
@@ -131,23 +145,8 @@ async def test_a_queue_that_loses_events_brings_the_polling_paces_back(
     emu: EmulatorProcess, client: SageMakerClient
 ) -> None:
     pipeline = name("cf-lossy")
-    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
-    async with EventsSetup(client, name("smtui-events")) as setup:
-        plan = await setup.setup()
-    assert plan.queue_url is not None
     vt = VirtualTime(emu)
-    async with pushed(
-        client,
-        vt,
-        plan.queue_url,
-        pipeline,
-        active_interval=5.0,
-        background_interval=None,
-        discovery_interval=30.0,
-        reconcile_interval=None,
-    ) as monitor:
-        monitor.set_visible([])
-        await vt.until(lambda: mode(monitor) == "push")
+    async with engine_pushed(emu, client, vt, pipeline) as monitor:
         emu.faults(events={"drop": 0.5})
         arns = [emu.start_execution(pipeline) for _ in range(4)]
         await vt.until(lambda: mode(monitor) == "push (events lost)", 600.0)
@@ -161,14 +160,9 @@ async def test_a_queue_that_loses_events_brings_the_polling_paces_back(
 async def test_the_fallback_to_polling_reads_at_once_what_push_mode_had_put_off(
     emu: EmulatorProcess, client: SageMakerClient
 ) -> None:
-    pipeline = name("cf-back")
-    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
-    arn = emu.start_execution(pipeline)
-    queue = sqs(emu)
-    url = queue.create_queue(QueueName=name("q"))["QueueUrl"]
     vt = VirtualTime(emu)
-    async with pushed(client, vt, url, pipeline, active_interval=5.0, background_interval=HOUR) as monitor:
-        await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
+    paces = {"active_interval": 5.0, "background_interval": HOUR}
+    async with one_run_pushed(emu, client, vt, name("cf-back"), **paces) as (monitor, _, queue, url):
         await vt.advance(10.0)
         with counted(client) as calls:
             queue.delete_queue(QueueUrl=url)
@@ -180,14 +174,8 @@ async def test_the_fallback_to_polling_reads_at_once_what_push_mode_had_put_off(
 async def test_an_executions_lost_end_event_is_read_once_every_step_is_done(
     emu: EmulatorProcess, client: SageMakerClient
 ) -> None:
-    pipeline = name("cf-end")
-    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
-    arn = emu.start_execution(pipeline)
-    queue = sqs(emu)
-    url = queue.create_queue(QueueName=name("q"))["QueueUrl"]
     vt = VirtualTime(emu)
-    async with pushed(client, vt, url, pipeline) as monitor:  # polls an hour apart
-        await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
+    async with one_run_pushed(emu, client, vt, name("cf-end")) as (monitor, arn, queue, url):
         assert emu.run_until_done(arn, step=30) == "Succeeded"
         listed = emu.boto().list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
         held = {r.name: r.status.value for r in monitor.runs(arn)}
