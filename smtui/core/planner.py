@@ -12,18 +12,16 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import NamedTuple
 
 from smtui.core.clock import Clock
 from smtui.core.definitions import Definitions, Plan
 from smtui.core.events import ExecutionEnded, ExecutionsChanged, MonitorEvent, StepsChanged
 from smtui.core.model import Execution, StepStatus
-from smtui.core.reconcile import END_GRACE, GAP_GRACE, PushPlan
+from smtui.core.poll_keys import EXECUTION_KINDS, PollKey, PollKind
+from smtui.core.reconcile import PushPlan, Reconciler
 from smtui.core.scheduler import Scheduler
 from smtui.core.store import Store
 from smtui.core.timing import HISTORY_RUNS
-from smtui.core.tree import latest_runs
 
 WATCHED, VISIBLE, REST = 0, 1, 2  # priorities: the execution on screen, rows in view, the rest
 QUIET_CAP = 12.0  # a row whose running steps cannot have ended yet waits at most this many intervals
@@ -31,29 +29,6 @@ RATE_WARMUP = 5.0  # seconds of the scheduler's clock before the rate of the ser
 # A reconciling list is due once this share of `reconcile` has passed since the last one: the list may run a
 # little early for another reason (a running row's turn), and then goes deep at once.
 RECONCILE_SLACK = 0.9
-
-
-class PollKind(StrEnum):
-    DISCOVER = "discover"  # ListPipelines
-    PIPELINE = "pipeline"  # ListPipelineExecutions: the statuses of a pipeline's runs
-    STEPS = "steps"  # ListPipelineExecutionSteps
-    DEFINITION = "definition"  # DescribePipelineDefinitionForExecution (once)
-    PARAMS = "params"  # ListPipelineParametersForExecution (once)
-    DESCRIBE = "describe"  # DescribePipelineExecution: an end time, or the status of the one on screen
-    VERSIONS = (
-        "versions"  # ListPipelineVersions: which executions share a definition (`smtui.core.definitions`)
-    )
-
-
-# Kinds of poll whose subject is an execution's ARN (the others: a pipeline's name, or nothing).
-EXECUTION_KINDS = frozenset({PollKind.STEPS, PollKind.DEFINITION, PollKind.PARAMS, PollKind.DESCRIBE})
-
-
-class PollKey(NamedTuple):
-    """One target of the scheduler: a kind, and a pipeline name or execution ARN ("" for discovery)."""
-
-    kind: PollKind
-    subject: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +111,7 @@ class Planner:
         self.discovered = False  # the first ListPipelines has answered
         # Push mode (`smtui.core.reconcile`): the reconciliation calendars; None while polling.
         self.push: PushPlan | None = None
-        self.gaps_seen = 0  # events that showed an event lost before them (`gap`)
-        self.suspect: set[str] = set()  # executions with a gap seen since their last step read
-        self.expecting: set[str] = set()  # running executions whose every step is done: the end is due
+        self.reconciler = Reconciler(store, scheduler, self.now)  # lost events (in either mode)
         self._unknown_pipelines: set[str] = set()  # pipeline ARNs of events that sent discovery early
         self._tracks: list[Execution] = []  # tracked before it did
         self.definitions = Definitions(
@@ -224,32 +197,6 @@ class Planner:
         self.push = PushPlan(self.now()) if on else None
         self.paces = paces.pushed() if on else paces
 
-    def gap(self, arn: str) -> None:
-        """An event showed that an event of this execution was lost before it: read its steps soon (the
-        gaps of a batch or two make one read)."""
-        self.gaps_seen += 1
-        self.suspect.add(arn)
-        if arn in self.store.runs:
-            self.scheduler.schedule(PollKey(PollKind.STEPS, arn), self.now() + GAP_GRACE)
-
-    def expect_end(self, arn: str) -> None:
-        """Every step of this running execution is done (as the events tell): its end event is due. If it
-        has not come within `END_GRACE` seconds (lost), a Describe reads the end."""
-        key = PollKey(PollKind.DESCRIBE, arn)
-        if (
-            arn not in self.expecting
-            and key not in self.scheduler.due
-            and key not in self.scheduler.in_flight
-        ):
-            self.expecting.add(arn)
-            self.scheduler.setdefault(key, self.now() + END_GRACE)
-
-    def end_seen(self, arn: str) -> None:
-        """The end `expect_end` waited for came: no Describe for it."""
-        if arn in self.expecting:
-            self.expecting.discard(arn)
-            self.scheduler.cancel(PollKey(PollKind.DESCRIBE, arn))
-
     def unknown_pipeline(self, pipeline_arn: str) -> None:
         """An event of a pipeline discovery has not listed yet: discovery now (once per pipeline)."""
         if pipeline_arn in self._unknown_pipelines or not self.discovered:
@@ -259,15 +206,6 @@ class Planner:
             return
         self._unknown_pipelines.add(pipeline_arn)
         self.scheduler.schedule(PollKey(PollKind.DISCOVER), self.now())
-
-    def consistent(self, arn: str) -> bool:
-        """No gap seen in this execution's events since its steps were last read, and no step of it shown
-        running: an end needs no final step read."""
-        return arn not in self.suspect and not self.shows_running(arn)
-
-    def shows_running(self, arn: str) -> bool:
-        runs = self.store.runs.get(arn, {})
-        return any(r.status.is_active for r in latest_runs(list(runs.values())).values())
 
     # -- the pace of step polls ------------------------------------------------------------------
 
@@ -463,12 +401,17 @@ class Planner:
                 pace = self.list_interval(execution.pipeline_name) or 0.0
                 self.schedule_list(execution.pipeline_name, now + pace)
         for arn in ended:
-            self.end_seen(arn)
+            self.reconciler.end_seen(arn)
             # The final look at its steps once (in push mode, only when its events were not consistent).
             # The end time (DescribePipelineExecution) only for a row on screen, or one followed: the others
             # get it when they scroll into view (the list already gave the failure reason).
             final = arn in self.store.runs or arn in self.watched
-            if final and self.push is not None and arn not in self.followed and self.consistent(arn):
+            if (
+                final
+                and self.push is not None
+                and arn not in self.followed
+                and self.reconciler.consistent(arn)
+            ):
                 final = False
             if final:
                 self.scheduler.reschedule(PollKey(PollKind.STEPS, arn), now)
@@ -518,8 +461,7 @@ class Planner:
                 table.pop(arn, None)
         self._told.difference_update(gone)
         self.gone.difference_update(gone)
-        self.suspect.difference_update(gone)
-        self.expecting.difference_update(gone)
+        self.reconciler.forget(gone)
         for wanted in self.deep.values():
             wanted.difference_update(gone)
         self.emit(ExecutionsChanged(frozenset(gone)))

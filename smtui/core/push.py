@@ -14,7 +14,7 @@ SageMaker "may send multiple events for each state change", so nothing here trus
 - and it finds lost events: each event says the status it replaces (`previous`). One whose previous status is
   neither what the store holds nor its own (nor older than what it holds) shows a gap; so does a step's first
   event while a step it depends on is shown running, and an execution's end while a step of it is shown
-  running. `Planner.gap` then reads that execution's steps (`smtui.core.reconcile`: in push mode, polls
+  running. `Reconciler.gap` then reads that execution's steps (`smtui.core.reconcile`: in push mode, polls
   only reconcile, and gaps are how the few reads that matter are chosen).
 """
 
@@ -33,7 +33,8 @@ from typing import Any
 from smtui.core import convert
 from smtui.core.events import StepsChanged
 from smtui.core.model import ExecutionStatus, StepRun, StepStatus
-from smtui.core.planner import Planner, PollKey, PollKind
+from smtui.core.planner import Planner
+from smtui.core.poll_keys import PollKey, PollKind
 
 EXECUTION_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 STEP_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
@@ -188,7 +189,7 @@ def apply_batch(events: list[PipelineEvent], ledger: Ledger, planner: Planner) -
             applied += 1
     for arn, step in started:
         if _waits_on_running(planner, arn, step):
-            planner.gap(arn)
+            planner.reconciler.gap(arn)
     return admitted, applied
 
 
@@ -213,7 +214,7 @@ def apply(event: PipelineEvent, planner: Planner, started: list[tuple[str, str]]
         if confirmed is not None and event.time < confirmed - POLL_TOLERANCE:
             return False
         if not _follows(execution.status.value, event):
-            planner.gap(event.execution_arn)
+            planner.reconciler.gap(event.execution_arn)
         status = ExecutionStatus(event.status)
         # A failure reason is not in the documented detail: a failed run without one keeps no end time, so
         # that a Describe (which gives both) reads them, as it does after a poll.
@@ -226,8 +227,14 @@ def apply(event: PipelineEvent, planner: Planner, started: list[tuple[str, str]]
             ended=event.ended if ends else None,
             failure_reason=event.failure_reason if status.is_terminal else None,
         )
-        if status.is_terminal and execution.is_active and planner.shows_running(event.execution_arn):
-            planner.gap(event.execution_arn)  # it ended while a step is shown running: that end was lost
+        if (
+            status.is_terminal
+            and execution.is_active
+            and planner.reconciler.shows_running(event.execution_arn)
+        ):
+            planner.reconciler.gap(
+                event.execution_arn
+            )  # it ended while a step is shown running: that end was lost
         merged = store.merge_described(fresh, polled=False)
         planner.merged(*merged)
         return bool(merged[0])
@@ -242,7 +249,7 @@ def apply(event: PipelineEvent, planner: Planner, started: list[tuple[str, str]]
     attempts = [r for r in runs.values() if r.name == run.name]
     latest = max(attempts, key=lambda r: r.attempt, default=None)
     if not _follows(None if latest is None else latest.status.value, event):
-        planner.gap(event.execution_arn)
+        planner.reconciler.gap(event.execution_arn)
     elif latest is None and started is not None:
         started.append((event.execution_arn, run.name))
     if latest is not None and run.attempt == 1 and latest.attempt > 1:
@@ -256,7 +263,7 @@ def apply(event: PipelineEvent, planner: Planner, started: list[tuple[str, str]]
     if run.status.is_done and execution.is_active and planner.push is not None:
         tree = store.tree(event.execution_arn)
         if tree is not None and all(node.status.is_done for _, node in tree.walk()):
-            planner.expect_end(event.execution_arn)  # its own end event is due
+            planner.reconciler.expect_end(event.execution_arn)  # its own end event is due
     return True
 
 

@@ -185,10 +185,10 @@ class PushFeed:
             event = parse_message(str(message.get("Body") or ""))
             if event is not None:
                 events.append(event)
-        gaps = self.planner.gaps_seen
+        gaps = self.planner.reconciler.gaps_seen
         admitted, applied = apply_batch(events, self.ledger, self.planner)
         self.applied += applied
-        lossy = self.loss.note(self.clock.monotonic(), admitted, self.planner.gaps_seen - gaps)
+        lossy = self.loss.note(self.clock.monotonic(), admitted, self.planner.reconciler.gaps_seen - gaps)
         self._set(Updates(push=True, lossy=lossy))
         entries = [
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}

@@ -4,7 +4,7 @@ While the events queue is read and no event goes missing (`Updates.reconciling`)
 with a `PushPlan` instead of the polling intervals:
 
 - **Lost events are detected, and only those reconciled at once** (`smtui.core.push.apply` finds them,
-  `Planner.gap` schedules the read): each event says the status it replaces (`previousStepStatus`,
+  `Reconciler.gap` schedules the read): each event says the status it replaces (`previousStepStatus`,
   `previousPipelineExecutionStatus`), so an event whose previous status is neither what the store holds nor
   its own status shows an event lost before it; so does a step starting while a step it depends on is shown
   running (its end was lost), and an execution ending while one of its steps is shown running. The
@@ -40,7 +40,13 @@ polls at full pace, as without events, until a window passes without a gap.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from smtui.core.poll_keys import PollKey, PollKind
+from smtui.core.scheduler import Scheduler
+from smtui.core.store import Store
+from smtui.core.tree import latest_runs
 
 STEPS_PER_MIN = 8.0  # step lists reconciled per minute and context (off screen)
 LISTS_PER_MIN = 3.0  # pipeline lists reconciled per minute and context (off screen)
@@ -102,3 +108,61 @@ class LossMeter:
         """Gaps per event over the window."""
         events_in = sum(b[1] for b in self._batches)
         return sum(b[2] for b in self._batches) / max(1, events_in)
+
+
+class Reconciler:
+    """Lost events, as the events show them (`smtui.core.push` finds them): the reads and Describes they ask
+    for, and which executions are suspect until their steps are read. Kept in either mode: events are
+    applied while the monitor polls too."""
+
+    def __init__(self, store: Store, scheduler: Scheduler[PollKey], now: Callable[[], float]) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.now = now
+        self.gaps_seen = 0  # events that showed an event lost before them (`gap`)
+        self.suspect: set[str] = set()  # executions with a gap seen since their last step read
+        self.expecting: set[str] = set()  # running executions whose every step is done: the end is due
+
+    def gap(self, arn: str) -> None:
+        """An event showed that an event of this execution was lost before it: read its steps soon (the
+        gaps of a batch or two make one read)."""
+        self.gaps_seen += 1
+        self.suspect.add(arn)
+        if arn in self.store.runs:
+            self.scheduler.schedule(PollKey(PollKind.STEPS, arn), self.now() + GAP_GRACE)
+
+    def read(self, arn: str) -> None:
+        """Its steps were read: whatever an event lost is in."""
+        self.suspect.discard(arn)
+
+    def consistent(self, arn: str) -> bool:
+        """No gap seen in this execution's events since its steps were last read, and no step of it shown
+        running: an end needs no final step read."""
+        return arn not in self.suspect and not self.shows_running(arn)
+
+    def shows_running(self, arn: str) -> bool:
+        runs = self.store.runs.get(arn, {})
+        return any(r.status.is_active for r in latest_runs(list(runs.values())).values())
+
+    def expect_end(self, arn: str) -> None:
+        """Every step of this running execution is done (as the events tell): its end event is due. If it
+        has not come within `END_GRACE` seconds (lost), a Describe reads the end."""
+        key = PollKey(PollKind.DESCRIBE, arn)
+        busy = key in self.scheduler.due or key in self.scheduler.in_flight
+        if arn not in self.expecting and not busy:
+            self.expecting.add(arn)
+            self.scheduler.setdefault(key, self.now() + END_GRACE)
+
+    def end_seen(self, arn: str) -> None:
+        """The end `expect_end` waited for came (an event, or a list): no Describe for it."""
+        if arn in self.expecting:
+            self.expecting.discard(arn)
+            self.scheduler.cancel(PollKey(PollKind.DESCRIBE, arn))
+
+    def described(self, arn: str) -> None:
+        self.expecting.discard(arn)
+
+    def forget(self, gone: Iterable[str]) -> None:
+        """Executions the store forgot."""
+        self.suspect.difference_update(gone)
+        self.expecting.difference_update(gone)
