@@ -47,12 +47,26 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+def spawn_role(script: str, role: str = "monitor") -> subprocess.Popen[str]:
+    """`script --role ROLE` in a subprocess (the monitor apart from the bench's own work), stdin and stdout
+    piped for its JSON lines, killed with the bench."""
+    return subprocess.Popen(
+        [sys.executable, script, "--role", role],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **CREDS},
+        preexec_fn=die_with_parent,
+    )
+
+
 class Emulator:
     """`smtui emulator` in a subprocess on a paused clock; `scenario` None means the bundled one."""
 
-    def __init__(self, scenario: Path | None, seed: int = 3) -> None:
+    def __init__(self, scenario: Path | None, seed: int = 3, extra: tuple[str, ...] = ()) -> None:
         cmd = [sys.executable, "-m", "smtui", "emulator", "--port", "0", "--time-scale", "0"]
-        cmd += ["--seed", str(seed)]
+        cmd += ["--seed", str(seed), *extra]
         if scenario is not None:
             cmd += ["--scenario", str(scenario)]
         self.proc = subprocess.Popen(

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import article_compare
-from common import CREDS, ROLE, ROOT, Emulator, die_with_parent, percentiles, run_article, stop_some
+from common import CREDS, ROLE, Emulator, percentiles, run_article, spawn_role, stop_some
 
 SCENARIO = """
 [defaults]
@@ -177,15 +176,7 @@ def run_monitor(
     emu: Emulator, arns: list[str], offset: float, window: float, rng: random.Random, rate: float
 ) -> dict[str, Any]:
     config = {"url": emu.url, "active": arns, "offset": offset, "window": window, "rate": rate}
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--role", "monitor"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **CREDS},
-        preexec_fn=die_with_parent,
-    )
+    proc = spawn_role(__file__)
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(json.dumps(config))
     proc.stdin.close()

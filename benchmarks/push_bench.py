@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import monitor_bench
-from common import CREDS, ROLE, ROOT, Emulator, die_with_parent, percentiles
+from common import CREDS, ROLE, ROOT, Emulator, percentiles, spawn_role
 
 QUEUE = "smtui-events"
 # Chains of 60 steps of 10-30 s: every execution stays active ~1,200 s, through all three modes.
@@ -62,20 +62,7 @@ class Context:
     def __init__(self, index: int, scenario_file: Path, seed: int) -> None:
         self.index = index
         self.account = f"{111111111111 * (index + 1):012d}"[-12:]
-        # `common.Emulator` with an `--account` of its own.
-        self.emu = Emulator.__new__(Emulator)
-        cmd = [sys.executable, "-m", "smtui", "emulator", "--port", "0", "--time-scale", "0"]
-        cmd += ["--seed", str(seed + index), "--scenario", str(scenario_file), "--account", self.account]
-        self.emu.proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, **CREDS},
-            preexec_fn=die_with_parent,
-        )
-        assert self.emu.proc.stdout is not None
-        self.emu.url = self.emu.proc.stdout.readline().strip()
+        self.emu = Emulator(scenario_file, seed + index, extra=("--account", self.account))
         self.active: list[str] = []
         self.queue_url = ""
         self.offset = 0.0
@@ -293,15 +280,7 @@ def run_mode(args: argparse.Namespace, contexts: list[Context], mode: str) -> di
     for ctx in contexts:
         ctx.emu.control("faults", {})
     parallel(Context.fresh_queue, contexts)
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--role", "monitor"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **CREDS},
-        preexec_fn=die_with_parent,
-    )
+    proc = spawn_role(__file__)
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(json.dumps(config) + "\n")
     proc.stdin.flush()

@@ -52,9 +52,11 @@ giving the server's time); extra methods `steps_refreshed`, `runs`, `graph`, `nu
 Events are in `smtui.core.events` (re-exported here).
 
 Push updates (`events_queue=`): a `PushFeed` (`smtui.core.push_feed`) long-polls an SQS queue of SageMaker's
-EventBridge events and applies each at once; while it works, every pace but discovery's is `PUSH_SLOWDOWN`
-times longer (polls reconcile, never stop); when it stops working, the paces are restored and what is due
-later is due now. `Health.updates` says which (`push` / `polling (events: reason)`).
+EventBridge events and applies each at once; while it works and events do not go missing, polls only
+reconcile (`smtui.core.reconcile`: reads where an event shows one lost before it, the rest on a calendar of
+a few calls a minute, what is on screen at slower paces); when it stops working, or loses events, the
+polling paces are restored and what is due later is due now. `Health.updates` says which (`push` /
+`push (events lost)` / `polling (events: reason)`).
 
 What screens ask for on demand (`want_job`, `want_pipeline_parameters`, `want_pipeline_definition`) and the
 user's actions (`act`) go through the same budget, ahead of the polls: `smtui.core.requests`. The pipelines
@@ -91,7 +93,8 @@ from smtui.core.events import (
 from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
 from smtui.core.pipeline_stats import RECENT_RUNS, untimed_runs
-from smtui.core.planner import Paces, Planner, PollKey, PollKind
+from smtui.core.planner import Paces, Planner
+from smtui.core.poll_keys import PollKey, PollKind
 from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll, VersionsPoll
 from smtui.core.push_feed import PushFeed, Updates
 from smtui.core.requests import Requests
@@ -121,7 +124,6 @@ __all__ = [
 T = TypeVar("T")
 DISCOVER = PollKey(PollKind.DISCOVER)
 REFRESH_LIMIT = 10.0  # `refresh_now` returns after this many seconds at most
-PUSH_SLOWDOWN = 5.0  # how much longer the paces are while events flow
 
 
 class Monitor:
@@ -487,10 +489,10 @@ class Monitor:
         return next_in
 
     def _on_updates(self, updates: Updates) -> None:
-        """Push mode: polls only reconcile, at longer paces. Polling: the paces again, and whatever was due
-        later (at the longer pace) due now."""
-        self.planner.paces = self.paces.slowed(PUSH_SLOWDOWN) if updates.push else self.paces
-        if not updates.push:
+        """Push mode: polls only reconcile (`smtui.core.reconcile`). Polling (or events lost): the polling
+        paces again, and whatever was due later (at push paces) due now."""
+        self.planner.push_mode(updates.reconciling, self.paces)
+        if not updates.reconciling:
             now = self.clock.monotonic()
             for key in [k for k in self.scheduler.due if k.kind in (PollKind.PIPELINE, PollKind.STEPS)]:
                 self.scheduler.schedule(key, now)

@@ -12,13 +12,13 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import NamedTuple
 
 from smtui.core.clock import Clock
 from smtui.core.definitions import Definitions, Plan
 from smtui.core.events import ExecutionEnded, ExecutionsChanged, MonitorEvent, StepsChanged
 from smtui.core.model import Execution, StepStatus
+from smtui.core.poll_keys import EXECUTION_KINDS, PollKey, PollKind
+from smtui.core.reconcile import PushPlan, Reconciler
 from smtui.core.scheduler import Scheduler
 from smtui.core.store import Store
 from smtui.core.timing import HISTORY_RUNS
@@ -29,29 +29,6 @@ RATE_WARMUP = 5.0  # seconds of the scheduler's clock before the rate of the ser
 # A reconciling list is due once this share of `reconcile` has passed since the last one: the list may run a
 # little early for another reason (a running row's turn), and then goes deep at once.
 RECONCILE_SLACK = 0.9
-
-
-class PollKind(StrEnum):
-    DISCOVER = "discover"  # ListPipelines
-    PIPELINE = "pipeline"  # ListPipelineExecutions: the statuses of a pipeline's runs
-    STEPS = "steps"  # ListPipelineExecutionSteps
-    DEFINITION = "definition"  # DescribePipelineDefinitionForExecution (once)
-    PARAMS = "params"  # ListPipelineParametersForExecution (once)
-    DESCRIBE = "describe"  # DescribePipelineExecution: an end time, or the status of the one on screen
-    VERSIONS = (
-        "versions"  # ListPipelineVersions: which executions share a definition (`smtui.core.definitions`)
-    )
-
-
-# Kinds of poll whose subject is an execution's ARN (the others: a pipeline's name, or nothing).
-EXECUTION_KINDS = frozenset({PollKind.STEPS, PollKind.DEFINITION, PollKind.PARAMS, PollKind.DESCRIBE})
-
-
-class PollKey(NamedTuple):
-    """One target of the scheduler: a kind, and a pipeline name or execution ARN ("" for discovery)."""
-
-    kind: PollKind
-    subject: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +46,19 @@ class Paces:
     def steps(self, priority: int) -> float:
         return (self.watched, self.active, self.background)[priority]
 
-    def slowed(self, factor: float) -> Paces:
-        """Every pace but discovery's times `factor`: push mode, where polls only reconcile what the events
-        did not bring (`smtui.core.push`). Discovery stays: it finds the pipelines new runs belong to."""
+    def pushed(self) -> Paces:
+        """Push mode's paces (`smtui.core.reconcile`): the events bring every change, polls reconcile. At the
+        default intervals: the open execution's steps every 10 s and its pipeline's list every 60 s; rows in
+        view, steps and list every 10 min; off screen, step lists at least 20 min apart and pipeline lists 3
+        min apart (the calendars space them further at scale); discovery every 5 min."""
         return Paces(
-            watched=self.watched * factor,
-            active=self.active * factor,
-            background=self.background * factor,
-            discovery=self.discovery,
-            watched_status=self.watched_status * factor,
-            visible_status=self.visible_status * factor,
-            reconcile=self.reconcile * factor,
+            watched=self.watched * 10,
+            active=self.active * 120,
+            background=self.background * 80,
+            discovery=self.discovery * 10,
+            watched_status=self.watched_status * 40,
+            visible_status=self.visible_status * 75,
+            reconcile=self.reconcile * 4,
         )
 
     def status(self, priority: int) -> float:
@@ -130,6 +109,10 @@ class Planner:
         self._told: set[str] = set()
         self.gone: set[str] = set()  # followed executions the service no longer knows
         self.discovered = False  # the first ListPipelines has answered
+        # Push mode (`smtui.core.reconcile`): the reconciliation calendars; None while polling.
+        self.push: PushPlan | None = None
+        self.reconciler = Reconciler(store, scheduler, self.now)  # lost events (in either mode)
+        self._unknown_pipelines: set[str] = set()  # pipeline ARNs of events that sent discovery early
         self._tracks: list[Execution] = []  # tracked before it did
         self.definitions = Definitions(
             store,
@@ -206,6 +189,24 @@ class Planner:
         """Something happened to this pipeline: list it now."""
         self.scheduler.reschedule(PollKey(PollKind.PIPELINE, name), self.now())
 
+    # -- push mode (`smtui.core.reconcile`) ------------------------------------------------------
+
+    def push_mode(self, on: bool, paces: Paces) -> None:
+        """Events are the source of truth (`on`) and polls reconcile at push paces on calendars, or polls
+        run at `paces` (the polling intervals)."""
+        self.push = PushPlan(self.now()) if on else None
+        self.paces = paces.pushed() if on else paces
+
+    def unknown_pipeline(self, pipeline_arn: str) -> None:
+        """An event of a pipeline discovery has not listed yet: discovery now (once per pipeline)."""
+        if pipeline_arn in self._unknown_pipelines or not self.discovered:
+            return
+        name = pipeline_arn.rsplit(":pipeline/", 1)[-1].split("/", 1)[0].lower()
+        if self.scope is not None and name not in self.scope:
+            return
+        self._unknown_pipelines.add(pipeline_arn)
+        self.scheduler.schedule(PollKey(PollKind.DISCOVER), self.now())
+
     # -- the pace of step polls ------------------------------------------------------------------
 
     def steps_interval(self, arn: str) -> tuple[float, int]:
@@ -226,6 +227,9 @@ class Planner:
         """
         priority = self.priority(arn)
         base = self.paces.steps(priority)
+        if self.push is not None:  # the events bring every change: reconcile on the calendar off screen
+            pace = self.push.steps.take(self.now(), base) if priority == REST else base
+            return pace, self.quiet.get(arn, 0)
         cap = base * (1.0, 3.0, 4.0)[priority]
         quiet_polls = self.quiet.get(arn, 0)
         pace = min(cap, base * 1.5**quiet_polls)
@@ -284,6 +288,8 @@ class Planner:
         return arns if self.follow is None else arns & self.follow
 
     def reconcile_due(self, name: str, now: float) -> bool:
+        if self.push is not None:
+            return True  # every list of push mode reconciles
         last = self.reconciled.get(name)
         return last is None or now - last >= RECONCILE_SLACK * self.paces.reconcile
 
@@ -297,6 +303,14 @@ class Planner:
 
     def list_interval(self, name: str) -> float | None:
         """When to list this pipeline again: at the pace of its most urgent run; None when none can change."""
+        if self.push is not None:
+            arns = [*self.store.active_of(name), *self.retryable(name)]
+            if not arns:
+                return None
+            priority = min(self.priority(arn) for arn in arns)
+            if priority == REST:
+                return self.push.lists.take(self.now(), self.paces.reconcile)
+            return self.paces.status(priority)
         paces = [self.paces.status(self.priority(arn)) for arn in self.store.active_of(name)]
         retryable = self.retryable(name)
         if retryable:
@@ -387,10 +401,19 @@ class Planner:
                 pace = self.list_interval(execution.pipeline_name) or 0.0
                 self.schedule_list(execution.pipeline_name, now + pace)
         for arn in ended:
-            # The final look at its steps once. The end time (DescribePipelineExecution) only for a row on
-            # screen, or one followed: the others get it when they scroll into view (the list already gave
-            # the failure reason).
-            if arn in self.store.runs or arn in self.watched:
+            self.reconciler.end_seen(arn)
+            # The final look at its steps once (in push mode, only when its events were not consistent).
+            # The end time (DescribePipelineExecution) only for a row on screen, or one followed: the others
+            # get it when they scroll into view (the list already gave the failure reason).
+            final = arn in self.store.runs or arn in self.watched
+            if (
+                final
+                and self.push is not None
+                and arn not in self.followed
+                and self.reconciler.consistent(arn)
+            ):
+                final = False
+            if final:
                 self.scheduler.reschedule(PollKey(PollKind.STEPS, arn), now)
                 self.quiet[arn] = 0  # counts the final reads from here (`polls.FINAL_READS`)
             execution = self.store.executions.get(arn)
@@ -438,6 +461,7 @@ class Planner:
                 table.pop(arn, None)
         self._told.difference_update(gone)
         self.gone.difference_update(gone)
+        self.reconciler.forget(gone)
         for wanted in self.deep.values():
             wanted.difference_update(gone)
         self.emit(ExecutionsChanged(frozenset(gone)))

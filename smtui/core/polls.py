@@ -11,7 +11,8 @@ from smtui.core.client import SageMakerClient
 from smtui.core.definition import DefinitionError, StepGraph, parse_definition
 from smtui.core.events import ExecutionsChanged, PipelinesChanged, StepsChanged
 from smtui.core.model import StepRun, StepStatus
-from smtui.core.planner import Planner, PollKey, PollKind
+from smtui.core.planner import Planner
+from smtui.core.poll_keys import PollKey, PollKind
 from smtui.core.tree import latest_runs
 
 FINAL_READS = 3  # step polls of an ended execution while the API still shows one of its steps running
@@ -71,6 +72,7 @@ class StepsPoll:
         size = 100 if previous is None else min(100, 2 * len(unfinished) + 8)
         runs = await self.client.list_steps(arn, stop=None if previous is None else stop, page_size=size)
         changed = store.merge_runs(arn, runs, full=previous is None)
+        planner.reconciler.read(arn)
         if arn in planner.followed:  # `Planner.check_end` waits for the read after the end
             planner.step_reads[arn] = planner.step_reads.get(arn, 0) + 1
         planner.quiet[arn] = 0 if changed else planner.quiet.get(arn, 0) + 1

@@ -10,14 +10,20 @@ SageMaker "may send multiple events for each state change", so nothing here trus
   (Failed, then Executing again under the same ARN) is a real change, while a late Executing never replaces
   the Succeeded that followed it;
 - `apply` also drops an event older than the poll that last confirmed the execution (or its steps): that poll
-  read the state after it.
-Polls keep running, slower (`smtui.core.planner.Paces.slowed`): they reconcile what an event never brought.
+  read the state after it;
+- and it finds lost events: each event says the status it replaces (`previous`). One whose previous status is
+  neither what the store holds nor its own (nor older than what it holds) shows a gap; so does a step's first
+  event while a step it depends on is shown running, and an execution's end while a step of it is shown
+  running. `Reconciler.gap` then reads that execution's steps (`smtui.core.reconcile`: in push mode, polls
+  only reconcile, and gaps are how the few reads that matter are chosen).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import sys
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
@@ -27,7 +33,8 @@ from typing import Any
 from smtui.core import convert
 from smtui.core.events import StepsChanged
 from smtui.core.model import ExecutionStatus, StepRun, StepStatus
-from smtui.core.planner import Planner, PollKey, PollKind
+from smtui.core.planner import Planner
+from smtui.core.poll_keys import PollKey, PollKind
 
 EXECUTION_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 STEP_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
@@ -57,13 +64,15 @@ class PipelineEvent:
     execution_arn: str
     pipeline_arn: str
     status: str  # currentPipelineExecutionStatus or currentStepStatus
+    previous: str | None = None  # previousPipelineExecutionStatus or previousStepStatus (None: the first)
     step: str | None = None
     started: datetime | None = None
     ended: datetime | None = None
     failure_reason: str | None = None
     display_name: str | None = None
     run: StepRun | None = None  # a step event as a ListPipelineExecutionSteps entry would give it
-    content: Hashable = ()  # what identifies the change, whatever the event id
+    content: Hashable = ()  # what identifies the change, whatever the event id (a digest: `REMEMBERED` of
+    # them are kept per queue, and 20,000 event bodies took ~20 MiB a context in `benchmarks/push_bench.py`)
 
     @property
     def order(self) -> tuple[datetime, int]:
@@ -83,12 +92,14 @@ def parse_message(body: str) -> PipelineEvent | None:
     if kind not in DETAIL_TYPES or not isinstance(detail, dict):
         return None
     resources = [r for r in event.get("resources") or () if isinstance(r, str)]
-    execution_arn = str(detail.get("pipelineExecutionArn") or next(iter(resources[1:]), ""))
+    # Interned: the ledger keeps an entry per step of each execution, each naming it.
+    execution_arn = sys.intern(str(detail.get("pipelineExecutionArn") or next(iter(resources[1:]), "")))
     pipeline_arn = str(detail.get("pipelineArn") or next(iter(resources), ""))
     when = _time(event.get("time"))
     if not execution_arn or when is None:
         return None
-    content = (kind, execution_arn, json.dumps(detail, sort_keys=True, default=str))
+    body = f"{kind}|{execution_arn}|{json.dumps(detail, sort_keys=True, default=str)}"
+    content = hashlib.blake2b(body.encode(), digest_size=16).digest()
     common: dict[str, Any] = {
         "id": str(event.get("id") or ""),
         "time": when,
@@ -96,6 +107,8 @@ def parse_message(body: str) -> PipelineEvent | None:
         "pipeline_arn": pipeline_arn,
         "content": content,
     }
+    previous_key = "previousPipelineExecutionStatus" if kind == EXECUTION_CHANGE else "previousStepStatus"
+    common["previous"] = str(detail.get(previous_key) or "") or None
     if kind == EXECUTION_CHANGE:
         status = str(detail.get("currentPipelineExecutionStatus") or "")
         if status not in ExecutionStatus._value2member_map_:
@@ -108,7 +121,7 @@ def parse_message(body: str) -> PipelineEvent | None:
             display_name=detail.get("pipelineExecutionDisplayName") or None,
             **common,
         )
-    status, step = str(detail.get("currentStepStatus") or ""), str(detail.get("stepName") or "")
+    status, step = str(detail.get("currentStepStatus") or ""), sys.intern(str(detail.get("stepName") or ""))
     if status not in StepStatus._value2member_map_ or not step:
         return None
     run = convert.step_run(
@@ -140,7 +153,7 @@ class Ledger:
         self.stale = 0
 
     def admit(self, event: PipelineEvent) -> bool:
-        keys = [event.content] if not event.id else [("id", event.id), event.content]
+        keys = [event.content] if not event.id else [event.id, event.content]  # a str, and a digest's bytes
         if any(key in self._seen for key in keys):
             self.duplicates += 1
             return False
@@ -160,11 +173,32 @@ class Ledger:
         return True
 
 
-def apply(event: PipelineEvent, planner: Planner) -> bool:
+def apply_batch(events: list[PipelineEvent], ledger: Ledger, planner: Planner) -> tuple[int, int]:
+    """Apply one batch of events in event order, those the ledger admits; returns (admitted, changed
+    something). A step's first event while a step it depends on is shown running shows that step's end
+    lost: checked once the whole batch is in (within one second, a step's start sorts before the end of
+    the step it waited for)."""
+    events.sort(key=lambda e: e.order)
+    admitted = applied = 0
+    started: list[tuple[str, str]] = []
+    for event in events:
+        if not ledger.admit(event):
+            continue
+        admitted += 1
+        if apply(event, planner, started):
+            applied += 1
+    for arn, step in started:
+        if _waits_on_running(planner, arn, step):
+            planner.reconciler.gap(arn)
+    return admitted, applied
+
+
+def apply(event: PipelineEvent, planner: Planner, started: list[tuple[str, str]] | None = None) -> bool:
     """Apply one admitted event to the planner's store, as a poll would have; True if it changed something.
 
     An execution the store does not know (a new run) lists its pipeline at once: the list brings it with the
     name ListPipelines spells. Steps of an execution never polled wait for its first full step list.
+    A step seen for the first time is added to `started` (`apply_batch` checks what it waited for).
     """
     store = planner.store
     execution = store.executions.get(event.execution_arn)
@@ -172,11 +206,15 @@ def apply(event: PipelineEvent, planner: Planner) -> bool:
         name = _pipeline_named(planner, event.pipeline_arn)
         if name is not None:
             planner.nudge_pipeline(name)
+        else:
+            planner.unknown_pipeline(event.pipeline_arn)
         return False
     if event.step is None:
         confirmed = store.polled.get(event.execution_arn)
         if confirmed is not None and event.time < confirmed - POLL_TOLERANCE:
             return False
+        if not _follows(execution.status.value, event):
+            planner.reconciler.gap(event.execution_arn)
         status = ExecutionStatus(event.status)
         # A failure reason is not in the documented detail: a failed run without one keeps no end time, so
         # that a Describe (which gives both) reads them, as it does after a poll.
@@ -189,9 +227,17 @@ def apply(event: PipelineEvent, planner: Planner) -> bool:
             ended=event.ended if ends else None,
             failure_reason=event.failure_reason if status.is_terminal else None,
         )
-        changed, ended, started = store.merge_described(fresh, polled=False)
-        planner.merged(changed, ended, started)
-        return bool(changed)
+        if (
+            status.is_terminal
+            and execution.is_active
+            and planner.reconciler.shows_running(event.execution_arn)
+        ):
+            planner.reconciler.gap(
+                event.execution_arn
+            )  # it ended while a step is shown running: that end was lost
+        merged = store.merge_described(fresh, polled=False)
+        planner.merged(*merged)
+        return bool(merged[0])
     runs = store.runs.get(event.execution_arn)
     run = event.run
     if runs is None or run is None:
@@ -202,6 +248,10 @@ def apply(event: PipelineEvent, planner: Planner) -> bool:
         return False
     attempts = [r for r in runs.values() if r.name == run.name]
     latest = max(attempts, key=lambda r: r.attempt, default=None)
+    if not _follows(None if latest is None else latest.status.value, event):
+        planner.reconciler.gap(event.execution_arn)
+    elif latest is None and started is not None:
+        started.append((event.execution_arn, run.name))
     if latest is not None and run.attempt == 1 and latest.attempt > 1:
         run = dataclasses.replace(run, attempt=latest.attempt)  # the event does not say the attempt
     if latest is not None and latest.attempt == run.attempt:
@@ -210,7 +260,31 @@ def apply(event: PipelineEvent, planner: Planner) -> bool:
         return False
     planner.quiet[event.execution_arn] = 0
     planner.emit(StepsChanged(event.execution_arn))
+    if run.status.is_done and execution.is_active and planner.push is not None:
+        tree = store.tree(event.execution_arn)
+        if tree is not None and all(node.status.is_done for _, node in tree.walk()):
+            planner.reconciler.expect_end(event.execution_arn)  # its own end event is due
     return True
+
+
+def _follows(held: str | None, event: PipelineEvent) -> bool:
+    """Whether the event follows what the store holds without a lost event between: its previous status
+    is the one held, or it brings what is held already (a poll read it first), or something older (late)."""
+    if held is None:
+        return event.previous is None or event.previous == "Starting"  # a Starting may never be seen
+    return held in (event.previous, event.status) or status_rank(held) > status_rank(event.status)
+
+
+def _waits_on_running(planner: Planner, arn: str, step: str) -> bool:
+    """Whether this step, starting, depends on a step the store shows running: that step's end was lost."""
+    graph = planner.store.graphs.get(arn)
+    if graph is None or step not in graph:
+        return False
+    depends = set(graph[step].depends_on)
+    if not depends:
+        return False
+    runs = planner.store.runs.get(arn, {})
+    return any(r.name in depends and r.status.is_active for r in runs.values())
 
 
 def _merged_run(old: StepRun, new: StepRun) -> StepRun:

@@ -10,6 +10,13 @@ says whether the monitor is in push mode or back to polling.
   back to back: up to 100 events/s per queue (10 a read, a read and a deletion per batch). An organisation
   of 1,000 active executions publishes ~50 a second (`benchmarks/push_bench.py`); at 2 calls/s (10 events/s)
   the queue fell minutes behind. Idle, the long poll is still one call per 20 s.
+- A read that brings less than a full batch is followed by `FILL_PAUSE` seconds without one: the next batch
+  fills meanwhile. A read answers as soon as one message is there, so without the pause a queue receiving
+  ~50 events/s was read in batches of ~4 (~20 calls/s with the deletions); with it, in batches of 10 (~10
+  calls/s, the least SQS allows at that rate), for at most `FILL_PAUSE` seconds more of latency.
+- Events that show a gap (`smtui.core.push`) are counted: when more than a few per cent go missing
+  (`smtui.core.reconcile.LossMeter`), the mode says `push (events lost)` (`Updates.lossy`) and the monitor
+  polls at full pace besides, until two minutes pass without a gap.
 - Push mode (`Updates.push`) begins with the first read that works. It ends, and the monitor polls at full
   pace, when the queue cannot be read (the error is the reason; it is tried again every `retry` seconds), or
   when it has brought nothing for `silence` seconds while an execution runs and step polls saw changes the
@@ -31,7 +38,8 @@ from smtui.core.client import SageMakerClient
 from smtui.core.clock import Activity, Clock
 from smtui.core.errors import AwsError, aws_failures, map_error
 from smtui.core.planner import Planner
-from smtui.core.push import Ledger, PipelineEvent, apply, parse_message
+from smtui.core.push import Ledger, PipelineEvent, apply_batch, parse_message
+from smtui.core.reconcile import LossMeter
 
 log = logging.getLogger(__name__)
 
@@ -40,22 +48,32 @@ BATCH = 10  # messages per ReceiveMessage (the most SQS allows)
 SILENCE = 60.0  # seconds without a message, while polls see changes, before falling back to polling
 RETRY = 30.0  # seconds between attempts to read a queue that failed
 DEFAULT_RATE = 20.0  # SQS calls per second (only spent while messages come: reads wait for them)
+FILL_PAUSE = 1.0  # seconds between a read that brought less than a full batch and the next read
 # A deleted (or never created) queue: SQS's JSON code, and the Query-compatible one botocore reports.
 NO_QUEUE = frozenset({"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"})
 
 
 @dataclass(frozen=True, slots=True)
 class Updates:
-    """How the monitor learns of changes: `push` (events, polls slowed down to reconcile) or polling, and
-    why (`reason`: the queue's error, or its silence)."""
+    """How the monitor learns of changes: `push` (events; polls only reconcile), `lossy` push (events, and
+    polling at full pace besides: too many go missing), or polling, and why (`reason`: the queue's error,
+    or its silence)."""
 
     push: bool
     reason: str | None = None
+    lossy: bool = False
+
+    @property
+    def reconciling(self) -> bool:
+        """The events are the source of truth: polls only reconcile (`smtui.core.reconcile`)."""
+        return self.push and not self.lossy
 
     @property
     def label(self) -> str:
-        """`push`, or `polling (events: reason)`: what the header says."""
-        return "push" if self.push else f"polling (events: {self.reason or 'starting'})"
+        """`push`, `push (events lost)`, or `polling (events: reason)`: what the header says."""
+        if self.push:
+            return "push (events lost)" if self.lossy else "push"
+        return f"polling (events: {self.reason or 'starting'})"
 
 
 class PushFeed:
@@ -87,6 +105,7 @@ class PushFeed:
         # Two in flight: a read, and the deletion of the batch before it.
         self.budget = CallBudget(rate, max_in_flight=2, min_rate=min(0.2, rate), clock=clock)
         self.ledger = Ledger()
+        self.loss = LossMeter()
         self.updates = Updates(push=False)
         self.calls = 0  # SQS calls made
         self.received = 0  # messages read
@@ -153,24 +172,24 @@ class PushFeed:
                 await self._take(batch)
             else:
                 self._nothing_read()
-            if self.wait_time == 0 and not batch:
-                await self.clock.sleep(1.0)
+            if len(batch) < BATCH:
+                await self.clock.sleep(FILL_PAUSE)  # the next batch fills meanwhile
 
     async def _take(self, batch: list[dict[str, Any]]) -> None:
         self.received += len(batch)
         self._last_message = self.clock.monotonic()
         self._poll_changes = 0
         self._silent = False
-        self._set(Updates(push=True))
         events: list[PipelineEvent] = []
         for message in batch:
             event = parse_message(str(message.get("Body") or ""))
             if event is not None:
                 events.append(event)
-        events.sort(key=lambda e: e.order)
-        for event in events:
-            if self.ledger.admit(event) and apply(event, self.planner):
-                self.applied += 1
+        gaps = self.planner.reconciler.gaps_seen
+        admitted, applied = apply_batch(events, self.ledger, self.planner)
+        self.applied += applied
+        lossy = self.loss.note(self.clock.monotonic(), admitted, self.planner.reconciler.gaps_seen - gaps)
+        self._set(Updates(push=True, lossy=lossy))
         entries = [
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
             for i, m in enumerate(batch)
@@ -199,7 +218,7 @@ class PushFeed:
         if not self.updates.push:
             self._last_message = now  # silence is counted from here
             self._poll_changes = 0
-            self._set(Updates(push=True))
+            self._set(Updates(push=True, lossy=self.loss.lossy))
             return
         quiet_for = now - (self._last_message or now)
         if quiet_for < self.silence or self._poll_changes == 0:

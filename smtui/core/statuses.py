@@ -89,6 +89,7 @@ class DescribePoll:
         if known is None:
             return None
         described = await self.client.describe_execution(arn, known.pipeline_name)
+        planner.reconciler.described(arn)
         if described.is_active and known.is_active:
             return None  # its pipeline's list follows it
         planner.merged(*planner.store.merge_described(described))

@@ -223,7 +223,7 @@ async def wait_for(
 
     `echo` prints progress lines (stdout); `warn` says on stderr that calls fail and are being retried;
     `clock` is the monitor's (by default loop time and the server's time); `events_queue`: push updates
-    from this SQS queue (`events_wait`: ReceiveMessage's WaitTimeSeconds), the polls slowed to reconcile;
+    from this SQS queue (`events_wait`: ReceiveMessage's WaitTimeSeconds), the polls only reconciling;
     `context`: the context the executions are in (`--context`/`--all-contexts`), named in `--json`'s lines.
     """
     clock = clock or RealClock(client.now)
@@ -329,7 +329,7 @@ def format_duration_s(seconds: float | None) -> str:
     "--events",
     "events_queue",
     metavar="QUEUE_URL",
-    help="Push updates from this SQS queue (`smtui events setup`); polls slow down to reconcile.",
+    help="Push updates from this SQS queue (`smtui events setup`); polls only reconcile.",
 )
 @aws_options
 def wait_command(

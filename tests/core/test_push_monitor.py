@@ -62,10 +62,16 @@ def event(arn: str, at: datetime, detail: dict[str, Any], *, step: bool, id: str
     )
 
 
+PREVIOUS = {"Executing": "Starting", "Succeeded": "Executing", "Failed": "Executing"}
+
+
 def step_detail(step: dict[str, Any], status: str) -> dict[str, Any]:
+    """A step event's detail, with the status it replaces as SageMaker says it (the one before it in the
+    step's life: an event whose previous status the monitor does not hold shows one lost)."""
     detail = {
         "stepName": step["StepName"],
         "currentStepStatus": status,
+        "previousStepStatus": PREVIOUS.get(status),
         "stepStartTime": iso(step["StartTime"]),
     }
     if status == "Succeeded":
@@ -136,7 +142,7 @@ async def test_events_are_applied_at_once_duplicates_and_late_ones_dropped(
             queue.send_message(QueueUrl=url, MessageBody=body)
         await vt.until(lambda: step_status(monitor, arn, "Preprocess") is StepStatus.SUCCEEDED, 3.0)
         # Late: the step's Executing again (another event of that change), after its Succeeded was applied.
-        late = {**step_detail(pre, "Executing"), "previousStepStatus": "Starting"}
+        late = {**step_detail(pre, "Executing"), "stepType": "Processing"}
         queue.send_message(QueueUrl=url, MessageBody=event(arn, started, late, step=True))
         await vt.advance(3.0)
         assert step_status(monitor, arn, "Preprocess") is StepStatus.SUCCEEDED
@@ -191,7 +197,7 @@ async def test_the_queue_deleted_falls_back_to_polling_and_back_to_push_when_it_
     queue, queue_name = sqs(emu), name("q")
     url = queue.create_queue(QueueName=queue_name)["QueueUrl"]
     vt = VirtualTime(emu)
-    # Polls at the usual pace (5 s for rows in view): five times slower while events flow.
+    # Polls at the usual pace (5 s for rows in view): only reconciling, far slower, while events flow.
     async with pushed(client, vt, url, pipeline, active_interval=5.0, background_interval=5.0) as monitor:
         await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
         before = emu.stats()

@@ -1,5 +1,5 @@
 """`smtui wait --events`: the wait runs on push updates (the emulator's engine delivering SageMaker's
-status-change events to a queue `events setup` made), its polls five times slower; it ends as a polling wait
+status-change events to a queue `events setup` made), its polls only reconciling; it ends as a polling wait
 does. Virtual time, as in test_wait.py."""
 
 from __future__ import annotations
