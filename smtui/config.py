@@ -17,7 +17,7 @@ overridden by command-line flags. Every setting is documented once, here, on its
 | `bell` | true/false | false | `SMTUI_BELL` |
 | `events_queue` | SQS queue URL | none (polling only) | `SMTUI_EVENTS_QUEUE` |
 | `keys` | table of binding id = keys | none | `SMTUI_KEYS="execution.stop=ctrl+k,app.quit=ctrl+q"` |
-| `contexts` | tables `[contexts.NAME]` | none | (file only) |
+| `contexts` | tables `[contexts.NAME]` | none | (file only; picked by `--context`/`--all-contexts` alone) |
 
 ```toml
 profile = "ml-prod"

@@ -5,16 +5,24 @@ client, its budget)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from smtui.core.actions import Actions, RegisteredPackage, SelectionPlan, WaitingCallback
+from smtui.core.context_pipelines import split_pipeline_key
 from smtui.core.log_follow import LogFollower
 from smtui.core.logs import LogEvent
 from smtui.core.model import StepNode
 from smtui.core.step_logs import StepLogs
 
-if TYPE_CHECKING:
-    from smtui.core.contexts import MultiMonitor
+
+class Owners(Protocol):
+    """Which context owns an execution (`smtui.core.contexts.MultiMonitor` is one)."""
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    def context_of(self, arn: str) -> str | None: ...
+
 
 __all__ = ["MultiActions", "MultiStepLogs"]
 
@@ -22,7 +30,7 @@ __all__ = ["MultiActions", "MultiStepLogs"]
 class MultiActions(Actions):
     """The actions of several contexts: each goes to the context that owns its execution (or pipeline)."""
 
-    def __init__(self, actions: Mapping[str, Actions], monitor: MultiMonitor) -> None:
+    def __init__(self, actions: Mapping[str, Actions], monitor: Owners) -> None:
         # No client of its own: every call is made by one context's `Actions`.
         self.by_context = dict(actions)
         self.multi = monitor
@@ -41,12 +49,11 @@ class MultiActions(Actions):
         display_name: str | None = None,
         token: str | None = None,
     ) -> str:
-        for name, monitor in self.multi.monitors.items():
-            if pipeline in monitor.pipelines and name in self.by_context:
-                return await self.by_context[name].start(
-                    pipeline, parameters, display_name=display_name, token=token
-                )
-        raise ValueError(f"pipeline {pipeline}: in none of the contexts {', '.join(self.multi.names)}")
+        """`pipeline`: its key in `MultiMonitor.pipelines` (its context and name): started in that context."""
+        context, name = split_pipeline_key(pipeline)
+        if context not in self.by_context:
+            raise ValueError(f"pipeline {pipeline}: in none of the contexts {', '.join(self.multi.names)}")
+        return await self.by_context[context].start(name, parameters, display_name=display_name, token=token)
 
     async def stop(self, execution_arn: str, *, token: str | None = None) -> None:
         await self._of(execution_arn).stop(execution_arn, token=token)
@@ -101,7 +108,7 @@ class MultiStepLogs(StepLogs):
     """The step logs of several contexts: a step's logs are read in its execution's context, on that
     context's Logs budget."""
 
-    def __init__(self, logs: Mapping[str, StepLogs], monitor: MultiMonitor) -> None:
+    def __init__(self, logs: Mapping[str, StepLogs], monitor: Owners) -> None:
         # No client of its own: each context's `StepLogs` reads its own account's logs.
         self.by_context = dict(logs)
         self.multi = monitor

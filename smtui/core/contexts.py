@@ -2,9 +2,10 @@
 own call budget (a throttled account slows only itself), read as one.
 
 `MultiMonitor` presents the monitor's read side over all of them (the executions of every context, keyed by
-ARN: an ARN names its account and region, so keys never collide) and sends each request to the context
-that owns its subject. `MultiActions` does the same for the actions. A context whose credentials expire
-fails alone: its monitor backs off and retries (the same as with one context), the others go on, and
+ARN: an ARN names its account and region, so keys never collide; the pipelines keyed by context and name,
+`pipeline_key`, since two accounts often hold a pipeline of the same name) and sends each request to the
+context that owns its subject. `MultiActions` does the same for the actions. A context whose credentials
+expire fails alone: its monitor backs off and retries (the same as with one context), the others go on, and
 `healths` tells the header which one is in trouble.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from smtui.core.context_pipelines import ContextPipelines, keyed, pipeline_key, split_pipeline_key
 from smtui.core.context_routing import MultiActions, MultiStepLogs
 from smtui.core.events import Health, HealthChanged
 from smtui.core.jobs import MetricHistory, StepResource
@@ -24,7 +26,15 @@ from smtui.core.monitor import Monitor
 from smtui.core.pipeline_stats import RECENT_RUNS
 from smtui.core.session import AwsTarget, Opened, open_monitor
 
-__all__ = ["MultiActions", "MultiMonitor", "MultiStepLogs", "NamedTarget", "open_contexts"]
+__all__ = [
+    "MultiActions",
+    "MultiMonitor",
+    "MultiStepLogs",
+    "NamedTarget",
+    "open_contexts",
+    "pipeline_key",
+    "split_pipeline_key",
+]
 
 V = TypeVar("V")
 
@@ -45,12 +55,11 @@ def _place(arn: str) -> tuple[str, str] | None:
 
 
 class Merged(Mapping[str, V]):
-    """Several mappings read as one, the first holding a key winning. `disjoint`: no key is in two (ARNs
-    name their account and region), so iterating and counting need no set of the keys seen."""
+    """Several mappings read as one, the first holding a key winning. No key is in two (ARNs name their
+    account and region), so iterating and counting need no set of the keys seen."""
 
-    def __init__(self, maps: Sequence[Mapping[str, V]], *, disjoint: bool) -> None:
+    def __init__(self, maps: Sequence[Mapping[str, V]]) -> None:
         self._maps = maps
-        self._disjoint = disjoint
 
     def __getitem__(self, key: str) -> V:
         for mapping in self._maps:
@@ -62,21 +71,11 @@ class Merged(Mapping[str, V]):
         return any(key in mapping for mapping in self._maps)
 
     def __iter__(self) -> Iterator[str]:
-        if self._disjoint:
-            for mapping in self._maps:
-                yield from mapping
-            return
-        seen: set[str] = set()
         for mapping in self._maps:
-            for key in mapping:
-                if key not in seen:
-                    seen.add(key)
-                    yield key
+            yield from mapping
 
     def __len__(self) -> int:
-        if self._disjoint:
-            return sum(len(mapping) for mapping in self._maps)
-        return len(set().union(*self._maps))
+        return sum(len(mapping) for mapping in self._maps)
 
 
 class MultiMonitor:
@@ -92,7 +91,8 @@ class MultiMonitor:
         self._regions = dict(regions)
         self._profiles = dict(profiles or {})
         # Live views of the monitors' own mappings: nothing is copied on an update.
-        self._executions = Merged([m.executions for m in self.monitors.values()], disjoint=True)
+        self._executions = Merged([m.executions for m in self.monitors.values()])
+        self._pipelines = ContextPipelines(self.monitors)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -147,10 +147,15 @@ class MultiMonitor:
 
     @property
     def pipelines(self) -> Mapping[str, Pipeline]:
-        # A pipeline name found in two contexts is shown once (the first context's): pipelines are keyed by
-        # name in the monitor, as the table's pipeline filter reads them. Built at each read: a monitor
-        # replaces its mapping of pipelines at each ListPipelines (its executions' mapping stays).
-        return Merged([m.pipelines for m in self.monitors.values()], disjoint=False)
+        """Every context's pipelines, keyed by `pipeline_key` (context and name)."""
+        return self._pipelines
+
+    def pipeline_key(self, execution: Execution) -> str:
+        return pipeline_key(self.context_of(execution.arn) or "", execution.pipeline_name)
+
+    def pipeline_context(self, key: str) -> str:
+        """The context of a pipeline's key."""
+        return split_pipeline_key(key)[0]
 
     @property
     def healths(self) -> dict[str, Health]:
@@ -174,11 +179,17 @@ class MultiMonitor:
         )
 
     def subscribe(self, callback: Callable[[Any], None]) -> Callable[[], None]:
-        def forward(event: Any) -> None:
-            # One context's health change is told as the whole's: the header reads `healths` for the rest.
-            callback(replace(event, health=self.health) if isinstance(event, HealthChanged) else event)
+        def forwarder(context: str) -> Callable[[Any], None]:
+            def forward(event: Any) -> None:
+                # One context's health change is told as the whole's: the header reads `healths` for the rest.
+                if isinstance(event, HealthChanged):
+                    callback(replace(event, health=self.health))
+                else:
+                    callback(keyed(context, event))
 
-        stops = [monitor.subscribe(forward) for monitor in self.monitors.values()]
+            return forward
+
+        stops = [monitor.subscribe(forwarder(name)) for name, monitor in self.monitors.items()]
 
         def unsubscribe() -> None:
             for stop in stops:
@@ -244,12 +255,15 @@ class MultiMonitor:
             monitor.want_metric_history(job_arn)
 
     def want_pipeline_parameters(self, pipeline_name: str) -> None:
-        if (monitor := self._monitor_of_pipeline(pipeline_name)) is not None:
-            monitor.want_pipeline_parameters(pipeline_name)
+        if (found := self._monitor_of_pipeline(pipeline_name)) is not None:
+            monitor, name = found
+            monitor.want_pipeline_parameters(name)
 
-    # Pipelines are merged by name (the first context that has one): as `pipelines`.
-    def _monitor_of_pipeline(self, pipeline_name: str) -> Monitor | None:
-        return next((m for m in self.monitors.values() if pipeline_name in m.pipelines), None)
+    def _monitor_of_pipeline(self, key: str) -> tuple[Monitor, str] | None:
+        """The monitor of a pipeline's key (`pipeline_key`), and the pipeline's name there."""
+        context, name = split_pipeline_key(key)
+        monitor = self.monitors.get(context)
+        return None if monitor is None else (monitor, name)
 
     def runs(self, execution_arn: str) -> tuple[StepRun, ...]:
         monitor = self.monitor_of(execution_arn)
@@ -265,21 +279,28 @@ class MultiMonitor:
             monitor.compare(split.get(name, ()))  # every context: those no longer compared are let go
 
     def success_durations(self, pipeline_name: str) -> list[float] | None:
-        monitor = self._monitor_of_pipeline(pipeline_name)
-        return [] if monitor is None else monitor.success_durations(pipeline_name)
+        found = self._monitor_of_pipeline(pipeline_name)
+        return [] if found is None else found[0].success_durations(found[1])
 
     def executions_of(self, pipeline_name: str) -> Iterable[Execution]:
-        monitor = self._monitor_of_pipeline(pipeline_name)
-        return () if monitor is None else monitor.executions_of(pipeline_name)
+        found = self._monitor_of_pipeline(pipeline_name)
+        return () if found is None else found[0].executions_of(found[1])
 
     def want_end_times(self, pipeline_names: Iterable[str], *, runs: int = RECENT_RUNS) -> None:
-        names = list(pipeline_names)
-        for monitor in self.monitors.values():
-            monitor.want_end_times([n for n in names if n in monitor.pipelines], runs=runs)
+        names: dict[str, list[str]] = {context: [] for context in self.monitors}
+        for key in pipeline_names:
+            context, name = split_pipeline_key(key)
+            if context in names:
+                names[context].append(name)
+        for context, monitor in self.monitors.items():
+            monitor.want_end_times(
+                names[context], runs=runs
+            )  # every context: what is no longer shown is let go
 
     def want_pipeline_definition(self, pipeline_name: str) -> None:
-        if (monitor := self._monitor_of_pipeline(pipeline_name)) is not None:
-            monitor.want_pipeline_definition(pipeline_name)
+        if (found := self._monitor_of_pipeline(pipeline_name)) is not None:
+            monitor, name = found
+            monitor.want_pipeline_definition(name)
 
 
 @dataclass(frozen=True)

@@ -69,9 +69,10 @@ class HealthChanged:
 
 class RequestKind(StrEnum):
     JOB = "job"  # `Monitor.want_job`: the subject is the job's ARN
-    PIPELINE_PARAMETERS = "pipeline-parameters"  # `Monitor.want_pipeline_parameters`: the pipeline's name
+    # `Monitor.want_pipeline_parameters`: the pipeline's name (its `pipelines` key, with several contexts)
+    PIPELINE_PARAMETERS = "pipeline-parameters"
     METRIC_HISTORY = "metric-history"  # `Monitor.want_metric_history`: the job's ARN
-    PIPELINE_DEFINITION = "pipeline-definition"  # `Monitor.want_pipeline_definition`: the pipeline's name
+    PIPELINE_DEFINITION = "pipeline-definition"  # `Monitor.want_pipeline_definition`: as PIPELINE_PARAMETERS
 
 
 @dataclass(frozen=True, slots=True)

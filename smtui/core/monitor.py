@@ -271,6 +271,11 @@ class Monitor:
     def pipelines(self) -> Mapping[str, Pipeline]:
         return self.store.pipelines
 
+    def pipeline_key(self, execution: Execution) -> str:
+        """The key of an execution's pipeline in `pipelines` (and for the calls that take a pipeline): its
+        name here; a pipeline of several contexts is keyed by its context too (`MultiMonitor`)."""
+        return execution.pipeline_name
+
     @property
     def health(self) -> Health:
         return self._health

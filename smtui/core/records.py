@@ -28,6 +28,22 @@ FIELDS = (
 REMAINING_FIELDS = ("remaining_s", "remaining")  # where the time left was estimated (`ls`, `show`)
 
 
+CONTEXT_FIELDS = ("context", "account", "region")  # with contexts, after the others
+
+
+def context_fields(context: str | None, arn: str | None) -> dict[str, Any]:
+    """What a record of an execution gains with contexts (`--context`/`--all-contexts`, or several in the
+    TUI): the context's name, and the account and region its ARN names; nothing when `context` is None."""
+    if context is None:
+        return {}
+    parts = (arn or "").split(":")
+    return {
+        "context": context,
+        "account": parts[4] if len(parts) > 4 else None,
+        "region": parts[3] if len(parts) > 3 else None,
+    }
+
+
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 

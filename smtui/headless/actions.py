@@ -25,13 +25,14 @@ from smtui.headless.common import (
     CommandError,
     aws_options,
     confirm,
+    context_fields,
     need_terminal,
+    place_from,
     positive_seconds,
     print_json,
     require_writable,
     resolve_all,
     run,
-    target_from,
 )
 from smtui.headless.wait import configured_rate, wait_for
 
@@ -97,7 +98,7 @@ def start_command(
         raise click.UsageError("--from EXECUTION and --steps A,B go together")
     if steps is not None and not selected:
         raise click.UsageError(f"--steps expects step names separated by commas, got {steps!r}")
-    target, read_only = target_from(profile, region, endpoint_url, [pipeline, source or ""])
+    place, read_only = place_from(profile, region, endpoint_url, [pipeline, source or ""])
     require_writable(read_only, "start an execution")
     if source is not None:
         need_terminal(f"start {pipeline} from {source}", yes)
@@ -122,6 +123,7 @@ def start_command(
             except ValueError as exc:
                 raise CommandError(f"{pipeline}: {exc}; nothing started") from exc
             shown = {"arn": arn}
+        shown.update(context_fields(place.name, arn))
         if as_json:
             print_json(shown)
         else:
@@ -129,10 +131,16 @@ def start_command(
         if not then_wait:
             return 0
         return await wait_for(
-            client, [arn], limit=None, interval=interval, as_json=as_json, rate=configured_rate()
+            client,
+            [arn],
+            limit=None,
+            interval=interval,
+            as_json=as_json,
+            rate=configured_rate(),
+            context=place.name,
         )
 
-    raise SystemExit(run(target, body))
+    raise SystemExit(run(place.target, body))
 
 
 async def _plan_from(
@@ -188,7 +196,8 @@ def execution_command(name: str, action: ExecutionAction, help: str) -> click.Co
         endpoint_url: str | None,
         as_json: bool,
     ) -> None:
-        target, read_only = target_from(profile, region, endpoint_url, executions)
+        place, read_only = place_from(profile, region, endpoint_url, executions)
+        where = place.name
         require_writable(read_only, f"{action.verb} executions")
         need_terminal(f"{action.verb} {len(executions)} execution(s)", yes)
 
@@ -198,6 +207,7 @@ def execution_command(name: str, action: ExecutionAction, help: str) -> click.Co
             confirm(f"{action.verb} {len(resolved)} execution(s): {listed}?", yes)
             actions = Actions(client)
             results: list[dict[str, str | None]] = []
+            # Each record says where its execution is, with --context/--all-contexts (as `ls` does).
             worst = 0
             for r in resolved:
                 arn = r.execution.arn
@@ -205,18 +215,24 @@ def execution_command(name: str, action: ExecutionAction, help: str) -> click.Co
                     await action.act(actions, r.execution)
                 except AwsError as exc:
                     worst = EXIT_FAILED
-                    results.append({"execution": r.ref, "arn": arn, "result": "error", "error": str(exc)})
+                    results.append(
+                        {"execution": r.ref, "arn": arn, "result": "error", "error": str(exc)}
+                        | context_fields(where, arn)
+                    )
                     if not as_json:
                         click.echo(f"smtui: {r.ref}: {exc}", err=True)
                     continue
-                results.append({"execution": r.ref, "arn": arn, "result": action.doing, "error": None})
+                results.append(
+                    {"execution": r.ref, "arn": arn, "result": action.doing, "error": None}
+                    | context_fields(where, arn)
+                )
                 if not as_json:
                     click.echo(f"{action.doing}: {arn}")
             if as_json:
                 print_json(results)
             return worst
 
-        raise SystemExit(run(target, body))
+        raise SystemExit(run(place.target, body))
 
     return command
 

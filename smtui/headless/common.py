@@ -21,6 +21,8 @@ import click
 from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.core.errors import AwsError
 from smtui.core.model import Execution, ExecutionStatus
+from smtui.core.records import CONTEXT_FIELDS as CONTEXT_FIELDS  # re-exported, as `context_fields`
+from smtui.core.records import context_fields as context_fields
 from smtui.core.records import execution_record
 from smtui.core.records import iso as iso  # re-exported: the commands' one spelling of a time
 from smtui.core.timing import HISTORY_RUNS, Remaining
@@ -125,12 +127,21 @@ def places_from(
 def target_from(
     profile: str | None, region: str | None, endpoint_url: str | None, refs: Sequence[str] = ()
 ) -> tuple[AwsTarget, bool]:
-    """The one AWS target of a command, and read-only. With several contexts, the ARNs among `refs` pick
-    the context (their region, then their account); a command with no ARN needs one context."""
+    """The one AWS target of a command, and read-only (`place_from`)."""
+    place, read_only = place_from(profile, region, endpoint_url, refs)
+    return place.target, read_only
+
+
+def place_from(
+    profile: str | None, region: str | None, endpoint_url: str | None, refs: Sequence[str] = ()
+) -> tuple[Place, bool]:
+    """Where a command acts, and read-only. With several contexts, the ARNs among `refs` pick the context
+    (their region, then their account); a command with no ARN needs one context. Its `name` is what
+    `--json` records say (`context_fields`)."""
     places, read_only = places_from(profile, region, endpoint_url)
     if len(places) == 1:
-        return places[0].target, read_only
-    return pick_place(places, refs).target, read_only
+        return places[0], read_only
+    return pick_place(places, refs), read_only
 
 
 def pick_place(places: Sequence[Place], refs: Sequence[str]) -> Place:
@@ -266,10 +277,13 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=total)
 
 
-def execution_json(execution: Execution, now: datetime, left: Remaining | None = None) -> dict[str, Any]:
+def execution_json(
+    execution: Execution, now: datetime, left: Remaining | None = None, *, context: str | None = None
+) -> dict[str, Any]:
     """The stable JSON shape of an execution (documented in docs/commands.md; `smtui.core.records`).
-    `left`: the time-left estimate, where the command read the history for it (`ls`, `show`)."""
-    return execution_record(execution, now, left)
+    `left`: the time-left estimate, where the command read the history for it (`ls`, `show`); `context`:
+    the context it was found in, with `--context`/`--all-contexts` (`context_fields`)."""
+    return {**execution_record(execution, now, left), **context_fields(context, execution.arn)}
 
 
 def print_json(value: Any) -> None:

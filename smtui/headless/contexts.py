@@ -12,7 +12,6 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import click
 
@@ -22,6 +21,7 @@ from smtui.core.model import Execution
 from smtui.core.records import FIELDS, REMAINING_FIELDS, write_csv
 from smtui.core.timing import remaining
 from smtui.headless.common import (
+    CONTEXT_FIELDS,
     EXIT_FAILED,
     EXIT_USAGE,
     Place,
@@ -29,22 +29,9 @@ from smtui.headless.common import (
     fail,
     print_json,
 )
+from smtui.headless.ls_output import Listing, table
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
-Listing = tuple[list[Execution], datetime, list[Execution]]
-
-
-CONTEXT_FIELDS = ("context", "account", "region")  # what --context/--all-contexts add to each row
-
-
-def context_fields(name: str, execution: Execution) -> dict[str, Any]:
-    """The fields `--context`/`--all-contexts` add to an execution's JSON: where it lives."""
-    parts = execution.arn.split(":")
-    return {
-        "context": name,
-        "account": parts[4] if len(parts) > 4 else None,
-        "region": parts[3] if len(parts) > 3 else None,
-    }
 
 
 def merged_ls(
@@ -55,7 +42,6 @@ def merged_ls(
     as_csv: bool = False,
 ) -> None:
     """Run `listed` in every context at once, then print the merged rows (see the module's docstring)."""
-    from smtui.headless.ls import table
 
     async def one(place: Place) -> Listing:
         async with SageMakerClient.create(place.target, max_attempts=5) as client:
@@ -82,8 +68,7 @@ def merged_ls(
     rows.sort(key=lambda row: row[1].started or _EPOCH, reverse=True)
     rows = rows[:limit]
     records = (
-        {**execution_json(e, now, remaining(e, history, now)), **context_fields(name, e)}
-        for name, e, now, history in rows
+        execution_json(e, now, remaining(e, history, now), context=name) for name, e, now, history in rows
     )
     if as_json:
         print_json(list(records))

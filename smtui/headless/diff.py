@@ -33,10 +33,10 @@ from smtui.headless.common import (
     aws_options,
     execution_json,
     fail,
+    place_from,
     print_json,
     resolve_all,
     run,
-    target_from,
 )
 from smtui.headless.snapshot import Watcher, pipeline_hint
 
@@ -99,23 +99,26 @@ def diff_command(
     """
     if not MIN_EXECUTIONS <= len(executions) <= MAX_EXECUTIONS:
         fail(f"diff compares {MIN_EXECUTIONS} to {MAX_EXECUTIONS} executions, got {len(executions)}")
-    target, _ = target_from(profile, region, endpoint_url, executions)
-    data = run(target, lambda client: fetch(client, executions))
+    place, _ = place_from(profile, region, endpoint_url, executions)
+    data = run(place.target, lambda client: fetch(client, executions))
     comparison = build_comparison(data)
     if as_json:
-        print_json(comparison_json(comparison, data))
+        print_json(comparison_json(comparison, data, context=place.name))
         return
     width = shutil.get_terminal_size((120, 24)).columns
     for line in comparison_lines(comparison, width):
         click.echo(line.rstrip())
 
 
-def comparison_json(comparison: Comparison, data: Sequence[ExecutionData]) -> dict[str, Any]:
-    """The stable `diff --json` shape (documented in docs/commands.md)."""
+def comparison_json(
+    comparison: Comparison, data: Sequence[ExecutionData], *, context: str | None = None
+) -> dict[str, Any]:
+    """The stable `diff --json` shape (documented in docs/commands.md); `context`: the one the executions
+    are in, with `--context`/`--all-contexts`."""
     return {
         "executions": [
             {
-                **execution_json(column.execution, d.now),
+                **execution_json(column.execution, d.now, context=context),
                 "parameters": dict(column.execution.parameters or ()),
                 "billable_instance_s": column.billable_s,
             }

@@ -40,11 +40,12 @@ from smtui.headless.common import (
     EXIT_FAILED,
     CommandError,
     aws_options,
+    context_fields,
     fail,
+    place_from,
     print_json,
     require_writable,
     run,
-    target_from,
 )
 
 
@@ -366,7 +367,7 @@ def launch_command(
     as_json: bool,
 ) -> None:
     """Start many runs from a CSV/JSONL file; run it again to finish an interrupted launch."""
-    target, read_only = target_from(profile, region, endpoint_url)
+    place, read_only = place_from(profile, region, endpoint_url)
     require_writable(read_only, "launch executions")
     try:
         rows = read_rows(file, pipeline)
@@ -375,9 +376,10 @@ def launch_command(
     launch_id = launch_id or hashlib.sha256(file.read_bytes()).hexdigest()[:16]
     journal_path = journal_path or file.with_name(file.name + ".journal.jsonl")
     results = run(
-        target,
+        place.target,
         lambda client: launch(client, rows, launch_id, journal_path, concurrency, queue=not no_queue),
     )
+    results = [{**r, **context_fields(place.name, r.get("arn"))} for r in results]
     failed = [r for r in results if r["result"] == "error"]
     if as_json:
         print_json({"launch_id": launch_id, "journal": str(journal_path), "rows": results})

@@ -14,7 +14,7 @@ from smtui.core.format import EXECUTION_GLYPHS, format_duration, tree_lines
 from smtui.core.model import Execution, StepRun, StepTree
 from smtui.core.timeline import build_timeline, timeline_lines
 from smtui.core.timing import HISTORY_RUNS, Remaining, add_step_durations, execution_elapsed, remaining
-from smtui.headless.common import aws_options, print_json, run, success_history, target_from
+from smtui.headless.common import aws_options, place_from, print_json, run, success_history
 from smtui.headless.snapshot import Watcher, pipeline_hint, snapshot_json
 
 
@@ -65,11 +65,11 @@ def show_command(
 
     EXECUTION is a full ARN, PIPELINE/EXECUTION_ID or PIPELINE@latest.
     """
-    target, _ = target_from(profile, region, endpoint_url, [execution])
-    fetched = run(target, lambda client: fetch(client, execution, steps_of_history=timeline))
+    place, _ = place_from(profile, region, endpoint_url, [execution])
+    fetched = run(place.target, lambda client: fetch(client, execution, steps_of_history=timeline))
     found, tree, now, runs, left = fetched.execution, fetched.tree, fetched.now, fetched.runs, fetched.left
     if as_json:
-        print_json(snapshot_json(found, tree, now, left))
+        print_json(snapshot_json(found, tree, now, left, context=place.name))
         return
     done, total = tree.progress
     title = f" ({found.display_name})" if found.display_name else ""

@@ -91,11 +91,16 @@ def tree_json(tree: StepTree, now: datetime) -> list[dict[str, Any]]:
 
 
 def snapshot_json(
-    execution: Execution, tree: StepTree, now: datetime, left: Remaining | None = None
+    execution: Execution,
+    tree: StepTree,
+    now: datetime,
+    left: Remaining | None = None,
+    *,
+    context: str | None = None,
 ) -> dict[str, Any]:
     done, total = tree.progress
     return {
-        "execution": execution_json(execution, now, left),
+        "execution": execution_json(execution, now, left, context=context),
         "progress": {"done": done, "total": total},
         "steps": tree_json(tree, now),
     }

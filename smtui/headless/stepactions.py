@@ -27,13 +27,14 @@ from smtui.headless.common import (
     CommandError,
     aws_options,
     confirm,
+    context_fields,
     fail,
     need_terminal,
+    place_from,
     print_json,
     require_writable,
     resolve_all,
     run,
-    target_from,
 )
 
 
@@ -94,7 +95,7 @@ def callback_command(
             check_failure_reason(failure)
         except ValueError as exc:
             fail(f"{exc}; nothing sent")
-    target, read_only = target_from(profile, region, endpoint_url, [execution])
+    place, read_only = place_from(profile, region, endpoint_url, [execution])
     require_writable(read_only, "answer a Callback step")
     need_terminal(f"answer Callback step {step} of {execution}", yes)
 
@@ -131,10 +132,11 @@ def callback_command(
             "outputs": checked,
             "reason": failure,
             "error": None,
+            **context_fields(place.name, arn),
         }
         return _report(result, f"sent {result['result']}: {step} of {arn}", error, as_json)
 
-    raise SystemExit(run(target, body))
+    raise SystemExit(run(place.target, body))
 
 
 @click.command("approve")
@@ -165,7 +167,7 @@ def approve_command(
         check_approval_note(note)
     except ValueError as exc:
         fail(f"{exc}; nothing changed")
-    target, read_only = target_from(profile, region, endpoint_url, [execution])
+    place, read_only = place_from(profile, region, endpoint_url, [execution])
     require_writable(read_only, f"{verb} a model package")
     need_terminal(f"{verb} the model package of {execution}", yes)
 
@@ -200,7 +202,8 @@ def approve_command(
             "note": note,
             "result": status.lower(),
             "error": None,
+            **context_fields(place.name, arn),
         }
         return _report(result, f"{status.lower()}: {package.arn}", error, as_json)
 
-    raise SystemExit(run(target, body))
+    raise SystemExit(run(place.target, body))

@@ -41,8 +41,8 @@ from smtui.headless.common import (
     aws_options,
     execution_json,
     parse_duration,
+    place_from,
     run,
-    target_from,
 )
 
 # Discovery (ListPipelines, every page of the account) tells a monitor that a pipeline ran again; `wait`
@@ -73,8 +73,10 @@ class Waiter:
         echo: Callable[[str], None],
         warn: Callable[[str], None],
         activity: Activity,
+        context: str | None = None,
     ) -> None:
         self.client = client
+        self.context = context  # with --context/--all-contexts: named in each JSON line
         self.activity = activity  # our own calls (the probe): a manual clock waits for them
         self.monitor = monitor
         self.followed = {f.arn: f for f in followed}
@@ -161,7 +163,7 @@ class Waiter:
         if self.as_json:
             line = {
                 "event": "progress",
-                **execution_json(execution, now),
+                **execution_json(execution, now, context=self.context),
                 "done": done,
                 "total": total,
                 "running": list(running),
@@ -215,12 +217,14 @@ async def wait_for(
     clock: Clock | None = None,
     events_queue: str | None = None,
     events_wait: int = 20,
+    context: str | None = None,
 ) -> int:
     """Follow executions until they end (or `limit` seconds pass); returns the exit code.
 
     `echo` prints progress lines (stdout); `warn` says on stderr that calls fail and are being retried;
     `clock` is the monitor's (by default loop time and the server's time); `events_queue`: push updates
-    from this SQS queue (`events_wait`: ReceiveMessage's WaitTimeSeconds), the polls slowed to reconcile.
+    from this SQS queue (`events_wait`: ReceiveMessage's WaitTimeSeconds), the polls slowed to reconcile;
+    `context`: the context the executions are in (`--context`/`--all-contexts`), named in `--json`'s lines.
     """
     clock = clock or RealClock(client.now)
     deadline = None if limit is None else clock.monotonic() + limit
@@ -260,6 +264,7 @@ async def wait_for(
             echo=echo,
             warn=warn or (lambda line: click.echo(line, err=True)),
             activity=activity,
+            context=context,
         )
         unsubscribe = monitor.subscribe(waiter.on_event)
         monitor.set_visible([])  # nothing is on a screen: every waited execution is background priority
@@ -278,7 +283,7 @@ async def wait_for(
     results = [waiter.followed[arn].result for arn in arns]
     ok = all(e is not None and e.status is ExecutionStatus.SUCCEEDED for e in results)
     if as_json:
-        final = [execution_json(e, clock.now()) for e in results if e is not None]
+        final = [execution_json(e, clock.now(), context=context) for e in results if e is not None]
         echo(json.dumps({"event": "done", "succeeded": ok, "executions": final}))
     return 0 if ok else EXIT_FAILED
 
@@ -287,7 +292,7 @@ def configured_rate() -> float:
     """The call budget from the settings (`rate`): `wait` shares the account's API limits too."""
     from smtui.config import load_settings
 
-    return load_settings().rate  # already read (and checked) by `target_from`
+    return load_settings().rate  # already read (and checked) by `place_from`
 
 
 def configured_events(flag: str | None) -> str | None:
@@ -348,11 +353,11 @@ def wait_command(
         raise click.UsageError(f"--timeout: {exc.message}") from exc
     if interval <= 0:
         raise click.UsageError("--interval must be positive")
-    target, _ = target_from(profile, region, endpoint_url, executions)
+    place, _ = place_from(profile, region, endpoint_url, executions)
     rate = configured_rate()
     events = configured_events(events_queue)
     code = run(
-        target,
+        place.target,
         lambda client: wait_for(
             client,
             executions,
@@ -361,6 +366,7 @@ def wait_command(
             as_json=as_json,
             rate=rate,
             events_queue=events,
+            context=place.name,
         ),
     )
     raise SystemExit(code)

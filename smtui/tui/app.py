@@ -264,11 +264,11 @@ class SmtuiApp(App[None]):
         while isinstance(self.screen, PipelinesScreen):
             self.pop_screen()
         if isinstance(self.screen, ExecutionsScreen):
-            self.screen.show_pipeline(message.name)
+            self.screen.show_pipeline(message.name, message.context)
 
     @on(PipelinesScreen.DefinitionOpened)
     def _open_definition(self, message: PipelinesScreen.DefinitionOpened) -> None:
-        self.push_screen(DefinitionScreen(message.name, self))
+        self.push_screen(DefinitionScreen(message.key, self, title=message.title))
 
     @on(ExecutionsScreen.CompareRequested)
     def _open_compare(self, message: ExecutionsScreen.CompareRequested) -> None:

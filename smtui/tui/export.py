@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from smtui.core.model import Execution
-from smtui.core.records import FIELDS, REMAINING_FIELDS, execution_record, write_csv
+from smtui.core.records import (
+    CONTEXT_FIELDS,
+    FIELDS,
+    REMAINING_FIELDS,
+    context_fields,
+    execution_record,
+    write_csv,
+)
 from smtui.core.timing import Remaining
 
 PARAM_PREFIX = "param:"  # a CSV column of a parameter: `param:InstanceCount`, as the filter names it
@@ -36,16 +43,20 @@ def export_executions(
     form: ExportFormat,
     directory: Path,
     named_at: datetime,
+    context: Callable[[Execution], str | None] | None = None,
 ) -> Path:
     """Write `executions` (in this order) to a new file in `directory`; its path. Raises OSError.
 
     JSON: a list of `smtui ls --json` objects, each with `parameters` ({name: value}, null while the
     execution's parameters are not read) when parameter columns are shown. CSV: a header row, the same
     fields, then a `param:NAME` column per parameter (empty when not read or not set). `now` is the
-    session's clock (elapsed times); the file is named after `named_at`, the local wall clock."""
+    session's clock (elapsed times); the file is named after `named_at`, the local wall clock. `context`
+    (several contexts): each execution's, added as `smtui ls --all-contexts --json` adds it."""
     records: list[dict[str, Any]] = []
     for execution in executions:
         record = execution_record(execution, now, left(execution))
+        if context is not None:
+            record.update(context_fields(context(execution) or "", execution.arn))
         if parameters:
             known = dict(execution.parameters) if execution.parameters is not None else None
             record["parameters"] = {
@@ -63,7 +74,8 @@ def export_executions(
                 {**r, **{f"{PARAM_PREFIX}{k}": v for k, v in (r.get("parameters") or {}).items()}}
                 for r in records
             )
-            write_csv(out, (*FIELDS, *REMAINING_FIELDS, *columns), flat)
+            where = CONTEXT_FIELDS if context is not None else ()
+            write_csv(out, (*FIELDS, *REMAINING_FIELDS, *where, *columns), flat)
     return path
 
 

@@ -2,7 +2,8 @@
 
 `train` matches the pipeline, name, execution id, status or a parameter value;
 `pipeline:x`, `name:x`, `status:failed`, `param:Key=Value` (or just `Key=Value`) narrow to one field;
-`ctx:x` to the executions of a context (with several contexts; the context is the caller's to tell).
+`ctx:x` to the executions of a context (with several contexts; the context is the caller's to tell; `ctx:=x`
+that context only).
 Matching is case-insensitive substring matching, as in k9s; `pipeline:=x` is that pipeline only (what the
 pipelines view's Enter sets: `train` must not bring `train-large` along).
 
@@ -168,7 +169,11 @@ def _local(moment: datetime) -> datetime:
 
 def _matches(term: Term, execution: Execution, context: str | None = None) -> bool:
     if term.field == "ctx":
-        return context is not None and term.value in context.lower()
+        if context is None:
+            return False
+        if term.value.startswith("="):
+            return term.value[1:] == context.lower()
+        return term.value in context.lower()
     params = execution.parameters or ()
     name = (execution.display_name or "").lower()
     status_words = (execution.status.value.lower(), fmt.execution_status_word(execution.status).lower())

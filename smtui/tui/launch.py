@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -114,37 +113,17 @@ def uncycled_strips() -> bool:
     return True
 
 
-async def run_app(
-    *,
-    profile: str | None = None,
-    region: str | None = None,
-    endpoint_url: str | None = None,
-    read_only: bool = False,
-    now: Callable[[], datetime] | None = None,
-    keymap: Mapping[str, str] | None = None,
-    bell: bool = False,
-    monitor_options: Mapping[str, Any] | None = None,
-    logs_options: Mapping[str, Any] | None = None,
-) -> None:
-    """Open a session and run the app until the user quits."""
+async def run_app(opening: AbstractAsyncContextManager[Session], settings: Any) -> None:
+    """Open the session and run the app until the user quits."""
     from smtui.tui.app import SmtuiApp
-    from smtui.tui.session import open_session
 
-    async with open_session(
-        profile=profile,
-        region=region,
-        endpoint_url=endpoint_url,
-        read_only=read_only,
-        now=now,
-        monitor_options=monitor_options,
-        logs_options=logs_options,
-    ) as session:
-        app = SmtuiApp(session, keymap=keymap, bell=bell)
+    async with opening as session:
+        app = SmtuiApp(session, keymap=dict(settings.keys), bell=settings.bell)
         quiet_gc()
         await app.run_async()
 
 
-def run_tui(
+def tui_settings(
     profile: str | None,
     region: str | None,
     endpoint_url: str | None,
@@ -152,12 +131,13 @@ def run_tui(
     events_queue: str | None = None,
     contexts: Sequence[str] = (),
     all_contexts: bool = False,
-) -> None:
-    """`smtui` with no subcommand: the monitor against AWS (or `--endpoint-url`), or a `--context`."""
+) -> tuple[Any, list[tuple[str, Any]]]:
+    """The settings `smtui` runs with, and the contexts `--context`/`--all-contexts` chose (none: the flags'
+    target). A single context stands in for `profile`/`region`/`endpoint_url`/`events_queue`: the TUI is
+    then the one of a single account, with no Context column."""
     import msgspec
 
     from smtui.config import pick_contexts
-    from smtui.core.errors import AwsError
 
     settings = _settings(
         profile=profile,
@@ -170,12 +150,7 @@ def run_tui(
         chosen = pick_contexts(settings, contexts, all_contexts)
     except ValueError as error:
         raise _failure(str(error), usage=True) from error
-    if len(chosen) > 1:
-        names = ", ".join(name for name, _ in chosen)
-        raise _failure(
-            f"the TUI monitors one context at a time ({names} given): use one --context", usage=True
-        )
-    if chosen:
+    if len(chosen) == 1:
         _, context = chosen[0]
         settings = msgspec.structs.replace(
             settings,
@@ -184,39 +159,51 @@ def run_tui(
             endpoint_url=context.endpoint_url,
             events_queue=context.events_queue,  # a queue is one account's, one region's
         )
-    try:
-        asyncio.run(
-            run_app(
-                profile=settings.profile,
-                region=settings.region,
-                endpoint_url=settings.endpoint_url,
-                read_only=settings.read_only,
-                keymap=dict(settings.keys),
-                bell=settings.bell,
-                monitor_options=_monitor_options(settings),
-                logs_options=_logs_options(settings),
-            )
+    return settings, chosen
+
+
+def tui_session(settings: Any, chosen: Sequence[tuple[str, Any]]) -> AbstractAsyncContextManager[Session]:
+    """The session `smtui` opens: one monitor (no context, or a single one), or one per context, merged."""
+    from smtui.tui.session import open_contexts_session, open_session
+
+    if len(chosen) > 1:
+        contexts = [(name, c.profile, c.region, c.endpoint_url, c.events_queue) for name, c in chosen]
+        return open_contexts_session(
+            contexts,
+            read_only=settings.read_only,
+            monitor_options=_monitor_options(settings),
+            logs_options=_logs_options(settings),
         )
-    except AwsError as error:
-        # Exit 2, as every command, for what only the user can fix (no region, a malformed endpoint, ...).
-        raise _failure(str(error), usage=error.is_usage) from error
-
-
-async def run_contexts(chosen: Sequence[tuple[str, Any]], settings: Any) -> None:
-    """The app over several contexts (`[contexts.NAME]` of the config file), one monitor each."""
-    from smtui.tui.app import SmtuiApp
-    from smtui.tui.session import open_contexts_session
-
-    contexts = [(name, c.profile, c.region, c.endpoint_url, c.events_queue) for name, c in chosen]
-    async with open_contexts_session(
-        contexts,
+    return open_session(
+        profile=settings.profile,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
         read_only=settings.read_only,
         monitor_options=_monitor_options(settings),
         logs_options=_logs_options(settings),
-    ) as session:
-        app = SmtuiApp(session, keymap=dict(settings.keys), bell=settings.bell)
-        quiet_gc()
-        await app.run_async()
+    )
+
+
+def run_tui(
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    read_only: bool,
+    events_queue: str | None = None,
+    contexts: Sequence[str] = (),
+    all_contexts: bool = False,
+) -> None:
+    """`smtui` with no subcommand: the monitor against AWS (or `--endpoint-url`), or `--context`s."""
+    from smtui.core.errors import AwsError
+
+    settings, chosen = tui_settings(
+        profile, region, endpoint_url, read_only, events_queue, contexts, all_contexts
+    )
+    try:
+        asyncio.run(run_app(tui_session(settings, chosen), settings))
+    except AwsError as error:
+        # Exit 2, as every command, for what only the user can fix (no region, a malformed endpoint, ...).
+        raise _failure(str(error), usage=error.is_usage) from error
 
 
 # The accounts of `smtui demo --contexts N`: one emulator each, seeded differently.

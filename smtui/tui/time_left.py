@@ -24,9 +24,10 @@ class TimeLeft:
 
     def estimate(self, execution: Execution, now: datetime) -> Remaining:
         """The estimate; `fmt.READING_HISTORY` for a running one while its pipeline's history is not read."""
-        pipeline = execution.pipeline_name
+        monitor = self._monitor()
+        pipeline = monitor.pipeline_key(execution)  # with several contexts, the history of its own context
         if pipeline not in self._durations:
-            self._durations[pipeline] = self._monitor().success_durations(pipeline)
+            self._durations[pipeline] = monitor.success_durations(pipeline)
         durations = self._durations[pipeline]
         if durations is None and execution.is_active:
             return fmt.READING_HISTORY

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -142,34 +145,97 @@ async def test_an_action_on_a_row_goes_to_its_context(two: tuple[Emulator, Emula
         assert "SageMaker.StopPipelineExecution" not in alpha.mutating_calls()
 
 
-async def test_the_pipelines_view_and_the_start_form_list_every_contexts_pipelines(
+async def test_a_pipeline_of_the_same_name_in_two_contexts_is_two_pipelines(
     two: tuple[Emulator, Emulator],
 ) -> None:
+    from wire_harness import simple_definition
+
+    from smtui.core.contexts import pipeline_key
+    from smtui.tui.screens.definition import DefinitionScreen
+    from smtui.tui.screens.executions import ExecutionsScreen
     from smtui.tui.screens.pipelines import PipelinesScreen
 
     alpha, beta = two
-    await started(alpha, "alpha-train")
-    await started(beta, "beta-train")
+    a_ids = [(await started(alpha, "train")).rsplit("/", 1)[1]]
+    a_ids.append((await alpha.start("train")).rsplit("/", 1)[1])
+    # Beta's "train" is another pipeline: other steps, another parameter.
+    parameter = {"Name": "BetaOnly", "Type": "String", "DefaultValue": "b"}
+    await beta.create_pipeline("train", simple_definition(parameters=[parameter]))
+    b_id = (await beta.start("train")).rsplit("/", 1)[1]
     async with tui(alpha, beta) as (app, pilot):
-        # Each monitor replaces its mapping of pipelines when it lists them: the merged view must follow.
         await until(lambda: len(app.session.monitor.pipelines) == 2, pilot=pilot, what="both pipelines")
+        await until(
+            lambda: row_of(app, b_id) and all(row_of(app, i) for i in a_ids), pilot=pilot, what="rows"
+        )
         await pilot.press("p")
         await until(lambda: isinstance(app.screen, PipelinesScreen), pilot=pilot, what="the pipelines view")
-        await until(
-            lambda: (
-                any(line.strip().startswith("beta-train") for line in screen_text(app))
-                and any(line.strip().startswith("alpha-train") for line in screen_text(app))
-            ),
-            pilot=pilot,
-            what="a row per pipeline of both contexts",
-        )
+
+        def rows() -> list[list[str]]:
+            return [line.split() for line in screen_text(app) if line.split()[:1] == ["train"]]
+
+        await until(lambda: len(rows()) == 2, pilot=pilot, what="a row per context")
+        # Each row is its context's pipeline, with its context's runs: two active in alpha, one in beta.
+        assert sorted(row[1:4] for row in rows()) == [["alpha", "▶", "2"], ["beta", "▶", "1"]]
         assert "2 pipelines" in screen_text(app)[1]
+
+        table = app.screen.table
+        table.move_cursor(row=table.get_row_index(pipeline_key("beta", "train")))
+        await pilot.press("s")
+        await until(lambda: isinstance(app.screen, DefinitionScreen), pilot=pilot, what="the step graph")
+        await until(lambda: "Prepare" in "\n".join(screen_text(app)), pilot=pilot, what="beta's definition")
+        assert "train · beta" in screen_text(app)[1] and "Preprocess" not in "\n".join(screen_text(app))
+
+        await pilot.press("escape", "enter")  # the executions of beta's train only
+        await until(lambda: isinstance(app.screen, ExecutionsScreen), pilot=pilot, what="the executions")
+        await until(lambda: not row_of(app, a_ids[0]), pilot=pilot, what="alpha's train filtered out")
+        assert row_of(app, b_id) and "pipeline:=train ctx:=beta" in "\n".join(screen_text(app))
+
+        # The start form lists both, and starts the one picked in its own context, with its parameters.
         await pilot.press("escape", "n")
+        await until(lambda: "train  beta" in "\n".join(screen_text(app)), pilot=pilot, what="the start form")
+        assert "train  alpha" in "\n".join(screen_text(app))
+        await pilot.press("down", "enter")
+        await until(lambda: "BetaOnly" in "\n".join(screen_text(app)), pilot=pilot, what="beta's parameters")
+        await pilot.press("ctrl+s")
+        started_calls = "SageMaker.StartPipelineExecution"
+        await until(lambda: beta.calls().get(started_calls) == 2, pilot=pilot, what="started in beta")
+        assert alpha.calls().get(started_calls) == 2  # the test's own two
+
+
+async def test_at_80_columns_the_progress_stays_in_view_beside_the_context(
+    two: tuple[Emulator, Emulator],
+) -> None:
+    alpha, beta = two
+    a_id = (await started(alpha, "alpha-train")).rsplit("/", 1)[1]
+    b_id = (await started(beta, "beta-train")).rsplit("/", 1)[1]
+    async with tui(alpha, beta, size=(80, 24)) as (app, pilot):
         await until(
-            lambda: (
-                any("alpha-train" in line for line in screen_text(app))
-                and any("beta-train" in line for line in screen_text(app))
-            ),
+            lambda: re.search(r"\d+/\d+", row_of(app, a_id)) and re.search(r"\d+/\d+", row_of(app, b_id)),
             pilot=pilot,
-            what="both pipelines in the start form",
+            what="both rows with their progress",
         )
+        labels = next(line for line in screen_text(app) if "Status" in line).split()
+        assert labels[:6] == ["Status", "Context", "Pipeline", "Execution", "Elapsed", "Progress"]
+        assert row_of(app, a_id).split()[2] == "alpha" and row_of(app, b_id).split()[2] == "beta"
+
+
+def json_files(directory: Path) -> list[Path]:
+    return list(directory.glob("*.json"))
+
+
+async def test_an_export_of_the_merged_table_says_each_rows_context(
+    two: tuple[Emulator, Emulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    alpha, beta = two
+    a_arn = await started(alpha, "alpha-etl")
+    b_arn = await started(beta, "beta-etl")
+    async with tui(alpha, beta) as (app, pilot):
+        await until(lambda: row_of(app, a_arn[-12:]) and row_of(app, b_arn[-12:]), pilot=pilot, what="rows")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "export JSON")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        [path] = await until(lambda: json_files(tmp_path), pilot=pilot, what="the JSON file")
+        where = {d["arn"]: (d["context"], d["account"], d["region"]) for d in json.loads(path.read_text())}
+        assert where == {a_arn: ("alpha", ALPHA, "us-east-1"), b_arn: ("beta", BETA, "us-east-1")}

@@ -48,6 +48,13 @@ def two_demos(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         subprocess.run(["tmux", "-L", session, "kill-server"], capture_output=True, check=False)
 
 
+def _resize(session: str, width: int, height: int) -> None:
+    subprocess.run(
+        ["tmux", "-L", session, "resize-window", "-t", session, "-x", str(width), "-y", str(height)],
+        check=True,
+    )
+
+
 def _keys(session: str, *keys: str) -> None:
     subprocess.run(["tmux", "-L", session, "send-keys", "-t", session, *keys], check=True)
 
@@ -69,6 +76,18 @@ def test_demo_with_two_contexts_merges_them(two_demos: tuple[str, Path]) -> None
         30,
         "rows of both contexts",
     )
+
+    # At 80 columns the Context column takes the start time's place: the progress bar stays in view.
+    _resize(session, 80, 24)
+    _wait_for(
+        session,
+        lambda s: any(
+            line.split()[:2] == ["Status", "Context"] and "Progress" in line for line in s.splitlines()
+        ),
+        10,
+        "the Context and Progress columns at 80 columns",
+    )
+    _resize(session, 160, 30)
 
     _keys(session, "C-p")
     _keys(session, "-l", "login demo-2")

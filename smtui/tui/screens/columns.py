@@ -52,16 +52,18 @@ class ColumnsScreen(ModalScreen[tuple[str, ...]]):
         Binding("escape", "close", "Done", id="columns.done"),
     ]
 
-    def __init__(self, host: Host, pipeline: str, shown: tuple[str, ...]) -> None:
+    def __init__(self, host: Host, pipeline: str, name: str, shown: tuple[str, ...]) -> None:
+        """`pipeline`: its key in the monitor's `pipelines` (what the requests name); `name`: as shown."""
         super().__init__()
         self.smtui = host
         self.pipeline = pipeline
+        self.pipeline_name = name
         self.shown = shown
         self._loaded = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="columns-box"):
-            yield Static(f"Columns: parameters of {self.pipeline}", id="columns-title", markup=False)
+            yield Static(f"Columns: parameters of {self.pipeline_name}", id="columns-title", markup=False)
             yield Static("reading the pipeline's parameters…", id="columns-note")
             yield SelectionList[str](*((name, name, True) for name in self.shown), id="columns-list")
             yield Static("space/enter tick · esc done", id="columns-keys")
@@ -84,7 +86,7 @@ class ColumnsScreen(ModalScreen[tuple[str, ...]]):
         if isinstance(event, PipelineParametersRead) and event.pipeline == self.pipeline and not self._loaded:
             self._loaded = True
             self._show([p.name for p in event.parameters])
-            note.update("" if event.parameters else f"{self.pipeline} has no parameters")
+            note.update("" if event.parameters else f"{self.pipeline_name} has no parameters")
             note.display = not event.parameters
         elif isinstance(event, RequestWaiting) and event.request == asked:
             note.update(event.reason)

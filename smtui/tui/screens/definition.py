@@ -32,9 +32,12 @@ class DefinitionScreen(ReportsWorkerFailures, Screen[None]):
     ]
     AUTO_FOCUS = "#graph-box"
 
-    def __init__(self, pipeline: str, host: Host) -> None:
+    def __init__(self, pipeline: str, host: Host, *, title: str | None = None) -> None:
+        """`pipeline`: its key in the monitor's `pipelines` (what the monitor is asked); `title`: as shown
+        (its name, and its context with several)."""
         super().__init__()
         self.pipeline = pipeline
+        self.title_text = title or pipeline
         self.smtui = host
         self._ready = False
 
@@ -55,7 +58,7 @@ class DefinitionScreen(ReportsWorkerFailures, Screen[None]):
 
     def _title(self, note: str, style: str = "bright_black") -> Text:
         line = Text(" ")
-        line.append(self.pipeline, style="bold")
+        line.append(self.title_text, style="bold")
         line.append(" · current definition", style=fmt.styled("bright_black"))
         if note:
             line.append(f" · {note}", style=fmt.styled(style))

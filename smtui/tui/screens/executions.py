@@ -480,9 +480,11 @@ class ExecutionsScreen(ActingScreen):
                 "no execution selected: the columns are its pipeline's parameters", severity="warning"
             )
             return
-        pipeline = executions[arn].pipeline_name
+        execution = executions[arn]
+        key = self.smtui.session.monitor.pipeline_key(execution)
         self.app.push_screen(
-            ColumnsScreen(self.smtui, pipeline, self.table.parameter_columns), self._columns_chosen
+            ColumnsScreen(self.smtui, key, execution.pipeline_name, self.table.parameter_columns),
+            self._columns_chosen,
         )
 
     def _columns_chosen(self, names: tuple[str, ...] | None) -> None:
@@ -498,6 +500,7 @@ class ExecutionsScreen(ActingScreen):
         now = self.smtui.session.now()
         self.time_left.new_batch()
         parameters = self.table.parameter_columns
+        contexts = self.smtui.session.contexts
         try:
             path = export_executions(
                 rows,
@@ -507,6 +510,7 @@ class ExecutionsScreen(ActingScreen):
                 form=ExportFormat(form),
                 directory=Path.cwd(),  # which fails too once the directory is deleted
                 named_at=datetime.now().astimezone(),
+                context=None if contexts is None else (lambda e: contexts.context_of(e.arn)),
             )
         except OSError as error:
             self.notify(f"{error.strerror or error}", title="Not exported", severity="error", markup=False)
@@ -573,11 +577,14 @@ class ExecutionsScreen(ActingScreen):
     def action_open_pipelines(self) -> None:
         self.post_message(self.PipelinesOpened())
 
-    def show_pipeline(self, name: str) -> None:
+    def show_pipeline(self, name: str, context: str | None = None) -> None:
         """The executions of one pipeline (chosen in the pipelines view): the filter says `pipeline:=NAME`
-        (that pipeline, not those whose name contains it), in the box, which Escape clears as any filter."""
+        (that pipeline, not those whose name contains it; with several contexts `ctx:=CONTEXT` too, its
+        context's), in the box, which Escape clears as any filter."""
         box = self.query_one("#filter", Input)
-        box.value = f"pipeline:={name}"  # Input.Changed applies it
+        box.value = f"pipeline:={name}" + (
+            "" if context is None else f" ctx:={context}"
+        )  # Input.Changed applies it
         box.display = True
         self.table.focus()
 

@@ -65,15 +65,17 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
 
     @dataclass
     class PipelineChosen(Message):
-        """Enter: the app shows the executions table filtered to this pipeline."""
+        """Enter: the app shows the executions table filtered to this pipeline (of this context)."""
 
         name: str
+        context: str | None = None  # with several contexts, the pipeline's
 
     @dataclass
     class DefinitionOpened(Message):
         """`s`: the app opens the pipeline's definition as a step graph."""
 
-        name: str
+        key: str  # the pipeline's key in the monitor's `pipelines` (what the monitor is asked)
+        title: str  # its name, and its context with several
 
     def __init__(self, host: Host, *, runs: int = RECENT_RUNS) -> None:
         super().__init__()
@@ -83,6 +85,7 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         self.sort_column = "last"
         self.sort_reverse = True
         self._columns: list[Column] = []
+        # Pipelines by their key in the monitor's `pipelines` (with several contexts, context and name).
         self._shown: dict[str, list[Text]] = {}  # pipeline → its cells as drawn
         self._summaries: dict[str, PipelineSummary] = {}
         self._asked: list[str] = []  # the pipelines whose end times were last asked for
@@ -113,7 +116,11 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
     def _layout(self, width: int) -> None:
         """The columns for this width (`pipeline_rows.columns`); the rows are drawn again only when they
         changed."""
-        wanted = columns(width, self.runs)
+        contexts = self.smtui.session.contexts
+        context_width = 0
+        if contexts is not None:  # a Context column: as wide as its label, or its longest name up to 16
+            context_width = min(16, max(len("Context"), *(len(name) for name in contexts.names)))
+        wanted = columns(width, self.runs, context_width)
         if wanted == self._columns:
             return
         self._columns = wanted
@@ -133,16 +140,17 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         if isinstance(event, PipelinesChanged):
             self._dirty.update(event.names)
         elif isinstance(event, ExecutionsChanged):
-            executions = self.smtui.session.monitor.executions
+            monitor = self.smtui.session.monitor
             for arn in event.arns:
-                execution = executions.get(arn)
+                execution = monitor.executions.get(arn)
                 if execution is None:  # forgotten (`history`): of which pipeline, the store no longer says
                     self._dirty = None
                     return
-                self._dirty.add(execution.pipeline_name)
+                self._dirty.add(monitor.pipeline_key(execution))
 
     def session_changed(self) -> None:
-        self.reload()
+        self._columns = []  # the real session may have several contexts: a Context column
+        self._layout(self.app.size.width)
 
     def tick(self) -> None:
         """Once a second: the monitor's changes, and the ages of the last runs (they move)."""
@@ -154,39 +162,43 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         """Show every pipeline that passes the filter, cell by cell: only what changed is redrawn. Only the
         pipelines in `dirty` (None: all) are summed up again; the others get their last run's age."""
         monitor = self.smtui.session.monitor
+        contexts = self.smtui.session.contexts
         now = self.smtui.session.now()
         keys = [column.key for column in self._columns]
         table = self.table
         summaries: dict[str, PipelineSummary] = {}
         rows: dict[str, list[Text]] = {}
-        for name in sorted(monitor.pipelines):
+        pipelines = monitor.pipelines
+        for key in sorted(pipelines):
+            name = pipelines[key].name
             if self.filter.lower() not in name.lower():
                 continue
-            summary = self._summaries.get(name)
-            row = self._shown.get(name)
-            if dirty is None or name in dirty or summary is None or row is None:
-                summary = summarise(name, monitor.executions_of(name), runs=self.runs)
-                row = cells(summary, keys, now, self.runs)
+            summary = self._summaries.get(key)
+            row = self._shown.get(key)
+            if dirty is None or key in dirty or summary is None or row is None:
+                summary = summarise(name, monitor.executions_of(key), runs=self.runs)
+                context = "" if contexts is None else contexts.pipeline_context(key)
+                row = cells(summary, keys, now, self.runs, context)
             else:
                 row = [*row]  # the age of its last run is all that moves
                 row[keys.index("last")] = last_run_cell(summary, now, keys)
-            summaries[name], rows[name] = summary, row
+            summaries[key], rows[key] = summary, row
         self._summaries = summaries
-        for name in [n for n in self._shown if n not in summaries]:
-            table.remove_row(name)
-            del self._shown[name]
+        for gone in [k for k in self._shown if k not in summaries]:
+            table.remove_row(gone)
+            del self._shown[gone]
         first = not self._shown  # the first rows: the cursor starts on the top one, once sorted
         added = False
-        for name, row in rows.items():
-            old = self._shown.get(name)
+        for key, row in rows.items():
+            old = self._shown.get(key)
             if old is None:
-                table.add_row(*row, key=name)
+                table.add_row(*row, key=key)
                 added = True
             else:
-                for key, before, after in zip(keys, old, row, strict=True):
+                for column, before, after in zip(keys, old, row, strict=True):
                     if before != after:
-                        table.update_cell(name, key, after)
-            self._shown[name] = row
+                        table.update_cell(key, column, after)
+            self._shown[key] = row
         if added or self._order_changed():
             self._sort(keep_cursor=not first)
         visible = self._visible()
@@ -197,18 +209,21 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
 
     def _order_changed(self) -> bool:
         order = [str(row.key.value) for row in self.table.ordered_rows]
-        return order != self._sorted_names()
+        return order != self._sorted_keys()
 
-    def _sorted_names(self) -> list[str]:
-        key, _ = SORTS[self.sort_column]
-        summaries = sorted(self._summaries.values(), key=lambda s: s.name.lower())  # ties by name
-        return [s.name for s in sorted(summaries, key=key, reverse=self.sort_reverse)]
+    def _sorted_keys(self) -> list[str]:
+        by, _ = SORTS[self.sort_column]
+        ties = sorted(self._summaries.items(), key=lambda item: (item[1].name.lower(), item[0]))  # by name
+        return [key for key, _ in sorted(ties, key=lambda item: by(item[1]), reverse=self.sort_reverse)]
 
     def _sort(self, *, keep_cursor: bool = True) -> None:
-        """Rows in the order of the sort, the cursor kept on its pipeline (a new run moves rows around)."""
+        """Rows in the order of the sort, the cursor kept on its pipeline (a new run moves rows around).
+        The table sorts by cells: a row is told by its name and, with several contexts, its context."""
         selected = self._cursor_pipeline() if keep_cursor else None
-        rank = {name: i for i, name in enumerate(self._sorted_names())}
-        self.table.sort("name", key=lambda name: rank[name.plain])
+        told_by = [c.key for c in self._columns if c.key in ("name", "context")]
+        at = [[c.key for c in self._columns].index(k) for k in told_by]
+        rank = {tuple(self._shown[key][i].plain for i in at): n for n, key in enumerate(self._sorted_keys())}
+        self.table.sort(*told_by, key=lambda cells: rank[_plain(cells)])
         row = 0 if selected is None else self.table.get_row_index(selected)
         self.table.move_cursor(row=row, animate=False)
 
@@ -225,7 +240,7 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         shown = len(self._summaries)
         info = Text(f" {shown} of {total} pipelines" if shown != total else f" {total} pipelines")
         visible = set(self._visible())
-        reading = sum(s.untimed for s in self._summaries.values() if s.name in visible)
+        reading = sum(s.untimed for key, s in self._summaries.items() if key in visible)
         if reading:
             info.append(f" · reading {reading} end times", style=fmt.styled("yellow"))
         info.append(f" · last {self.runs} finished runs, durations of the successful ones")
@@ -258,14 +273,19 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
     def action_show_executions(self) -> None:
         if self.query_one("#filter", Input).has_focus:
             raise SkipAction()  # Enter in the filter box keeps the filter
-        name = self._cursor_pipeline()
-        if name is not None:
-            self.post_message(self.PipelineChosen(name))
+        key = self._cursor_pipeline()
+        if key is not None and key in self._summaries:
+            self.post_message(self.PipelineChosen(self._summaries[key].name, self._context_of(key)))
 
     def action_show_definition(self) -> None:
-        name = self._cursor_pipeline()
-        if name is not None:
-            self.post_message(self.DefinitionOpened(name))
+        key = self._cursor_pipeline()
+        if key is not None and key in self._summaries:
+            name, context = self._summaries[key].name, self._context_of(key)
+            self.post_message(self.DefinitionOpened(key, name if context is None else f"{name} · {context}"))
+
+    def _context_of(self, key: str) -> str | None:
+        contexts = self.smtui.session.contexts
+        return None if contexts is None else contexts.pipeline_context(key)
 
     def action_sort(self, column: str) -> None:
         if column == self.sort_column:
@@ -314,3 +334,8 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
                 f"pipelines: sort by {column}", f"Sort the pipelines by {column}", f"sort('{column}')"
             )
         yield PaletteCommand("pipelines: back", "Back to the executions", "back")
+
+
+def _plain(cells: Any) -> tuple[str, ...]:
+    """The text of what `DataTable.sort` hands its key: one cell, or a tuple of cells for several columns."""
+    return tuple(cell.plain for cell in (cells if isinstance(cells, tuple) else (cells,)))

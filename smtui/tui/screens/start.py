@@ -56,8 +56,9 @@ class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     def __init__(self, host: Host) -> None:
         super().__init__()
         self.smtui = host
-        self._names: list[str] = []
-        self.pipeline: str | None = None
+        self._names: list[str] = []  # the keys listed (with several contexts: context and name)
+        self.pipeline: str | None = None  # its key in the monitor's `pipelines`: what is asked and started
+        self.label = ""  # as shown: its name, and its context with several
         self.parameters: list[Parameter] = []
         self._form_shown = False
         self._busy = False
@@ -79,9 +80,11 @@ class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         self.query_one("#pipelines", OptionList).focus()
 
     def _list_pipelines(self) -> None:
-        """The pipelines the monitor knows, the first highlighted (Enter picks it). Pipelines discovered
-        while the list is open join it; the highlight stays on the one it was on."""
-        names = sorted(p.name for p in self.smtui.session.monitor.pipelines.values())
+        """The pipelines the monitor knows, the first highlighted (Enter picks it); with several contexts,
+        each context's under its own line (`name  context`). Pipelines discovered while the list is open
+        join it; the highlight stays on the one it was on."""
+        pipelines = self.smtui.session.monitor.pipelines
+        names = sorted(pipelines, key=lambda key: (pipelines[key].name, key))
         if names == self._names:
             return
         options = self.query_one("#pipelines", OptionList)
@@ -89,9 +92,23 @@ class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
         keep = self._names[highlighted] if highlighted is not None and self._names else None
         self._names = names
         options.clear_options()
-        options.add_options([Option(name, id=name) for name in names])
+        options.add_options([Option(self._prompt(key, pipelines[key].name), id=key) for key in names])
         if names:
             options.highlighted = names.index(keep) if keep in names else 0
+
+    def _prompt(self, key: str, name: str) -> Text:
+        contexts = self.smtui.session.contexts
+        line = Text(name)
+        if contexts is not None:
+            line.append(f"  {contexts.pipeline_context(key)}", style="dim")
+        return line
+
+    def _label(self, key: str) -> str:
+        """A pipeline as the title and the messages name it: `name`, or `name · context` with several."""
+        pipeline = self.smtui.session.monitor.pipelines.get(key)
+        name = key if pipeline is None else pipeline.name
+        contexts = self.smtui.session.contexts
+        return name if contexts is None else f"{name} · {contexts.pipeline_context(key)}"
 
     # The app's monitor hooks: the list fills in as pipelines are discovered (the first seconds of a session).
 
@@ -118,7 +135,9 @@ class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     @on(OptionList.OptionSelected, "#pipelines")
     def _picked(self, event: OptionList.OptionSelected) -> None:
         self.pipeline = str(event.option.id)
-        self.query_one("#start-title", Static).update(f"[b]Start[/b] {self.pipeline}")
+        self.label = self._label(self.pipeline)
+        title = Text.assemble(("Start", "bold"), " ", self.label)
+        self.query_one("#start-title", Static).update(title)
         self.query_one("#pipelines").display = False
         self._error("loading parameters…", style="dim")
         self.smtui.session.monitor.want_pipeline_parameters(self.pipeline)  # answered in `monitor_event`
@@ -176,7 +195,7 @@ class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
             return
         display = self.query_one("#display-name", Input).value.strip() or None
         self._busy = True
-        self._error(f"starting {self.pipeline}…", style="dim")
+        self._error(f"starting {self.label}…", style="dim")
         self._send(self.pipeline, values, display)
 
     @work(group="start-form", exclusive=True, exit_on_error=False)
@@ -192,7 +211,7 @@ class StartScreen(ReportsWorkerFailures, ModalScreen[str | None]):
             self._busy = False
             self._error(aws_message(error))
             return
-        self.notify(arn, title=f"Started {pipeline}")
+        self.notify(arn, title=f"Started {self.label}")
         self.dismiss(arn)
 
     def _error(self, text: str, style: str = "bold red") -> None:

@@ -62,7 +62,8 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("mark", " ", 1, 1),
     Column("status", "Status", 11, 11),
-    Column("context", "Context", 10, 6),  # shown with several contexts only (`ExecutionTable.show_context`)
+    # Shown with several contexts only (`ExecutionTable.show_context`), at 80 columns instead of Started.
+    Column("context", "Context", 10, 7),
     Column("pipeline", "Pipeline", 22, 12),
     Column("name", "Execution", 16, 12),
     Column("started", "Started", 14, 11),

@@ -361,11 +361,16 @@ class ExecutionTable(ScrollView, can_focus=True):
     def _column_widths(self) -> tuple[int, ...]:
         compact = self._shown.compact
         return tuple(
-            0
-            if c.key == "context" and not self.show_context
-            else (c.compact_width if compact else c.width) + 2 * PADDING
+            0 if self._hidden(c.key) else (c.compact_width if compact else c.width) + 2 * PADDING
             for c in self._shown.columns
         )
+
+    def _hidden(self, key: str) -> bool:
+        """The context column with one context; at 80 columns with several, the start time, so that the
+        progress bar stays in view beside the context (the elapsed time still says how long it has run)."""
+        if key == "context":
+            return not self.show_context
+        return key == "started" and self.show_context and self._shown.compact
 
     def _apply(self, rows: Iterable[ExecutionRow], removed: Iterable[str]) -> None:
         keep, old_index = self.cursor_arn, self.cursor_row

@@ -1,4 +1,5 @@
-"""The cells of the pipelines view: one row per pipeline, drawn from its `PipelineSummary`.
+"""The cells of the pipelines view: one row per pipeline (per pipeline and context, with several contexts),
+drawn from its `PipelineSummary`.
 
 Every cell reads without colour: statuses have their glyph, the sparkline's failed runs their status glyph
 (`✘`, `■`, `◑`) rather than a red bar, and a run whose end time is not read yet a `·`.
@@ -27,12 +28,16 @@ class Column:
     width: int | None  # None: as wide as its content
 
 
-def columns(width: int, runs: int) -> list[Column]:
+def columns(width: int, runs: int, context_width: int = 0) -> list[Column]:
     """The columns for a terminal `width` columns wide: the narrow layout drops p95 and the count of timed
-    runs, shortens the status and the success rate, and cuts long names."""
+    runs, shortens the status and the success rate, and cuts long names. With several contexts
+    (`context_width` > 0, the longest name) a Context column follows the name, taken from the name's width."""
+    context = [Column("context", "Context", context_width)] if context_width else []
+    room = context_width + 2 if context_width else 0  # its cells and their padding
     if width < NARROW_BELOW:
         return [
-            Column("name", "Pipeline", max(12, width - 56)),
+            Column("name", "Pipeline", max(12, width - 56 - room)),
+            *context,
             Column("active", "Act", 3),
             Column("last", "Last run", 8),
             Column("rate", "OK%", 4),
@@ -40,7 +45,8 @@ def columns(width: int, runs: int) -> list[Column]:
             Column("trend", f"Last {runs}", runs),
         ]
     return [
-        Column("name", "Pipeline", min(48, max(20, width - 100))),
+        Column("name", "Pipeline", min(48, max(20, width - 100 - room))),
+        *context,
         Column("active", "Active", 6),
         Column("last", "Last run", 22),
         Column("rate", "Succeeded", 11),
@@ -51,11 +57,14 @@ def columns(width: int, runs: int) -> list[Column]:
     ]
 
 
-def cells(summary: PipelineSummary, keys: list[str], now: datetime, runs: int) -> list[Text]:
-    """The row of `summary` for the columns named by `keys`."""
+def cells(
+    summary: PipelineSummary, keys: list[str], now: datetime, runs: int, context: str = ""
+) -> list[Text]:
+    """The row of `summary` (of the context `context`, with several) for the columns named by `keys`."""
     narrow = _narrow(keys)
     render = {
         "name": lambda: Text(summary.name, overflow="ellipsis", no_wrap=True),
+        "context": lambda: Text(context, overflow="ellipsis", no_wrap=True),
         "active": lambda: _active(summary.active),
         "last": lambda: last_run_cell(summary, now, keys),
         "rate": lambda: _rate(summary, narrow=narrow),
