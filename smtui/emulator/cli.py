@@ -61,10 +61,14 @@ class RunningEmulator:
     """A started emulator: its URL, its backend (for in-process use) and `stop()`."""
 
     url: str
-    backend: Backend
     protocol: Protocol
     _runner: web.AppRunner
     _tasks: list[asyncio.Task[Any]]
+
+    @property
+    def backend(self) -> Backend:
+        """The moving parts now (`/_emulator/reset` replaces them)."""
+        return self.protocol.backend
 
     async def stop(self) -> None:
         """Stop serving, end background traffic, flush and close the state."""
@@ -80,34 +84,18 @@ async def start_emulator(options: EmulatorOptions) -> RunningEmulator:
     """Build the emulator and start listening; returns once it accepts connections."""
     from aiohttp import web
 
-    from smtui.emulator.bus.bus import Bus
-    from smtui.emulator.clock import Clock
-    from smtui.emulator.engine.engine import Engine
-    from smtui.emulator.engine.scenario import Scenario
-    from smtui.emulator.ops.common import Backend
     from smtui.emulator.shapes import service_shapes
-    from smtui.emulator.store.store import Store
     from smtui.emulator.wire.app import build_app
     from smtui.emulator.wire.server import Protocol
 
-    store = Store(options.state)
-    # A restart resumes the simulated clock where the state left it, so running executions carry on.
-    saved_now = store.meta.get("clock")
-    clock = Clock(start=float(saved_now) if saved_now is not None else None, time_scale=options.time_scale)
-    store.now_source = clock.now
-    if options.scenario:
-        scenario = Scenario.load(options.scenario, seed=options.seed)
-    else:
-        scenario = Scenario.default(seed=options.seed)
-    engine = Engine(store, clock, scenario, region=options.region, account=options.account)
-    bus = Bus(engine, clock, account=options.account, region=options.region, seed=options.seed)
-    backend = Backend(
-        store=store, engine=engine, clock=clock, account=options.account, region=options.region, bus=bus
-    )
+    backend = _backend(options)
     # Load both service models now, not on the first request (botocore takes a moment to parse them).
     for service in ("sagemaker", "logs", "sqs", "events"):
         service_shapes(service)
-    protocol = Protocol(backend, seed=options.seed)
+    # `/_emulator/reset` builds the backend again; not over a state file (it would empty it) nor the demo's
+    # traffic (its task drives the backend it started with).
+    fresh = None if options.state or options.demo else lambda: _backend(options)
+    protocol = Protocol(backend, seed=options.seed, fresh=fresh)
     runner = web.AppRunner(
         build_app(protocol), access_log=None, handle_signals=False, shutdown_timeout=STOP_GRACE
     )
@@ -121,8 +109,31 @@ async def start_emulator(options: EmulatorOptions) -> RunningEmulator:
     tasks: list[asyncio.Task[Any]] = []
     if options.demo:
         tasks.extend(_start_demo(backend))
-    return RunningEmulator(
-        url=f"http://{host}:{port}", backend=backend, protocol=protocol, _runner=runner, _tasks=tasks
+    return RunningEmulator(url=f"http://{host}:{port}", protocol=protocol, _runner=runner, _tasks=tasks)
+
+
+def _backend(options: EmulatorOptions) -> Backend:
+    """The emulator's moving parts as `options` start them: state, clock, scenario, engine, bus."""
+    from smtui.emulator.bus.bus import Bus
+    from smtui.emulator.clock import Clock
+    from smtui.emulator.engine.engine import Engine
+    from smtui.emulator.engine.scenario import Scenario
+    from smtui.emulator.ops.common import Backend
+    from smtui.emulator.store.store import Store
+
+    store = Store(options.state)
+    # A restart resumes the simulated clock where the state left it, so running executions carry on.
+    saved_now = store.meta.get("clock")
+    clock = Clock(start=float(saved_now) if saved_now is not None else None, time_scale=options.time_scale)
+    store.now_source = clock.now
+    if options.scenario:
+        scenario = Scenario.load(options.scenario, seed=options.seed)
+    else:
+        scenario = Scenario.default(seed=options.seed)
+    engine = Engine(store, clock, scenario, region=options.region, account=options.account)
+    bus = Bus(engine, clock, account=options.account, region=options.region, seed=options.seed)
+    return Backend(
+        store=store, engine=engine, clock=clock, account=options.account, region=options.region, bus=bus
     )
 
 

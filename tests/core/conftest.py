@@ -1,36 +1,30 @@
-"""Fixtures for the core tests: a private emulator per test (call counts must be exact) with the
-deterministic scenario of `tests/definitions/scenario.toml`, a client of it, and dummy AWS credentials in the
-environment. A module marked `shared_emulator` gets one emulator per xdist worker instead (no other tests'
-calls reach it while a test runs: its tests count the calls made between two readings of its stats)."""
+"""Fixtures for the core tests: an emulator with the deterministic scenario of
+`tests/definitions/scenario.toml`, as if started for the test (one process per xdist worker, reset before each
+test: nothing created, no calls counted, no faults, the clock at the wall clock's time), a client of it, and
+dummy AWS credentials in the environment."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from emulator_proc import CREDS, EmulatorProcess
+from emulator_proc import CREDS, EmulatorProcess, fresh_emulator
 
 from smtui.core.client import AwsTarget, SageMakerClient
 
 
 @pytest.fixture(scope="session")
-def shared_emu() -> Iterator[EmulatorProcess]:
-    process = EmulatorProcess().start()
-    yield process
-    process.stop()
+def _worker_emu() -> Iterator[list[EmulatorProcess]]:
+    processes: list[EmulatorProcess] = []  # the one running (a new one if a test stopped it)
+    yield processes
+    for process in processes:
+        process.stop()
 
 
 @pytest.fixture
-def emu(request: pytest.FixtureRequest) -> Iterator[EmulatorProcess]:
-    """A private emulator, or the worker's (`shared_emulator`), whose faults end with the test."""
-    if request.node.get_closest_marker("shared_emulator") is not None:
-        shared: EmulatorProcess = request.getfixturevalue("shared_emu")
-        yield shared
-        shared.faults()
-        return
-    process = EmulatorProcess().start()
-    yield process
-    process.stop()
+def emu(_worker_emu: list[EmulatorProcess]) -> EmulatorProcess:
+    """The worker's emulator, reset: what a private one would be, without starting a process (~0.5 s)."""
+    return fresh_emulator(_worker_emu)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""A private `smtui emulator` process for the core and headless tests (counts must not be polluted by
-other tests, and the restart test needs to kill and restart it with `--state`)."""
+"""An `smtui emulator` process for the core and headless tests: one per worker, reset before each test or
+module (`fresh_emulator`: counts are never polluted by other tests), or one of a test's own (the restart
+tests kill it and start it again with `--state`)."""
 
 from __future__ import annotations
 
@@ -118,6 +119,10 @@ class EmulatorProcess:
     def faults(self, **faults: Any) -> None:
         self._control("faults", faults)
 
+    def reset(self) -> None:
+        """As just started (`POST /_emulator/reset`): nothing created, no calls counted, no faults."""
+        self._control("reset", {})
+
     def boto(self) -> Any:
         return boto3.client(
             "sagemaker",
@@ -150,6 +155,17 @@ class EmulatorProcess:
                 return status
             self.advance(step)
         raise AssertionError(f"{arn} still running")
+
+
+def fresh_emulator(pool: list[EmulatorProcess]) -> EmulatorProcess:
+    """The emulator of `pool` (one per worker: started once, or again if a test stopped it), reset."""
+    if pool and (pool[0].proc is None or pool[0].proc.poll() is not None):
+        pool.pop().stop()
+    if not pool:
+        pool.append(EmulatorProcess().start())
+        return pool[0]
+    pool[0].reset()
+    return pool[0]
 
 
 def wait_until(predicate: Any, timeout: float = 10.0) -> None:

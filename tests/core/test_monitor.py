@@ -9,7 +9,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import pytest
 from emulator_proc import DEFINITIONS, EmulatorProcess
 from virtual_time import VirtualTime
 
@@ -19,8 +18,6 @@ from smtui.core.model import ExecutionStatus, StepStatus
 from smtui.core.monitor import Monitor
 
 INTERVAL = 5.0  # the active interval in these tests (the default): one "cycle"
-
-pytestmark = pytest.mark.shared_emulator  # one emulator per worker: each monitor is scoped to its pipelines
 
 
 def name(prefix: str) -> str:

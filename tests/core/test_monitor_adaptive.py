@@ -12,7 +12,6 @@ from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 
-import pytest
 from emulator_proc import EmulatorProcess
 from test_monitor import definition, make_monitor, name
 from virtual_time import VirtualTime
@@ -22,8 +21,6 @@ from smtui.core.model import ExecutionStatus, StepStatus
 from smtui.core.monitor import Monitor
 
 HOUR = 3600.0
-
-pytestmark = pytest.mark.shared_emulator  # one emulator per worker: each monitor is scoped to its pipelines
 
 
 async def step_polls(vt: VirtualTime, monitor: Monitor, arns: list[str], seconds: float) -> dict[str, int]:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import pytest
 from emulator_proc import EmulatorProcess
 from test_monitor import definition, make_monitor, name
 from virtual_time import VirtualTime
@@ -20,8 +19,6 @@ from smtui.core.model import ExecutionStatus, StepNode, StepStatus
 from smtui.core.monitor import Monitor
 
 HOUR = 3600.0
-
-pytestmark = pytest.mark.shared_emulator  # one emulator per worker: each monitor is scoped to its pipelines
 
 
 def failed_run(emu: EmulatorProcess, pipeline: str | None = None) -> tuple[str, str]:

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-import pytest
 from emulator_proc import EmulatorProcess
 from test_monitor import definition, make_monitor, name, spent_since
 from virtual_time import VirtualTime
@@ -27,8 +26,6 @@ from smtui.core.push import EXECUTION_CHANGE, STEP_CHANGE
 
 HOUR = 3600.0
 SQS_OPS = {"ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "GetQueueAttributes"}
-
-pytestmark = pytest.mark.shared_emulator  # one emulator per worker: each monitor is scoped to its pipelines
 
 
 def sqs(emu: EmulatorProcess) -> Any:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wire_harness import ROLE_ARN, EmulatorProcess, simple_definition
+from wire_harness import ROLE_ARN, EmulatorProcess, create_pipeline, simple_definition
 
 AWS = Path(sys.executable).parent / "aws"
 
@@ -75,28 +75,14 @@ def test_aws_cli_shows_the_services_error(emulator: EmulatorProcess, unique_name
 
 
 def test_aws_cli_reads_a_steps_logs_and_approves_its_model(
-    emulator: EmulatorProcess, unique_name: Any, tmp_path: Path
+    emulator: EmulatorProcess, sm: Any, unique_name: Any
 ) -> None:
     name, group = unique_name("CliLogs"), unique_name("cli-models")
     register = {"Name": "Register", "Type": "RegisterModel", "Arguments": {"ModelPackageGroupName": group}}
-    definition = tmp_path / "pipeline.json"
-    definition.write_text(simple_definition(json.loads(simple_definition())["Steps"][0], register))
-    ok(
-        aws(
-            emulator,
-            "sagemaker",
-            "create-pipeline",
-            "--pipeline-name",
-            name,
-            "--pipeline-definition",
-            f"file://{definition}",
-            "--role-arn",
-            ROLE_ARN,
-        )
-    )
-    arn = ok(aws(emulator, "sagemaker", "start-pipeline-execution", "--pipeline-name", name))[
-        "PipelineExecutionArn"
-    ]
+    # Created and started through boto3 (the CLI's part of that is the first test's): each CLI call is a
+    # process of its own, about a second.
+    create_pipeline(sm, name, simple_definition(json.loads(simple_definition())["Steps"][0], register))
+    arn = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
     emulator.advance(4 * 3600)
     steps = ok(aws(emulator, "sagemaker", "list-pipeline-execution-steps", "--pipeline-execution-arn", arn))
     by_name = {s["StepName"]: s for s in steps["PipelineExecutionSteps"]}
@@ -167,24 +153,10 @@ def test_aws_cli_reads_a_steps_logs_and_approves_its_model(
 
 
 def test_aws_cli_subscribes_a_queue_to_pipeline_events(
-    emulator: EmulatorProcess, unique_name: Any, tmp_path: Path
+    emulator: EmulatorProcess, sm: Any, unique_name: Any, tmp_path: Path
 ) -> None:
     name = unique_name("CliEvents")
-    definition = tmp_path / "pipeline.json"
-    definition.write_text(simple_definition())
-    pipeline_arn = ok(
-        aws(
-            emulator,
-            "sagemaker",
-            "create-pipeline",
-            "--pipeline-name",
-            name,
-            "--pipeline-definition",
-            f"file://{definition}",
-            "--role-arn",
-            ROLE_ARN,
-        )
-    )["PipelineArn"]
+    pipeline_arn = create_pipeline(sm, name)  # boto3: the CLI's create and start are the first test's
     url = ok(aws(emulator, "sqs", "create-queue", "--queue-name", name))["QueueUrl"]
     queue_arn = ok(
         aws(emulator, "sqs", "get-queue-attributes", "--queue-url", url, "--attribute-names", "QueueArn")
@@ -217,7 +189,7 @@ def test_aws_cli_subscribes_a_queue_to_pipeline_events(
     )
     targets = ok(aws(emulator, "events", "put-targets", "--rule", name, "--targets", f"Id=q,Arn={queue_arn}"))
     assert targets["FailedEntryCount"] == 0
-    ok(aws(emulator, "sagemaker", "start-pipeline-execution", "--pipeline-name", name))
+    sm.start_pipeline_execution(PipelineName=name)
 
     received = ok(aws(emulator, "sqs", "receive-message", "--queue-url", url, "--wait-time-seconds", "5"))
     event = json.loads(received["Messages"][0]["Body"])

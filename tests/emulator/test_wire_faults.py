@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from wire_harness import EmulatorProcess, make_sm
+from wire_harness import EmulatorProcess, create_pipeline, make_client, make_sm
 
 STEPS = "SageMaker.ListPipelineExecutionSteps"
 
@@ -138,3 +138,29 @@ def test_clock_control_advances_and_scales(emulator: EmulatorProcess) -> None:
     assert emulator.now() > now + 120 + 20
     health = emulator.control("health")
     assert health["status"] == "ok" and health["time_scale"] == 1000
+
+
+def test_reset_brings_the_emulator_back_to_its_start(emulator_factory: Any, tmp_path: Any) -> None:
+    own = emulator_factory("--time-scale", "0")
+    sm, sqs = make_sm(own), make_client("sqs", own)
+    no_faults, started_at = own.control("faults"), own.now()
+    create_pipeline(sm, "before-reset")
+    sm.start_pipeline_execution(PipelineName="before-reset")
+    sqs.create_queue(QueueName="before-reset")
+    own.faults({"latency_ms": 5, "events": {"drop": 1.0}})
+    own.advance(30 * 86400)
+
+    reply = own.control("reset", {})
+    assert reply["time_scale"] == 0 and started_at - 1 <= reply["now"] < started_at + 86400
+    assert own.stats() == {} and own.control("faults") == no_faults
+    assert sm.list_pipelines()["PipelineSummaries"] == []
+    with pytest.raises(ClientError) as gone:
+        sqs.get_queue_url(QueueName="before-reset")
+    assert gone.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+    assert own.stats() == {"SageMaker.ListPipelines": 1, "AmazonSQS.GetQueueUrl": 1}
+    create_pipeline(sm, "before-reset")  # the name is free again
+
+    kept = emulator_factory("--time-scale", "0", "--state", str(tmp_path / "state.db"))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        kept.control("reset", {})
+    assert refused.value.code == 400 and "--state" in json.loads(refused.value.read())["message"]

@@ -1,5 +1,5 @@
-"""Fixtures for the headless command tests: one private emulator per module (deterministic scenario),
-dummy credentials, and `smtui` invoked in-process through click's runner."""
+"""Fixtures for the headless command tests: an emulator per module (deterministic scenario; the worker's
+emulator, reset), dummy credentials, and `smtui` invoked in-process through click's runner."""
 
 from __future__ import annotations
 
@@ -11,14 +11,21 @@ import pytest
 from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "core"))
-from emulator_proc import CREDS, EmulatorProcess
+from emulator_proc import CREDS, EmulatorProcess, fresh_emulator
+
+
+@pytest.fixture(scope="session")
+def _worker_emu() -> Iterator[list[EmulatorProcess]]:
+    processes: list[EmulatorProcess] = []  # one per worker, reset for each module
+    yield processes
+    for process in processes:
+        process.stop()
 
 
 @pytest.fixture(scope="module")
-def emu() -> Iterator[EmulatorProcess]:
-    process = EmulatorProcess().start()
-    yield process
-    process.stop()
+def emu(_worker_emu: list[EmulatorProcess]) -> EmulatorProcess:
+    """The module's emulator: the worker's, reset (as if started for the module)."""
+    return fresh_emulator(_worker_emu)
 
 
 @pytest.fixture(autouse=True)

@@ -244,9 +244,10 @@ def test_follow_ends_when_the_step_ends_with_waits_exit_code(
     advance_until(emu, arn, step, "Executing")
     emu.advance(3)
     before = emu.stats()
-    # Reads every 0.1 s (real time) while the emulator's clock moves 1 simulated second every 50 ms.
+    # Reads every 0.1 s (real time) while the emulator's clock moves 3 simulated seconds every 50 ms: a read
+    # every ~6 s of the step's life, several while it runs.
     following = Background(smtui, "logs", arn, step, "--follow", "--interval", "0.1")
-    result = following.join(emu, tick=1)
+    result = following.join(emu, tick=3)
     assert result.exit_code == code, result.output
     calls = {op: n - before.get(op, 0) for op, n in emu.stats().items()}
     job = step_job(emu, arn, step)
@@ -293,7 +294,7 @@ def test_follow_without_a_step_waits_for_the_first_to_run(smtui: Smtui, emu: Emu
     emu.create_pipeline(pipeline, TRAIN)
     arn = emu.start_execution(pipeline)  # nothing runs yet: the first step starts after a second
     following = Background(smtui, "logs", f"{pipeline}@latest", "--follow", "--interval", "0.1")
-    result = following.join(emu, tick=1)
+    result = following.join(emu, tick=3)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == text(job_events(emu, step_job(emu, arn, "Preprocess")))
 

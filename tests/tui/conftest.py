@@ -225,6 +225,26 @@ async def idle(pilot: Any, seconds: float) -> None:
         await pilot.pause(0)
 
 
+async def type_text(pilot: Any, text: str, *then: str) -> None:
+    """Type `text` into what has the focus, its keys arriving together (as a terminal's driver queues what
+    it read at once: a fast typist, a paste), then press the keys `then` one by one. `pilot.press(*text)`
+    waits for the app to go idle after each key: 60-100 ms a character."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import KEY_NAME_REPLACEMENTS
+
+    for char in text:
+        key = char
+        if not char.isalnum():  # named as Textual's drivers name it: "space", "colon", "minus", ...
+            key = unicodedata.name(char).lower().replace("-", "_").replace(" ", "_")
+            key = KEY_NAME_REPLACEMENTS.get(key, key)
+        pilot.app.post_message(events.Key(key, char))
+    await pilot.pause()
+    if then:
+        await pilot.press(*then)
+
+
 def text_of(widget: Any, width: int = 200) -> str:
     """The plain text a Static shows (Rich renderables included), as the terminal would print it."""
     import io

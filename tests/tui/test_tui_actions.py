@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Emulator, idle, screen_text, toasts_shown, tui, until
+from conftest import Emulator, idle, screen_text, toasts_shown, tui, type_text, until
 from textual.widgets import Input, Static
 
 from smtui.core.actions import Actions
@@ -22,7 +22,7 @@ def _status_cell(app: object, arn: str) -> str:
 
 async def _replace(pilot: object, text: str) -> None:
     await pilot.press("ctrl+u")  # type: ignore[attr-defined]
-    await pilot.press(*text)  # type: ignore[attr-defined]
+    await type_text(pilot, text)
 
 
 async def test_start_with_edited_parameters(emu: Emulator) -> None:
@@ -87,7 +87,7 @@ async def test_rejected_start_shows_aws_message(emu: Emulator) -> None:
         await until(lambda: isinstance(app.focused, Input), pilot=pilot, what="the form's first field")
         app.screen.query_one("#display-name", Input).focus()
         await pilot.pause()
-        await pilot.press(*"not a valid name!")  # the API's pattern forbids spaces and "!"
+        await type_text(pilot, "not a valid name!")  # the API's pattern forbids spaces and "!"
         await pilot.press("ctrl+s")
         error_widget = app.screen.query_one("#start-error", Static)
         await until(lambda: "Validation" in str(error_widget.render()), pilot=pilot, what="AWS error")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Emulator, idle, text_of, toasts_shown, tui, until
+from conftest import Emulator, idle, text_of, toasts_shown, tui, type_text, until
 
 from smtui.tui.screens.confirm import ConfirmScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -40,7 +40,8 @@ async def test_palette_offers_every_action(emu: Emulator) -> None:
             assert title in titles
         assert "execution: retry" not in titles  # running: nothing to retry yet
         # Run one from the palette as a user would: ctrl+p, type, enter.
-        await pilot.press("ctrl+p", *"execution: stop")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "execution: stop")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(

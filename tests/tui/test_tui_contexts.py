@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_LOGS, FAST_MONITOR, ROLE, Emulator, definition, screen_text, until
+from conftest import FAST_LOGS, FAST_MONITOR, ROLE, Emulator, definition, screen_text, type_text, until
 
 from smtui.core.client import AwsTarget, SageMakerClient
 
@@ -104,19 +104,22 @@ async def test_ctx_filter_and_the_palette_switch_to_one_context(two: tuple[Emula
     b_id = (await started(beta, "beta-etl")).rsplit("/", 1)[1]
     async with tui(alpha, beta) as (app, pilot):
         await until(lambda: row_of(app, a_id) and row_of(app, b_id), pilot=pilot, what="both rows")
-        await pilot.press("/", *"ctx:beta", "enter")
+        await pilot.press("/")
+        await type_text(pilot, "ctx:beta", "enter")
         await until(lambda: not row_of(app, a_id), pilot=pilot, what="alpha filtered out")
         assert row_of(app, b_id)
         await pilot.press("escape")
         await until(lambda: row_of(app, a_id), pilot=pilot, what="filter cleared")
 
-        await pilot.press("ctrl+p", *"context alpha")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "context alpha")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(lambda: not row_of(app, b_id), pilot=pilot, what="switched to alpha")
         assert row_of(app, a_id) and "context alpha" in screen_text(app)[1]
 
-        await pilot.press("ctrl+p", *"all contexts")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "all contexts")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(lambda: row_of(app, b_id), pilot=pilot, what="back to every context")
@@ -229,7 +232,8 @@ async def test_an_export_of_the_merged_table_says_each_rows_context(
     b_arn = await started(beta, "beta-etl")
     async with tui(alpha, beta) as (app, pilot):
         await until(lambda: row_of(app, a_arn[-12:]) and row_of(app, b_arn[-12:]), pilot=pilot, what="rows")
-        await pilot.press("ctrl+p", *"export JSON")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "export JSON")
         await pilot.pause(0.5)
         await pilot.press("enter")
         [path] = await until(lambda: json_files(tmp_path), pilot=pilot, what="the JSON file")

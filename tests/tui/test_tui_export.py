@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Emulator, toasts_shown, tui, until
+from conftest import Emulator, toasts_shown, tui, type_text, until
 
 from smtui.tui.screens.executions import ExecutionsScreen
 
@@ -48,11 +48,13 @@ async def test_export_the_rows_shown(emu: Emulator, tmp_path: Path, monkeypatch:
         assert isinstance(screen, ExecutionsScreen)
         table = screen.table
         await until(lambda: table.row_count == 3, pilot=pilot, what="three rows")
-        await pilot.press("slash", *"pipeline:alpha", "enter")
+        await pilot.press("slash")
+        await type_text(pilot, "pipeline:alpha", "enter")
         await pilot.press("P")  # sorted by pipeline, then by start: oldest first
         assert table.ordered_arns() == [first, second]
 
-        await pilot.press("ctrl+p", *"columns")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "columns")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(lambda: app.screen is not screen, pilot=pilot)
@@ -84,7 +86,8 @@ async def test_export_the_rows_shown(emu: Emulator, tmp_path: Path, monkeypatch:
         assert records[0]["remaining"] == "no-history" and records[0]["ended"] == ""
 
         # JSON from the palette: the same rows; a second export in the same second gets a file of its own.
-        await pilot.press("ctrl+p", *"export JSON")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "export JSON")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(lambda: list(_exported(tmp_path, "json")), pilot=pilot, what="the JSON file")

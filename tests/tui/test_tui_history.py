@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Emulator, text_of, tui, until
+from conftest import Emulator, text_of, tui, type_text, until
 
 from smtui.tui.screens.executions import ExecutionsScreen
 
@@ -40,7 +40,8 @@ async def test_old_runs_leave_the_table_but_a_marked_one_stays(emu: Emulator) ->
         assert alpha not in monitor.executions
 
         await pilot.press("down", "space")  # mark bravo, the older of the two
-        await pilot.press("slash", *"name:charlie", "enter")  # and filter it out of sight
+        await pilot.press("slash")
+        await type_text(pilot, "name:charlie", "enter")  # and filter it out of sight
         await until(lambda: "1 hidden by the filter" in text_of(screen.info), pilot=pilot, what="hidden")
 
         delta = await _run(emu, "delta")  # pushes bravo beyond the two newest

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Emulator, idle, text_of, toasts_shown, tui, until
+from conftest import Emulator, idle, text_of, toasts_shown, tui, type_text, until
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
@@ -113,7 +113,8 @@ async def test_a_mark_hidden_by_the_filter_is_acted_on_and_the_question_says_so(
         await pilot.press("space", "space")  # beta and the newest alpha
         marked = {beta, screen.table.ordered_arns()[1]}
         assert screen.marked == marked
-        await pilot.press("slash", *"alpha", "enter")
+        await pilot.press("slash")
+        await type_text(pilot, "alpha", "enter")
         await until(lambda: screen.table.row_count == 2, pilot=pilot, what="beta filtered out")
         info = str(screen.query_one("#info").render())
         assert "2 of 3 executions · 2 marked, 1 hidden by the filter" in info
@@ -143,7 +144,8 @@ async def test_only_hidden_marks_still_make_the_action_ask(emu: Emulator) -> Non
         screen = app.screen
         assert isinstance(screen, ExecutionsScreen)
         await until(lambda: screen.table.cursor_arn == beta, pilot=pilot, what="beta on top")
-        await pilot.press("space", "slash", *"alpha", "enter")
+        await pilot.press("space", "slash")
+        await type_text(pilot, "alpha", "enter")
         await until(lambda: screen.table.row_count == 1, pilot=pilot, what="beta filtered out")
         await pilot.press("x")
         await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="the question")

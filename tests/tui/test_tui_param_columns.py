@@ -4,7 +4,7 @@ only, and say `…` until read."""
 
 from __future__ import annotations
 
-from conftest import Emulator, screen_text, tui, until
+from conftest import Emulator, screen_text, tui, type_text, until
 from textual.widgets import SelectionList
 
 from smtui.tui.screens.columns import ColumnsScreen
@@ -29,7 +29,8 @@ async def test_columns_from_the_palette_show_parameters_of_rows_in_view(emu: Emu
         await until(lambda: table.row_count == 12, pilot=pilot, what="twelve rows")
         assert _params_reads(emu) == 0  # nothing asks for parameters yet
 
-        await pilot.press("ctrl+p", *"columns")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "columns")
         await pilot.pause(0.5)
         await pilot.press("enter")
         dialog = await until(lambda: isinstance(app.screen, ColumnsScreen) and app.screen, pilot=pilot)
@@ -68,7 +69,8 @@ async def test_columns_from_the_palette_show_parameters_of_rows_in_view(emu: Emu
         assert _params_reads(emu) <= 12
 
         # Chosen for the session: the dialog opens with them ticked; unticking one removes its column.
-        await pilot.press("ctrl+p", *"columns")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "columns")
         await pilot.pause(0.5)
         await pilot.press("enter")
         dialog = await until(lambda: isinstance(app.screen, ColumnsScreen) and app.screen, pilot=pilot)

@@ -8,7 +8,7 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
-from conftest import Emulator, definition, screen_text, text_of, tui, until
+from conftest import Emulator, definition, screen_text, text_of, tui, type_text, until
 from textual.widgets import Input
 
 from smtui.tui.format import duration
@@ -117,7 +117,8 @@ async def test_enter_shows_the_pipelines_executions_through_the_filter(emu: Emul
         await until(lambda: executions.table.row_count == 4, pilot=pilot, what="four rows")
         screen = await _open_pipelines(app, pilot)
         await until(lambda: _row(app, "beta"), pilot=pilot, what="beta's row")
-        await pilot.press("/", *"bet", "enter")  # the view's own filter, by name
+        await pilot.press("/")
+        await type_text(pilot, "bet", "enter")  # the view's own filter, by name
         await until(lambda: not _row(app, "alpha"), pilot=pilot, what="alpha filtered out")
         await until(lambda: _row(app, "beta-large"), pilot=pilot, what="beta-large kept by the view's filter")
         await pilot.press("home", "enter")  # the top row: beta (names sort beta, beta-large)
@@ -175,7 +176,8 @@ async def test_the_view_opens_from_the_palette_and_its_keys_are_in_help(emu: Emu
     async with tui(emu) as (app, pilot):
         await until(lambda: isinstance(app.screen, ExecutionsScreen), pilot=pilot, what="the executions")
         await until(lambda: app.session.monitor.pipelines, pilot=pilot, what="the pipelines")
-        await pilot.press("ctrl+p", *"pipelines")
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "pipelines")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(lambda: isinstance(app.screen, PipelinesScreen), pilot=pilot, what="the view")

@@ -12,9 +12,10 @@ async def test_header_says_push_then_polling_when_the_queue_is_deleted(emu: Emul
     async with emu.client.sibling("sqs") as sqs:
         url = (await sqs.create_queue(QueueName="smtui-events"))["QueueUrl"]
         await sqs.send_message(QueueUrl=url, MessageBody="{}")  # not an event: read, ignored, deleted
-        # The real long poll (WaitTimeSeconds 20): it returns as soon as a message is there, and when the
-        # queue is deleted while it waits; each `until` below gives up long before 20 s.
-        async with tui(emu, monitor={"events_queue": url}) as (app, pilot):
+        # Short polls (WaitTimeSeconds 0, then a second of the test's clock): a step of that clock waits for
+        # every call in flight, and a long poll is one for up to 20 s of real time. That a long poll ends
+        # as soon as a message comes or its queue goes is the emulator's part (tests/emulator/test_sqs.py).
+        async with tui(emu, monitor={"events_queue": url, "events_wait": 0}) as (app, pilot):
             header = app.screen.query_one("#status")
             await until(lambda: "push" in text_of(header), pilot=pilot, what="push in the header")
             assert "polling" not in text_of(header)

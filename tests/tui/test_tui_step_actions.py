@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import Emulator, idle, screen_text, text_of, toasts_shown, tui, until
+from conftest import Emulator, idle, screen_text, text_of, toasts_shown, tui, type_text, until
 from textual.widgets import Input, Static
 
 from smtui.tui.screens.approval import ApprovalScreen
@@ -109,7 +109,8 @@ async def test_answer_a_callback_with_typed_outputs(emu: Emulator) -> None:
         # Typed by the step's declared outputs.
         labels = " ".join(str(label.render()) for label in form.query("Label"))
         assert "approver  String" in labels and "threshold  Float" in labels
-        await pilot.press(*"alice", "tab", *"high")
+        await type_text(pilot, "alice", "tab")
+        await type_text(pilot, "high")
         await pilot.press("ctrl+s")
         error = form.query_one("#callback-error", Static)
         await until(lambda: "Float" in str(error.render()), pilot=pilot, what="the type error")
@@ -137,7 +138,7 @@ async def test_fail_a_callback_with_a_reason(emu: Emulator) -> None:
         await pilot.press("b")  # not on Review: the only waiting Callback step is meant
         await until(lambda: isinstance(app.screen, CallbackScreen), pilot=pilot, what="the callback form")
         app.screen.query_one("#failure-reason", Input).focus()
-        await pilot.press(*"data drift", "ctrl+f")
+        await type_text(pilot, "data drift", "ctrl+f")
         await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="the question")
         await pilot.press("y")
         await until(lambda: app.screen is screen, pilot=pilot, what="back on the execution")
@@ -157,7 +158,7 @@ async def test_the_service_refusing_an_answer_is_shown_in_the_form(emu: Emulator
         await emu.client.call(
             "send_pipeline_execution_step_failure", CallbackToken=token, FailureReason="from elsewhere"
         )
-        await pilot.press(*"bob", "ctrl+s")
+        await type_text(pilot, "bob", "ctrl+s")
         await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
         await pilot.press("y")
         error = form.query_one("#callback-error", Static)
@@ -192,7 +193,7 @@ async def test_approve_then_reject_the_registered_package_with_a_note(emu: Emula
         await until(lambda: isinstance(app.screen, ApprovalScreen), pilot=pilot, what="the dialog")
         about = text_of(app.screen.query_one("#approval-about", Static))
         assert "churn-models, version 1" in about and "PendingManualApproval" in about
-        await pilot.press(*"AUC 0.91", "ctrl+s")
+        await type_text(pilot, "AUC 0.91", "ctrl+s")
         await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="the question")
         await pilot.press("y")
         await until(lambda: app.screen is screen, pilot=pilot, what="back on the execution")
@@ -206,7 +207,7 @@ async def test_approve_then_reject_the_registered_package_with_a_note(emu: Emula
 
         await pilot.press("A")
         await until(lambda: isinstance(app.screen, ApprovalScreen), pilot=pilot)
-        await pilot.press(*"regressed", "ctrl+f", "y")
+        await type_text(pilot, "regressed", "ctrl+f", "y")
         await until(lambda: app.screen is screen, pilot=pilot)
         described = await emu.client.call("describe_model_package", ModelPackageName=package)
         assert (described["ModelApprovalStatus"], described["ApprovalDescription"]) == (

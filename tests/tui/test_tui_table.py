@@ -6,7 +6,7 @@ import ast
 import importlib
 import inspect
 
-from conftest import Emulator, idle, screen_text, text_of, tui, until
+from conftest import Emulator, idle, screen_text, text_of, tui, type_text, until
 from textual import events
 from textual.widgets import Input
 from tui_fixed_state import fixed_app
@@ -40,10 +40,12 @@ async def test_filter_and_sort_from_the_keyboard(emu: Emulator) -> None:
         await pilot.press("T")  # back to newest first
         assert screen.table.ordered_arns() == [third, second, first]
 
-        await pilot.press("slash", *"beta", "enter")
+        await pilot.press("slash")
+        await type_text(pilot, "beta", "enter")
         assert set(screen.table.ordered_arns()) == {first, third}
         assert "filter: beta" in str(screen.query_one("#info").render())
-        await pilot.press("slash", "ctrl+u", *"InstanceCount=7", "enter")
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "InstanceCount=7", "enter")
         await until(lambda: screen.table.ordered_arns() == [second], pilot=pilot, what="parameter filter")
         await pilot.press("slash", "ctrl+u", "escape")
         assert screen.table.row_count == 3
@@ -158,13 +160,15 @@ async def test_a_parameter_filter_finds_runs_never_shown_and_idle_rows_read_no_p
         # Rows on screen cost no parameter reads: only a filter that names a parameter asks for them.
         assert emu.calls().get("SageMaker.ListPipelineParametersForExecution", 0) == 0
 
-        await pilot.press("slash", *"InstanceCount=7", "enter")
+        await pilot.press("slash")
+        await type_text(pilot, "InstanceCount=7", "enter")
         await until(lambda: screen.table.ordered_arns() == [wanted], pilot=pilot, what="the run never shown")
         assert emu.calls()["SageMaker.ListPipelineParametersForExecution"] == 15  # each candidate once
         assert "reading the parameters" not in str(screen.query_one("#info").render())
 
         # `pipeline:` narrows the candidates: a filter on another pipeline reads nothing more.
-        await pilot.press("slash", "ctrl+u", *"pipeline:nothing InstanceCount=3", "enter")
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "pipeline:nothing InstanceCount=3", "enter")
         await idle(pilot, 0.5)
         assert screen.table.row_count == 0
         assert emu.calls()["SageMaker.ListPipelineParametersForExecution"] == 15

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import Emulator, screen_text, text_of, tui, until
+from conftest import Emulator, screen_text, text_of, tui, type_text, until
 
 from smtui.tui.screens.executions import ExecutionsScreen
 
@@ -24,33 +24,42 @@ async def test_since_and_started_filter_the_table(emu: Emulator) -> None:
         shown = screen.table.ordered_arns
         await until(lambda: len(shown()) == 3, pilot=pilot, what="three rows")
 
-        await pilot.press("slash", *"since:24h", "enter")
+        await pilot.press("slash")
+        await type_text(pilot, "since:24h", "enter")
         assert set(shown()) == {new_alpha, new_beta}
-        await pilot.press("slash", "ctrl+u", *"since:4d", "enter")
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "since:4d", "enter")
         assert len(shown()) == 3
-        await pilot.press("slash", "ctrl+u", *"alpha since:1w", "enter")  # with the other terms
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "alpha since:1w", "enter")  # with the other terms
         assert set(shown()) == {old, new_alpha}
-        await pilot.press("slash", "ctrl+u", *f"started:<{today.isoformat()}", "enter")
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, f"started:<{today.isoformat()}", "enter")
         assert shown() == [old]
-        await pilot.press("slash", "ctrl+u", *f"started:{today.isoformat()}", "enter")  # that day
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, f"started:{today.isoformat()}", "enter")  # that day
         assert set(shown()) == {new_alpha, new_beta}
         moment = (emu.now() - timedelta(hours=1)).isoformat()  # a full timestamp, with its zone
-        await pilot.press("slash", "ctrl+u", *f"beta started:>{moment}", "enter")
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, f"beta started:>{moment}", "enter")
         assert shown() == [new_beta]
 
         # A value it cannot read: said under the box; the rest of the filter still applies.
-        await pilot.press("slash", "ctrl+u", *"beta since:5x", "enter")
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "beta since:5x", "enter")
         info = text_of(screen.info)
         assert "since: '5x' is not a time span (examples: 30m, 24h, 7d, 2w)" in info
         assert shown() == [new_beta]
-        await pilot.press("slash", "ctrl+u", *"started:>2026-13-45", "enter")
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "started:>2026-13-45", "enter")
         assert "started: '2026-13-45' is not a date or a time" in text_of(screen.info)
         assert len(shown()) == 3
         lines = screen_text(app)
         assert any("'2026-13-45' is not a date or a time" in line for line in lines[:4])  # under the box
 
         # `since:` counts back from now: a day later, the rows of today's runs are older than that.
-        await pilot.press("slash", "ctrl+u", *"since:1d", "enter")
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "since:1d", "enter")
         assert set(shown()) == {new_alpha, new_beta}
         emu.advance(86400 + 120)
         await until(lambda: not shown(), pilot=pilot, what="rows older than a day gone")

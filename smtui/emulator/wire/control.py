@@ -11,6 +11,9 @@
   call with ExpiredTokenException, as AWS refuses an expired SSO session's.
 - `GET|POST /_emulator/clock` → `{"advance": seconds}` and/or `{"time_scale": x}`;
   answers `{"now", "time_scale"}`.
+- `POST /_emulator/reset` → the emulator as it started (nothing created, statistics zeroed, faults cleared,
+  the clock at the wall clock's time and the start's time scale); answers `{"now", "time_scale"}`, or 400 with
+  `--state` or `--demo`. A test suite resets one emulator between tests instead of starting one per test.
 """
 
 from __future__ import annotations
@@ -42,13 +45,14 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 def add_routes(app: web.Application, protocol: Protocol) -> None:
-    """Register the control endpoints for one emulator."""
-    backend = protocol.backend
+    """Register the control endpoints for one emulator (whose backend `reset` replaces: read it each time)."""
 
     def clock_state() -> dict[str, Any]:
-        return {"now": backend.clock.now(), "time_scale": backend.clock.time_scale}
+        clock = protocol.backend.clock
+        return {"now": clock.now(), "time_scale": clock.time_scale}
 
     async def health(request: web.Request) -> web.Response:
+        backend = protocol.backend
         return _json(
             {
                 "status": "ok",
@@ -63,24 +67,25 @@ def add_routes(app: web.Application, protocol: Protocol) -> None:
             {
                 "calls": dict(protocol.calls),
                 "agents": dict(protocol.agents),
-                "events": dict(backend.bus.stats),
+                "events": dict(protocol.backend.bus.stats),
             }
         )
 
     async def reset_stats(request: web.Request) -> web.Response:
         protocol.calls.clear()
         protocol.agents.clear()
-        backend.bus.stats.clear()
+        protocol.backend.bus.stats.clear()
         return _json({"calls": {}, "agents": {}, "events": {}})
 
     def faults_state() -> dict[str, Any]:
-        return {**protocol.faults.describe(), "events": backend.bus.faults.describe()}
+        return {**protocol.faults.describe(), "events": protocol.backend.bus.faults.describe()}
 
     async def get_faults(request: web.Request) -> web.Response:
         return _json(faults_state())
 
     async def set_faults(request: web.Request) -> web.Response:
         body = await _body(request)
+        backend = protocol.backend
         try:
             # Checked before either is applied: a malformed setting changes nothing.
             trial = type(backend.bus.faults)()
@@ -96,6 +101,7 @@ def add_routes(app: web.Application, protocol: Protocol) -> None:
 
     async def set_clock(request: web.Request) -> web.Response:
         body = await _body(request)
+        backend = protocol.backend
         try:
             if body.get("time_scale") is not None:
                 backend.clock.set_time_scale(float(body["time_scale"]))
@@ -109,6 +115,13 @@ def add_routes(app: web.Application, protocol: Protocol) -> None:
         backend.bus.clock_moved()  # long polls look again: a visibility timeout may have ended
         return _json(clock_state())
 
+    async def reset(request: web.Request) -> web.Response:
+        try:
+            protocol.reset()
+        except ValueError as exc:
+            return _json({"message": str(exc)}, 400)
+        return _json(clock_state())
+
     app.router.add_get("/_emulator/health", health)
     app.router.add_get("/_emulator/stats", stats)
     app.router.add_post("/_emulator/reset-stats", reset_stats)
@@ -116,3 +129,4 @@ def add_routes(app: web.Application, protocol: Protocol) -> None:
     app.router.add_post("/_emulator/faults", set_faults)
     app.router.add_get("/_emulator/clock", get_clock)
     app.router.add_post("/_emulator/clock", set_clock)
+    app.router.add_post("/_emulator/reset", reset)

@@ -15,6 +15,7 @@ import logging
 import re
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
 
@@ -60,13 +61,17 @@ _SQS_QUERY_CODES = {
 class Protocol:
     """Routes AWS JSON 1.1 requests to the operations; holds the call statistics and the fault settings."""
 
-    def __init__(self, backend: Backend, *, seed: int = 0) -> None:
+    def __init__(
+        self, backend: Backend, *, seed: int = 0, fresh: Callable[[], Backend] | None = None
+    ) -> None:
         from smtui.emulator.ops import eventbridge, executions, jobs, logs, models, pipelines
 
         self.backend = backend
         self.calls: Counter[str] = Counter()
         self.agents: Counter[str] = Counter()  # requests by User-Agent header
         self.faults = Faults(seed)
+        self._seed = seed
+        self._fresh = fresh  # builds the backend as the emulator started (None: `reset` is refused)
         self.operations: dict[str, dict[str, AsyncOperation]] = {
             "sagemaker": {
                 **pipelines.OPERATIONS,
@@ -78,6 +83,19 @@ class Protocol:
             "sqs": dict(sqs.OPERATIONS),
             "events": dict(eventbridge.OPERATIONS),
         }
+
+    def reset(self) -> None:
+        """Back to how the emulator started: a new backend (nothing created, the clock at the wall clock's
+        time, the start's time scale, the scenario's draws from the seed again), no statistics, no faults.
+        Long polls on the old queues end empty. ValueError where the emulator cannot (see `fresh`)."""
+        if self._fresh is None:
+            raise ValueError("this emulator cannot be reset: it keeps a --state file or runs the demo")
+        old, self.backend = self.backend, self._fresh()
+        old.bus.queues.close()
+        old.store.close()
+        self.calls.clear()
+        self.agents.clear()
+        self.faults = Faults(self._seed)
 
     async def handle(self, request: web.Request) -> web.Response:
         response = await self._handle(request)
