@@ -313,6 +313,7 @@ def test_launch_is_resumable_without_duplicates(
 
     again = smtui("launch", str(runs), "--pipeline", finished["broken"], "--launch-id", launch_id)
     assert again.exit_code == 0 and again.output.count("already-started") == 3
+    assert again.output.splitlines()[-1].endswith(": 0 started, 3 already started, 0 failed")
     for arn in after - (listed - {first, second}):
         if emu.status(arn) == "Executing":
             emu.boto().stop_pipeline_execution(PipelineExecutionArn=arn)
