@@ -155,6 +155,10 @@ async def test_at_80x24_the_log_opens_with_its_last_line_in_view(emu: Emulator) 
         assert view.count > view.scrollable_content_region.height  # more lines than rows
         last = view.buffer.get(view.buffer.total - 1)
         await until(lambda: last.message[:40] in shown(app), pilot=pilot, what="the last line")
+        # Searching for what only that line says: one match, and the title says so in English.
+        await pilot.press("slash", *last.message[:30], "enter")
+        await until(lambda: ": 1 match" in shown(app), pilot=pilot, what="the count")
+        assert ": 1 matches" not in shown(app)
 
 
 async def test_at_80_columns_the_reason_for_no_logs_is_read_whole(emu: Emulator) -> None:
