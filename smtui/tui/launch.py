@@ -298,7 +298,11 @@ async def run_demo(*, time_scale: float, seed: int, settings: Any, contexts: int
 
 @click.command("demo")
 @click.option(
-    "--time-scale", default=DEMO_TIME_SCALE, show_default=True, help="Simulated seconds per second."
+    "--time-scale",
+    type=click.FloatRange(min=0),
+    default=DEMO_TIME_SCALE,
+    show_default=True,
+    help="Simulated seconds per second.",
 )
 @click.option("--seed", default=7, show_default=True, help="Seed of the demo traffic (same seed, same runs).")
 @click.option(
