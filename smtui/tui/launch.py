@@ -294,6 +294,8 @@ async def run_demo(*, time_scale: float, seed: int, settings: Any, contexts: int
     finally:
         for emulator in emulators:
             await emulator.stop()
+    if app.return_code:  # the emulator did not start: the app said why on its way out
+        raise SystemExit(app.return_code)
 
 
 @click.command("demo")
