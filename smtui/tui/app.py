@@ -121,7 +121,7 @@ class SmtuiApp(App[None]):
                     screen.session_changed()
                 await asyncio.Event().wait()
         except SessionFailed as failed:
-            self.exit(return_code=1, message=f"smtui: {failed}")
+            self.exit(return_code=1, message=Text(f"smtui: {failed}"))  # Text: no markup in the reason
 
     def _forward(self, event: Any) -> None:
         # Called by the monitor inside the event loop; handling happens in the message handler.
