@@ -161,6 +161,8 @@ def test_start_validates_parameters_before_anything_starts(
     missing = smtui("start", "no-such-pipeline")
     assert missing.exit_code == 2 and "ResourceNotFound" in missing.stderr
     assert smtui("start", finished["broken"], "-p", "novalue").exit_code == 2
+    twice = smtui("start", finished["broken"], "-p", "Epochs=5", "-p", "Epochs=6")
+    assert twice.exit_code == 2 and "-p Epochs is given twice ('5', '6')" in twice.stderr
     assert starts(emu) == before  # nothing reached StartPipelineExecution
 
     ok = smtui(
