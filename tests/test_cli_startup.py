@@ -64,3 +64,24 @@ def test_what_smtui_logs_goes_to_its_file_not_the_screen(tmp_path: Path) -> None
     assert done.stderr == "" and done.stdout == ""
     logged = (tmp_path / "smtui" / "smtui.log").read_text()
     assert "a bug in a poll" in logged and "Traceback" in logged and "KeyError: 'boom'" in logged
+
+
+def test_a_bad_number_for_demo_or_emulator_is_one_line_exit_2_before_anything_starts() -> None:
+    for args, says in (
+        (["demo", "--time-scale", "-1"], "Invalid value for '--time-scale': -1.0 is not in the range x>=0."),
+        (["emulator", "--port", "-5"], "Invalid value for '--port': -5 is not in the range 0<=x<=65535."),
+        (
+            ["emulator", "--port", "70000"],
+            "Invalid value for '--port': 70000 is not in the range 0<=x<=65535.",
+        ),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "smtui", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.splitlines()
+        assert line.startswith(f"smtui: {says}"), line

@@ -176,7 +176,8 @@ def map_error(
             hint=f"the AWS SSO session has expired or is missing: run `{login}`",
         )
     if isinstance(exc, bex.ClientError):
-        return _client_error(exc.response, operation or exc.operation_name, login, service)
+        # botocore's name of the call (GetQueueUrl), whatever name the caller used (get_queue_url)
+        return _client_error(exc.response, exc.operation_name or operation, login, service)
     if isinstance(
         exc,
         bex.EndpointConnectionError

@@ -226,7 +226,8 @@ def ruler_lines(axis: Axis) -> list[str]:
     mid = format_duration(timedelta(seconds=total / 2))
     ruler = list(left.ljust(width))
     half = width // 2 - len(mid) // 2
-    ruler[half : half + len(mid)] = mid
+    if half > len(left) and half + len(mid) < width - len(right):  # a space either side, or no middle
+        ruler[half : half + len(mid)] = mid
     ruler[width - len(right) :] = right
     pad = " " * (axis.label + 1)
     return [pad + "".join(ruler), pad + "├" + "─" * (width - 2) + "┤"]

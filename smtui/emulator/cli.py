@@ -179,7 +179,13 @@ def _stop_on_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 @click.command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", default=0, type=int, show_default=True, help="TCP port; 0 picks a free one.")
+@click.option(
+    "--port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    show_default=True,
+    help="TCP port; 0 picks a free one.",
+)
 @click.option(
     "--time-scale", default=1.0, type=float, show_default=True, help="Simulated seconds per second."
 )

@@ -43,6 +43,8 @@ def parse_assignments(values: tuple[str, ...], flag: str = "-p") -> dict[str, st
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise click.UsageError(f"{flag} expects NAME=VALUE, got {item!r}")
+        if name.strip() in out:  # a typo for another name, more likely than a change of mind
+            raise click.UsageError(f"{flag} {name.strip()} is given twice ({out[name.strip()]!r}, {value!r})")
         out[name.strip()] = value
     return out
 

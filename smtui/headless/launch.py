@@ -101,9 +101,13 @@ def read_rows(path: Path, default_pipeline: str | None) -> list[Row]:
         # Excel's "Unicode Text" separates with tabs: a header with tabs and no comma says so.
         delimiter = "\t" if lines and "\t" in lines[0] and "," not in lines[0] else ","
         try:
-            records = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+            # strict: an unterminated quote is an error, not a value running to the end of the file
+            records = list(csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True))
         except csv.Error as exc:
             raise CommandError(f"{path}: not a CSV file: {exc}") from exc
+        for n, rec in enumerate(records, 1):
+            if None in rec:  # DictReader files the values beyond the header under None
+                raise CommandError(f"{path}: not a CSV file: row {n} has more values than the header")
     if not records:
         raise CommandError(f"{path}: no rows to launch (a CSV header and one row per run, or JSON lines)")
     rows = []
@@ -387,5 +391,8 @@ def launch_command(
         for r in results:
             detail = r.get("error") if r["result"] == "error" else r["arn"]
             click.echo(f"row {r['row']}: {r['result']}  {detail}")
-        click.echo(f"launch {launch_id}: {len(results) - len(failed)} started, {len(failed)} failed")
+        earlier = sum(r["result"] == "already-started" for r in results)
+        before = f", {earlier} already started" if earlier else ""
+        started = len(results) - len(failed) - earlier
+        click.echo(f"launch {launch_id}: {started} started{before}, {len(failed)} failed")
     raise SystemExit(EXIT_FAILED if failed else 0)

@@ -32,7 +32,7 @@ from smtui.tui.screens.keys import KeysScreen
 from smtui.tui.screens.logs import LogsScreen
 from smtui.tui.screens.pipelines import PipelinesScreen
 from smtui.tui.screens.start import StartScreen
-from smtui.tui.session import Session
+from smtui.tui.session import Session, SessionFailed
 from smtui.tui.toasts import Toasts
 
 BUG_TOAST = 10.0  # seconds the toast of a failed worker shows
@@ -112,12 +112,16 @@ class SmtuiApp(App[None]):
         self._unsubscribe_logs = session.logs.subscribe(self._forward) if session.logs is not None else None
 
     async def _open(self, connect: Callable[[], AbstractAsyncContextManager[Session]]) -> None:
-        """Open the real session, show it, and keep it open until the app exits (the worker is cancelled)."""
-        async with connect() as session:
-            self._attach_session(session)
-            for screen in self._live_screens():
-                screen.session_changed()
-            await asyncio.Event().wait()
+        """Open the real session, show it, and keep it open until the app exits (the worker is cancelled).
+        One that cannot open ends the app with its reason (exit 1), not a traceback."""
+        try:
+            async with connect() as session:
+                self._attach_session(session)
+                for screen in self._live_screens():
+                    screen.session_changed()
+                await asyncio.Event().wait()
+        except SessionFailed as failed:
+            self.exit(return_code=1, message=Text(f"smtui: {failed}"))  # Text: no markup in the reason
 
     def _forward(self, event: Any) -> None:
         # Called by the monitor inside the event loop; handling happens in the message handler.

@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from smtui.tui.session import SessionFailed
+
 # The emulator yields the CPU to the screen: started together, on a busy machine it otherwise doubled the
 # time to the first frame (the TUI's imports and the emulator's start compete for the same cores).
 NICE = 10
 
 
-class DemoEmulatorError(RuntimeError):
+class DemoEmulatorError(SessionFailed):
     """The emulator process did not start; the message carries what it said on stderr."""
 
 

@@ -59,6 +59,8 @@ class ExecutionFilter:
         for word in text.split():
             field, sep, rest = word.partition(":")
             lowered = field.lower()
+            if sep and not rest and lowered in (*_FIELDS, "since", "started"):
+                continue  # `status:` while its value is being typed: nothing to narrow by yet
             if sep and lowered in ("since", "started") and rest:
                 try:
                     if lowered == "since":

@@ -294,11 +294,17 @@ async def run_demo(*, time_scale: float, seed: int, settings: Any, contexts: int
     finally:
         for emulator in emulators:
             await emulator.stop()
+    if app.return_code:  # the emulator did not start: the app said why on its way out
+        raise SystemExit(app.return_code)
 
 
 @click.command("demo")
 @click.option(
-    "--time-scale", default=DEMO_TIME_SCALE, show_default=True, help="Simulated seconds per second."
+    "--time-scale",
+    type=click.FloatRange(min=0),
+    default=DEMO_TIME_SCALE,
+    show_default=True,
+    help="Simulated seconds per second.",
 )
 @click.option("--seed", default=7, show_default=True, help="Seed of the demo traffic (same seed, same runs).")
 @click.option(

@@ -73,6 +73,11 @@ class ContextsView(Protocol):
     async def retry_now(self, name: str) -> None: ...
 
 
+class SessionFailed(RuntimeError):
+    """The real session could not open (e.g. the demo's emulator did not start): the app ends, exit 1,
+    with the message as its one line."""
+
+
 @dataclass
 class Session:
     """Everything a running TUI talks to. `actions` is None in read-only mode: nothing can mutate."""

@@ -161,6 +161,8 @@ def test_start_validates_parameters_before_anything_starts(
     missing = smtui("start", "no-such-pipeline")
     assert missing.exit_code == 2 and "ResourceNotFound" in missing.stderr
     assert smtui("start", finished["broken"], "-p", "novalue").exit_code == 2
+    twice = smtui("start", finished["broken"], "-p", "Epochs=5", "-p", "Epochs=6")
+    assert twice.exit_code == 2 and "-p Epochs is given twice ('5', '6')" in twice.stderr
     assert starts(emu) == before  # nothing reached StartPipelineExecution
 
     ok = smtui(
@@ -313,6 +315,7 @@ def test_launch_is_resumable_without_duplicates(
 
     again = smtui("launch", str(runs), "--pipeline", finished["broken"], "--launch-id", launch_id)
     assert again.exit_code == 0 and again.output.count("already-started") == 3
+    assert again.output.splitlines()[-1].endswith(": 0 started, 3 already started, 0 failed")
     for arn in after - (listed - {first, second}):
         if emu.status(arn) == "Executing":
             emu.boto().stop_pipeline_execution(PipelineExecutionArn=arn)

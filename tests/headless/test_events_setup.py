@@ -161,3 +161,18 @@ def test_read_only_refuses_setup_but_not_a_dry_run(
     assert refused.exit_code == 2 and "read-only" in refused.output
     assert smtui("--read-only", "events", "setup", "--queue", name, "--dry-run").exit_code == 0
     assert not queue_exists(emu, name)
+
+
+def test_expired_credentials_are_one_line_naming_the_api_call_exit_2(
+    emu: EmulatorProcess, smtui: Callable[..., Result]
+) -> None:
+    emu.faults(expired_token=True)
+    try:
+        setup = smtui("events", "setup", "--queue", unique("exp"), "--dry-run")
+        teardown = smtui("events", "teardown", "--queue", unique("exp"))
+    finally:
+        emu.faults()
+    for result, call in ((setup, "GetQueueUrl"), (teardown, "DescribeRule")):
+        assert result.exit_code == 2
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"smtui: AWS credentials expired or invalid ({call}): "), line

@@ -72,8 +72,19 @@ def test_launch_reads_the_encodings_spreadsheets_save(
         (b"Epochs\n\xe9t\xe9\n", "not UTF-8 or UTF-16 text"),  # Latin-1
         (codecs.BOM_UTF16_LE + b"\x00\xd8", "not UTF-8 or UTF-16 text"),  # a lone surrogate
         (b'Epochs\n"' + b"1" * 200_000 + b'"\n', "not a CSV file"),  # past the csv module's field limit
+        (b'Epochs,InstanceType\n7,"ml.c5\n', "not a CSV file"),  # a quote never closed
+        (b"Epochs,InstanceType\n7,ml.c5.xlarge,oops\n", "not a CSV file: row 1 has more values"),
     ],
-    ids=["empty", "header-only", "blank-lines", "latin-1", "bad-utf16", "huge-field"],
+    ids=[
+        "empty",
+        "header-only",
+        "blank-lines",
+        "latin-1",
+        "bad-utf16",
+        "huge-field",
+        "open-quote",
+        "extra-value",
+    ],
 )
 def test_a_file_launch_cannot_use_is_one_line_exit_2_and_nothing_written(
     smtui: Smtui, emu: EmulatorProcess, pipeline: str, tmp_path: Path, content: bytes, says: str

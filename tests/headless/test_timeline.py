@@ -44,6 +44,24 @@ def test_timeline_draws_steps_iterations_and_the_critical_path(
     assert "█ succeeded" in "\n".join(lines[-2:]) and "· waiting" in "\n".join(lines[-2:])
 
 
+def test_at_40_columns_the_axis_labels_do_not_run_into_each_other(
+    smtui: Callable[..., Result], emu: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = f"cmp-{uuid.uuid4().hex[:6]}"
+    emu.create_pipeline(pipeline, (DEFINITIONS / "compare.json").read_text())
+    arn = emu.start_execution(pipeline)
+    assert emu.run_until_done(arn) == "Succeeded"
+    total = emu.boto().describe_pipeline_execution(PipelineExecutionArn=arn)
+    elapsed = format_duration(total["LastModifiedTime"] - total["CreationTime"])
+    monkeypatch.setenv("COLUMNS", "40")
+    result = smtui("show", arn, "--timeline")
+    assert result.exit_code == 0, result.output
+    ruler = next(line for line in result.output.splitlines() if line.strip().startswith("0s "))
+    labels = ruler.split()
+    assert labels[0] == "0s" and labels[-1] == elapsed  # each a word of its own: no "715m58s"
+    assert len(labels) in (2, 3)
+
+
 def test_timeline_shows_a_failed_attempt_and_its_retry_apart(
     smtui: Callable[..., Result], emu: EmulatorProcess
 ) -> None:

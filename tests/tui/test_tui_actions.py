@@ -175,6 +175,7 @@ async def test_rerun_starts_a_new_run_with_the_same_parameters(emu: Emulator) ->
         await until(lambda: screen.table.cursor_arn == first, pilot=pilot)
         await pilot.press("e")
         await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
+        assert "as a new run with the same parameters?" in " ".join(" ".join(screen_text(app)).split())
         await pilot.press("y")
         await until(lambda: len(screen.table.ordered_arns()) == 2, pilot=pilot, what="the new run's row")
         runs = await emu.executions("churn")

@@ -78,3 +78,32 @@ async def test_elapsed_times_run_on_the_emulators_simulated_clock() -> None:
     finally:
         await emulator.stop()
     assert emulator.process.returncode is not None
+
+
+async def test_an_emulator_that_does_not_start_ends_the_app_with_its_reason_exit_1() -> None:
+    """The child says why on stderr and exits: the app ends, exit 1, with that reason (no traceback)."""
+    from contextlib import asynccontextmanager
+
+    from conftest import until
+
+    from smtui.tui.app import SmtuiApp
+    from smtui.tui.session import placeholder_session
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys; sys.exit('cannot listen on 127.0.0.1:0: no free port')",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    emulator = DemoEmulator(child)
+
+    @asynccontextmanager
+    async def connect():  # type: ignore[no-untyped-def]
+        yield await emulator.ready()
+
+    app = SmtuiApp(placeholder_session("starting the demo emulator…"), tick_interval=0, connect=connect)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.return_code is not None, pilot=pilot, what="the app to end")
+    assert app.return_code == 1
+    await emulator.stop()

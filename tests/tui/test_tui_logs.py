@@ -143,6 +143,42 @@ async def test_steps_without_logs_say_why(emu: Emulator) -> None:
         assert "Evaluate (Lambda)" in shown(app)
 
 
+async def test_at_80x24_the_log_opens_with_its_last_line_in_view(emu: Emulator) -> None:
+    """Lines wider than 80 columns bring a horizontal scrollbar: the last line is not left behind it."""
+    arn = await failed_run(emu)
+    async with tui(emu, size=(80, 24)) as (app, pilot):
+        await until(lambda: app.screen.table.cursor_arn == arn, pilot=pilot, what="the failed run")
+        await pilot.press("l")
+        await until(lambda: isinstance(app.screen, LogsScreen), pilot=pilot, what="the log view")
+        await until(lambda: "ended" in shown(app), pilot=pilot, what="the follow to end")
+        view = app.screen.view
+        assert view.count > view.scrollable_content_region.height  # more lines than rows
+        last = view.buffer.get(view.buffer.total - 1)
+        await until(lambda: last.message[:40] in shown(app), pilot=pilot, what="the last line")
+        # Searching for what only that line says: one match, and the title says so in English.
+        await pilot.press("slash", *last.message[:30], "enter")
+        await until(lambda: ": 1 match" in shown(app), pilot=pilot, what="the count")
+        assert ": 1 matches" not in shown(app)
+
+
+async def test_at_80_columns_the_reason_for_no_logs_is_read_whole(emu: Emulator) -> None:
+    await emu.create_pipeline("churn")
+    arn = await emu.start("churn")
+    emu.advance(3600)
+    async with tui(emu, size=(80, 24)) as (app, pilot):
+        await until(lambda: app.screen.table.cursor_arn == arn, pilot=pilot)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, ExecutionScreen), pilot=pilot)
+        tree = app.screen.tree_view
+        await until(lambda: tree.selected_step() is not None, pilot=pilot)
+        while tree.selected_step().name != "CheckAccuracy":
+            await pilot.press("down")
+        await pilot.press("l")
+        await until(lambda: isinstance(app.screen, LogsScreen), pilot=pilot)
+        await until(lambda: "runs no job" in shown(app), pilot=pilot, what="the reason")
+        assert " ".join(shown(app).split()).count("it runs no job and has no logs") == 1
+
+
 async def test_log_keys_are_in_help_and_palette(emu: Emulator) -> None:
     arn = await failed_run(emu)
     async with tui(emu) as (app, pilot):

@@ -231,3 +231,10 @@ async def test_at_80_columns_p95_and_timed_drop_and_the_rest_fits(emu: Emulator)
         # Started an hour ago (59m when its start time was rounded up to the ms), succeeded.
         assert re.search(r"✔ (59m|1h00m) ", row) and "100%" in row and row.rstrip()[-1] in "▁▂▃▄▅▆▇█"
         assert row.split()[-2] != "…"  # its p50
+        # A sort key says what it did on the line above the table, within the 80 columns.
+        await app.screen.run_action("sort('rate')")
+        await until(lambda: "sorted by rate ↑" in screen_text(app)[1], pilot=pilot, what="the sort said")
+        await pilot.press("slash", "a")
+        await until(
+            lambda: "filter: a" in screen_text(app)[2], pilot=pilot, what="the filter said"
+        )  # under its box

@@ -79,6 +79,27 @@ async def test_cursor_stays_on_its_execution_when_rows_arrive(emu: Emulator) -> 
         assert older in screen.table.ordered_arns()
 
 
+async def test_the_row_under_the_cursor_stays_in_view_when_the_filter_clears(emu: Emulator) -> None:
+    """Filtered to an old run, cursor on it, Esc: the table shows every run again, and that row with them
+    (Enter, `x`, `r` act on it: it must not be off screen)."""
+    await emu.create_pipeline("alpha")
+    oldest = await emu.start("alpha")
+    for _ in range(30):
+        emu.advance(5)
+        await emu.start("alpha")
+    async with tui(emu, size=(80, 24)) as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, ExecutionsScreen)
+        await until(lambda: screen.table.row_count == 31, pilot=pilot, what="every row")
+        await pilot.press("slash", *oldest.rsplit("/", 1)[-1], "enter")
+        await until(lambda: screen.table.ordered_arns() == [oldest], pilot=pilot, what="the filter")
+        await pilot.press("down")  # the user moves the cursor: it stays on this run from now on
+        await pilot.press("escape")  # clears the filter
+        await until(lambda: screen.table.row_count == 31, pilot=pilot, what="every row again")
+        assert screen.table.cursor_arn == oldest
+        assert oldest in screen.table.visible_arns()
+
+
 async def test_mark_several_then_stop_them_all(emu: Emulator) -> None:
     await emu.create_pipeline("alpha")
     arns = [await emu.start("alpha") for _ in range(3)]

@@ -57,6 +57,11 @@ async def test_since_and_started_filter_the_table(emu: Emulator) -> None:
         lines = screen_text(app)
         assert any("'2026-13-45' is not a date or a time" in line for line in lines[:4])  # under the box
 
+        # A field typed without its value yet (`since:`, `status:`) narrows nothing until the value comes.
+        for typing in ("beta since:", "beta started:", "beta status:", "beta param:"):
+            await pilot.press("slash", "ctrl+u", *typing, "enter")
+            assert shown() == [new_beta], typing
+
         # `since:` counts back from now: a day later, the rows of today's runs are older than that.
         await pilot.press("slash", "ctrl+u")
         await type_text(pilot, "since:1d", "enter")

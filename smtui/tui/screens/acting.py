@@ -133,8 +133,9 @@ class ActingScreen(ReportsWorkerFailures, Screen[Any]):
         targets = self.target_executions()
         if not targets:
             return
+        how = "as new runs" if len(targets) > 1 else "as a new run"
         self._confirm(
-            "Rerun", targets, lambda: self._run(self._rerun(targets)), "as new runs with the same parameters"
+            "Rerun", targets, lambda: self._run(self._rerun(targets)), f"{how} with the same parameters"
         )
 
     async def _rerun(self, targets: Sequence[Execution]) -> None:

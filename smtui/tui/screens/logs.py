@@ -207,7 +207,8 @@ class LogsScreen(ReportsWorkerFailures, Screen[None]):
         if self.since_label:
             text.append(f" · since {self.since_label}", style="bold")
         if view.search:
-            counted = "searching…" if view.searching else f"{len(view.matches)} matches"
+            found = len(view.matches)
+            counted = "searching…" if view.searching else f"{found} match{'' if found == 1 else 'es'}"
             text.append(f" · /{view.search}: {counted}", style="yellow")
         return text
 

@@ -239,16 +239,17 @@ class PipelinesScreen(ReportsWorkerFailures, Screen[None]):
         total = len(self.smtui.session.monitor.pipelines)
         shown = len(self._summaries)
         info = Text(f" {shown} of {total} pipelines" if shown != total else f" {total} pipelines")
-        visible = set(self._visible())
-        reading = sum(s.untimed for key, s in self._summaries.items() if key in visible)
-        if reading:
-            info.append(f" · reading {reading} end times", style=fmt.styled("yellow"))
-        info.append(f" · last {self.runs} finished runs, durations of the successful ones")
+        # What a key changes first, so that 80 columns still show it; the explanation last.
         arrow = "↓" if self.sort_reverse else "↑"
         info.append(f" · sorted by {self.sort_column} {arrow}", style="bright_black")
         if self.filter:
             info.append(" · filter: ", style="bright_black")
             info.append(self.filter, style="bold")
+        visible = set(self._visible())
+        reading = sum(s.untimed for key, s in self._summaries.items() if key in visible)
+        if reading:
+            info.append(f" · reading {reading} end times", style=fmt.styled("yellow"))
+        info.append(f" · last {self.runs} finished runs, durations of the successful ones")
         self.info.update(info)
 
     # -- actions ------------------------------------------------------------------------------

@@ -394,14 +394,15 @@ class ExecutionTable(ScrollView, can_focus=True):
 
     def _place_cursor(self, keep: str | None, old_index: int) -> None:
         """After rows moved: the cursor on the execution it was on (once the user moved it), at the same
-        place on screen when scrolled; else on the same line (the newest row, until touched)."""
+        place on screen when scrolled, and never off screen (a filter cleared brings back rows above it);
+        else on the same line (the newest row, until touched)."""
         new_index = self._shown.index.get(keep) if keep is not None and self.touched else None
         if new_index is None:
             self._move_cursor(old_index, scroll=False)
             return
         if new_index != old_index and self.scroll_y > 0:
             self.scroll_to(y=self.scroll_y + new_index - old_index, animate=False, immediate=True)
-        self._move_cursor(new_index, scroll=False)
+        self._move_cursor(new_index, scroll=new_index != old_index)
 
     def _move_cursor(self, index: int, *, scroll: bool = True) -> None:
         index = max(0, min(index, self.row_count - 1))
@@ -417,10 +418,11 @@ class ExecutionTable(ScrollView, can_focus=True):
 
     def _scroll_cursor_into_view(self) -> None:
         top, height = int(self.scroll_y), max(1, self.body_height)
+        # force: rows just added may not have brought the scrollbar (which allows scrolling) yet
         if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True, force=True)
         elif self.cursor_row >= top + height:
-            self.scroll_to(y=self.cursor_row - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor_row - height + 1, animate=False, immediate=True, force=True)
 
     def _refresh_rows(self, *indexes: int) -> None:
         """Repaint the lines of these rows that are on screen (one refresh for all)."""

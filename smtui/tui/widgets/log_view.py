@@ -196,6 +196,11 @@ class LogView(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._resize()
 
+    def watch_show_horizontal_scrollbar(self, shown: bool) -> None:
+        """The scrollbar takes a row from the view (or gives it back): the cursor line stays in view."""
+        if self.cursor is None or self.autoscroll:
+            self.call_after_refresh(self._reveal, False)
+
     def _resize(self) -> None:
         width = max(1, self.scrollable_content_region.width)
         if self.wrap:
