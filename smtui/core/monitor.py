@@ -91,8 +91,9 @@ from smtui.core.events import (
 )
 from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
+from smtui.core.paces import Paces
 from smtui.core.pipeline_stats import RECENT_RUNS, untimed_runs
-from smtui.core.planner import Paces, Planner
+from smtui.core.planner import Planner
 from smtui.core.poll_health import PollHealth
 from smtui.core.poll_keys import PollKey, PollKind
 from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll, VersionsPoll

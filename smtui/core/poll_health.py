@@ -16,7 +16,8 @@ from typing import Any
 from smtui.core.budget import ATTEMPTS, CallBudget
 from smtui.core.errors import AwsError
 from smtui.core.events import Health, HealthChanged, MonitorEvent
-from smtui.core.planner import Paces, Planner
+from smtui.core.paces import Paces
+from smtui.core.planner import Planner
 from smtui.core.poll_keys import PollKey, PollKind
 from smtui.core.scheduler import backoff
 
