@@ -1,4 +1,10 @@
-"""The home screen: every execution across pipelines, newest first, live."""
+"""The home screen: every execution across pipelines, newest first, live.
+
+This file holds the screen's state, its handlers and its actions: the monitor's changes applied on the
+app's tick, the filter box, marks, navigation by messages. Its keys and palette commands are
+`executions_keys`; what each row and the line above the table say, and which executions an action is
+aimed at, `executions_view`; the export of the rows shown, `executions_export`.
+"""
 
 from __future__ import annotations
 
