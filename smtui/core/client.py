@@ -2,8 +2,9 @@
 
 Endpoint, region and credentials resolve as in every AWS tool: an explicit `endpoint_url`, else botocore's own
 `AWS_ENDPOINT_URL_SAGEMAKER` / `AWS_ENDPOINT_URL` handling; an explicit region, else `AWS_REGION`, else
-`AWS_DEFAULT_REGION`, else the profile's (`region_for`); the standard credential chain (profile, SSO,
-environment, instance role) with botocore refreshing expiring credentials itself.
+`AWS_DEFAULT_REGION`, else the profile's; the standard credential chain (profile, SSO, environment, instance
+role) with botocore refreshing expiring credentials itself. How the client is opened (that chain, retries,
+timeouts, the User-Agent, the timestamp parser) is `smtui.core.aws_session`.
 
 The server's clock is read from each response's `Date` header: `now()` is local time corrected by the
 skew when it is more than a couple of seconds, so elapsed times agree with the server's timestamps (a
@@ -15,32 +16,20 @@ Every attempt that reaches the wire is counted (`calls`, `throttles`) through bo
 
 from __future__ import annotations
 
-import functools
-import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from smtui.core import convert
+from smtui.core.aws_session import AwsTarget, open_client
 from smtui.core.definition import parse_definition
 from smtui.core.errors import INVALID_ENDPOINT, THROTTLING_CODES, AwsError, aws_failures, map_error
 from smtui.core.model import Execution, ModelPackage, Parameter, Pipeline, PipelineVersion, StepRun
 
 PAGE = 100  # MaxResults: the largest page every List operation allows
 SKEW_TOLERANCE = timedelta(seconds=2)  # the Date header has 1 s resolution: ignore skews within its noise
-
-
-@dataclass(frozen=True)
-class AwsTarget:
-    """Where to connect: a profile, a region and an optional endpoint (e.g. an emulator)."""
-
-    profile: str | None = None
-    region: str | None = None
-    endpoint_url: str | None = None
-
 
 CallListener = Callable[[str, str | None], None]  # (operation, error code or None) per attempt
 
@@ -72,35 +61,13 @@ class SageMakerClient:
         return cls(target, max_attempts=max_attempts)
 
     async def __aenter__(self) -> SageMakerClient:
-        from aiobotocore.config import AioConfig
-        from aiobotocore.session import AioSession
-
         self._stack = AsyncExitStack()
         # ValueError: botocore's word for a malformed endpoint; anything else is a bug and surfaces as itself.
         opening_failures: tuple[type[BaseException], ...] = (*aws_failures(), ValueError)
         try:
-            session = AioSession(profile=self.target.profile)
-            session.register_component("data_loader", _data_loader(session.get_config_variable("data_path")))
-            # JSON timestamps are epoch numbers: botocore's default parser builds a `tzlocal()` for each one
-            # (a measurable part of a poll's CPU); the same instant in UTC is all we need.
-            session.get_component("response_parser_factory").set_parser_defaults(
-                timestamp_parser=_parse_timestamp
+            self._session, self._client, self._client_kwargs = await open_client(
+                self._stack, self.target, max_attempts=self._max_attempts, max_pool=self._max_pool
             )
-            config = AioConfig(
-                retries={"mode": "standard", "total_max_attempts": self._max_attempts},
-                max_pool_connections=self._max_pool,
-                connect_timeout=5,
-                read_timeout=30,
-                user_agent=_user_agent(),
-            )
-            kwargs: dict[str, Any] = {"config": config}
-            region = region_for(self.target)
-            if region:
-                kwargs["region_name"] = region
-            if self.target.endpoint_url:
-                kwargs["endpoint_url"] = self.target.endpoint_url
-            self._client = await self._stack.enter_async_context(session.create_client("sagemaker", **kwargs))
-            self._session, self._client_kwargs = session, kwargs
         except opening_failures as exc:
             await self._stack.aclose()
             if type(exc) is ValueError and str(exc).startswith("Invalid endpoint"):
@@ -435,33 +402,6 @@ class SageMakerClient:
         )
 
 
-def region_for(target: AwsTarget) -> str | None:
-    """The region to ask botocore for: the target's own (a flag or smtui's settings), else `AWS_REGION`.
-
-    botocore reads only `AWS_DEFAULT_REGION`, then the profile's `region`; the AWS CLI v2 and the other SDKs
-    read `AWS_REGION` before both, and so does smtui. None leaves the rest of the chain to botocore.
-    """
-    return target.region or os.environ.get("AWS_REGION") or None
-
-
-def _user_agent() -> str:
-    """`smtui/0.1.0 aiobotocore/3.10.0 Python/3.11.7 Linux/6.1.0` (botocore appends `botocore/…`).
-
-    A fixed string: without one, botocore rebuilds the header from a dozen sanitized parts on every
-    request (~15 % of a call's CPU), to report per-request SDK features nobody here reads.
-    """
-    import platform
-
-    import aiobotocore
-
-    from smtui import __version__
-
-    return (
-        f"smtui/{__version__} aiobotocore/{aiobotocore.__version__} "
-        f"Python/{platform.python_version()} {platform.system()}/{platform.release()}"
-    )
-
-
 def _camel(operation: str) -> str:
     return "".join(part.title() for part in operation.split("_"))
 
@@ -473,24 +413,3 @@ def pipeline_of(execution_arn: str) -> str:
 
 
 __all__ = ["AwsError", "AwsTarget", "SageMakerClient", "pipeline_of"]
-
-
-def _parse_timestamp(value: Any) -> datetime:
-    """An API timestamp as an aware datetime: epoch numbers in UTC, anything else as botocore does."""
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    from botocore.utils import parse_timestamp
-
-    parsed: datetime = parse_timestamp(value)
-    return parsed
-
-
-@functools.cache
-def _data_loader(data_path: str | None) -> Any:
-    """One botocore data loader per data path for the whole process: each new session would otherwise parse
-    the service models and endpoint rules again (~0.1 s of CPU per client; a session of `smtui logs`, or a
-    test suite, opens many), and keep its own copies of the models: ~19 MiB more per context
-    (`benchmarks/push_bench.py`, 3 contexts). The loader caches what it reads and never changes it."""
-    from botocore.loaders import create_loader
-
-    return create_loader(data_path)

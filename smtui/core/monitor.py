@@ -42,7 +42,8 @@ The cost model (DESIGN.md "Polling: the cost model"), with these refinements:
 
 The parts: `Scheduler` (`smtui.core.scheduler`: due times, the budget, the wake loop, error backoff; it
 knows nothing of SageMaker) runs polls keyed by `PollKey`; one handler per kind makes the call and merges
-it (`smtui.core.polls`, `smtui.core.statuses`); the `Planner` (`smtui.core.planner`) decides what follows.
+it (`smtui.core.polls`, `smtui.core.statuses`); the `Planner` (`smtui.core.planner`) decides what follows;
+`PollHealth` (`smtui.core.poll_health`) keeps the health and says when a failed poll runs again.
 
 Deviations from the brief's API: extra keyword arguments `background_interval=None, history_pages=1,
 history=100, max_in_flight=8, pipelines=None, executions=None, estimates=True, watched_status_interval=None,
@@ -65,17 +66,15 @@ view's end times (`want_end_times`) are polls like the others: DescribePipelineE
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from smtui.core.budget import ATTEMPTS as _ATTEMPTS
 from smtui.core.budget import CallBudget
 from smtui.core.client import SageMakerClient
 from smtui.core.clock import Clock, RealClock
 from smtui.core.definition import StepGraph
-from smtui.core.errors import AwsError
 from smtui.core.events import (
     ExecutionEnded,
     ExecutionsChanged,
@@ -92,18 +91,18 @@ from smtui.core.events import (
 )
 from smtui.core.jobs import MetricHistory, StepResource
 from smtui.core.model import Execution, Pipeline, StepRun, StepTree
+from smtui.core.paces import Paces
 from smtui.core.pipeline_stats import RECENT_RUNS, untimed_runs
-from smtui.core.planner import Paces, Planner
+from smtui.core.planner import Planner
+from smtui.core.poll_health import PollHealth
 from smtui.core.poll_keys import PollKey, PollKind
 from smtui.core.polls import DefinitionPoll, DiscoverPoll, Handler, ParamsPoll, StepsPoll, VersionsPoll
 from smtui.core.push_feed import PushFeed, Updates
 from smtui.core.requests import Requests
-from smtui.core.scheduler import Scheduler, backoff
+from smtui.core.scheduler import Scheduler
 from smtui.core.statuses import DescribePoll, PipelinePoll
 from smtui.core.store import Store
 from smtui.core.timing import estimate_remaining, success_history
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "ExecutionEnded",
@@ -200,8 +199,8 @@ class Monitor:
             PollKind.VERSIONS: VersionsPoll(client, self.planner),
         }
         self._subscribers: list[Callable[[MonitorEvent], None]] = []
-        self._health = Health()
-        self._unlisten = client.add_listener(self._on_attempt)
+        self._poll_health = PollHealth(self.budget, self.planner, self.paces, self._emit, Health())
+        self._unlisten = client.add_listener(self._poll_health.on_attempt)
         self.requests = Requests(
             client,
             self.budget,
@@ -221,7 +220,7 @@ class Monitor:
                 on_change=self._on_updates,
                 wait_time=events_wait,
             )
-            self._health = Health(updates=self.push.updates.label)
+            self._poll_health.health = Health(updates=self.push.updates.label)
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -280,7 +279,7 @@ class Monitor:
 
     @property
     def health(self) -> Health:
-        return self._health
+        return self._poll_health.health
 
     @property
     def updates(self) -> Updates | None:
@@ -481,7 +480,7 @@ class Monitor:
             next_in = await self._handlers[key.kind](key.subject)
         finally:
             _ATTEMPTS.reset(token)
-        self._set_health(connected=True, error=None, last_refresh=self.clock.now())
+        self._poll_health.set_health(connected=True, error=None, last_refresh=self.clock.now())
         if key.kind not in (PollKind.DISCOVER, PollKind.PIPELINE, PollKind.VERSIONS):
             self.planner.check_end(key.subject)  # its definition or its last steps read: ended now?
         if self.push is not None and key.kind is PollKind.STEPS and self.planner.quiet.get(key.subject) == 0:
@@ -496,62 +495,11 @@ class Monitor:
             now = self.clock.monotonic()
             for key in [k for k in self.scheduler.due if k.kind in (PollKind.PIPELINE, PollKind.STEPS)]:
                 self.scheduler.schedule(key, now)
-        self._set_health(updates=updates.label)
+        self._poll_health.set_health(updates=updates.label)
 
     def _on_error(self, key: PollKey, error: Exception, failures: int) -> float | None:
         """When a failed poll runs again (None: never)."""
-        # A bug in one poll must not stop the monitor: it is logged with its traceback (smtui's log file) and
-        # retried as an error of the service would be.
-        if not isinstance(error, AwsError):
-            log.error("a bug in the %s poll of %r", key.kind, key.subject, exc_info=error)
-        exc = error if isinstance(error, AwsError) else AwsError(type(error).__name__, str(error))
-        if exc.is_not_found and key.kind is not PollKind.DISCOVER:
-            self.planner.forget(key)  # deleted: stop polling it
-            return None
-        if key.kind is PollKind.VERSIONS and (
-            exc.is_denied or exc.code in ("ValidationException", "UnknownOperationException")
-        ):
-            # Denied (a policy without sagemaker:ListPipelineVersions) or not served: each execution of the
-            # pipeline reads its own definition, as before.
-            self.planner.forget(key)
-            return None
-        if exc.is_throttling:
-            self._set_health()
-            return min(self.paces.steps(self.planner.key_priority(key)), 2.0)
-        self._set_health(connected=not exc.is_connection, error=str(exc))
-        return backoff(failures, 30.0 if exc.is_credentials else 5.0)
-
-    def _on_attempt(self, operation: str, code: str | None) -> None:
-        cell = _ATTEMPTS.get()
-        if cell is not None:
-            cell[0] += 1
-            if cell[0] > 1:
-                self.budget.charge()
-        self.budget.note_attempt()
-        if code is not None and code.startswith("Throttl"):
-            self.budget.on_throttle()
-            self._set_health()
-
-    def _set_health(self, **changes: Any) -> None:
-        base = self._health
-        health = Health(
-            connected=changes.get("connected", base.connected),
-            throttled=self.budget.throttled,
-            last_refresh=changes.get("last_refresh", base.last_refresh),
-            error=changes.get("error", base.error),
-            calls_per_s=round(self.budget.calls_per_s, 1),
-            updates=changes.get("updates", base.updates),
-        )
-        if (health.connected, health.throttled, health.error, health.updates) != (
-            base.connected,
-            base.throttled,
-            base.error,
-            base.updates,
-        ):
-            self._health = health
-            self._emit(HealthChanged(health))
-        else:
-            self._health = health
+        return self._poll_health.on_error(key, error, failures)
 
     def _emit(self, event: MonitorEvent) -> None:
         for callback in list(self._subscribers):

@@ -4,20 +4,22 @@ The scheduler (`smtui.core.scheduler`) runs polls keyed by `PollKey`; the handle
 `smtui.core.statuses`) make the calls and merge what they read. Both ask the `Planner` what follows: the
 priority of a target (the execution on screen, rows in view, the rest), the pace of each poll, and what
 showing, starting or ending an execution asks for (its definition, parameters, steps, end time).
+The intervals it starts from are `Paces` (`smtui.core.paces`); how long a row's running steps cannot have
+ended yet, `QuietTime` (`smtui.core.quiet_time`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
 from smtui.core.clock import Clock
 from smtui.core.definitions import Definitions, Plan
 from smtui.core.events import ExecutionEnded, ExecutionsChanged, MonitorEvent, StepsChanged
-from smtui.core.model import Execution, StepStatus
+from smtui.core.model import Execution
+from smtui.core.paces import Paces
 from smtui.core.poll_keys import EXECUTION_KINDS, PollKey, PollKind
+from smtui.core.quiet_time import QuietTime
 from smtui.core.reconcile import PushPlan, Reconciler
 from smtui.core.scheduler import Scheduler
 from smtui.core.store import Store
@@ -25,44 +27,9 @@ from smtui.core.timing import HISTORY_RUNS
 
 WATCHED, VISIBLE, REST = 0, 1, 2  # priorities: the execution on screen, rows in view, the rest
 QUIET_CAP = 12.0  # a row whose running steps cannot have ended yet waits at most this many intervals
-RATE_WARMUP = 5.0  # seconds of the scheduler's clock before the rate of the server's clock is trusted
 # A reconciling list is due once this share of `reconcile` has passed since the last one: the list may run a
 # little early for another reason (a running row's turn), and then goes deep at once.
 RECONCILE_SLACK = 0.9
-
-
-@dataclass(frozen=True, slots=True)
-class Paces:
-    """Poll intervals in seconds (the monitor's keyword arguments, with their defaults applied)."""
-
-    watched: float  # steps of the execution on screen
-    active: float  # steps of rows in view
-    background: float  # steps of the rest, and the statuses of their pipelines
-    discovery: float  # ListPipelines
-    watched_status: float  # the status of the execution on screen
-    visible_status: float  # the statuses of rows in view
-    reconcile: float  # pipelines holding a finished run a retry may run again, out of view
-
-    def steps(self, priority: int) -> float:
-        return (self.watched, self.active, self.background)[priority]
-
-    def pushed(self) -> Paces:
-        """Push mode's paces (`smtui.core.reconcile`): the events bring every change, polls reconcile. At the
-        default intervals: the open execution's steps every 10 s and its pipeline's list every 60 s; rows in
-        view, steps and list every 10 min; off screen, step lists at least 20 min apart and pipeline lists 3
-        min apart (the calendars space them further at scale); discovery every 5 min."""
-        return Paces(
-            watched=self.watched * 10,
-            active=self.active * 120,
-            background=self.background * 80,
-            discovery=self.discovery * 10,
-            watched_status=self.watched_status * 40,
-            visible_status=self.visible_status * 75,
-            reconcile=self.reconcile * 4,
-        )
-
-    def status(self, priority: int) -> float:
-        return (self.watched_status, self.visible_status, self.background)[priority]
 
 
 class Planner:
@@ -100,7 +67,7 @@ class Planner:
         self.quiet: dict[str, int] = {}  # execution → step polls in a row that found nothing new
         self.reconciled: dict[str, float] = {}  # pipeline → time of its last list down to every retryable run
         self.deep: dict[str, set[str]] = {}  # pipeline → executions its next list must reach (Ctrl+R)
-        self._rate_origin: tuple[float, datetime] | None = None  # clock readings at the first `clock_rate`
+        self.quiet_time = QuietTime(store, clock)  # how long running steps cannot have ended yet
         # Executions whose end `ExecutionEnded` tells, and those that ended and are not told yet (→ their
         # step reads when the end was seen: the step poll after it counts one more).
         self.followed: set[str] = set(follow or ())
@@ -219,7 +186,7 @@ class Planner:
         stopping or failing lists the pipeline at once.
 
         Except on screen, a row also waits while none of its running steps can have ended yet, judging
-        by the shortest successful run of each in the pipeline's earlier executions (`quiet_for`), up to
+        by the shortest successful run of each in the pipeline's earlier executions (`QuietTime`), up to
         `QUIET_CAP` times its interval. Then it goes on at the pace it would have reached by polling all
         along: history only skips the polls that could not have seen anything.
 
@@ -235,7 +202,7 @@ class Planner:
         pace = min(cap, base * 1.5**quiet_polls)
         if priority == WATCHED:
             return pace, quiet_polls
-        quiet = self.quiet_for(arn)
+        quiet = self.quiet_time.quiet_for(arn)
         if quiet is None or quiet <= pace:
             return pace, quiet_polls
         wait = min(quiet, base * QUIET_CAP)
@@ -245,41 +212,6 @@ class Planner:
             quiet_polls += 1
             pace = min(cap, base * 1.5**quiet_polls)
         return wait, quiet_polls
-
-    def quiet_for(self, arn: str) -> float | None:
-        """Clock seconds before any running step of this execution can end, as far as history tells: for
-        each, its start plus the shortest successful run of that step seen in the same pipeline. None when
-        a running step has no such history, or when there is no running step to judge by."""
-        execution = self.store.executions.get(arn)
-        runs = self.store.runs.get(arn)
-        rate = self.clock_rate()
-        if execution is None or not runs or rate is None:
-            return None
-        now = self.clock.now()
-        soonest: float | None = None
-        for run in runs.values():
-            if run.status.is_done:
-                continue
-            shortest = self.store.shortest_step(execution.pipeline_name, run.name)
-            if shortest is None or run.started is None or run.status is not StepStatus.EXECUTING:
-                return None
-            left = shortest - (now - run.started).total_seconds()
-            soonest = left if soonest is None else min(soonest, left)
-        return None if soonest is None else soonest / rate
-
-    def clock_rate(self) -> float | None:
-        """Seconds of the server's clock per second of the monotonic one, measured since the first call: 1
-        against AWS, the time scale on a simulated emulator. None for the first `RATE_WARMUP` seconds, or
-        while the server's clock stands still (an emulator stepped by hand)."""
-        now, server = self.now(), self.clock.now()
-        if self._rate_origin is None:
-            self._rate_origin = (now, server)
-            return None
-        start, server_start = self._rate_origin
-        if now - start < RATE_WARMUP:
-            return None
-        rate = (server - server_start).total_seconds() / (now - start)
-        return rate if rate > 0.1 else None
 
     # -- the pace of status lists (`smtui.core.statuses` explains it) -----------------------------
 

@@ -1,11 +1,16 @@
-"""The home screen: every execution across pipelines, newest first, live."""
+"""The home screen: every execution across pipelines, newest first, live.
+
+This file holds the screen's state, its handlers and its actions: the monitor's changes applied on the
+app's tick, the filter box, marks, navigation by messages. Its keys and palette commands are
+`executions_keys`; what each row and the line above the table say, and which executions an action is
+aimed at, `executions_view`; the export of the rows shown, `executions_export`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -22,15 +27,16 @@ from smtui.core.events import ExecutionsChanged, HealthChanged, StepsChanged
 from smtui.core.model import Execution
 from smtui.core.timing import execution_elapsed
 from smtui.tui import format as fmt
-from smtui.tui.export import ExportFormat, export_executions
 from smtui.tui.filtering import ExecutionFilter
 from smtui.tui.host import Host
 from smtui.tui.palette import PaletteCommand
+from smtui.tui.screens import executions_keys, executions_view
 from smtui.tui.screens.acting import ActingScreen
 from smtui.tui.screens.columns import ColumnsScreen
-from smtui.tui.screens.contexts import context_commands, context_label, sso_login, troubled
+from smtui.tui.screens.contexts import sso_login, troubled
+from smtui.tui.screens.executions_export import export_shown
 from smtui.tui.time_left import TimeLeft
-from smtui.tui.widgets.execution_rows import COMPACT_BELOW, SORTABLE, ExecutionRow
+from smtui.tui.widgets.execution_rows import COMPACT_BELOW, ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
 from smtui.tui.widgets.status_bar import StatusBar
 
@@ -38,78 +44,7 @@ from smtui.tui.widgets.status_bar import StatusBar
 class ExecutionsScreen(ActingScreen):
     """Table of executions; `/` filters, Shift+letter sorts, Enter opens, space marks."""
 
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("enter", "open_execution", "Open", id="execution.open", tooltip="Open the step tree"),
-        # A priority binding: run when the app reads `/`, before it hands the keys typed after it to the
-        # focused widget. A plain one runs only once `/` has gone through the table, and by then the
-        # keys behind it are the table's: `/churn` typed fast copied (c), retried (r), started (n).
-        Binding(
-            "slash",
-            "filter",
-            "Filter",
-            id="executions.filter",
-            tooltip="Filter by pipeline, name, status…",
-            priority=True,
-        ),
-        Binding(
-            "l", "open_logs", "Logs", id="execution.logs", tooltip="Logs of the failed (or running) step"
-        ),
-        Binding(
-            "a",
-            "toggle_active",
-            "Active",
-            id="executions.active_only",
-            tooltip="Only running ones",
-            show=False,
-        ),
-        Binding("space", "mark", "Mark", show=False, id="executions.mark", tooltip="Mark for a batch action"),
-        # Not in the footer (at 80 columns it would cut `?`): the info line shows it once a row is marked.
-        Binding(
-            "d",
-            "compare",
-            "Compare marked",
-            show=False,
-            id="executions.compare",
-            tooltip="Compare 2 to 8 marked executions side by side",
-        ),
-        Binding("n", "start_execution", "Start", id="execution.start", tooltip="Start a pipeline"),
-        Binding(
-            "p",
-            "open_pipelines",
-            "Pipelines",
-            show=False,  # the footer is full at 80 columns: `?` and the palette list it
-            id="executions.pipelines",
-            tooltip="Pipelines at a glance",
-        ),
-        Binding("x", "stop_execution", "Stop", id="execution.stop"),
-        Binding("r", "retry_execution", "Retry", id="execution.retry", tooltip="Retry failed (same ARN)"),
-        Binding(
-            "e",
-            "rerun_execution",
-            "Rerun",
-            show=False,
-            id="execution.rerun",
-            tooltip="New run, same parameters",
-        ),
-        Binding("c", "copy_arn", "Copy ARN", show=False, id="execution.copy_arn"),
-        Binding(
-            "ctrl+s",
-            "export('csv')",
-            "Export",
-            show=False,
-            id="executions.export",
-            tooltip="The rows shown, to a CSV file (JSON: the palette)",
-        ),
-        Binding(
-            "o",
-            "open_console",
-            "Console",
-            show=False,
-            id="execution.console",
-            tooltip="Open in the AWS console",
-        ),
-        Binding("escape", "clear", "Clear", show=False, id="executions.clear"),
-    ]
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = executions_keys.BINDINGS
     # The table has the keys from the start. (By default the first focusable widget would: the filter box,
     # hidden, which took the keys typed in the first second, `/` included, as a filter.)
     AUTO_FOCUS = "#executions"
@@ -181,34 +116,13 @@ class ExecutionsScreen(ActingScreen):
     # -- data ---------------------------------------------------------------------------------
 
     def row_for(self, execution: Execution) -> ExecutionRow:
-        monitor = self.smtui.session.monitor
-        arn = execution.arn
-        now = self.smtui.session.now()
-        return ExecutionRow(
-            arn=arn,
-            status=execution.status,
-            pipeline=execution.pipeline_name,
-            name=fmt.execution_name(execution),
-            started=execution.started,
-            elapsed=fmt.elapsed_shown(execution_elapsed(execution, now)),
-            progress=monitor.progress(arn),
-            running=monitor.running_steps(arn),
-            reason=execution.failure_reason,
-            marked=arn in self.marked,
-            started_today=fmt.same_day(execution.started, now),
-            left=self.time_left.shown(execution, now),
-            params=self._params(execution),
-            context=context_label(self.smtui.session, arn),
+        return executions_view.row_for(
+            self.smtui.session,
+            execution,
+            marked=execution.arn in self.marked,
+            time_left=self.time_left,
+            columns=self.table.parameter_columns,
         )
-
-    def _params(self, execution: Execution) -> tuple[tuple[str, str], ...] | None:
-        """The values of the parameter columns (none shown: nothing to read); None until read."""
-        shown = self.table.parameter_columns
-        if not shown:
-            return ()
-        if execution.parameters is None:
-            return None
-        return tuple((name, value) for name, value in execution.parameters if name in shown)
 
     def reload(self) -> None:
         """Show every execution that passes the filter (after the filter changed)."""
@@ -222,14 +136,7 @@ class ExecutionsScreen(ActingScreen):
         self._after_change()
 
     def _shows(self, execution: Execution) -> bool:
-        """The filter, and the one context the palette switched to (with several)."""
-        contexts = self.smtui.session.contexts
-        if contexts is None:
-            return self.filter.matches(execution)
-        context = contexts.context_of(execution.arn)
-        if self.only_context and context != self.only_context:
-            return False
-        return self.filter.matches(execution, context)
+        return executions_view.shows(self.smtui.session, self.filter, self.only_context, execution)
 
     def _today(self) -> date:
         return self.smtui.session.now().astimezone().date()
@@ -241,14 +148,7 @@ class ExecutionsScreen(ActingScreen):
             self.smtui.session.monitor.want_parameters(e.arn for e in self._unread(executions))
 
     def _unread(self, executions: Iterable[Execution]) -> Iterator[Execution]:
-        """The candidates of a filter naming a parameter whose parameters are not read yet."""
-        contexts = self.smtui.session.contexts
-        return (
-            e
-            for e in executions
-            if e.parameters is None
-            and self.filter.candidates(e, None if contexts is None else contexts.context_of(e.arn))
-        )
+        return executions_view.unread(self.smtui.session, self.filter, executions)
 
     def refresh_rows(self, arns: Iterable[str], *, ticked: Iterable[str] = ()) -> None:
         """Show the monitor's state of `arns` (added, changed, or gone if filtered out), and the elapsed
@@ -336,34 +236,9 @@ class ExecutionsScreen(ActingScreen):
 
     def _update_status(self) -> None:
         self.status_bar.show(self.smtui.status_text())
-        total = len(self.smtui.session.monitor.executions)
-        shown = self.table.row_count
-        info = Text()
-        if self.filter.error:
-            # First, where a narrow terminal does not cut it: the term it names is left out meanwhile.
-            info.append(f" {self.filter.error} ·", style=fmt.styled("bold red"))
-        info.append(f" {shown} of {total} executions" if shown != total else f" {total} executions")
-        if self.marked:
-            # Next to the count, so a narrow terminal cuts the sort and the filter before it.
-            info.append(f" · {len(self.marked)} marked", style="bold")
-            executions = self.smtui.session.monitor.executions
-            hidden = sum(1 for arn in self.marked if arn in executions and self.table.shown_row(arn) is None)
-            if hidden:
-                info.append(f", {hidden} hidden by the filter", style="bold yellow")
-            info.append(" (d compares)", style="bright_black")
-        if self.only_context:
-            info.append(f" · context {self.only_context}", style="bold")
-        arrow = "↓" if self.table.sort_reverse else "↑"
-        info.append(f" · sorted by {self.table.sort_column} {arrow}", style="bright_black")
-        if self.filter.text:
-            info.append(" · filter: ", style="bright_black")
-            info.append(self.filter.text, style="bold")
-        if self.filter.reads_parameters:
-            unread = sum(1 for _ in self._unread(self.smtui.session.monitor.executions.values()))
-            if unread:
-                info.append(f" · reading the parameters of {unread} more", style="yellow")
-        if self.filter.active_only:
-            info.append(" · active only", style="bold")
+        info = executions_view.info_line(
+            self.smtui.session, self.table, self.filter, self.marked, self.only_context
+        )
         if info != self._info_shown:  # a fixed one-line widget: no layout pass, no repaint if unchanged
             self._info_shown = info
             self.info.update(info, layout=False)
@@ -383,19 +258,7 @@ class ExecutionsScreen(ActingScreen):
     # -- targets ------------------------------------------------------------------------------
 
     def target_executions(self) -> list[Execution]:
-        """The marked executions, the ones the filter hides included (a mark is a choice the filter does
-        not undo; the confirmation counts them), else the one under the cursor."""
-        executions = self.smtui.session.monitor.executions
-        if self.marked:
-            shown = [arn for arn in self.table.ordered_arns() if arn in self.marked]
-            hidden = sorted(
-                (executions[arn] for arn in self.marked.difference(shown) if arn in executions),
-                key=lambda e: e.started.timestamp() if e.started else 0.0,
-                reverse=True,
-            )
-            return [executions[arn] for arn in shown if arn in executions] + hidden
-        arn = self.table.cursor_arn
-        return [executions[arn]] if arn is not None and arn in executions else []
+        return executions_view.targets(self.marked, self.table, self.smtui.session.monitor.executions)
 
     def targets_marked(self) -> bool:
         return bool(self.marked)
@@ -495,29 +358,12 @@ class ExecutionsScreen(ActingScreen):
 
     def action_export(self, form: str) -> None:
         """The rows shown (filtered, in the table's order), to a new file; a toast names it."""
-        executions = self.smtui.session.monitor.executions
-        rows = [executions[arn] for arn in self.table.ordered_arns() if arn in executions]
-        now = self.smtui.session.now()
-        self.time_left.new_batch()
-        parameters = self.table.parameter_columns
-        contexts = self.smtui.session.contexts
         try:
-            path = export_executions(
-                rows,
-                now=now,
-                left=lambda e: self.time_left.estimate(e, now),
-                parameters=parameters,
-                form=ExportFormat(form),
-                directory=Path.cwd(),  # which fails too once the directory is deleted
-                named_at=datetime.now().astimezone(),
-                context=None if contexts is None else (lambda e: contexts.context_of(e.arn)),
-            )
+            text, title = export_shown(self.smtui.session, self.table, self.time_left, form)
         except OSError as error:
             self.notify(f"{error.strerror or error}", title="Not exported", severity="error", markup=False)
             return
-        unread = sum(1 for e in rows if e.parameters is None) if parameters else 0
-        note = f" ({unread} without their parameters: not read yet)" if unread else ""
-        self.notify(f"{path}{note}", title=f"Exported {len(rows):,} rows", markup=False, timeout=8)
+        self.notify(text, title=title, markup=False, timeout=8)
 
     def action_toggle_active(self) -> None:
         self._parse_filter(self.filter.text, not self.filter.active_only)
@@ -600,38 +446,4 @@ class ExecutionsScreen(ActingScreen):
         self.post_message(self.CompareRequested(tuple(marked)))
 
     def palette_commands(self) -> Iterable[PaletteCommand]:
-        yield PaletteCommand(
-            "execution: open", "Open the step tree of the selected execution", "open_execution"
-        )
-        yield PaletteCommand(
-            "execution: logs",
-            "Logs of the failed step of the selected execution, else its running one",
-            "open_logs",
-        )
-        yield PaletteCommand("execution: start", "Start a pipeline with parameters", "start_execution")
-        yield PaletteCommand("execution: stop", "Stop the selected/marked executions", "stop_execution")
-        yield PaletteCommand("execution: retry", "Retry failed executions (same ARN)", "retry_execution")
-        yield PaletteCommand("execution: rerun", "Start new runs with the same parameters", "rerun_execution")
-        yield PaletteCommand("execution: copy ARN", "Copy the ARN to the clipboard (OSC 52)", "copy_arn")
-        yield PaletteCommand("execution: open in console", "Open the AWS console page", "open_console")
-        yield PaletteCommand("executions: filter", "Filter the table", "filter")
-        yield PaletteCommand(
-            "pipelines", "Every pipeline at a glance: runs, success rate, durations", "open_pipelines"
-        )
-        yield PaletteCommand(
-            "executions: toggle active only", "Show only running executions", "toggle_active"
-        )
-        yield PaletteCommand("executions: mark", "Mark the selected execution", "mark")
-        yield PaletteCommand("executions: export CSV", "The rows shown, to a CSV file", "export('csv')")
-        yield PaletteCommand("executions: export JSON", "The rows shown, to a JSON file", "export('json')")
-        yield PaletteCommand(
-            "executions: columns", "Show parameters of the selected pipeline as columns", "choose_columns"
-        )
-        yield PaletteCommand(
-            "executions: compare", "Compare the marked executions (2 to 8) side by side", "compare"
-        )
-        yield from context_commands(self.smtui.session, self.only_context or None)
-        for column in SORTABLE:
-            yield PaletteCommand(
-                f"executions: sort by {column}", f"Sort the table by {column}", f"sort('{column}')"
-            )
+        return executions_keys.palette_commands(self.smtui.session, self.only_context)
