@@ -192,7 +192,10 @@ def map_error(
             CONNECTION,
             str(exc) or type(exc).__name__,
             operation=operation,
-            hint=f"cannot reach the {SERVICES[service][0]} endpoint: {exc or type(exc).__name__}",
+            hint=(
+                f"cannot reach the {SERVICES[service][0]} endpoint: {exc or type(exc).__name__}"
+                " (check the network, the region and --endpoint-url)"
+            ),
         )
     if isinstance(exc, bex.ParamValidationError):
         return AwsError(
