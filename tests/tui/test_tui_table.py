@@ -91,7 +91,8 @@ async def test_the_row_under_the_cursor_stays_in_view_when_the_filter_clears(emu
         screen = app.screen
         assert isinstance(screen, ExecutionsScreen)
         await until(lambda: screen.table.row_count == 31, pilot=pilot, what="every row")
-        await pilot.press("slash", *oldest.rsplit("/", 1)[-1], "enter")
+        await pilot.press("slash")
+        await type_text(pilot, oldest.rsplit("/", 1)[-1], "enter")
         await until(lambda: screen.table.ordered_arns() == [oldest], pilot=pilot, what="the filter")
         await pilot.press("down")  # the user moves the cursor: it stays on this run from now on
         await pilot.press("escape")  # clears the filter
