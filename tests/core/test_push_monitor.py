@@ -76,6 +76,16 @@ def step_detail(step: dict[str, Any], status: str) -> dict[str, Any]:
     return detail
 
 
+def run_and_queue(emu: EmulatorProcess, prefix: str) -> tuple[str, str, Any, str]:
+    """A condition-foreach pipeline named from `prefix` with one execution started, and a new queue:
+    (pipeline, execution ARN, the SQS client, the queue's URL)."""
+    pipeline = name(prefix)
+    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
+    arn = emu.start_execution(pipeline)
+    queue = sqs(emu)
+    return pipeline, arn, queue, queue.create_queue(QueueName=name("q"))["QueueUrl"]
+
+
 @asynccontextmanager
 async def pushed(
     client: SageMakerClient, vt: VirtualTime, url: str, *pipelines: str, **options: Any
@@ -111,11 +121,7 @@ def step_status(monitor: Monitor, arn: str, step: str) -> StepStatus | None:
 async def test_events_are_applied_at_once_duplicates_and_late_ones_dropped(
     emu: EmulatorProcess, client: SageMakerClient
 ) -> None:
-    pipeline = name("cf-push")
-    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
-    arn = emu.start_execution(pipeline)
-    queue = sqs(emu)
-    url = queue.create_queue(QueueName=name("q"))["QueueUrl"]
+    pipeline, arn, queue, url = run_and_queue(emu, "cf-push")
     vt = VirtualTime(emu)
     async with pushed(client, vt, url, pipeline) as monitor:
         await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
@@ -216,11 +222,7 @@ async def test_the_queue_deleted_falls_back_to_polling_and_back_to_push_when_it_
 async def test_a_silent_queue_while_polls_see_changes_falls_back_until_a_message_comes(
     emu: EmulatorProcess, client: SageMakerClient
 ) -> None:
-    pipeline = name("cf-quiet")
-    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
-    arn = emu.start_execution(pipeline)
-    queue = sqs(emu)
-    url = queue.create_queue(QueueName=name("q"))["QueueUrl"]  # no rule sends to it
+    pipeline, arn, queue, url = run_and_queue(emu, "cf-quiet")  # the queue: no rule sends to it
     vt = VirtualTime(emu)
     async with pushed(client, vt, url, pipeline, active_interval=5.0, background_interval=5.0) as monitor:
         await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
@@ -339,11 +341,7 @@ async def test_events_a_few_seconds_late_are_applied_one_after_the_other(
     # Applying an event stamped the execution's steps as just polled, so the next event of that execution,
     # if more than 2 s older than that moment (a consumer a few seconds behind), looked older than a poll
     # and was dropped: 1,000 active executions saw step changes 40 s late (`benchmarks/push_bench.py`).
-    pipeline = name("cf-late")
-    emu.create_pipeline(pipeline, definition("condition-foreach.json"))
-    arn = emu.start_execution(pipeline)
-    queue = sqs(emu)
-    url = queue.create_queue(QueueName=name("q"))["QueueUrl"]
+    pipeline, arn, queue, url = run_and_queue(emu, "cf-late")
     vt = VirtualTime(emu)
     async with pushed(client, vt, url, pipeline) as monitor:
         await vt.until(lambda: monitor.progress(arn) is not None and mode(monitor) == "push")
