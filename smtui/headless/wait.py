@@ -86,6 +86,7 @@ class Waiter:
         self.wake = asyncio.Event()
         self.fatal: AwsError | None = None
         self.warned: str | None = None
+        self.updates: str | None = None  # how the monitor learns of changes, as last said (`Health.updates`)
         self.tasks: set[asyncio.Task[None]] = set()
         self.probing = False
 
@@ -105,6 +106,7 @@ class Waiter:
         self.wake.set()
 
     def on_health(self, health: Health) -> None:
+        self.on_updates(health.updates)
         if health.error is None:
             self.warned = None
             return
@@ -122,6 +124,20 @@ class Waiter:
         task = asyncio.get_running_loop().create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+    def on_updates(self, label: str | None) -> None:
+        """With `--events`: say on stderr when the queue cannot be used (the wait polls instead), and when
+        push updates are back; not the moment before the first read."""
+        if label == self.updates:
+            return
+        said, self.updates = self.updates, label
+        if label is None or label == "polling (events: starting)":
+            return
+        if label == "push":
+            if said is not None and said.startswith("polling"):
+                self.warn("smtui: events: push updates again")
+        elif label.startswith("polling"):
+            self.warn(f"smtui: {label} — still waiting")
 
     async def probe(self) -> None:
         try:

@@ -23,9 +23,10 @@ def name(prefix: str) -> str:
 
 
 async def waited(
-    emu: EmulatorProcess, arn: str, queue_url: str | None
+    emu: EmulatorProcess, arn: str, queue_url: str | None, warnings: list[str] | None = None
 ) -> tuple[int, list[str], dict[str, int]]:
-    """`wait_for` one execution to its end: exit code, lines, the calls it cost."""
+    """`wait_for` one execution to its end: exit code, lines, the calls it cost (`warnings`: what it says on
+    stderr)."""
     before = emu.stats()
     vt = VirtualTime(emu)
     lines: list[str] = []
@@ -38,6 +39,7 @@ async def waited(
                 interval=5.0,
                 as_json=True,
                 echo=lines.append,
+                warn=(warnings if warnings is not None else []).append,
                 rate=50.0,
                 clock=vt.clock,
                 events_queue=queue_url,
@@ -70,6 +72,20 @@ async def test_wait_with_events_ends_as_a_polling_wait_does_with_fewer_polls(emu
     # The events brought the changes: the steps and the statuses were read far less often.
     assert push["ListPipelineExecutionSteps"] * 2 <= polling["ListPipelineExecutionSteps"]
     assert push.get("ListPipelineExecutions", 0) * 2 <= polling["ListPipelineExecutions"]
+
+
+async def test_wait_says_when_the_events_queue_cannot_be_read_and_polls_to_the_end(
+    emu: EmulatorProcess,
+) -> None:
+    pipeline = name("cf-noqueue")
+    emu.create_pipeline(pipeline, CF)
+    arn = emu.start_execution(pipeline)
+    missing = f"{emu.url}/123456789012/{name('missing')}"
+    warnings: list[str] = []
+    code, lines, _ = await waited(emu, arn, missing, warnings)
+    assert code == 0 and events(lines)[-1]["succeeded"] is True
+    assert warnings and warnings[0].startswith("smtui: polling (events: ") and "does not exist" in warnings[0]
+    assert len(warnings) == 1, warnings  # said once, not at every retry of the queue
 
 
 def test_wait_events_flag_refuses_a_malformed_url(emu: EmulatorProcess, smtui: Callable[..., Result]) -> None:
