@@ -1,6 +1,7 @@
 """How smtui opens an aiobotocore client: where to connect (`AwsTarget`: a profile, a region, an optional
-endpoint), the region chain (`AWS_REGION` before botocore's own), retries and timeouts, a fixed User-Agent,
-epoch timestamps parsed straight to UTC, and one botocore data loader for the whole process.
+endpoint), the region chain (`AWS_REGION` before botocore's own), retries (the user's `AWS_MAX_ATTEMPTS`
+or profile `max_attempts` when set) and timeouts, a fixed User-Agent, epoch timestamps parsed straight to UTC,
+and one botocore data loader for the whole process.
 
 What is slow or surprising in botocore's defaults is settled here, once, for every client smtui opens.
 """
@@ -13,6 +14,8 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from smtui.core.errors import INVALID_SETTING, AwsError
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,9 @@ async def open_client(
     stack: AsyncExitStack, target: AwsTarget, *, max_attempts: int, max_pool: int
 ) -> tuple[Any, Any, dict[str, Any]]:
     """A SageMaker client entered on `stack`: (its session, the client, the keyword arguments it was
-    created with, for clients of other services on the same session). botocore's errors pass through."""
+    created with, for clients of other services on the same session). `max_attempts` is smtui's default:
+    the user's own setting replaces it (`attempts_setting`). botocore's errors pass through; a malformed
+    setting of the user's is an `AwsError`."""
     from aiobotocore.config import AioConfig
     from aiobotocore.session import AioSession
 
@@ -38,7 +43,7 @@ async def open_client(
     # (a measurable part of a poll's CPU); the same instant in UTC is all we need.
     session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_parse_timestamp)
     config = AioConfig(
-        retries={"mode": "standard", "total_max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": attempts_setting(session) or max_attempts},
         max_pool_connections=max_pool,
         connect_timeout=5,
         read_timeout=30,
@@ -61,6 +66,28 @@ def region_for(target: AwsTarget) -> str | None:
     read `AWS_REGION` before both, and so does smtui. None leaves the rest of the chain to botocore.
     """
     return target.region or os.environ.get("AWS_REGION") or None
+
+
+def attempts_setting(session: Any) -> int | None:
+    """The attempts per call the user asked every AWS tool for: `AWS_MAX_ATTEMPTS`, else `max_attempts` in
+    the profile (botocore's order, the AWS CLI's too); None when neither is set.
+
+    botocore reads them only for a client created without retries in its Config, and smtui always passes
+    some (standard mode, its own number of attempts), so they are read here. Both count every attempt, the
+    first included, as `total_max_attempts` does. A value that is not a whole number ≥ 1 is an `AwsError`
+    naming where it was set (botocore would take `int()` of it: `0`, `-1` or `1_0` included)."""
+    raw = os.environ.get("AWS_MAX_ATTEMPTS")
+    where = "AWS_MAX_ATTEMPTS"
+    if raw is None:
+        raw = session.get_scoped_config().get("max_attempts")
+        where = f"max_attempts in profile {session.profile or 'default'}"
+        if raw is None:
+            return None
+    text = str(raw).strip()
+    if not (text.isascii() and text.isdigit() and int(text) >= 1):
+        message = f"{where}: {raw!r} is not a whole number of attempts ≥ 1"
+        raise AwsError(INVALID_SETTING, message, hint=message)
+    return int(text)
 
 
 def _user_agent() -> str:

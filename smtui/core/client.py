@@ -4,7 +4,8 @@ Endpoint, region and credentials resolve as in every AWS tool: an explicit `endp
 `AWS_ENDPOINT_URL_SAGEMAKER` / `AWS_ENDPOINT_URL` handling; an explicit region, else `AWS_REGION`, else
 `AWS_DEFAULT_REGION`, else the profile's; the standard credential chain (profile, SSO, environment, instance
 role) with botocore refreshing expiring credentials itself. How the client is opened (that chain, retries,
-timeouts, the User-Agent, the timestamp parser) is `smtui.core.aws_session`.
+timeouts, the User-Agent, the timestamp parser) is `smtui.core.aws_session`; the user's `AWS_MAX_ATTEMPTS`
+(or the profile's `max_attempts`) replaces the `max_attempts` given here.
 
 The server's clock is read from each response's `Date` header: `now()` is local time corrected by the
 skew when it is more than a couple of seconds, so elapsed times agree with the server's timestamps (a
@@ -63,7 +64,8 @@ class SageMakerClient:
     async def __aenter__(self) -> SageMakerClient:
         self._stack = AsyncExitStack()
         # ValueError: botocore's word for a malformed endpoint; anything else is a bug and surfaces as itself.
-        opening_failures: tuple[type[BaseException], ...] = (*aws_failures(), ValueError)
+        # AwsError: a malformed setting of the user's (`AWS_MAX_ATTEMPTS`), already said in one line.
+        opening_failures: tuple[type[BaseException], ...] = (*aws_failures(), ValueError, AwsError)
         try:
             self._session, self._client, self._client_kwargs = await open_client(
                 self._stack, self.target, max_attempts=self._max_attempts, max_pool=self._max_pool
@@ -88,7 +90,9 @@ class SageMakerClient:
         """An aiobotocore client of another service (`"logs"`) on this client's session: the same credentials
         (refreshed together), region, endpoint and settings; an async context manager. The emulator serves
         Logs on the SageMaker port, so an explicit endpoint is the right one for both.
-        `max_attempts` replaces botocore's retries (1: none)."""
+        Its attempts are this client's (the user's `AWS_MAX_ATTEMPTS` when set); an explicit `max_attempts`
+        replaces them, the user's setting included: 1 (no retries of botocore's own) is for a client whose
+        every attempt a budget of smtui's grants and whose caller retries on its own schedule."""
         if self._session is None:
             raise RuntimeError("SageMakerClient.sibling used outside `async with`")
         kwargs = dict(self._client_kwargs)

@@ -32,6 +32,7 @@ NO_REGION = "NoRegion"
 INVALID_REGION = "InvalidRegion"
 INVALID_ENDPOINT = "InvalidEndpoint"
 NO_PROFILE = "ProfileNotFound"
+INVALID_SETTING = "InvalidSetting"  # an AWS setting of the user's smtui reads itself (`AWS_MAX_ATTEMPTS`)
 CONNECTION = "ConnectionError"
 SSO_EXPIRED = "SSOTokenExpired"
 
@@ -66,8 +67,16 @@ class AwsError(Exception):
 
     @property
     def is_credentials(self) -> bool:
-        """Only the user can fix this (credentials, region, endpoint, profile, permissions)."""
-        local = {NO_CREDENTIALS, NO_REGION, INVALID_REGION, INVALID_ENDPOINT, NO_PROFILE, SSO_EXPIRED}
+        """Only the user can fix this (credentials, region, endpoint, profile, settings, permissions)."""
+        local = {
+            NO_CREDENTIALS,
+            NO_REGION,
+            INVALID_REGION,
+            INVALID_ENDPOINT,
+            NO_PROFILE,
+            INVALID_SETTING,
+            SSO_EXPIRED,
+        }
         return self.code in local | _EXPIRED | _DENIED
 
     @property

@@ -97,6 +97,55 @@ def test_a_reference_that_cannot_be_checked_is_not_acted_on_either(
     emu.boto().stop_pipeline_execution(PipelineExecutionArn=good)
 
 
+# -- the user's retry settings ------------------------------------------------------------------------------
+
+
+def test_aws_max_attempts_and_the_profiles_max_attempts_are_the_attempts_per_call(
+    smtui: Smtui, emu: EmulatorProcess, runs: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """As in the AWS CLI: `AWS_MAX_ATTEMPTS`, else the profile's `max_attempts`, counts every attempt of a
+    call (the emulator counts what it received); a value that is not a whole number ≥ 1 is exit 2, one line
+    naming where it was set, for the commands and the TUI alike."""
+    execution = f"{runs['cf']}/nosuchid"  # resolved first (DescribePipelineExecution): never stopped
+
+    def attempts(*args: str) -> int:
+        before = calls(emu, "DescribePipelineExecution")
+        result = smtui(*args, "stop", execution, "--yes")
+        assert result.exit_code == 1 and "throttled" in one_line_error(result)
+        return calls(emu, "DescribePipelineExecution") - before
+
+    emu.faults(throttle={"DescribePipelineExecution": 1.0})
+    try:
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        assert attempts() == 1  # fail fast, in a script
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+        assert attempts() == 2  # one retry (after at most a second of botocore's backoff)
+
+        config = tmp_path / "aws-config"
+        keys = "aws_access_key_id = testing\naws_secret_access_key = testing\n"  # a profile's own
+        config.write_text(f"[profile patient]\nmax_attempts = 1\n{keys}")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+        monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+        assert attempts("--profile", "patient") == 1
+    finally:
+        emu.faults()
+
+    for value in ("abc", "0", "-1", "1.5", ""):
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", value)  # the environment first, as botocore reads them
+        for args in (["ls"], []):  # [] is plain `smtui`: the TUI, which must not open either
+            result = smtui("--profile", "patient", *args)
+            assert result.exit_code == 2, (value, args)
+            expected = f"smtui: AWS_MAX_ATTEMPTS: '{value}' is not a whole number of attempts ≥ 1"
+            assert one_line_error(result) == expected
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+    config.write_text(f"[profile patient]\nmax_attempts = many\n{keys}")
+    result = smtui("--profile", "patient", "ls")
+    assert result.exit_code == 2
+    assert one_line_error(result) == (
+        "smtui: max_attempts in profile patient: 'many' is not a whole number of attempts ≥ 1"
+    )
+
+
 # -- the region -------------------------------------------------------------------------------------------
 
 
