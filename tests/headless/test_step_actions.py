@@ -463,11 +463,9 @@ def test_the_service_refusing_the_answer_or_the_approval_exits_1(
     registered: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from smtui.core.client import SageMakerClient
-
-    # One attempt per call: the commands' clients retry a throttled call 5 times, seconds apart.
-    one_attempt = classmethod(lambda cls, target, max_attempts=1: cls(target, max_attempts=1))
-    monkeypatch.setattr(SageMakerClient, "create", one_attempt)
+    # One attempt per call: botocore's retries are not what this test is about; they would only wait (the
+    # commands' clients retry a throttled call 5 times, seconds apart).
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     execution, package = registered
     emu.faults(throttle={"SendPipelineExecutionStepFailure": 1.0, "UpdateModelPackage": 1.0})
     try:

@@ -236,11 +236,12 @@ async def test_the_start_form_opened_before_discovery_highlights_the_first(emu: 
 
 async def test_errors_in_a_row_show_one_toast_not_a_stack(emu: Emulator, monkeypatch: Any) -> None:
     """Each new error replaces the one in the toast at once, counted; other toasts stay."""
+    # One attempt per call: botocore's retries are not what this test is about; they would only wait.
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     await emu.create_pipeline("alpha")
     arn = await emu.start("alpha")
     # Toasts live on real time (10 s an error's, 5 s the others'); on a loaded machine the second error can
-    # come later than that (botocore backs off before it gives up on a lost endpoint). Their expiry is not
-    # what this test checks: they live for ten minutes here.
+    # come later than that. Their expiry is not what this test checks: they live for ten minutes here.
     monkeypatch.setattr(toast_rack, "TROUBLE_TOAST", 600.0)
     async with tui(emu, toasts=True) as (app, pilot):
         app.NOTIFICATION_TIMEOUT = 600.0
@@ -287,7 +288,9 @@ async def test_at_80_columns_a_run_from_another_day_shows_its_date(emu: Emulator
         assert str(_cell(screen, new, "started")) == emu.now().strftime("%H:%M:%S")  # today's: the time
 
 
-async def test_a_batch_refused_for_one_reason_is_one_toast(emu: Emulator) -> None:
+async def test_a_batch_refused_for_one_reason_is_one_toast(emu: Emulator, monkeypatch: Any) -> None:
+    # One attempt per call: botocore's retries are not what this test is about; they would only wait.
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     await emu.create_pipeline("alpha")
     arns = [await emu.start("alpha") for _ in range(3)]
     async with tui(emu, toasts=True) as (app, pilot):
