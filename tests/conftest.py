@@ -21,6 +21,7 @@ Helpers and the `EmulatorProcess` class live in `tests/wire_harness.py` (import 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,14 @@ def make_pipeline(sm: Any, unique_name: Callable[[str], str]) -> Callable[..., t
         return name, create_pipeline(sm, name, definition, **extra)
 
     return make
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fewer, shorter garbage collections in each worker. What every test module imported by now
+    (botocore, Textual, smtui) lives as long as the worker: frozen, a full collection no longer walks it.
+    A young generation of 50,000 objects (not 700) lets a test's short-lived objects die before a
+    collection promotes them. Measured on three TUI test files: 10.6 s of 43 s of CPU went to collections,
+    4.6 s after."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)

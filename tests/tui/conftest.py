@@ -23,6 +23,11 @@ import pytest
 
 from smtui.core.client import AwsTarget, SageMakerClient
 from smtui.core.clock import ManualClock
+from smtui.tui.launch import uncycled_strips
+
+# The app paints as under `smtui` and `smtui demo`, which patch Strip.divide at start (`uncycled_strips`):
+# its repainted lines are freed at once, not left to the cycle collector.
+uncycled_strips()
 
 DEFINITIONS = Path(__file__).parent.parent / "definitions"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
