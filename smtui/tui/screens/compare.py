@@ -22,7 +22,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from smtui.core.compare import BEST, DIFFERS, MIN_EXECUTIONS, Comparison, ExecutionData, build_comparison
 from smtui.core.events import (
@@ -39,6 +39,7 @@ from smtui.tui.host import Host, ReportsWorkerFailures
 from smtui.tui.palette import PaletteCommand
 from smtui.tui.widgets.compare_rows import compare_rows, metric_of
 from smtui.tui.widgets.compare_table import NARROW_BELOW, CompareColumn, CompareTable
+from smtui.tui.widgets.footer import Footer
 from smtui.tui.widgets.status_bar import StatusBar
 
 SETTLE = 0.05  # seconds an answer waits for the ones arriving with it before the table is rebuilt

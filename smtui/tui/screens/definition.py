@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from smtui.core.events import PipelineDefinitionRead, RequestFailed, RequestKind, RequestWaiting
 from smtui.tui import format as fmt
 from smtui.tui.host import Host, ReportsWorkerFailures
 from smtui.tui.palette import PaletteCommand
+from smtui.tui.widgets.footer import Footer
 from smtui.tui.widgets.status_bar import StatusBar
 from smtui.tui.widgets.step_graph import graph_text
 

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 
 from smtui.core.events import JobDescribed, MetricHistoryRead, RequestFailed, RequestKind, RequestWaiting
 from smtui.core.jobs import JobInfo, MetricHistory, describable
@@ -23,6 +23,7 @@ from smtui.tui import format as fmt
 from smtui.tui.host import Host
 from smtui.tui.palette import PaletteCommand
 from smtui.tui.screens.step_acting import StepActingScreen
+from smtui.tui.widgets.footer import Footer
 from smtui.tui.widgets.job_panel import job_panel
 from smtui.tui.widgets.status_bar import StatusBar
 from smtui.tui.widgets.step_details import StepDetails, job_rows, package_rows, parameters_panel, step_panel

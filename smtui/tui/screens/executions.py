@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from smtui.core.compare import MAX_EXECUTIONS, MIN_EXECUTIONS
 from smtui.core.events import ExecutionsChanged, HealthChanged, StepsChanged
@@ -38,6 +38,7 @@ from smtui.tui.screens.executions_export import export_shown
 from smtui.tui.time_left import TimeLeft
 from smtui.tui.widgets.execution_rows import COMPACT_BELOW, ExecutionRow
 from smtui.tui.widgets.execution_table import ExecutionTable
+from smtui.tui.widgets.footer import Footer
 from smtui.tui.widgets.status_bar import StatusBar
 
 

@@ -14,7 +14,7 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from smtui.core.errors import AwsError
 from smtui.core.events import StepsChanged
@@ -26,6 +26,7 @@ from smtui.tui import format as fmt
 from smtui.tui.format import aws_message
 from smtui.tui.host import Host, ReportsWorkerFailures
 from smtui.tui.palette import PaletteCommand
+from smtui.tui.widgets.footer import Footer
 from smtui.tui.widgets.log_view import LogView
 from smtui.tui.widgets.status_bar import StatusBar
 

@@ -20,13 +20,14 @@ from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from smtui.core.events import ExecutionsChanged, PipelinesChanged
 from smtui.core.pipeline_stats import RECENT_RUNS, PipelineSummary, summarise
 from smtui.tui import format as fmt
 from smtui.tui.host import Host, ReportsWorkerFailures
 from smtui.tui.palette import PaletteCommand
+from smtui.tui.widgets.footer import Footer
 from smtui.tui.widgets.pipeline_rows import Column, cells, columns, last_run_cell
 from smtui.tui.widgets.status_bar import StatusBar
 
