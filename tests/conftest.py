@@ -50,6 +50,20 @@ def emulator() -> Iterator[EmulatorProcess]:
 
 
 @pytest.fixture(autouse=True)
+def _no_retry_setting_of_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `AWS_MAX_ATTEMPTS` from the developer's shell: it would replace the attempts smtui and the tests
+    choose (the user's setting wins over smtui's)."""
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+
+
+@pytest.fixture
+def one_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One attempt per AWS call (`AWS_MAX_ATTEMPTS=1`), for a test whose throttling or lost endpoint lasts to
+    its end: botocore's retries are not what it checks; they would only wait (seconds of backoff)."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+
+
+@pytest.fixture(autouse=True)
 def _reset_emulator_knobs(request: pytest.FixtureRequest) -> Iterator[None]:
     """Faults and time scale one test sets must not leak into the next test of the same worker."""
     yield

@@ -39,12 +39,5 @@ async def client(emu: EmulatorProcess) -> AsyncIterator[SageMakerClient]:
 def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in CREDS.items():
         monkeypatch.setenv(key, value)
-    # AWS_MAX_ATTEMPTS would replace the clients' `max_attempts=1` (the user's setting wins over smtui's).
-    for key in (
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_SAGEMAKER",
-        "SMTUI_ENDPOINT_URL",
-        "AWS_MAX_ATTEMPTS",
-    ):
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER", "SMTUI_ENDPOINT_URL"):
         monkeypatch.delenv(key, raising=False)

@@ -36,7 +36,6 @@ def _aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "AWS_PROFILE",
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_SAGEMAKER",
-        "AWS_MAX_ATTEMPTS",
         "SMTUI_ENDPOINT_URL",
         "SMTUI_REGION",
         "SMTUI_READ_ONLY",

@@ -456,16 +456,13 @@ def test_without_yes_off_a_terminal_each_action_refuses(
     )
 
 
+@pytest.mark.usefixtures("one_attempt")
 def test_the_service_refusing_the_answer_or_the_approval_exits_1(
     smtui: Smtui,
     emu: EmulatorProcess,
     waiting: str,
     registered: tuple[str, str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # One attempt per call: botocore's retries are not what this test is about; they would only wait (the
-    # commands' clients retry a throttled call 5 times, seconds apart).
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     execution, package = registered
     emu.faults(throttle={"SendPipelineExecutionStepFailure": 1.0, "UpdateModelPackage": 1.0})
     try:

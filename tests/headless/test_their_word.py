@@ -81,12 +81,11 @@ def test_retry_changes_nothing_when_one_reference_does_not_resolve(
     assert calls(emu, "RetryPipelineExecution") == retries
 
 
+@pytest.mark.usefixtures("one_attempt")
 def test_a_reference_that_cannot_be_checked_is_not_acted_on_either(
-    smtui: Smtui, emu: EmulatorProcess, runs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    smtui: Smtui, emu: EmulatorProcess, runs: dict[str, str]
 ) -> None:
     """Resolution throttled for good: exit 1 (the service's failure, not the user's), still nothing done."""
-    # One attempt: botocore's retries are not what this test is about; they would only wait (seconds).
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     good = emu.start_execution(runs["cf"])
     stops = calls(emu, "StopPipelineExecution")
     emu.faults(throttle={"DescribePipelineExecution": 1.0})

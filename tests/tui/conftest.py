@@ -105,7 +105,6 @@ def _dummy_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)  # botocore's retries as smtui sets them
     monkeypatch.delenv("NO_COLOR", raising=False)
     yield
 

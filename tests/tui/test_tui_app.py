@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from conftest import Emulator, idle, text_of, toasts_shown, tui, type_text, until
 
 from smtui.tui.screens.confirm import ConfirmScreen
@@ -90,9 +91,8 @@ async def test_copy_arn_and_console_link(emu: Emulator) -> None:
         ]
 
 
-async def test_header_says_throttled_then_disconnected(emu: Emulator, monkeypatch: Any) -> None:
-    # One attempt per call: botocore's retries are not what this test is about; they would only wait.
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+@pytest.mark.usefixtures("one_attempt")
+async def test_header_says_throttled_then_disconnected(emu: Emulator) -> None:
     await emu.create_pipeline("alpha")
     await emu.start("alpha")
     async with tui(emu) as (app, pilot):
@@ -127,10 +127,9 @@ async def test_header_says_why_nothing_shows_without_credentials(
         assert "credentials" in text_of(header).lower()
 
 
-async def test_a_narrow_terminal_still_says_why_nothing_shows(emu: Emulator, monkeypatch: Any) -> None:
+@pytest.mark.usefixtures("one_attempt")
+async def test_a_narrow_terminal_still_says_why_nothing_shows(emu: Emulator) -> None:
     """At 40 columns the header is cut before its DISCONNECTED part: a toast carries the whole message."""
-    # One attempt per call: botocore's retries are not what this test is about; they would only wait.
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     async with tui(emu, size=(40, 16), toasts=True) as (app, pilot):
         await emu.running.stop()  # the endpoint goes away
         await pilot.press("ctrl+r")

@@ -234,10 +234,9 @@ async def test_the_start_form_opened_before_discovery_highlights_the_first(emu: 
         await until(lambda: app.screen.query("#param-InstanceCount"), pilot=pilot, what="its form")
 
 
+@pytest.mark.usefixtures("one_attempt")
 async def test_errors_in_a_row_show_one_toast_not_a_stack(emu: Emulator, monkeypatch: Any) -> None:
     """Each new error replaces the one in the toast at once, counted; other toasts stay."""
-    # One attempt per call: botocore's retries are not what this test is about; they would only wait.
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     await emu.create_pipeline("alpha")
     arn = await emu.start("alpha")
     # Toasts live on real time (10 s an error's, 5 s the others'); on a loaded machine the second error can
@@ -288,9 +287,8 @@ async def test_at_80_columns_a_run_from_another_day_shows_its_date(emu: Emulator
         assert str(_cell(screen, new, "started")) == emu.now().strftime("%H:%M:%S")  # today's: the time
 
 
-async def test_a_batch_refused_for_one_reason_is_one_toast(emu: Emulator, monkeypatch: Any) -> None:
-    # One attempt per call: botocore's retries are not what this test is about; they would only wait.
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+@pytest.mark.usefixtures("one_attempt")
+async def test_a_batch_refused_for_one_reason_is_one_toast(emu: Emulator) -> None:
     await emu.create_pipeline("alpha")
     arns = [await emu.start("alpha") for _ in range(3)]
     async with tui(emu, toasts=True) as (app, pilot):
