@@ -90,7 +90,11 @@ def test_demo_failed_step_logs_show_its_traceback(demo_session: str) -> None:
         keys("-l", "status:failed")
         keys("Enter")
         try:
-            _wait_for(demo_session, lambda s: "filter: status:failed" in s, 15, "the filter")
+            # Applied as it is typed: wait for the table's keys in the footer too (Enter handled, the box no
+            # longer has the focus), or the `l` below is typed into the box.
+            _wait_for(
+                demo_session, lambda s: "filter: status:failed" in s and "l Logs" in s, 15, "the filter"
+            )
             break
         except AssertionError:
             if attempt == 2:
