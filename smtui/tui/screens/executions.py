@@ -380,9 +380,11 @@ class ExecutionsScreen(ActingScreen):
         self.only_context = name
         self.reload()
 
-    async def action_login(self, name: str) -> None:
+    def action_login(self, name: str) -> None:
         """`aws sso login` for a context, the app suspended meanwhile; then that context is retried at once
-        (it would also recover by itself, at its next retry, after a login outside)."""
+        (it would also recover by itself, at its next retry, after a login outside). The retry runs in a
+        worker: awaited here, it held this screen's messages, and so its repaint after the resume, for as
+        long as the calls took (up to 10 s of a blank terminal)."""
         contexts = self.smtui.session.contexts
         if contexts is None:
             return
@@ -390,7 +392,7 @@ class ExecutionsScreen(ActingScreen):
             problem = sso_login(contexts.profile_of(name))
         if problem is not None:
             self.notify(problem, severity="warning")
-        await contexts.retry_now(name)
+        self.run_worker(contexts.retry_now(name), group=f"login-{name}", exclusive=True)
 
     def action_mark(self) -> None:
         arn = self.table.cursor_arn
