@@ -1,5 +1,6 @@
 """`smtui` in a real terminal (tmux) against a standalone emulator: a run retried by a separate boto3
-client shows Running again, without a key pressed (the monitor's default pace)."""
+client shows Running again, without a key pressed, at the pace the `active_interval` setting sets (1 s here:
+rows in view have their status read every 1.6 s; the default's 8 s is the core tests' business)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,12 @@ def test_a_run_retried_by_another_client_runs_again_on_screen(
     session = f"smtui-test-{uuid.uuid4().hex[:8]}"
     # A tmux server of its own (-L, as `_capture` reads it). A server that already runs would start commands
     # in its own environment: ours is set in the command.
-    env = {**CREDENTIALS, "AWS_DEFAULT_REGION": "us-east-1", "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env = {
+        **CREDENTIALS,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "SMTUI_ACTIVE_INTERVAL": "1",
+    }
     smtui = [sys.executable, "-m", "smtui", "--endpoint-url", emu.url, "--region", "us-east-1"]
     command = shlex.join(["env", "-u", "AWS_PROFILE", *(f"{k}={v}" for k, v in env.items()), *smtui])
     subprocess.run(
