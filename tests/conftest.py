@@ -58,8 +58,9 @@ def _no_retry_setting_of_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def one_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One attempt per AWS call (`AWS_MAX_ATTEMPTS=1`), for a test whose throttling or lost endpoint lasts to
-    its end: botocore's retries are not what it checks; they would only wait (seconds of backoff)."""
+    """One attempt per AWS call (`AWS_MAX_ATTEMPTS=1`), for a test about what smtui does with a throttled or
+    failed call (says it waits, backs off on its own clock, tries again): botocore's retries are not what it
+    checks; they would only wait (seconds of real backoff before smtui sees the failure)."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
 
 

@@ -38,7 +38,7 @@ def test_show_never_prints_a_step_running_under_a_finished_execution(
 ) -> None:
     arn = failed_run(emu)
     described = emu.stats().get("DescribePipelineExecution", 0)
-    emu.faults(latency_ms=1500)  # every call takes 1.5 s: room for another client's call in between
+    emu.faults(latency_ms=600)  # every call takes 0.6 s: room for another client's call in between
     try:
         showing = Background(smtui, "show", arn)
         # `show` has read the status: someone retries the run before it reads anything else.

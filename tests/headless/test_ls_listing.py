@@ -144,8 +144,11 @@ def test_ls_text_has_a_header_and_finished_runs_show_their_elapsed_time(
     emu.boto().stop_pipeline_execution(PipelineExecutionArn=running)
 
 
-def test_end_times_are_read_for_the_printed_rows_only(smtui: Smtui, emu: EmulatorProcess) -> None:
+def test_end_times_are_read_for_the_printed_rows_only(
+    smtui: Smtui, emu: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One DescribePipelineExecution per finished row printed: every row with --limit, else a screenful."""
+    monkeypatch.setenv("SMTUI_RATE", "200")  # the count of calls is the point, not their pace (10/s)
     pipeline = name("ended")
     emu.create_pipeline(pipeline, simple_definition())
     runs = []

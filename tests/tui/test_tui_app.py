@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Emulator, idle, text_of, toasts_shown, tui, type_text, until
+from conftest import Emulator, from_palette, idle, text_of, toasts_shown, tui, until
 
 from smtui.tui.screens.confirm import ConfirmScreen
 from smtui.tui.screens.executions import ExecutionsScreen
@@ -41,10 +41,7 @@ async def test_palette_offers_every_action(emu: Emulator) -> None:
             assert title in titles
         assert "execution: retry" not in titles  # running: nothing to retry yet
         # Run one from the palette as a user would: ctrl+p, type, enter.
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "execution: stop")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await from_palette(pilot, "execution: stop")
         await until(
             lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="stop asked from the palette"
         )

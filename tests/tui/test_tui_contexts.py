@@ -10,7 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_LOGS, FAST_MONITOR, ROLE, Emulator, definition, screen_text, type_text, until
+from conftest import (
+    FAST_LOGS,
+    FAST_MONITOR,
+    ROLE,
+    Emulator,
+    KeyPilot,
+    definition,
+    from_palette,
+    screen_text,
+    type_text,
+    until,
+)
 
 from smtui.core.client import AwsTarget, SageMakerClient
 
@@ -45,8 +56,8 @@ async def tui(alpha: Emulator, beta: Emulator, size: tuple[int, int] = (160, 30)
         contexts, now=alpha.now, monitor_options=FAST_MONITOR, logs_options=FAST_LOGS
     ) as session:
         app = SmtuiApp(session, tick_interval=0.2)
-        async with app.run_test(size=size) as pilot:
-            yield app, pilot
+        async with app.run_test(size=size):
+            yield app, KeyPilot(app)
 
 
 async def started(emu: Emulator, pipeline: str) -> str:
@@ -111,17 +122,11 @@ async def test_ctx_filter_and_the_palette_switch_to_one_context(two: tuple[Emula
         await pilot.press("escape")
         await until(lambda: row_of(app, a_id), pilot=pilot, what="filter cleared")
 
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "context alpha")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await from_palette(pilot, "context alpha")
         await until(lambda: not row_of(app, b_id), pilot=pilot, what="switched to alpha")
         assert row_of(app, a_id) and "context alpha" in screen_text(app)[1]
 
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "all contexts")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await from_palette(pilot, "all contexts")
         await until(lambda: row_of(app, b_id), pilot=pilot, what="back to every context")
         assert row_of(app, a_id)
 
@@ -232,10 +237,7 @@ async def test_an_export_of_the_merged_table_says_each_rows_context(
     b_arn = await started(beta, "beta-etl")
     async with tui(alpha, beta) as (app, pilot):
         await until(lambda: row_of(app, a_arn[-12:]) and row_of(app, b_arn[-12:]), pilot=pilot, what="rows")
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "export JSON")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await from_palette(pilot, "export JSON")
         [path] = await until(lambda: json_files(tmp_path), pilot=pilot, what="the JSON file")
         where = {d["arn"]: (d["context"], d["account"], d["region"]) for d in json.loads(path.read_text())}
         assert where == {a_arn: ("alpha", ALPHA, "us-east-1"), b_arn: ("beta", BETA, "us-east-1")}

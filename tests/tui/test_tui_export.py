@@ -10,8 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Emulator, toasts_shown, tui, type_text, until
+from conftest import Emulator, from_palette, toasts_shown, tui, type_text, until
+from textual.widgets import SelectionList
 
+from smtui.tui.screens.columns import ColumnsScreen
 from smtui.tui.screens.executions import ExecutionsScreen
 
 HEADER = [
@@ -53,12 +55,10 @@ async def test_export_the_rows_shown(emu: Emulator, tmp_path: Path, monkeypatch:
         await pilot.press("P")  # sorted by pipeline, then by start: oldest first
         assert table.ordered_arns() == [first, second]
 
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "columns")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await until(lambda: app.screen is not screen, pilot=pilot)
-        await pilot.pause(0.5)
+        await from_palette(pilot, "columns")
+        dialog = await until(lambda: isinstance(app.screen, ColumnsScreen) and app.screen, pilot=pilot)
+        picked = dialog.query_one(SelectionList)
+        await until(lambda: picked.option_count == 3, pilot=pilot, what="the pipeline's parameters listed")
         await pilot.press("space", "down", "space", "escape")  # ProcessingInstanceType, InstanceCount
         await until(lambda: str(table.get_cell(second, "param:InstanceCount")) == "4", pilot=pilot)
 
@@ -86,10 +86,7 @@ async def test_export_the_rows_shown(emu: Emulator, tmp_path: Path, monkeypatch:
         assert records[0]["remaining"] == "no-history" and records[0]["ended"] == ""
 
         # JSON from the palette: the same rows; a second export in the same second gets a file of its own.
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "export JSON")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await from_palette(pilot, "export JSON")
         await until(lambda: list(_exported(tmp_path, "json")), pilot=pilot, what="the JSON file")
         [json_path] = _exported(tmp_path, "json")
         docs = json.loads(json_path.read_text())

@@ -4,7 +4,7 @@ only, and say `…` until read."""
 
 from __future__ import annotations
 
-from conftest import Emulator, screen_text, tui, type_text, until
+from conftest import Emulator, from_palette, screen_text, tui, until
 from textual.widgets import SelectionList
 
 from smtui.tui.screens.columns import ColumnsScreen
@@ -29,10 +29,7 @@ async def test_columns_from_the_palette_show_parameters_of_rows_in_view(emu: Emu
         await until(lambda: table.row_count == 12, pilot=pilot, what="twelve rows")
         assert _params_reads(emu) == 0  # nothing asks for parameters yet
 
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "columns")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await from_palette(pilot, "columns")
         dialog = await until(lambda: isinstance(app.screen, ColumnsScreen) and app.screen, pilot=pilot)
         picked = dialog.query_one(SelectionList)
         await until(lambda: picked.option_count == 3, pilot=pilot, what="the pipeline's parameters listed")
@@ -69,10 +66,7 @@ async def test_columns_from_the_palette_show_parameters_of_rows_in_view(emu: Emu
         assert _params_reads(emu) <= 12
 
         # Chosen for the session: the dialog opens with them ticked; unticking one removes its column.
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "columns")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await from_palette(pilot, "columns")
         dialog = await until(lambda: isinstance(app.screen, ColumnsScreen) and app.screen, pilot=pilot)
         picked = dialog.query_one(SelectionList)
         await until(lambda: picked.option_count == 3, pilot=pilot)

@@ -8,7 +8,7 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
-from conftest import Emulator, definition, screen_text, text_of, tui, type_text, until
+from conftest import Emulator, definition, from_palette, screen_text, text_of, tui, type_text, until
 from textual.widgets import Input
 
 from smtui.tui.format import duration
@@ -176,10 +176,7 @@ async def test_the_view_opens_from_the_palette_and_its_keys_are_in_help(emu: Emu
     async with tui(emu) as (app, pilot):
         await until(lambda: isinstance(app.screen, ExecutionsScreen), pilot=pilot, what="the executions")
         await until(lambda: app.session.monitor.pipelines, pilot=pilot, what="the pipelines")
-        await pilot.press("ctrl+p")
-        await type_text(pilot, "pipelines")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await from_palette(pilot, "pipelines")
         await until(lambda: isinstance(app.screen, PipelinesScreen), pilot=pilot, what="the view")
         await until(lambda: _row(app, "alpha"), pilot=pilot, what="alpha's row")
         titles = {command.title for command in app.get_system_commands(app.screen)}

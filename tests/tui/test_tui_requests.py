@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from conftest import Emulator, text_of, tui, until
 
 from smtui.tui.screens.execution import ExecutionScreen
@@ -43,6 +44,7 @@ async def test_a_finished_job_is_described_once_however_often_its_step_is_shown(
         assert emu.calls()[DESCRIBE_JOB] == 1
 
 
+@pytest.mark.usefixtures("one_attempt")
 async def test_a_throttled_job_description_waits_then_arrives(emu: Emulator) -> None:
     await emu.create_pipeline("alpha")
     arn = await emu.start("alpha")
@@ -77,6 +79,7 @@ async def test_with_the_call_budget_spent_the_job_details_wait_for_it(emu: Emula
         assert DESCRIBE_JOB not in emu.calls()
 
 
+@pytest.mark.usefixtures("one_attempt")
 async def test_the_start_form_reads_the_parameters_through_the_monitor(emu: Emulator) -> None:
     await emu.create_pipeline("churn")
     emu.running.protocol.faults.configure({"throttle": {"DescribePipeline": 1.0}})
