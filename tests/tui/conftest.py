@@ -216,7 +216,7 @@ def key_event(key: str) -> Any:
     return events.Key(key, _PRINTABLE.get(key) or key_to_character(key))
 
 
-class KeyPilot(Pilot):  # type: ignore[misc]
+class KeyPilot(Pilot[Any]):
     """`run_test`'s Pilot with a `press` that waits for the app as Textual's does (every message handled,
     animations done, the process gone idle), only at a finer grain: Textual's sleeps 20 ms at least twice a
     key to see the process idle, which made key presses half of these tests' time (~2,000 of them). Here the
