@@ -8,8 +8,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -181,3 +184,22 @@ def wait_until(predicate: Any, timeout: float = 10.0) -> None:
             return
         time.sleep(0.02)
     raise AssertionError("condition not met in time")
+
+
+@contextmanager
+def ticking(emu: EmulatorProcess, seconds: float = 15.0) -> Iterator[None]:
+    """Advance the emulator's clock in the background while a command blocks, as time would pass: `seconds`
+    simulated seconds every 50 ms."""
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(0.05):
+            emu.advance(seconds)
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -4,7 +4,6 @@ message and nothing started (checked in `/_emulator/stats`)."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 from emulator_proc import DEFINITIONS, EmulatorProcess
+from emulator_proc import ticking as clock_ticking
 
 Smtui = Callable[..., Result]
 
@@ -41,18 +41,8 @@ def finished(emu: EmulatorProcess) -> dict[str, str]:
 def ticking(emu: EmulatorProcess, request: pytest.FixtureRequest) -> Iterator[None]:
     """Advance the emulator's clock in the background while a command blocks (as time would pass):
     15 simulated seconds every 50 ms, or `request.param` seconds (indirect parametrization)."""
-    stop = threading.Event()
-    seconds = float(getattr(request, "param", 15))
-
-    def tick() -> None:
-        while not stop.wait(0.05):
-            emu.advance(seconds)
-
-    thread = threading.Thread(target=tick, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join()
+    with clock_ticking(emu, float(getattr(request, "param", 15))):
+        yield
 
 
 def starts(emu: EmulatorProcess) -> int:

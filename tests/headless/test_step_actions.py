@@ -5,16 +5,14 @@ execution (outputs, approval, the steps that run), and what is refused before an
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
-from emulator_proc import EmulatorProcess
+from emulator_proc import EmulatorProcess, ticking
 
 Smtui = Callable[..., Result]
 
@@ -299,24 +297,6 @@ def chain(emu: EmulatorProcess, prefix: str = "chain") -> tuple[str, str]:
     arn = emu.start_execution(pipeline_name, Mode="fast")
     assert emu.run_until_done(arn) == "Succeeded"
     return pipeline_name, arn
-
-
-@contextmanager
-def ticking(emu: EmulatorProcess) -> Iterator[None]:
-    """Advance the emulator's clock in the background while a command blocks, as time would pass."""
-    stop = threading.Event()
-
-    def tick() -> None:
-        while not stop.wait(0.05):
-            emu.advance(15)
-
-    thread = threading.Thread(target=tick, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def test_start_from_runs_only_the_selected_steps_with_the_source_parameters(
