@@ -290,18 +290,18 @@ async def idle(pilot: Any, seconds: float) -> None:
         await pilot.pause(0)
 
 
-async def type_text(pilot: Any, text: str, *then: str) -> None:
+async def type_text(pilot: KeyPilot, text: str, *then: str) -> None:
     """Type `text` into what has the focus, its keys arriving together (as a terminal's driver queues what
     it read at once: a fast typist, a paste), then press the keys `then` one by one. `pilot.press(*text)`
     would wait for the app to go idle after each key."""
     for char in text:
         pilot.app.post_message(key_event(char))
-    await (pilot.settle() if isinstance(pilot, KeyPilot) else pilot.pause())
+    await pilot.settle()
     if then:
         await pilot.press(*then)
 
 
-async def from_palette(pilot: Any, typed: str) -> None:
+async def from_palette(pilot: KeyPilot, typed: str) -> None:
     """Run a command from the palette as a user does: ctrl+p, type, and Enter once the list has gathered
     its matches and highlights one whose title holds what was typed."""
     from textual.command import CommandList, CommandPalette
